@@ -1,0 +1,133 @@
+/* The HTTP/1.1 REST server: requests from conns, routing, authorisation,
+ * LXD-style JSON envelopes.
+ *
+ * The server owns every connection handed to it with rest_server_add_conn.
+ * It parses one request at a time per connection (reading is paused while a
+ * request is being handled), enforces size limits and read timeouts, and
+ * routes the request to a handler. A handler answers with exactly one
+ * rest_respond_* call, immediately or later (asynchronous handlers, e.g. a
+ * write that waits for raft). The request stays valid until that call even
+ * if the client went away meanwhile; the answer is then dropped. */
+#ifndef TM_REST_H
+#define TM_REST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+#include <uv.h>
+
+#include "internal/net/conn.h"
+
+struct rest_server;
+struct rest_request;
+
+enum rest_auth {
+	REST_AUTH_UNTRUSTED, /* TLS without a trusted client certificate */
+	REST_AUTH_TRUSTED,   /* TLS with a certificate in the trust store */
+	REST_AUTH_LOCAL,     /* unix socket, peer is root (or our own uid) */
+};
+
+typedef void (*rest_handler)(struct rest_request *req);
+
+/* A route. PATH is exact ("/1.0/config") or ends in "/{}" to match one
+ * more non-empty segment ("/1.0/certificates/{}"), available through
+ * rest_path_param. A method without a handler answers 405 with an Allow
+ * header. Untrusted clients get 403, except for GET when PUBLIC_GET. */
+struct rest_route {
+	const char *path;
+	rest_handler get;
+	rest_handler put;
+	rest_handler patch;
+	rest_handler post;
+	rest_handler delete;
+	bool public_get;
+};
+
+struct rest_limits {
+	size_t max_header_bytes; /* request line + headers; default 16 KiB */
+	size_t max_body_bytes;   /* default 8 MiB */
+	unsigned read_timeout_ms; /* a started request must complete; 30 s */
+	unsigned idle_timeout_ms; /* keep-alive idle; default 60 s */
+};
+
+/* Decides whether a TLS client certificate is trusted. */
+typedef bool (*rest_trust_cb)(void *data, const char *fingerprint);
+
+/* ROUTES is borrowed and must outlive the server. DATA is given back to
+ * handlers through rest_server_data. */
+int rest_server_init(uv_loop_t *loop, const struct rest_route *routes,
+		     size_t n_routes, rest_trust_cb trust_cb, void *data,
+		     struct rest_server **out);
+void rest_server_set_limits(struct rest_server *s,
+			    const struct rest_limits *limits);
+/* Take ownership of an accepted connection and start serving it. */
+void rest_server_add_conn(struct rest_server *s, struct conn *c);
+/* Close every connection; requests still in their handlers are answered
+ * into the void. CB runs when all is released and S is freed. */
+void rest_server_close(struct rest_server *s,
+		       void (*cb)(void *data), void *data);
+
+/* Request accessors: returned strings are borrowed, valid until the
+ * response is sent. */
+void *rest_server_data(const struct rest_request *req);
+const char *rest_method(const struct rest_request *req);
+const char *rest_path(const struct rest_request *req);
+/* The percent-decoded segment matched by "{}", or NULL. */
+const char *rest_path_param(const struct rest_request *req);
+/* Percent-decoded query parameter, NULL if absent ("" if present without
+ * a value). */
+const char *rest_query(const struct rest_request *req, const char *name);
+/* Case-insensitive header lookup; NULL if absent. */
+const char *rest_header(const struct rest_request *req, const char *name);
+const char *rest_body(const struct rest_request *req, size_t *len);
+enum rest_auth rest_auth(const struct rest_request *req);
+/* Fingerprint of the client's certificate, or NULL. */
+const char *rest_peer_fingerprint(const struct rest_request *req);
+/* The connection the request arrived on (for upgrades). */
+struct conn *rest_conn(const struct rest_request *req);
+/* Handler-owned slot for asynchronous handlers. */
+void rest_set_data(struct rest_request *req, void *data);
+void *rest_get_data(const struct rest_request *req);
+
+/* Parse the body as JSON. On failure answers 400 ("malformed JSON body:
+ * ...") itself and returns NULL; the handler must then just return. An
+ * empty body is an error too. Owned by the caller (cJSON_Delete). */
+cJSON *rest_body_json(struct rest_request *req);
+
+/* Responses. Exactly one per request. */
+/* 200 sync envelope around METADATA (owned; NULL means {}). ETAG may be
+ * NULL; when given it is sent as an ETag header. */
+void rest_respond_sync(struct rest_request *req, cJSON *metadata,
+		       const char *etag);
+/* Error envelope with HTTP status STATUS and a formatted message. */
+void rest_respond_error(struct rest_request *req, int status,
+			const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Anything else; EXTRA_HEADERS is "Name: value\r\n"... or NULL. */
+void rest_respond_raw(struct rest_request *req, int status,
+		      const char *content_type, const void *body, size_t len,
+		      const char *extra_headers);
+
+/* Streamed response with chunked transfer encoding, for large bodies
+ * (database backups). Call rest_stream_begin once, rest_stream_write any
+ * number of times (wait for CB before the next one to bound memory), then
+ * rest_stream_end, which completes the response. */
+int rest_stream_begin(struct rest_request *req, int status,
+		      const char *content_type, const char *extra_headers);
+int rest_stream_write(struct rest_request *req, const void *buf, size_t len,
+		      void (*cb)(struct rest_request *req, void *arg,
+				 int status),
+		      void *arg);
+void rest_stream_end(struct rest_request *req);
+
+/* Upgrade: answer 101 with "Upgrade: PROTOCOL" and hand the connection
+ * to the caller, who becomes its owner (conn_set_callbacks, conn_close).
+ * Bytes the client sent after the request are delivered to CB's owner by
+ * the returned buffer (borrowed until CB returns). */
+typedef void (*rest_upgrade_cb)(void *arg, struct conn *c,
+				const char *extra, size_t extra_len);
+void rest_respond_upgrade(struct rest_request *req, const char *protocol,
+			  rest_upgrade_cb cb, void *arg);
+
+#endif /* TM_REST_H */
