@@ -1,0 +1,93 @@
+/* thermionicd: one member of a thermionic cluster. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "internal/daemon/daemon.h"
+#include "internal/lib/log.h"
+
+static const char usage[] =
+	"Usage: thermionicd [OPTIONS]\n"
+	"\n"
+	"Run one member of a thermionic cluster in the foreground.\n"
+	"\n"
+	"Options:\n"
+	"  -d, --dir DIR   state directory (default: $THERMIONIC_DIR or\n"
+	"                  /var/lib/thermionic); created with mode 0700\n"
+	"      --verbose   log informational messages\n"
+	"      --debug     log debug messages (THERMIONIC_TRACE=1 for more)\n"
+	"  -h, --help      show this help\n"
+	"      --version   print the version\n"
+	"\n"
+	"The member is reachable on DIR/unix.socket (root only) and, once\n"
+	"core.https_address is set, over mutual TLS on that address.\n"
+	"Stop it with SIGTERM, SIGINT or `therm daemon shutdown`.\n";
+
+int main(int argc, char *argv[])
+{
+	enum { OPT_VERBOSE = 256, OPT_DEBUG, OPT_VERSION };
+	static const struct option options[] = {
+		{"dir", required_argument, NULL, 'd'},
+		{"verbose", no_argument, NULL, OPT_VERBOSE},
+		{"debug", no_argument, NULL, OPT_DEBUG},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{NULL, 0, NULL, 0},
+	};
+	const char *dir = getenv("THERMIONIC_DIR");
+	if (dir == NULL || dir[0] == '\0') {
+		dir = "/var/lib/thermionic";
+	}
+	enum log_level level = LOG_WARN;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "d:h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			dir = optarg;
+			break;
+		case OPT_VERBOSE:
+			level = LOG_INFO;
+			break;
+		case OPT_DEBUG:
+			level = LOG_DEBUG;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case OPT_VERSION:
+			printf("%s\n", THERMIONIC_VERSION);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "thermionicd: unexpected argument \"%s\"\n%s",
+			argv[optind], usage);
+		return 2;
+	}
+	log_set_level(level);
+	log_init_from_env();
+
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	struct daemon *d;
+	char errmsg[TM_ERRMSG_SIZE] = "";
+	daemon_init(&d, &loop, dir, errmsg);
+	int rv = daemon_start(d, errmsg);
+	if (rv != 0) {
+		fprintf(stderr, "thermionicd: %s\n", errmsg);
+	}
+	uv_run(&loop, UV_RUN_DEFAULT);
+	int code = rv != 0 ? 1 : daemon_exit_code(d);
+	daemon_free(d);
+	if (uv_loop_close(&loop) != 0) {
+		fprintf(stderr, "thermionicd: handles left open at exit\n");
+		code = code != 0 ? code : 1;
+	}
+	return code;
+}

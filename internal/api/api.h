@@ -1,0 +1,35 @@
+/* The daemon's REST endpoints. Each file holds one resource; this header
+ * gathers their handlers into the route table given to the REST server.
+ * Handlers reach the daemon through rest_server_data(req). */
+#ifndef TM_API_H
+#define TM_API_H
+
+#include <stddef.h>
+
+#include "internal/rest/rest.h"
+
+/* The route table (static storage). */
+const struct rest_route *api_routes(size_t *n);
+
+/* API extensions advertised in GET /1.0 (NULL-terminated). */
+extern const char *const api_extensions[];
+
+/* Handlers, by resource. */
+void api_root_get(struct rest_request *req);
+void api_config_get(struct rest_request *req);
+void api_config_put(struct rest_request *req);
+void api_config_patch(struct rest_request *req);
+void api_certificates_get(struct rest_request *req);
+void api_certificates_post(struct rest_request *req);
+void api_certificate_get(struct rest_request *req);
+void api_certificate_delete(struct rest_request *req);
+void api_ready_get(struct rest_request *req);
+void api_shutdown_put(struct rest_request *req);
+
+/* Shared helpers (internal/api/json.c). */
+/* Answer 400 and return false if OBJ (a JSON object) has a member not in
+ * the NULL-terminated list ALLOWED, or is not an object. */
+bool api_check_fields(struct rest_request *req, const cJSON *obj,
+		      const char *const *allowed);
+
+#endif /* TM_API_H */

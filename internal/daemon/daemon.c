@@ -1,0 +1,282 @@
+/* The daemon's lifecycle: start-up in order, stop gathered in one place.
+ *
+ * Start: state directory (0700) and lock -> member key pair -> local
+ * database and its config -> REST server -> unix socket -> HTTPS listener
+ * (if core.https_address is set) -> signals -> READY.
+ *
+ * Stop: listeners, REST server (all connections), signal handles; each
+ * close callback clears its flag and calls maybe_stopped(), which releases
+ * the rest once nothing is left open. */
+#include "internal/daemon/daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "internal/api/api.h"
+#include "internal/config/config.h"
+#include "internal/daemon/daemon_priv.h"
+#include "internal/db/node/nodedb.h"
+#include "internal/lib/assert.h"
+#include "internal/lib/fs.h"
+#include "internal/lib/log.h"
+#include "internal/lib/mem.h"
+#include "internal/net/listener.h"
+#include "internal/rest/rest.h"
+#include "internal/tls/tls.h"
+
+static const char *state_names[] = {"init", "starting", "ready", "stopping",
+				    "stopped"};
+
+void daemon_set_state(struct daemon *d, enum daemon_state next)
+{
+	LOGI("daemon: %s -> %s", state_names[d->state], state_names[next]);
+	d->state = next;
+}
+
+int daemon_init(struct daemon **out, uv_loop_t *loop, const char *dir,
+		char *errmsg)
+{
+	(void)errmsg;
+	struct daemon *d = tm_calloc(1, sizeof *d);
+	d->loop = loop;
+	d->dir = tm_strdup(dir);
+	d->lock_fd = -1;
+	d->state = DAEMON_INIT;
+	*out = d;
+	return 0;
+}
+
+static int take_lock(struct daemon *d, char *errmsg)
+{
+	char *path = tm_asprintf("%s/daemon.lock", d->dir);
+	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	tm_free(path);
+	if (d->lock_fd < 0) {
+		tm_errmsg_printf(errmsg, "open lock file in %s: %s", d->dir,
+				 strerror(errno));
+		return TM_IO;
+	}
+	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		tm_errmsg_printf(errmsg,
+				 "another thermionicd is already running "
+				 "with state directory %s",
+				 d->dir);
+		return TM_BUSY;
+	}
+	return 0;
+}
+
+static int load_identity(struct daemon *d, char *errmsg)
+{
+	char host[256];
+	if (gethostname(host, sizeof host) != 0) {
+		snprintf(host, sizeof host, "localhost");
+	}
+	host[sizeof host - 1] = '\0';
+	d->server_name = tm_strdup(host);
+
+	char *cert = tm_asprintf("%s/server.crt", d->dir);
+	char *key = tm_asprintf("%s/server.key", d->dir);
+	int rv = tls_ensure_keypair(cert, key, host, true, errmsg);
+	if (rv == 0) {
+		rv = fs_read_all(cert, 1 << 20, &d->cert_pem, NULL, errmsg);
+	}
+	if (rv == 0) {
+		rv = tls_fingerprint_pem(d->cert_pem, d->fingerprint, errmsg);
+	}
+	if (rv == 0) {
+		rv = tls_server_ctx(cert, key, &d->tls_ctx, errmsg);
+	}
+	tm_free(cert);
+	tm_free(key);
+	return rv;
+}
+
+static int open_local_db(struct daemon *d, char *errmsg)
+{
+	int rv = nodedb_open(d->dir, &d->nodedb, errmsg);
+	if (rv != 0) {
+		return rv;
+	}
+	rv = nodedb_config_load(d->nodedb, &d->config);
+	if (rv != 0) {
+		tm_errmsg_printf(errmsg, "load config: %s",
+				 nodedb_errmsg(d->nodedb));
+	}
+	return rv;
+}
+
+static bool trust_cb(void *data, const char *fingerprint)
+{
+	struct daemon *d = data;
+	return nodedb_cert_trusted(d->nodedb, fingerprint);
+}
+
+static void apply_limits(struct daemon *d)
+{
+	struct rest_limits limits = {
+		.max_header_bytes = 16 * 1024,
+		.max_body_bytes =
+			(size_t)config_get_int(d->config, "core.max_request_size"),
+		.read_timeout_ms = (unsigned)config_get_int(
+					   d->config, "core.request_timeout") *
+				   1000,
+		.idle_timeout_ms = 60 * 1000,
+	};
+	rest_server_set_limits(d->rest, &limits);
+}
+
+static void conn_cb(struct listener *l, struct conn *c)
+{
+	struct daemon *d = listener_data(l);
+	if (d->state == DAEMON_STOPPING || d->rest == NULL) {
+		conn_close(c, NULL);
+		return;
+	}
+	rest_server_add_conn(d->rest, c);
+}
+
+static int start_rest(struct daemon *d, char *errmsg)
+{
+	size_t n;
+	const struct rest_route *routes = api_routes(&n);
+	int rv = rest_server_init(d->loop, routes, n, trust_cb, d, &d->rest);
+	if (rv != 0) {
+		tm_errmsg_printf(errmsg, "start REST server: %s",
+				 tm_strerror(rv));
+		return rv;
+	}
+	apply_limits(d);
+	char *path = tm_asprintf("%s/unix.socket", d->dir);
+	rv = listener_unix(d->loop, path, conn_cb, d, &d->unix_listener,
+			   errmsg);
+	if (rv == 0) {
+		LOGI("daemon: local API on %s", path);
+	}
+	tm_free(path);
+	return rv;
+}
+
+/* Bind ADDRESS; on success the new listener replaces the old one. */
+static int listen_https(struct daemon *d, const char *address, char *errmsg)
+{
+	struct listener *l = NULL;
+	if (address[0] != '\0') {
+		int rv = listener_tcp(d->loop, address, d->tls_ctx, conn_cb, d,
+				      &l, errmsg);
+		if (rv != 0) {
+			return rv;
+		}
+		LOGI("daemon: HTTPS API on %s", listener_address(l));
+	}
+	if (d->https_listener != NULL) {
+		LOGI("daemon: stop listening on %s",
+		     listener_address(d->https_listener));
+		listener_close(d->https_listener, NULL);
+	}
+	d->https_listener = l;
+	return 0;
+}
+
+static void signal_cb(uv_signal_t *handle, int signum)
+{
+	struct daemon *d = handle->data;
+	LOGI("daemon: received signal %d, stopping", signum);
+	daemon_stop(d);
+}
+
+static void start_signals(struct daemon *d)
+{
+	int signums[2] = {SIGTERM, SIGINT};
+	for (int i = 0; i < 2; i++) {
+		uv_signal_init(d->loop, &d->signals[i]);
+		d->signals[i].data = d;
+		uv_signal_start(&d->signals[i], signal_cb, signums[i]);
+		uv_unref((uv_handle_t *)&d->signals[i]);
+	}
+	d->signals_alive = true;
+}
+
+int daemon_start(struct daemon *d, char *errmsg)
+{
+	PRE(d->state == DAEMON_INIT);
+	daemon_set_state(d, DAEMON_STARTING);
+	int rv = fs_ensure_dir(d->dir, 0700, errmsg);
+	if (rv == 0) {
+		rv = take_lock(d, errmsg);
+	}
+	if (rv == 0) {
+		rv = load_identity(d, errmsg);
+	}
+	if (rv == 0) {
+		rv = open_local_db(d, errmsg);
+	}
+	if (rv == 0) {
+		rv = start_rest(d, errmsg);
+	}
+	if (rv != 0) {
+		d->exit_code = 1;
+		daemon_stop(d);
+		return rv;
+	}
+	start_signals(d);
+	const char *address = config_get(d->config, "core.https_address");
+	char lerr[TM_ERRMSG_SIZE];
+	if (listen_https(d, address, lerr) != 0) {
+		/* Keep serving on the unix socket so the address can be fixed. */
+		LOGE("daemon: %s (fix with: therm config set "
+		     "core.https_address ADDRESS)",
+		     lerr);
+	}
+	LOGI("daemon: member %s, certificate %s", d->server_name,
+	     d->fingerprint);
+	daemon_set_state(d, DAEMON_READY);
+	return 0;
+}
+
+int daemon_config_update(struct daemon *d, cJSON *new_config, char *errmsg)
+{
+	const char *old_addr = config_get(d->config, "core.https_address");
+	const char *new_addr = config_get(new_config, "core.https_address");
+	bool rebind = strcmp(old_addr, new_addr) != 0;
+	struct listener *old = d->https_listener;
+	int rv;
+
+	if (rebind) {
+		/* Bind first: a wrong address must not be stored. */
+		d->https_listener = NULL;
+		rv = listen_https(d, new_addr, errmsg);
+		if (rv != 0) {
+			d->https_listener = old;
+			tm_errmsg_wrapf(errmsg, "core.https_address");
+			cJSON_Delete(new_config);
+			return TM_IO;
+		}
+	}
+	rv = nodedb_config_replace(d->nodedb, new_config);
+	if (rv != 0) {
+		tm_errmsg_printf(errmsg, "store config: %s",
+				 nodedb_errmsg(d->nodedb));
+		if (rebind) {
+			struct listener *fresh = d->https_listener;
+			d->https_listener = old;
+			if (fresh != NULL) {
+				listener_close(fresh, NULL);
+			}
+		}
+		cJSON_Delete(new_config);
+		return TM_DB;
+	}
+	if (rebind && old != NULL) {
+		LOGI("daemon: stop listening on %s", listener_address(old));
+		listener_close(old, NULL);
+	}
+	cJSON_Delete(d->config);
+	d->config = new_config;
+	apply_limits(d);
+	return 0;
+}

@@ -1,0 +1,64 @@
+/* The daemon: one libuv loop running the member's REST API, its local
+ * database and (later) the global database.
+ *
+ * Lifecycle (explicit state machine, each transition logged):
+ *
+ *   INIT --start--> STARTING --all up--> READY --stop--> STOPPING --> STOPPED
+ *                       \--failure------------------------^
+ *
+ * daemon_stop() may be called in any state from any loop callback (signal,
+ * PUT /1.0/shutdown); closing is asynchronous and gathered in one place:
+ * each child's close callback clears its flag and calls maybe_stopped(). */
+#ifndef TM_DAEMON_H
+#define TM_DAEMON_H
+
+#include <stdbool.h>
+
+#include <cjson/cJSON.h>
+#include <uv.h>
+
+#include "internal/lib/err.h"
+
+struct daemon;
+
+enum daemon_state {
+	DAEMON_INIT,
+	DAEMON_STARTING,
+	DAEMON_READY,
+	DAEMON_STOPPING,
+	DAEMON_STOPPED,
+};
+
+/* DIR is copied. */
+int daemon_init(struct daemon **out, uv_loop_t *loop, const char *dir,
+		char *errmsg);
+/* Prepare the state directory, keys, local database and listeners.
+ * On failure returns the error with errmsg set; the caller then runs the
+ * loop until the daemon has stopped and frees it. */
+int daemon_start(struct daemon *d, char *errmsg);
+/* Begin a clean stop; CB (may be NULL) runs once everything is closed. */
+void daemon_stop(struct daemon *d);
+enum daemon_state daemon_state(const struct daemon *d);
+/* Exit status: 0 after a clean stop requested by signal or API. */
+int daemon_exit_code(const struct daemon *d);
+void daemon_free(struct daemon *d);
+
+/* Accessors for API handlers (borrowed). */
+uv_loop_t *daemon_loop(struct daemon *d);
+struct nodedb *daemon_nodedb(struct daemon *d);
+const char *daemon_dir(const struct daemon *d);
+const char *daemon_cert_pem(const struct daemon *d);
+const char *daemon_fingerprint(const struct daemon *d);
+const char *daemon_server_name(const struct daemon *d);
+/* Current configuration (object key -> string, set keys only). */
+const cJSON *daemon_config(const struct daemon *d);
+/* The addresses the API listens on (JSON array, owned by caller). */
+cJSON *daemon_addresses(const struct daemon *d);
+
+/* Replace the configuration with NEW_CONFIG (owned, taken): binds a new
+ * HTTPS listener first if core.https_address changed (on failure nothing
+ * is stored: TM_IO, errmsg says why), stores the config durably, then
+ * applies request limits. */
+int daemon_config_update(struct daemon *d, cJSON *new_config, char *errmsg);
+
+#endif /* TM_DAEMON_H */
