@@ -29,13 +29,20 @@ void tm_errmsg_printf(char *errmsg, const char *fmt, ...)
 
 void tm_errmsg_wrapf(char *errmsg, const char *fmt, ...)
 {
-	char prefix[TM_ERRMSG_SIZE];
 	char old[TM_ERRMSG_SIZE];
-	va_list args;
-	va_start(args, fmt);
-	vsnprintf(prefix, sizeof prefix, fmt, args);
-	va_end(args);
 	memcpy(old, errmsg, TM_ERRMSG_SIZE);
 	old[TM_ERRMSG_SIZE - 1] = '\0';
-	snprintf(errmsg, TM_ERRMSG_SIZE, "%s: %s", prefix, old);
+	va_list args;
+	va_start(args, fmt);
+	vsnprintf(errmsg, TM_ERRMSG_SIZE, fmt, args);
+	va_end(args);
+	size_t used = strlen(errmsg);
+	if (used + 3 > TM_ERRMSG_SIZE) {
+		return;
+	}
+	memcpy(errmsg + used, ": ", 2);
+	used += 2;
+	size_t n = strnlen(old, TM_ERRMSG_SIZE - 1 - used);
+	memcpy(errmsg + used, old, n);
+	errmsg[used + n] = '\0';
 }

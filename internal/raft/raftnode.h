@@ -1,0 +1,45 @@
+/* The member's raft instance on the daemon's loop: libraft with its libuv
+ * I/O in DIR/global/, and the transport that carries raft traffic.
+ *
+ * A standalone member is a cluster of one: it bootstraps itself as the
+ * single voter on first start and elects itself at once; later starts
+ * recover from the latest snapshot plus the log. */
+#ifndef TM_RAFTNODE_H
+#define TM_RAFTNODE_H
+
+#include <stdbool.h>
+
+#include <raft.h>
+#include <uv.h>
+
+struct raftnode;
+
+struct raftnode_options {
+	raft_id id;
+	const char *address;          /* copied */
+	unsigned snapshot_threshold;  /* entries between snapshots */
+	unsigned snapshot_trailing;   /* entries kept after a snapshot */
+};
+
+/* DIR is the raft data directory (created 0700 if missing). FSM is
+ * borrowed and must outlive the node. */
+int raftnode_init(struct raftnode **out, uv_loop_t *loop, const char *dir,
+		  const struct raftnode_options *opts, struct raft_fsm *fsm,
+		  char *errmsg);
+
+/* Bootstrap as the only voter if the directory holds no raft state yet,
+ * then start raft (which loads snapshot + log and applies them). */
+int raftnode_start(struct raftnode *n, char *errmsg);
+
+/* Borrowed; valid until the close callback. */
+struct raft *raftnode_raft(struct raftnode *n);
+
+void raftnode_set_snapshot(struct raftnode *n, unsigned threshold,
+			   unsigned trailing);
+
+/* Close raft, its I/O and its transport; CB runs once all memory is
+ * released (N is invalid afterwards). Never call this from inside an FSM
+ * apply callback: the daemon closes from its own stop path. */
+void raftnode_close(struct raftnode *n, void (*cb)(void *data), void *data);
+
+#endif /* TM_RAFTNODE_H */
