@@ -1,0 +1,363 @@
+/* bench-sql: write throughput and latency of POST /1.0/sql over mutual TLS
+ * with keep-alive, at several concurrency levels, next to the rate of raw
+ * SQLite doing one durable transaction per insert on the same disk.
+ *
+ * Every run is bounded by a request count and a time limit. Each level is
+ * run several times and the median run is reported. */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <sqlite3.h>
+
+struct opts {
+	const char *address;
+	const char *cert;
+	const char *key;
+	const char *dir;
+	int levels[8];
+	int n_levels;
+	long requests;
+	double max_seconds;
+	int runs;
+	bool json;
+};
+
+struct run {
+	double seconds;
+	long done;
+	long errors;
+	double writes_per_s;
+	double p50_ms;
+	double p99_ms;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a;
+	double y = *(const double *)b;
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+static int cmp_run(const void *a, const void *b)
+{
+	return cmp_double(&((const struct run *)a)->writes_per_s,
+			  &((const struct run *)b)->writes_per_s);
+}
+
+static void summarise(struct run *r, double *lat, long n)
+{
+	qsort(lat, (size_t)n, sizeof *lat, cmp_double);
+	r->writes_per_s = r->seconds > 0 ? (double)r->done / r->seconds : 0;
+	r->p50_ms = n > 0 ? lat[n / 2] * 1e3 : 0;
+	r->p99_ms = n > 0 ? lat[(n * 99) / 100] * 1e3 : 0;
+}
+
+/* ---- HTTP client side ---- */
+
+struct slot {
+	CURL *easy;
+	char body[256];
+	char url[300];
+	double started;
+	struct curl_slist *headers;
+};
+
+static size_t discard(char *p, size_t size, size_t n, void *ud)
+{
+	(void)p;
+	(void)ud;
+	return size * n;
+}
+
+static long counter;
+
+static void slot_prepare(struct slot *s, const struct opts *o)
+{
+	snprintf(s->body, sizeof s->body,
+		 "{\"statements\":[{\"sql\":\"INSERT INTO bench(v) VALUES "
+		 "(?)\",\"params\":[\"value-%ld\"]}]}",
+		 counter++);
+	curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->body);
+	(void)o;
+}
+
+static CURL *make_easy(const struct opts *o, struct slot *s, const char *path)
+{
+	CURL *e = curl_easy_init();
+	snprintf(s->url, sizeof s->url, "https://%s%s", o->address, path);
+	curl_easy_setopt(e, CURLOPT_URL, s->url);
+	curl_easy_setopt(e, CURLOPT_SSLCERT, o->cert);
+	curl_easy_setopt(e, CURLOPT_SSLKEY, o->key);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	curl_easy_setopt(e, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_3);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+	s->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, s);
+	s->easy = e;
+	return e;
+}
+
+static int post_once(const struct opts *o, const char *body)
+{
+	struct slot s;
+	CURL *e = make_easy(o, &s, "/1.0/sql");
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+	CURLcode rc = curl_easy_perform(e);
+	long status = 0;
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(e);
+	curl_slist_free_all(s.headers);
+	if (rc != CURLE_OK || status != 200) {
+		fprintf(stderr, "bench-sql: setup request failed: %s (HTTP %ld)\n",
+			curl_easy_strerror(rc), status);
+		return -1;
+	}
+	return 0;
+}
+
+static struct run http_run(const struct opts *o, int concurrency)
+{
+	struct run r = {0};
+	CURLM *multi = curl_multi_init();
+	struct slot *slots = calloc((size_t)concurrency, sizeof *slots);
+	double *lat = malloc(sizeof *lat * (size_t)o->requests);
+	long issued = 0;
+	for (int i = 0; i < concurrency && issued < o->requests; i++) {
+		make_easy(o, &slots[i], "/1.0/sql");
+		slot_prepare(&slots[i], o);
+		slots[i].started = now_s();
+		curl_multi_add_handle(multi, slots[i].easy);
+		issued++;
+	}
+	double start = now_s();
+	double deadline = start + o->max_seconds;
+	int running = 1;
+	while (running > 0) {
+		curl_multi_perform(multi, &running);
+		CURLMsg *m;
+		int left;
+		while ((m = curl_multi_info_read(multi, &left)) != NULL) {
+			if (m->msg != CURLMSG_DONE) {
+				continue;
+			}
+			struct slot *s;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &s);
+			long status = 0;
+			curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+			double t = now_s();
+			if (m->data.result == CURLE_OK && status == 200) {
+				lat[r.done++] = t - s->started;
+			} else {
+				r.errors++;
+			}
+			curl_multi_remove_handle(multi, s->easy);
+			if (issued < o->requests && t < deadline) {
+				slot_prepare(s, o);
+				s->started = now_s();
+				curl_multi_add_handle(multi, s->easy);
+				issued++;
+				running++;
+			}
+		}
+		if (running > 0) {
+			curl_multi_poll(multi, NULL, 0, 100, NULL);
+		}
+	}
+	r.seconds = now_s() - start;
+	summarise(&r, lat, r.done);
+	for (int i = 0; i < concurrency; i++) {
+		if (slots[i].easy != NULL) {
+			curl_easy_cleanup(slots[i].easy);
+			curl_slist_free_all(slots[i].headers);
+		}
+	}
+	curl_multi_cleanup(multi);
+	free(slots);
+	free(lat);
+	return r;
+}
+
+/* ---- raw SQLite baseline ---- */
+
+static struct run sqlite_run(const struct opts *o, int index)
+{
+	struct run r = {0};
+	char path[512];
+	snprintf(path, sizeof path, "%s/bench-baseline-%d-%d.db", o->dir,
+		 (int)getpid(), index);
+	sqlite3 *db;
+	sqlite3_open(path, &db);
+	sqlite3_exec(db,
+		     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+		     "CREATE TABLE bench(id INTEGER PRIMARY KEY, v TEXT);",
+		     NULL, NULL, NULL);
+	sqlite3_stmt *ins;
+	sqlite3_prepare_v2(db, "INSERT INTO bench(v) VALUES (?)", -1, &ins,
+			   NULL);
+	double *lat = malloc(sizeof *lat * (size_t)o->requests);
+	double start = now_s();
+	double deadline = start + o->max_seconds;
+	char value[64];
+	for (long i = 0; i < o->requests && now_s() < deadline; i++) {
+		double t0 = now_s();
+		snprintf(value, sizeof value, "value-%ld", i);
+		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+		sqlite3_bind_text(ins, 1, value, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(ins) != SQLITE_DONE) {
+			r.errors++;
+		}
+		sqlite3_reset(ins);
+		if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
+			lat[r.done++] = now_s() - t0;
+		}
+	}
+	r.seconds = now_s() - start;
+	summarise(&r, lat, r.done);
+	free(lat);
+	sqlite3_finalize(ins);
+	sqlite3_close(db);
+	unlink(path);
+	char side[600];
+	snprintf(side, sizeof side, "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof side, "%s-shm", path);
+	unlink(side);
+	return r;
+}
+
+static void report(const struct opts *o, const char *what, int concurrency,
+		   struct run *runs, bool last)
+{
+	qsort(runs, (size_t)o->runs, sizeof *runs, cmp_run);
+	struct run *m = &runs[o->runs / 2];
+	if (o->json) {
+		printf("  {\"target\":\"%s\",\"concurrency\":%d,\"runs\":%d,"
+		       "\"writes_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
+		       "\"requests\":%ld,\"errors\":%ld}%s\n",
+		       what, concurrency, o->runs, m->writes_per_s, m->p50_ms,
+		       m->p99_ms, m->done, m->errors, last ? "" : ",");
+	} else {
+		printf("%-16s %11d %12.0f %10.3f %10.3f %9ld %7ld\n", what,
+		       concurrency, m->writes_per_s, m->p50_ms, m->p99_ms,
+		       m->done, m->errors);
+	}
+}
+
+static const char usage[] =
+	"Usage: bench-sql --address HOST:PORT --cert FILE --key FILE [options]\n"
+	"\n"
+	"Measure INSERTs through POST /1.0/sql (TLS, keep-alive) against a\n"
+	"running member whose trust store holds the given client certificate,\n"
+	"and raw SQLite (WAL, synchronous=FULL, one transaction per insert)\n"
+	"in DIR as a baseline. Reports the median of --runs runs.\n"
+	"\n"
+	"  --concurrency LIST   comma-separated levels (default 1,64)\n"
+	"  --requests N         requests per run (default 5000)\n"
+	"  --max-seconds S      time limit per run (default 20)\n"
+	"  --runs R             runs per level (default 3)\n"
+	"  --dir DIR            where the baseline database goes (default /tmp)\n"
+	"  --format json        machine-readable output\n";
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option options[] = {
+		{"address", required_argument, NULL, 'a'},
+		{"cert", required_argument, NULL, 'c'},
+		{"key", required_argument, NULL, 'k'},
+		{"concurrency", required_argument, NULL, 'C'},
+		{"requests", required_argument, NULL, 'n'},
+		{"max-seconds", required_argument, NULL, 't'},
+		{"runs", required_argument, NULL, 'r'},
+		{"dir", required_argument, NULL, 'd'},
+		{"format", required_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	*o = (struct opts){.requests = 5000, .max_seconds = 20, .runs = 3,
+			   .dir = "/tmp", .levels = {1, 64}, .n_levels = 2};
+	int c;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (c) {
+		case 'a': o->address = optarg; break;
+		case 'c': o->cert = optarg; break;
+		case 'k': o->key = optarg; break;
+		case 'n': o->requests = atol(optarg); break;
+		case 't': o->max_seconds = atof(optarg); break;
+		case 'r': o->runs = atoi(optarg); break;
+		case 'd': o->dir = optarg; break;
+		case 'f': o->json = strcmp(optarg, "json") == 0; break;
+		case 'C': {
+			o->n_levels = 0;
+			for (char *tok = strtok(optarg, ","); tok != NULL &&
+			     o->n_levels < 8; tok = strtok(NULL, ",")) {
+				o->levels[o->n_levels++] = atoi(tok);
+			}
+			break;
+		}
+		case 'h': fputs(usage, stdout); exit(0);
+		default: fputs(usage, stderr); return -1;
+		}
+	}
+	if (o->address == NULL || o->cert == NULL || o->key == NULL ||
+	    o->requests < 1 || o->runs < 1 || o->runs > 15 ||
+	    o->max_seconds <= 0) {
+		fputs(usage, stderr);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	if (parse(argc, argv, &o) != 0) {
+		return 2;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (post_once(&o, "{\"statements\":[{\"sql\":\"CREATE TABLE IF NOT "
+			  "EXISTS bench(id INTEGER PRIMARY KEY, v TEXT)\"}]}") !=
+	    0) {
+		return 1;
+	}
+	struct run runs[15];
+	if (o.json) {
+		printf("[\n");
+	} else {
+		printf("%-16s %11s %12s %10s %10s %9s %7s\n", "target",
+		       "concurrency", "writes/s", "p50 ms", "p99 ms",
+		       "requests", "errors");
+	}
+	for (int r = 0; r < o.runs; r++) {
+		runs[r] = sqlite_run(&o, r);
+	}
+	report(&o, "sqlite-raw", 1, runs, false);
+	for (int l = 0; l < o.n_levels; l++) {
+		for (int r = 0; r < o.runs; r++) {
+			runs[r] = http_run(&o, o.levels[l]);
+		}
+		report(&o, "thermionic", o.levels[l], runs,
+		       l == o.n_levels - 1);
+	}
+	if (o.json) {
+		printf("]\n");
+	}
+	curl_global_cleanup();
+	return 0;
+}
