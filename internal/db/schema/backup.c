@@ -110,6 +110,11 @@ static int write_tmp(sqlite3 *db, const char *tmp, char *errmsg)
 int schema_backup(sqlite3 *db, const char *path, char *errmsg)
 {
 	PRE(db != NULL && path != NULL && errmsg != NULL);
+	if (sqlite3_txn_state(db, "main") == SQLITE_TXN_WRITE) {
+		tm_errmsg_printf(errmsg, "cannot back up %s inside a write "
+				 "transaction", path);
+		return TM_BUSY;
+	}
 	char *tmp = tm_asprintf("%s.tmp", path);
 	remove_with_journals(tmp);
 	int rv = write_tmp(db, tmp, errmsg);

@@ -10,12 +10,14 @@
  * must be contiguous; the highest is the database's version. A fresh install
  * records a single row (the final version); each later update adds its row.
  *
- * Everything schema_ensure() does happens in one transaction (BEGIN
- * IMMEDIATE ... COMMIT): either the file reaches the latest version or it
- * stays exactly as it was. Updates therefore cannot toggle
- * PRAGMA foreign_keys (a no-op inside a transaction); foreign key checks are
- * deferred to COMMIT, so an update may rebuild a table as long as the result
- * is consistent.
+ * Everything schema_ensure() does happens in one transaction: either the
+ * file reaches the latest version or it stays exactly as it was. The version
+ * check and the backup share one read snapshot, upgraded to a write
+ * transaction by the first update; if another connection committed in
+ * between, the call fails with TM_BUSY and changes nothing. Updates
+ * therefore cannot toggle PRAGMA foreign_keys (a no-op inside a
+ * transaction); foreign key checks are deferred to COMMIT, so an update may
+ * rebuild a table as long as the result is consistent.
  *
  * Used by the local database (internal/db/node) and the global database. */
 #ifndef TM_DB_SCHEMA_H
@@ -35,9 +37,9 @@ struct schema_update {
 };
 
 struct schema {
-	const char *name;                    /* "local", "global": messages */
+	const char *name;                    /* "local", "global": logs */
 	const struct schema_update *updates; /* updates[i]: version i -> i+1 */
-	size_t n_updates;                    /* = the version this binary knows */
+	size_t n_updates;                    /* the version this binary knows */
 	/* Optional: creates the latest schema directly on an empty database
 	 * (same contract as apply). When NULL, a fresh database replays every
 	 * update. Must produce the same tables as the update chain. */
@@ -81,8 +83,9 @@ int schema_exec(sqlite3 *db, const char *sql, char *errmsg);
 /* Write a consistent copy of DB's main database to PATH: SQLite backup API
  * into PATH.tmp (mode 0600, rollback-journal mode so the copy is a single
  * self-contained file), fsync, rename over PATH, fsync the directory. An
- * existing PATH is replaced. DB may be inside a transaction; the copy then
- * shows what that transaction sees. Returns 0 or TM_IO / TM_DB with ERRMSG
+ * existing PATH is replaced. DB may be inside a read transaction (the copy
+ * then shows its snapshot) but not a write transaction (SQLite's backup API
+ * refuses it: TM_BUSY). Returns 0 or TM_IO / TM_DB / TM_BUSY with ERRMSG
  * set; on failure PATH is untouched and PATH.tmp removed. */
 int schema_backup(sqlite3 *db, const char *path, char *errmsg);
 

@@ -1,0 +1,90 @@
+/* Configuration keys: a registry of typed keys and pure functions that
+ * validate, normalise and merge values. No I/O: the caller loads and stores
+ * the key -> string maps (local keys in the local database, global keys in
+ * the global database).
+ *
+ * A configuration is a cJSON object of key -> normalised string holding only
+ * the keys that are set to something other than their default.
+ *
+ * Keys:
+ *   core.https_address       address  local   ""  (not listening)
+ *   core.request_timeout     int      global  30 seconds (1..3600)
+ *   core.max_request_size    int      global  8388608 bytes (4096..1 GiB)
+ *   raft.snapshot_threshold  int      global  1024 entries (16..100000000)
+ *   raft.snapshot_trailing   int      global  512 entries (0..100000000)
+ *   user.*                   string   local   "" (free-form)
+ *
+ * Normalised forms: BOOL "true"/"false"; INT decimal; ADDRESS "host:port"
+ * with IPv6 in brackets, hostnames in lower case, IPv6 in RFC 5952 form and
+ * the port CONFIG_DEFAULT_PORT added when missing; "" means unset. */
+#ifndef TM_CONFIG_H
+#define TM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#define CONFIG_DEFAULT_PORT 8443
+
+enum config_type { CONFIG_STRING, CONFIG_BOOL, CONFIG_INT, CONFIG_ADDRESS };
+enum config_scope { CONFIG_SCOPE_LOCAL, CONFIG_SCOPE_GLOBAL };
+
+/* A key's definition; static. DEFAULT_VALUE is in normalised form ("" for
+ * none). MIN/MAX bound CONFIG_INT values (inclusive) and are 0 otherwise. */
+struct config_key {
+	const char *name;
+	enum config_type type;
+	enum config_scope scope;
+	const char *default_value;
+	int64_t min, max;
+	const char *description;
+};
+
+/* The definition of NAME, or NULL if unknown. Any "user.<suffix>" matches the
+ * free-form string key, whose NAME is "user.*" (SUFFIX: 1 to 250 characters
+ * among letters, digits and "._-:/"). Borrowed, static. */
+const struct config_key *config_lookup(const char *name);
+
+/* The whole table sorted by name, "user.*" included; *N gets its length.
+ * Borrowed, static. */
+const struct config_key *config_keys(size_t *n);
+
+/* Validate and normalise VALUE (borrowed) for KEY: a JSON string for every
+ * type, also a number for INT and a bool for BOOL; "" or null unset the key.
+ * BOOL strings: true/false/1/0/yes/no/on/off, any case. On success *OUT is an
+ * owned string (tm_free), "" meaning unset. Otherwise TM_INVALID with ERRMSG
+ * (TM_ERRMSG_SIZE bytes) like "invalid value for core.https_address: port
+ * 70000 out of range (1-65535)". */
+int config_normalize(const struct config_key *key, const cJSON *value,
+		     char **out, char *errmsg);
+
+/* The new configuration from CURRENT (borrowed; object key -> string, only
+ * set keys; NULL = empty) and a request BODY (borrowed; must be an object).
+ *
+ * REPLACE (PUT): the result holds exactly BODY's keys. Otherwise (PATCH):
+ * BODY is merged into CURRENT, a null or "" value unsetting its key. Keys
+ * whose value equals their default are not stored. Unknown keys fail with
+ * "unknown configuration key \"foo\""; bad values with "cannot set 'k' to
+ * 'v': reason". Every error is collected and the first one is reported,
+ * followed by " (and N more errors)" when there are others.
+ *
+ * On success *RESULT (owned, cJSON_Delete) is the new configuration, its
+ * members sorted by name (equal configurations print the same), and
+ * *CHANGED (owned) an array of the names, sorted, whose effective value
+ * differs between CURRENT and *RESULT. On failure (TM_INVALID, or TM_NOMEM
+ * from cJSON) both are NULL. */
+int config_apply(const cJSON *current, const cJSON *body, bool replace,
+		 cJSON **result, cJSON **changed, char *errmsg);
+
+/* The value of KEY (a known key) in CONFIG (borrowed, may be NULL), or its
+ * default. Borrowed from CONFIG or static. NULL only for an unknown KEY. */
+const char *config_get(const cJSON *config, const char *key);
+
+/* config_get() of a CONFIG_INT key as a number; a stored value that does not
+ * parse (never written by config_apply) yields the default, with a
+ * warning. */
+int64_t config_get_int(const cJSON *config, const char *key);
+
+#endif /* TM_CONFIG_H */

@@ -1,0 +1,99 @@
+/* The table of configuration keys. Keep it sorted by name. */
+#include <string.h>
+
+#include "internal/config/config.h"
+#include "internal/lib/assert.h"
+
+#define USER_PREFIX "user."
+#define USER_SUFFIX_MAX 250
+
+static const struct config_key keys[] = {
+	{
+		.name = "core.https_address",
+		.type = CONFIG_ADDRESS,
+		.scope = CONFIG_SCOPE_LOCAL,
+		.default_value = "",
+		.description = "Address to serve the REST API on, host[:port] "
+			       "(default port 8443); unset: not listening",
+	},
+	{
+		.name = "core.max_request_size",
+		.type = CONFIG_INT,
+		.scope = CONFIG_SCOPE_GLOBAL,
+		.default_value = "8388608",
+		.min = 4096,
+		.max = 1073741824,
+		.description = "Largest request body accepted, in bytes",
+	},
+	{
+		.name = "core.request_timeout",
+		.type = CONFIG_INT,
+		.scope = CONFIG_SCOPE_GLOBAL,
+		.default_value = "30",
+		.min = 1,
+		.max = 3600,
+		.description = "Seconds allowed to read a whole HTTP request",
+	},
+	{
+		.name = "raft.snapshot_threshold",
+		.type = CONFIG_INT,
+		.scope = CONFIG_SCOPE_GLOBAL,
+		.default_value = "1024",
+		.min = 16,
+		.max = 100000000,
+		.description = "Raft log entries between two snapshots",
+	},
+	{
+		.name = "raft.snapshot_trailing",
+		.type = CONFIG_INT,
+		.scope = CONFIG_SCOPE_GLOBAL,
+		.default_value = "512",
+		.min = 0,
+		.max = 100000000,
+		.description = "Raft log entries kept after a snapshot",
+	},
+	{
+		.name = "user.*",
+		.type = CONFIG_STRING,
+		.scope = CONFIG_SCOPE_LOCAL,
+		.default_value = "",
+		.description = "Free-form string for users and their tools",
+	},
+};
+
+#define N_KEYS (sizeof keys / sizeof keys[0])
+
+static bool user_suffix_valid(const char *suffix)
+{
+	size_t len = strlen(suffix);
+	if (len == 0 || len > USER_SUFFIX_MAX) {
+		return false;
+	}
+	return strspn(suffix, "abcdefghijklmnopqrstuvwxyz"
+			      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			      "0123456789._-:/") == len;
+}
+
+const struct config_key *config_lookup(const char *name)
+{
+	PRE(name != NULL);
+	if (strncmp(name, USER_PREFIX, strlen(USER_PREFIX)) == 0) {
+		if (!user_suffix_valid(name + strlen(USER_PREFIX))) {
+			return NULL;
+		}
+		return &keys[N_KEYS - 1];
+	}
+	for (size_t i = 0; i < N_KEYS - 1; i++) {
+		if (strcmp(keys[i].name, name) == 0) {
+			return &keys[i];
+		}
+	}
+	return NULL;
+}
+
+const struct config_key *config_keys(size_t *n)
+{
+	PRE(n != NULL);
+	*n = N_KEYS;
+	return keys;
+}

@@ -1,0 +1,16 @@
+/* Internals shared by the files of internal/config. */
+#ifndef TM_CONFIG_PRIVATE_H
+#define TM_CONFIG_PRIVATE_H
+
+#include "internal/config/config.h"
+
+/* config_normalize() without the "invalid value for KEY: " prefix: REASON
+ * (TM_ERRMSG_SIZE bytes) holds only why VALUE was refused. */
+int config_normalize_reason(const struct config_key *key, const cJSON *value,
+			    char **out, char *reason);
+
+/* Canonical "host:port" form of the non-empty address IN: *OUT owned
+ * (tm_free). TM_INVALID with REASON set otherwise. */
+int config_address_normalize(const char *in, char **out, char *reason);
+
+#endif /* TM_CONFIG_PRIVATE_H */

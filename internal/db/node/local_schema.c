@@ -1,0 +1,56 @@
+/* The local database's schema.
+ *
+ *   1  base tables: config, raft_nodes
+ *   2  trust store: certificates
+ *
+ * Rules for adding a version: append an update (never edit a released one),
+ * make fresh_schema() create the same tables the chain ends with, and extend
+ * the test that compares the two. */
+#include "internal/db/node/nodedb.h"
+#include "internal/db/schema/schema.h"
+
+#define CREATE_CONFIG                                                     \
+	"CREATE TABLE config (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+
+#define CREATE_RAFT_NODES                                                 \
+	"CREATE TABLE raft_nodes (id INTEGER PRIMARY KEY, "                \
+	"address TEXT NOT NULL UNIQUE, role INTEGER NOT NULL DEFAULT 0);"
+
+#define CREATE_CERTIFICATES                                               \
+	"CREATE TABLE certificates (fingerprint TEXT PRIMARY KEY, "        \
+	"name TEXT NOT NULL, type TEXT NOT NULL DEFAULT 'client', "        \
+	"certificate TEXT NOT NULL, added_at INTEGER NOT NULL);"
+
+static int update_base_tables(sqlite3 *db, char *errmsg)
+{
+	return schema_exec(db, CREATE_CONFIG CREATE_RAFT_NODES, errmsg);
+}
+
+static int update_trust_store(sqlite3 *db, char *errmsg)
+{
+	return schema_exec(db, CREATE_CERTIFICATES, errmsg);
+}
+
+static int fresh_schema(sqlite3 *db, char *errmsg)
+{
+	return schema_exec(db,
+			   CREATE_CONFIG CREATE_RAFT_NODES CREATE_CERTIFICATES,
+			   errmsg);
+}
+
+static const struct schema_update updates[] = {
+	{"base tables", update_base_tables},
+	{"add trust store", update_trust_store},
+};
+
+static const struct schema local_schema = {
+	.name = "local",
+	.updates = updates,
+	.n_updates = sizeof updates / sizeof updates[0],
+	.fresh = fresh_schema,
+};
+
+const struct schema *nodedb_schema(void)
+{
+	return &local_schema;
+}
