@@ -59,12 +59,16 @@ typedef bool (*rest_trust_cb)(void *data, const char *fingerprint);
 int rest_server_init(uv_loop_t *loop, const struct rest_route *routes,
 		     size_t n_routes, rest_trust_cb trust_cb, void *data,
 		     struct rest_server **out);
+/* Copied; a field left 0 keeps its default. Applies to live connections
+ * too, from their next read. */
 void rest_server_set_limits(struct rest_server *s,
 			    const struct rest_limits *limits);
 /* Take ownership of an accepted connection and start serving it. */
 void rest_server_add_conn(struct rest_server *s, struct conn *c);
 /* Close every connection; requests still in their handlers are answered
- * into the void. CB runs when all is released and S is freed. */
+ * into the void. CB runs when all is released and S is freed. It does not
+ * wait for those handlers: their requests no longer refer to S and are
+ * freed by their rest_respond_* call. */
 void rest_server_close(struct rest_server *s,
 		       void (*cb)(void *data), void *data);
 
@@ -84,7 +88,8 @@ const char *rest_body(const struct rest_request *req, size_t *len);
 enum rest_auth rest_auth(const struct rest_request *req);
 /* Fingerprint of the client's certificate, or NULL. */
 const char *rest_peer_fingerprint(const struct rest_request *req);
-/* The connection the request arrived on (for upgrades). */
+/* The connection the request arrived on (for upgrades); NULL once the
+ * client has gone. */
 struct conn *rest_conn(const struct rest_request *req);
 /* Handler-owned slot for asynchronous handlers. */
 void rest_set_data(struct rest_request *req, void *data);
@@ -95,12 +100,19 @@ void *rest_get_data(const struct rest_request *req);
  * empty body is an error too. Owned by the caller (cJSON_Delete). */
 cJSON *rest_body_json(struct rest_request *req);
 
+/* Does an If-Match header value match ETAG? IF_MATCH may list several
+ * entries separated by commas, each quoted ("\"<hex>\"", as HTTP wants) or
+ * bare; "*" matches anything; weak entries (W/...) never match. False if
+ * IF_MATCH or ETAG is NULL: skip the check when the header is absent. */
+bool rest_etag_matches(const char *if_match, const char *etag);
+
 /* Responses. Exactly one per request. */
 /* 200 sync envelope around METADATA (owned; NULL means {}). ETAG may be
- * NULL; when given it is sent as an ETag header. */
+ * NULL; when given it is sent as an ETag header, quoted: ETag: "<ETAG>". */
 void rest_respond_sync(struct rest_request *req, cJSON *metadata,
 		       const char *etag);
-/* Error envelope with HTTP status STATUS and a formatted message. */
+/* Error envelope with HTTP status STATUS and a formatted message, with
+ * X-Content-Type-Options: nosniff. */
 void rest_respond_error(struct rest_request *req, int status,
 			const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -112,7 +124,12 @@ void rest_respond_raw(struct rest_request *req, int status,
 /* Streamed response with chunked transfer encoding, for large bodies
  * (database backups). Call rest_stream_begin once, rest_stream_write any
  * number of times (wait for CB before the next one to bound memory), then
- * rest_stream_end, which completes the response. */
+ * rest_stream_end, which completes the response. LEN must be > 0.
+ * Once rest_stream_begin was called (whatever it returned), the request is
+ * completed by rest_stream_end and by nothing else. Begin and write return
+ * TM_CANCELED when the client has gone; a write that fails that way
+ * does not call CB. CB gets a non-zero status if the chunk could not be
+ * sent. HTTP/1.0 clients get the body unchunked, ended by closing. */
 int rest_stream_begin(struct rest_request *req, int status,
 		      const char *content_type, const char *extra_headers);
 int rest_stream_write(struct rest_request *req, const void *buf, size_t len,
@@ -124,7 +141,9 @@ void rest_stream_end(struct rest_request *req);
 /* Upgrade: answer 101 with "Upgrade: PROTOCOL" and hand the connection
  * to the caller, who becomes its owner (conn_set_callbacks, conn_close).
  * Bytes the client sent after the request are delivered to CB's owner by
- * the returned buffer (borrowed until CB returns). */
+ * the returned buffer (borrowed until CB returns). CB runs exactly once,
+ * from the loop, after the 101 has been written; C is NULL (and EXTRA
+ * NULL) if the connection failed or the server closed before that. */
 typedef void (*rest_upgrade_cb)(void *arg, struct conn *c,
 				const char *extra, size_t extra_len);
 void rest_respond_upgrade(struct rest_request *req, const char *protocol,
