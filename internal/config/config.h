@@ -6,12 +6,13 @@
  * A configuration is a cJSON object of key -> normalised string holding only
  * the keys that are set to something other than their default.
  *
- * Keys:
+ * Keys (scope: where the value lives; local keys are per member, e.g. the
+ * raft snapshot settings, which each member applies to its own log):
  *   core.https_address       address  local   ""  (not listening)
  *   core.request_timeout     int      global  30 seconds (1..3600)
  *   core.max_request_size    int      global  8388608 bytes (4096..1 GiB)
- *   raft.snapshot_threshold  int      global  1024 entries (16..100000000)
- *   raft.snapshot_trailing   int      global  512 entries (0..100000000)
+ *   raft.snapshot_threshold  int      local   1024 entries (16..100000000)
+ *   raft.snapshot_trailing   int      local   512 entries (0..100000000)
  *   user.*                   string   local   "" (free-form)
  *
  * Normalised forms: BOOL "true"/"false"; INT decimal; ADDRESS "host:port"

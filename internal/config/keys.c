@@ -37,7 +37,7 @@ static const struct config_key keys[] = {
 	{
 		.name = "raft.snapshot_threshold",
 		.type = CONFIG_INT,
-		.scope = CONFIG_SCOPE_GLOBAL,
+		.scope = CONFIG_SCOPE_LOCAL,
 		.default_value = "1024",
 		.min = 16,
 		.max = 100000000,
@@ -46,7 +46,7 @@ static const struct config_key keys[] = {
 	{
 		.name = "raft.snapshot_trailing",
 		.type = CONFIG_INT,
-		.scope = CONFIG_SCOPE_GLOBAL,
+		.scope = CONFIG_SCOPE_LOCAL,
 		.default_value = "512",
 		.min = 0,
 		.max = 100000000,

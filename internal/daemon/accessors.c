@@ -11,6 +11,11 @@ struct nodedb *daemon_nodedb(struct daemon *d)
 	return d->nodedb;
 }
 
+struct gdb *daemon_gdb(struct daemon *d)
+{
+	return d->state == DAEMON_READY ? d->gdb : NULL;
+}
+
 const char *daemon_dir(const struct daemon *d)
 {
 	return d->dir;

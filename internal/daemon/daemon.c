@@ -25,6 +25,7 @@
 #include "internal/lib/log.h"
 #include "internal/lib/mem.h"
 #include "internal/net/listener.h"
+#include "internal/raft/raftnode.h"
 #include "internal/rest/rest.h"
 #include "internal/tls/tls.h"
 
@@ -218,6 +219,9 @@ int daemon_start(struct daemon *d, char *errmsg)
 	if (rv == 0) {
 		rv = start_rest(d, errmsg);
 	}
+	if (rv == 0) {
+		rv = daemon_global_open(d, errmsg);
+	}
 	if (rv != 0) {
 		d->exit_code = 1;
 		daemon_stop(d);
@@ -234,8 +238,15 @@ int daemon_start(struct daemon *d, char *errmsg)
 	}
 	LOGI("daemon: member %s, certificate %s", d->server_name,
 	     d->fingerprint);
-	daemon_set_state(d, DAEMON_READY);
+	daemon_global_schema(d);
 	return 0;
+}
+
+void daemon_global_ready(struct daemon *d)
+{
+	if (d->state == DAEMON_STARTING) {
+		daemon_set_state(d, DAEMON_READY);
+	}
 }
 
 int daemon_config_update(struct daemon *d, cJSON *new_config, char *errmsg)
@@ -278,5 +289,13 @@ int daemon_config_update(struct daemon *d, cJSON *new_config, char *errmsg)
 	cJSON_Delete(d->config);
 	d->config = new_config;
 	apply_limits(d);
+	if (d->raftnode != NULL) {
+		raftnode_set_snapshot(
+			d->raftnode,
+			(unsigned)config_get_int(d->config,
+						 "raft.snapshot_threshold"),
+			(unsigned)config_get_int(d->config,
+						 "raft.snapshot_trailing"));
+	}
 	return 0;
 }

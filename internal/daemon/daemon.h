@@ -47,6 +47,8 @@ void daemon_free(struct daemon *d);
 uv_loop_t *daemon_loop(struct daemon *d);
 struct nodedb *daemon_nodedb(struct daemon *d);
 const char *daemon_dir(const struct daemon *d);
+/* The global database; NULL until it is open. */
+struct gdb *daemon_gdb(struct daemon *d);
 const char *daemon_cert_pem(const struct daemon *d);
 const char *daemon_fingerprint(const struct daemon *d);
 const char *daemon_server_name(const struct daemon *d);

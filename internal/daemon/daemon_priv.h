@@ -20,6 +20,11 @@ struct daemon {
 	SSL_CTX *tls_ctx;   /* server context, owned */
 
 	struct nodedb *nodedb; /* owned */
+	struct gdb *gdb;             /* owned; NULL until open / once closed */
+	struct raftnode *raftnode;   /* owned; NULL until open / once closed */
+	struct schema_upgrade *schema_upgrade; /* while the schema is checked */
+	bool raft_closing;
+	bool gdb_closing;
 	cJSON *config;         /* current config, owned */
 
 	struct rest_server *rest;          /* owned; NULL once closed */
@@ -32,5 +37,15 @@ struct daemon {
 };
 
 void daemon_set_state(struct daemon *d, enum daemon_state next);
+
+/* global.c */
+int daemon_global_open(struct daemon *d, char *errmsg);
+/* Check and update the global schema; calls daemon_global_ready() when
+ * done, or stops the daemon on failure. */
+void daemon_global_schema(struct daemon *d);
+/* Stop a schema check waiting to retry (daemon_stop). */
+void daemon_global_schema_cancel(struct daemon *d);
+/* daemon.c: the global database is usable; the member is READY. */
+void daemon_global_ready(struct daemon *d);
 
 #endif /* TM_DAEMON_PRIV_H */

@@ -5,16 +5,58 @@
 #include <unistd.h>
 
 #include "internal/daemon/daemon_priv.h"
+#include "internal/db/cluster/gdb.h"
 #include "internal/db/node/nodedb.h"
+#include "internal/raft/raftnode.h"
 #include "internal/lib/log.h"
 #include "internal/lib/mem.h"
 #include "internal/net/listener.h"
 #include "internal/rest/rest.h"
 
+static void maybe_stopped(struct daemon *d);
+
+static void gdb_closed_cb(void *arg)
+{
+	struct daemon *d = arg;
+	d->gdb_closing = false;
+	maybe_stopped(d);
+}
+
+static void raft_closed_cb(void *data)
+{
+	struct daemon *d = data;
+	d->raftnode = NULL;
+	/* raft is closed: the state machine can go. */
+	struct gdb *g = d->gdb;
+	d->gdb = NULL;
+	d->gdb_closing = true;
+	gdb_close(g, gdb_closed_cb, d);
+}
+
+/* Close the global database once nothing can send it requests. */
+static void close_global(struct daemon *d)
+{
+	if (d->raftnode != NULL) {
+		if (!d->raft_closing) {
+			d->raft_closing = true;
+			raftnode_close(d->raftnode, raft_closed_cb, d);
+		}
+	} else if (d->gdb != NULL) {
+		struct gdb *g = d->gdb;
+		d->gdb = NULL;
+		d->gdb_closing = true;
+		gdb_close(g, gdb_closed_cb, d);
+	}
+}
+
 static void maybe_stopped(struct daemon *d)
 {
 	if (d->state != DAEMON_STOPPING || d->rest != NULL ||
 	    d->listeners_closing > 0 || d->signals_closing > 0) {
+		return;
+	}
+	if (d->raftnode != NULL || d->gdb != NULL || d->gdb_closing) {
+		close_global(d);
 		return;
 	}
 	if (d->nodedb != NULL) {
@@ -61,6 +103,7 @@ void daemon_stop(struct daemon *d)
 		return;
 	}
 	daemon_set_state(d, DAEMON_STOPPING);
+	daemon_global_schema_cancel(d);
 	close_listener(d, &d->https_listener);
 	close_listener(d, &d->unix_listener);
 	if (d->signals_alive) {

@@ -39,8 +39,8 @@ static int fresh_schema(sqlite3 *db, char *errmsg)
 }
 
 static const struct schema_update updates[] = {
-	{"base tables", update_base_tables},
-	{"add trust store", update_trust_store},
+	{.description = "base tables", .apply = update_base_tables},
+	{.description = "add trust store", .apply = update_trust_store},
 };
 
 static const struct schema local_schema = {

@@ -17,7 +17,8 @@
  * exactly the state the updates start from.
  *
  * Any failure rolls the transaction back, so the file keeps its old version
- * and content. */
+ * and content. An update is its apply function or, when that is NULL, its
+ * SQL statements (statements.c). */
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -25,12 +26,25 @@
 #include <string.h>
 #include <time.h>
 
+#include "internal/db/schema/private.h"
 #include "internal/db/schema/schema.h"
 #include "internal/lib/assert.h"
 #include "internal/lib/err.h"
 #include "internal/lib/fs.h"
 #include "internal/lib/log.h"
 #include "internal/lib/mem.h"
+
+const char schema_table_sql[] = "CREATE TABLE schema (version INTEGER PRIMARY "
+				"KEY, updated_at INTEGER NOT NULL)";
+
+int schema_fail_newer(int version, int known, char *errmsg)
+{
+	tm_errmsg_printf(errmsg,
+			 "database schema %d is newer than this thermionicd "
+			 "(%d); upgrade thermionicd",
+			 version, known);
+	return TM_NEWER;
+}
 
 int schema_exec(sqlite3 *db, const char *sql, char *errmsg)
 {
@@ -154,13 +168,35 @@ static int record_version(sqlite3 *db, int version, char *errmsg)
 	return rc == SQLITE_DONE ? 0 : TM_DB;
 }
 
-/* Run one step (an update or fresh) and describe its failure as
- * "<what>: <reason>". */
-static int run_step(sqlite3 *db, int (*fn)(sqlite3 *, char *),
-		    const char *what, char *errmsg)
+static int apply_update(sqlite3 *db, const struct schema_update *u,
+			char *errmsg)
+{
+	if (u->apply != NULL) {
+		return u->apply(db, errmsg);
+	}
+	if (u->statements != NULL) {
+		return schema_run_statements(db, u->statements, errmsg);
+	}
+	tm_errmsg_printf(errmsg, "neither an apply function nor statements");
+	return TM_INVALID;
+}
+
+/* Run one step, S->fresh if INDEX is -1 and S->updates[INDEX] otherwise,
+ * and describe its failure as "schema update 3 (add tags): <reason>". */
+static int run_step(sqlite3 *db, const struct schema *s, int index,
+		    char *errmsg)
 {
 	char reason[TM_ERRMSG_SIZE] = "";
-	int rv = fn(db, reason);
+	char what[TM_ERRMSG_SIZE];
+	int rv;
+	if (index < 0) {
+		snprintf(what, sizeof what, "fresh schema %zu", s->n_updates);
+		rv = s->fresh(db, reason);
+	} else {
+		snprintf(what, sizeof what, "schema update %d (%s)", index + 1,
+			 s->updates[index].description);
+		rv = apply_update(db, &s->updates[index], reason);
+	}
 	if (rv == 0 && sqlite3_get_autocommit(db)) {
 		tm_errmsg_printf(reason, "the update ended the transaction");
 		rv = TM_DB;
@@ -180,24 +216,17 @@ static int run_step(sqlite3 *db, int (*fn)(sqlite3 *, char *),
 
 static int install_fresh(sqlite3 *db, const struct schema *s, char *errmsg)
 {
-	static const char *create =
-		"CREATE TABLE schema (version INTEGER PRIMARY KEY, "
-		"updated_at INTEGER NOT NULL)";
 	int n = (int)s->n_updates;
-	int rv = schema_exec(db, create, errmsg);
+	int rv = schema_exec(db, schema_table_sql, errmsg);
 	if (rv != 0) {
 		tm_errmsg_wrapf(errmsg, "create schema table");
 		return rv;
 	}
-	char what[64];
 	if (s->fresh != NULL) {
-		snprintf(what, sizeof what, "fresh schema %d", n);
-		rv = run_step(db, s->fresh, what, errmsg);
+		rv = run_step(db, s, -1, errmsg);
 	}
 	for (int i = 0; s->fresh == NULL && rv == 0 && i < n; i++) {
-		snprintf(what, sizeof what, "schema update %d (%s)", i + 1,
-			 s->updates[i].description);
-		rv = run_step(db, s->updates[i].apply, what, errmsg);
+		rv = run_step(db, s, i, errmsg);
 	}
 	if (rv != 0) {
 		return rv;
@@ -257,10 +286,7 @@ static int upgrade(sqlite3 *db, const struct schema *s, int version,
 		     version, backup_path);
 	}
 	for (int i = version; i < (int)s->n_updates; i++) {
-		char what[TM_ERRMSG_SIZE];
-		snprintf(what, sizeof what, "schema update %d (%s)", i + 1,
-			 s->updates[i].description);
-		rv = run_step(db, s->updates[i].apply, what, errmsg);
+		rv = run_step(db, s, i, errmsg);
 		if (rv == 0) {
 			rv = record_version(db, i + 1, errmsg);
 		}
@@ -293,11 +319,7 @@ static int ensure_in_tx(sqlite3 *db, const struct schema *s,
 	}
 	int known = (int)s->n_updates;
 	if (*version > known) {
-		tm_errmsg_printf(errmsg,
-				 "database schema %d is newer than this "
-				 "thermionicd (%d); upgrade thermionicd",
-				 *version, known);
-		return TM_NEWER;
+		return schema_fail_newer(*version, known, errmsg);
 	}
 	if (*version == known) {
 		return 0;

@@ -19,7 +19,10 @@
  * transaction); foreign key checks are deferred to COMMIT, so an update may
  * rebuild a table as long as the result is consistent.
  *
- * Used by the local database (internal/db/node) and the global database. */
+ * Used by the local database (internal/db/node, updates as C functions run
+ * by schema_ensure()) and the global database (internal/db/cluster/
+ * global_schema.h, updates as SQL statements that the raft leader submits as
+ * one write request: see schema_statements()). */
 #ifndef TM_DB_SCHEMA_H
 #define TM_DB_SCHEMA_H
 
@@ -27,13 +30,28 @@
 
 #include <sqlite3.h>
 
-/* One step. APPLY runs inside schema_ensure()'s transaction and returns 0 or
- * a TM_* code with ERRMSG (TM_ERRMSG_SIZE bytes) set; if it leaves ERRMSG
- * empty, sqlite3_errmsg() of DB is used. DESCRIPTION names the step in error
- * messages ("add trust store"). Both borrowed, static in practice. */
+/* One step, given either as a C function or as SQL statements.
+ *
+ * APPLY runs inside schema_ensure()'s transaction and returns 0 or a TM_*
+ * code with ERRMSG (TM_ERRMSG_SIZE bytes) set; if it leaves ERRMSG empty,
+ * sqlite3_errmsg() of DB is used.
+ *
+ * STATEMENTS is a NULL-terminated list of SQL texts, exactly one statement
+ * per string (a trailing ';' is fine), with no parameters and no transaction
+ * statements. schema_ensure() runs them in order when APPLY is NULL, failing
+ * with TM_DB on the first error (or TM_INVALID for a string that holds no
+ * statement or more than one). An empty list ({NULL}) is a valid update that
+ * only records its version. Databases whose updates must travel as SQL text
+ * (the raft-replicated global database, see schema_statements()) give
+ * STATEMENTS only. If both are given, schema_ensure() runs APPLY and
+ * schema_statements() uses STATEMENTS: they must have the same effect.
+ *
+ * DESCRIPTION names the step in error messages ("add trust store").
+ * Everything is borrowed, static in practice. */
 struct schema_update {
 	const char *description;
 	int (*apply)(sqlite3 *db, char *errmsg);
+	const char *const *statements;
 };
 
 struct schema {
@@ -71,6 +89,35 @@ struct schema {
  * TM_ERRMSG_SIZE bytes. */
 int schema_ensure(sqlite3 *db, const struct schema *s, const char *backup_path,
 		  int *from, int *to, char *errmsg);
+
+/* The statements that take a database from version FROM to the latest: each
+ * update's statements followed by "INSERT INTO schema(version, updated_at)
+ * VALUES (<v>, strftime('%s','now'))". For a fresh database (FROM == 0) the
+ * list starts with the CREATE TABLE of the version table itself (the very
+ * text schema_ensure() uses), replays every update (S->fresh, a C function,
+ * is not used) and, like schema_ensure(), records only the final version.
+ * FROM == latest gives an empty list.
+ *
+ * Meant for a database whose schema changes must be submitted as SQL (the
+ * global database: the raft leader runs them as one write request, in one
+ * transaction). Running the list in one transaction on a database at version
+ * FROM leaves it exactly as schema_ensure() would, apart from updated_at.
+ * Run on a database that is no longer at FROM (another member upgraded it
+ * first), the transaction fails and changes nothing: the version row it
+ * inserts already exists (or, from 0, the version table does).
+ *
+ * Fails with TM_NEWER and the usual message if FROM > latest, TM_INVALID if
+ * an update in the range has no statements (STATEMENTS == NULL): "schema
+ * update 2 (add tokens): no SQL statements". On success *OUT is a
+ * NULL-terminated array of owned strings (free with schema_statements_free)
+ * and *N (if N is not NULL) its length without the NULL; on failure *OUT is
+ * NULL and *N 0. ERRMSG is TM_ERRMSG_SIZE bytes. FROM must be >= 0. */
+int schema_statements(const struct schema *s, int from, char ***out, size_t *n,
+		      char *errmsg);
+
+/* Free an array returned by schema_statements(), and its strings. NULL is
+ * accepted. */
+void schema_statements_free(char **stmts);
 
 /* Current version of DB: 0 if there is no schema table. TM_CORRUPT if the
  * table is unreadable, empty or has gaps; TM_DB on other SQLite errors. */

@@ -140,6 +140,7 @@ static void lookup_known_keys(void **state)
 	assert_string_equal(k->default_value, "");
 	k = key("core.request_timeout");
 	assert_int_equal(k->type, CONFIG_INT);
+	assert_int_equal(k->scope, CONFIG_SCOPE_GLOBAL);
 	assert_string_equal(k->default_value, "30");
 	assert_int_equal(k->min, 1);
 	assert_int_equal(k->max, 3600);
@@ -148,10 +149,12 @@ static void lookup_known_keys(void **state)
 	assert_int_equal(k->min, 4096);
 	assert_int_equal(k->max, 1073741824);
 	k = key("raft.snapshot_threshold");
+	assert_int_equal(k->scope, CONFIG_SCOPE_LOCAL);
 	assert_string_equal(k->default_value, "1024");
 	assert_int_equal(k->min, 16);
 	assert_int_equal(k->max, 100000000);
 	k = key("raft.snapshot_trailing");
+	assert_int_equal(k->scope, CONFIG_SCOPE_LOCAL);
 	assert_string_equal(k->default_value, "512");
 	assert_int_equal(k->min, 0);
 

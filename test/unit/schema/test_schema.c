@@ -109,9 +109,9 @@ static int fresh3(sqlite3 *db, char *errmsg)
 }
 
 static const struct schema_update chain[] = {
-	{"create items", update1},
-	{"add color", update2},
-	{"add tags", update3},
+	{.description = "create items", .apply = update1},
+	{.description = "add color", .apply = update2},
+	{.description = "add tags", .apply = update3},
 };
 
 static struct schema make_schema(size_t n, int (*fresh)(sqlite3 *, char *))
@@ -466,10 +466,13 @@ static void newer_version_refused(void **state)
 {
 	struct fixture *f = *state;
 	static const struct schema_update seven[] = {
-		{"one", update_plain},  {"two", update_plain},
-		{"three", update_plain}, {"four", update_plain},
-		{"five", update_plain}, {"six", update_plain},
-		{"seven", update_plain},
+		{.description = "one", .apply = update_plain},
+		{.description = "two", .apply = update_plain},
+		{.description = "three", .apply = update_plain},
+		{.description = "four", .apply = update_plain},
+		{.description = "five", .apply = update_plain},
+		{.description = "six", .apply = update_plain},
+		{.description = "seven", .apply = update_plain},
 	};
 	struct schema s7 = {.name = "test", .updates = seven, .n_updates = 7};
 	struct schema s5 = {.name = "test", .updates = seven, .n_updates = 5};
@@ -526,9 +529,9 @@ static void failing_update_rolls_back(void **state)
 	struct fixture *f = *state;
 	prepare_version(f, 1);
 	const struct schema_update broken[] = {
-		{"create items", update1},
-		{"add color", update2},
-		{"break things", update_sql_error},
+		{.description = "create items", .apply = update1},
+		{.description = "add color", .apply = update2},
+		{.description = "break things", .apply = update_sql_error},
 	};
 	struct schema s = {.name = "test", .updates = broken, .n_updates = 3};
 	check_rolled_back(f, &s, TM_DB,
@@ -541,9 +544,9 @@ static void failing_update_keeps_its_code(void **state)
 	struct fixture *f = *state;
 	prepare_version(f, 1);
 	const struct schema_update broken[] = {
-		{"create items", update1},
-		{"add color", update2},
-		{"add trust store", update_own_error},
+		{.description = "create items", .apply = update1},
+		{.description = "add color", .apply = update2},
+		{.description = "add trust store", .apply = update_own_error},
 	};
 	struct schema s = {.name = "test", .updates = broken, .n_updates = 3};
 	check_rolled_back(f, &s, TM_IO,
@@ -556,9 +559,9 @@ static void foreign_keys_checked_at_commit(void **state)
 	exec_ok(f->db, "PRAGMA foreign_keys=ON");
 	prepare_version(f, 1);
 	const struct schema_update broken[] = {
-		{"create items", update1},
-		{"add color", update2},
-		{"dangling child", update_fk_violation},
+		{.description = "create items", .apply = update1},
+		{.description = "add color", .apply = update2},
+		{.description = "dangling child", .apply = update_fk_violation},
 	};
 	struct schema s = {.name = "test", .updates = broken, .n_updates = 3};
 	check_rolled_back(f, &s, TM_DB,
@@ -570,8 +573,8 @@ static void failing_fresh_rolls_back(void **state)
 {
 	struct fixture *f = *state;
 	const struct schema_update broken[] = {
-		{"create items", update1},
-		{"break things", update_sql_error},
+		{.description = "create items", .apply = update1},
+		{.description = "break things", .apply = update_sql_error},
 	};
 	struct schema s = {.name = "test", .updates = broken, .n_updates = 2};
 	char errmsg[TM_ERRMSG_SIZE];
@@ -690,8 +693,8 @@ static void concurrent_commit_fails_busy(void **state)
 	exec_ok(f->db, "PRAGMA journal_mode=WAL");
 	assert_int_equal(sqlite3_open(f->path, &racer), SQLITE_OK);
 	const struct schema_update racy[] = {
-		{"create items", update1},
-		{"add color", update_after_race},
+		{.description = "create items", .apply = update1},
+		{.description = "add color", .apply = update_after_race},
 	};
 	struct schema s = {.name = "test", .updates = racy, .n_updates = 2};
 	char errmsg[TM_ERRMSG_SIZE];

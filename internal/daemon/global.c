@@ -1,0 +1,248 @@
+/* The global database on this member: raft (DIR/global/) plus the state
+ * machine (DIR/global.db, rebuilt from snapshot + log at every start).
+ *
+ * open:  gdb_init -> raftnode_init(fsm) -> gdb_set_raft -> raftnode_start
+ *        -> once raft has applied what the log holds, bring the global
+ *        schema up to date through a replicated write -> READY.
+ * close: raftnode_close -> gdb_close -> maybe_stopped (see stop.c). */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal/config/config.h"
+#include "internal/daemon/daemon_priv.h"
+#include "internal/db/cluster/gdb.h"
+#include "internal/db/cluster/global_schema.h"
+#include "internal/db/node/nodedb.h"
+#include "internal/db/schema/schema.h"
+#include "internal/lib/log.h"
+#include "internal/lib/mem.h"
+#include "internal/raft/raftnode.h"
+
+#define RAFT_ID_STANDALONE 1
+
+/* The raft identity of this member, from the local database; a member
+ * that has none yet is a standalone cluster of one with id 1. */
+static int raft_identity(struct daemon *d, raft_id *id, char **address,
+			 char *errmsg)
+{
+	struct nodedb_raft_node *nodes;
+	size_t n;
+	if (nodedb_raft_nodes_get(d->nodedb, &nodes, &n) != 0) {
+		tm_errmsg_printf(errmsg, "raft members: %s",
+				 nodedb_errmsg(d->nodedb));
+		return TM_DB;
+	}
+	if (n > 0) {
+		*id = nodes[0].id;
+		*address = tm_strdup(nodes[0].address);
+		nodedb_raft_nodes_free(nodes, n);
+		return 0;
+	}
+	nodedb_raft_nodes_free(nodes, n);
+	const char *https = config_get(d->config, "core.https_address");
+	struct nodedb_raft_node self = {
+		.id = RAFT_ID_STANDALONE,
+		.address = (char *)(https[0] != '\0' ? https : "standalone"),
+		.role = 0,
+	};
+	if (nodedb_raft_nodes_replace(d->nodedb, &self, 1) != 0) {
+		tm_errmsg_printf(errmsg, "store raft member: %s",
+				 nodedb_errmsg(d->nodedb));
+		return TM_DB;
+	}
+	*id = self.id;
+	*address = tm_strdup(self.address);
+	return 0;
+}
+
+int daemon_global_open(struct daemon *d, char *errmsg)
+{
+	char *db_path = tm_asprintf("%s/global.db", d->dir);
+	char *raft_dir = tm_asprintf("%s/global", d->dir);
+	char *address = NULL;
+	raft_id id;
+	int rv = gdb_init(&d->gdb, d->loop, db_path, errmsg);
+	if (rv != 0) {
+		goto out;
+	}
+	rv = raft_identity(d, &id, &address, errmsg);
+	if (rv != 0) {
+		goto out;
+	}
+	struct raftnode_options opts = {
+		.id = id,
+		.address = address,
+		.snapshot_threshold = (unsigned)config_get_int(
+			d->config, "raft.snapshot_threshold"),
+		.snapshot_trailing = (unsigned)config_get_int(
+			d->config, "raft.snapshot_trailing"),
+	};
+	rv = raftnode_init(&d->raftnode, d->loop, raft_dir, &opts,
+			   gdb_fsm(d->gdb), errmsg);
+	if (rv != 0) {
+		goto out;
+	}
+	gdb_set_raft(d->gdb, raftnode_raft(d->raftnode));
+	rv = raftnode_start(d->raftnode, errmsg);
+	if (rv == 0) {
+		LOGI("daemon: global database raft id %llu at %s",
+		     (unsigned long long)id, address);
+	}
+out:
+	tm_free(address);
+	tm_free(raft_dir);
+	tm_free(db_path);
+	return rv;
+}
+
+/* ---- schema of the global database ----
+ *
+ * check: a linearizable read (a raft barrier) makes sure every entry in
+ *        the log is applied, so the version read next is the cluster's;
+ *        while no leader is known yet it is retried every 100 ms.
+ * update: the missing updates' statements and version rows go out as one
+ *        transaction write, replicated like any other. */
+
+struct schema_upgrade {
+	struct daemon *d;
+	struct gdb_request req;
+	struct gdb_stmt *stmts;
+	size_t n;
+	int from;
+	uv_timer_t retry;
+};
+
+static struct gdb_stmt barrier_stmt = {.sql = "SELECT 1"};
+
+static void upgrade_closed_cb(uv_handle_t *h)
+{
+	struct schema_upgrade *u = h->data;
+	gdb_request_clear(&u->req);
+	for (size_t i = 0; i < u->n; i++) {
+		tm_free(u->stmts[i].sql);
+	}
+	tm_free(u->stmts);
+	tm_free(u);
+}
+
+static void upgrade_finish(struct schema_upgrade *u, int status,
+			   const char *errmsg)
+{
+	struct daemon *d = u->d;
+	d->schema_upgrade = NULL;
+	uv_close((uv_handle_t *)&u->retry, upgrade_closed_cb);
+	if (status != 0) {
+		LOGE("daemon: global database schema: %s", errmsg);
+		d->exit_code = 1;
+		daemon_stop(d);
+		return;
+	}
+	daemon_global_ready(d);
+}
+
+static void write_cb(struct gdb_request *req, int status)
+{
+	struct schema_upgrade *u = req->data;
+	if (status == 0) {
+		LOGI("daemon: global schema updated from version %d to %zu",
+		     u->from, global_schema()->n_updates);
+	}
+	char errmsg[TM_ERRMSG_SIZE];
+	tm_errmsg_printf(errmsg, "update from version %d: %s", u->from,
+			 req->errmsg);
+	upgrade_finish(u, status, errmsg);
+}
+
+static int submit_updates(struct schema_upgrade *u, char *errmsg)
+{
+	const struct schema *s = global_schema();
+	int version;
+	int rv = schema_version(gdb_exec_conn(u->d->gdb), &version, errmsg);
+	if (rv != 0) {
+		return rv;
+	}
+	if (version == (int)s->n_updates) {
+		return TM_EXISTS; /* up to date */
+	}
+	char **sql;
+	rv = schema_statements(s, version, &sql, &u->n, errmsg);
+	if (rv != 0) {
+		return rv; /* TM_NEWER says "upgrade thermionicd" */
+	}
+	u->from = version;
+	u->stmts = tm_calloc(u->n, sizeof *u->stmts);
+	for (size_t i = 0; i < u->n; i++) {
+		u->stmts[i].sql = tm_strdup(sql[i]);
+	}
+	schema_statements_free(sql);
+	gdb_request_clear(&u->req);
+	memset(&u->req, 0, sizeof u->req);
+	u->req.data = u;
+	u->req.stmts = u->stmts;
+	u->req.n_stmts = u->n;
+	u->req.transaction = true;
+	gdb_write(u->d->gdb, &u->req, write_cb);
+	return 0;
+}
+
+static void check(struct schema_upgrade *u);
+
+static void retry_cb(uv_timer_t *t)
+{
+	check(t->data);
+}
+
+static void check_cb(struct gdb_request *req, int status)
+{
+	struct schema_upgrade *u = req->data;
+	char errmsg[TM_ERRMSG_SIZE] = "";
+	if (u->d->state != DAEMON_STARTING) {
+		upgrade_finish(u, TM_SHUTDOWN, "stopped while starting");
+		return;
+	}
+	if (status == TM_NOTLEADER) {
+		LOGD("daemon: waiting for a raft leader: %s", req->errmsg);
+		uv_timer_start(&u->retry, retry_cb, 100, 0);
+		return;
+	}
+	if (status != 0) {
+		upgrade_finish(u, status, req->errmsg);
+		return;
+	}
+	int rv = submit_updates(u, errmsg);
+	if (rv == TM_EXISTS) {
+		upgrade_finish(u, 0, NULL);
+	} else if (rv != 0) {
+		upgrade_finish(u, rv, errmsg);
+	}
+}
+
+static void check(struct schema_upgrade *u)
+{
+	gdb_request_clear(&u->req);
+	memset(&u->req, 0, sizeof u->req);
+	u->req.data = u;
+	u->req.stmts = &barrier_stmt;
+	u->req.n_stmts = 1;
+	u->req.level = GDB_READ_LINEARIZABLE;
+	gdb_read(u->d->gdb, &u->req, check_cb);
+}
+
+void daemon_global_schema(struct daemon *d)
+{
+	struct schema_upgrade *u = tm_calloc(1, sizeof *u);
+	u->d = d;
+	uv_timer_init(d->loop, &u->retry);
+	u->retry.data = u;
+	d->schema_upgrade = u;
+	check(u);
+}
+
+void daemon_global_schema_cancel(struct daemon *d)
+{
+	struct schema_upgrade *u = d->schema_upgrade;
+	if (u != NULL && uv_is_active((uv_handle_t *)&u->retry)) {
+		uv_timer_stop(&u->retry);
+		upgrade_finish(u, TM_SHUTDOWN, "stopped while starting");
+	}
+}
