@@ -1,0 +1,139 @@
+/* What commands use from their context: options, errors, the client. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/therm/cli.h"
+#include "internal/lib/err.h"
+#include "internal/lib/mem.h"
+
+#define THERM_DEFAULT_DIR "/var/lib/thermionic"
+
+static int option_index(const struct therm_ctx *ctx, const char *name)
+{
+	const struct therm_option *options = ctx->inv->cmd->options;
+	if (options == NULL) {
+		return -1;
+	}
+	for (int i = 0; options[i].name != NULL; i++) {
+		if (strcmp(options[i].name, name) == 0) {
+			return i;
+		}
+	}
+	return -1;
+}
+
+const char *therm_opt(const struct therm_ctx *ctx, const char *name)
+{
+	int i = option_index(ctx, name);
+	return i < 0 || !ctx->inv->present[i] ? NULL : ctx->inv->values[i];
+}
+
+bool therm_flag(const struct therm_ctx *ctx, const char *name)
+{
+	int i = option_index(ctx, name);
+	return i >= 0 && ctx->inv->present[i];
+}
+
+int therm_fail(struct therm_ctx *ctx, const char *fmt, ...)
+{
+	va_list args;
+	va_start(args, fmt);
+	vsnprintf(ctx->errmsg, sizeof ctx->errmsg, fmt, args);
+	va_end(args);
+	return THERM_EXIT_ERROR;
+}
+
+int therm_usage_fail(struct therm_ctx *ctx, const char *fmt, ...)
+{
+	va_list args;
+	va_start(args, fmt);
+	vsnprintf(ctx->errmsg, sizeof ctx->errmsg, fmt, args);
+	va_end(args);
+	return THERM_EXIT_USAGE;
+}
+
+/* The unix socket: "unix:PATH" from --address, else the state directory's.
+ * Owned (tm_free). */
+static char *socket_path(const char *address)
+{
+	const char *dir = getenv("THERMIONIC_DIR");
+	if (address != NULL) {
+		return tm_strdup(address + strlen("unix:"));
+	}
+	if (dir == NULL || dir[0] == '\0') {
+		dir = THERM_DEFAULT_DIR;
+	}
+	return tm_asprintf("%s/unix.socket", dir);
+}
+
+int therm_client(struct therm_ctx *ctx, struct thermionic_client **out)
+{
+	char errmsg[TM_ERRMSG_SIZE];
+	char *path;
+	int rv;
+
+	*out = NULL;
+	if (ctx->client != NULL) {
+		*out = ctx->client;
+		return 0;
+	}
+	if (ctx->address == NULL || strncmp(ctx->address, "unix:", 5) == 0) {
+		path = socket_path(ctx->address);
+		rv = thermionic_connect_unix(path, &ctx->client);
+		if (rv != THERMIONIC_OK) {
+			therm_fail(ctx, "unix socket %s: %s", path,
+				   thermionic_strerror(rv));
+		}
+		tm_free(path);
+		if (rv != THERMIONIC_OK) {
+			return THERM_EXIT_ERROR;
+		}
+	} else {
+		rv = therm_remote_connect(&ctx->remote, ctx->address,
+					  ctx->fingerprint, ctx->err,
+					  &ctx->client, errmsg);
+		if (rv != 0) {
+			return therm_fail(ctx, "%s", errmsg);
+		}
+	}
+	*out = ctx->client;
+	return 0;
+}
+
+int therm_client_fail(struct therm_ctx *ctx, int rv)
+{
+	const char *msg = thermionic_errmsg(ctx->client);
+	if (msg == NULL || msg[0] == '\0') {
+		msg = thermionic_strerror(rv);
+	}
+	if (rv != THERMIONIC_ERR_PIN || !ctx->remote.active) {
+		return therm_fail(ctx, "%s", msg);
+	}
+	if (ctx->remote.have_explicit) {
+		return therm_fail(ctx,
+				  "%s\nThe server at %s does not have the "
+				  "certificate given with --fingerprint.",
+				  msg, ctx->remote.address);
+	}
+	return therm_fail(ctx,
+			  "%s\nThe server at %s does not present the "
+			  "certificate pinned on first contact. If its "
+			  "certificate was replaced on purpose, delete %s "
+			  "(or pass --fingerprint with the new one) and run "
+			  "the command again.",
+			  msg, ctx->remote.address, ctx->remote.pin_path);
+}
+
+int therm_parse_seconds(const char *text, unsigned *ms)
+{
+	char *end;
+	double seconds = strtod(text, &end);
+	if (text[0] == '\0' || *end != '\0' || !isfinite(seconds) ||
+	    seconds < 0 || seconds > 86400) {
+		return TM_INVALID;
+	}
+	*ms = (unsigned)llround(seconds * 1000.0);
+	return 0;
+}

@@ -1,0 +1,140 @@
+/* Configuration helpers: /1.0/config. */
+#include <string.h>
+
+#include "pkg/internal.h"
+
+static int config_bad_shape(struct thermionic_client *c, const char *what)
+{
+	return tmc_fail(c, THERMIONIC_ERR_PROTO,
+			"malformed response from %s: %s", c->target, what);
+}
+
+int thermionic_config_get(struct thermionic_client *client, cJSON **config,
+			  char **etag)
+{
+	const cJSON *item;
+	int rv;
+
+	if (etag != NULL) {
+		*etag = NULL;
+	}
+	if (config == NULL) {
+		return THERMIONIC_ERR_INVALID;
+	}
+	*config = NULL;
+	if (client == NULL) {
+		return THERMIONIC_ERR_INVALID;
+	}
+	rv = tmc_call(client, "GET", "/1.0/config", NULL, NULL, config, etag);
+	if (rv != THERMIONIC_OK) {
+		return rv;
+	}
+	if (*config == NULL) {
+		/* "metadata": null reads as "nothing set". */
+		*config = cJSON_CreateObject();
+		if (*config == NULL) {
+			rv = tmc_fail(client, THERMIONIC_ERR_NOMEM,
+				      "out of memory");
+			goto err;
+		}
+	}
+	if (!cJSON_IsObject(*config)) {
+		rv = config_bad_shape(client, "config is not an object");
+		goto err;
+	}
+	cJSON_ArrayForEach(item, *config)
+	{
+		if (!cJSON_IsString(item)) {
+			rv = tmc_fail(client, THERMIONIC_ERR_PROTO,
+				      "malformed response from %s: config "
+				      "key \"%.128s\" is not a string",
+				      client->target, item->string);
+			goto err;
+		}
+	}
+	return THERMIONIC_OK;
+err:
+	cJSON_Delete(*config);
+	*config = NULL;
+	if (etag != NULL) {
+		thermionic_free(*etag);
+		*etag = NULL;
+	}
+	return rv;
+}
+
+int thermionic_config_patch(struct thermionic_client *client,
+			    const cJSON *changes, const char *if_match)
+{
+	if (client == NULL) {
+		return THERMIONIC_ERR_INVALID;
+	}
+	if (!cJSON_IsObject(changes)) {
+		return tmc_fail(client, THERMIONIC_ERR_INVALID,
+				"config changes must be a JSON object");
+	}
+	return tmc_call(client, "PATCH", "/1.0/config", changes, if_match, NULL,
+			NULL);
+}
+
+int thermionic_config_replace(struct thermionic_client *client,
+			      const cJSON *config, const char *if_match)
+{
+	if (client == NULL) {
+		return THERMIONIC_ERR_INVALID;
+	}
+	if (!cJSON_IsObject(config)) {
+		return tmc_fail(client, THERMIONIC_ERR_INVALID,
+				"config must be a JSON object");
+	}
+	return tmc_call(client, "PUT", "/1.0/config", config, if_match, NULL,
+			NULL);
+}
+
+/* PATCH {KEY: VALUE}, VALUE NULL meaning JSON null. */
+static int config_patch_one(struct thermionic_client *c, const char *key,
+			    const char *value, const char *if_match)
+{
+	cJSON *changes;
+	cJSON *item;
+	int rv;
+
+	if (key == NULL || key[0] == '\0') {
+		return tmc_fail(c, THERMIONIC_ERR_INVALID,
+				"config key must not be empty");
+	}
+	changes = cJSON_CreateObject();
+	item = value != NULL ? cJSON_CreateString(value) : cJSON_CreateNull();
+	if (changes == NULL || item == NULL ||
+	    !cJSON_AddItemToObject(changes, key, item)) {
+		cJSON_Delete(changes);
+		cJSON_Delete(item);
+		return tmc_fail(c, THERMIONIC_ERR_NOMEM, "out of memory");
+	}
+	rv = thermionic_config_patch(c, changes, if_match);
+	cJSON_Delete(changes);
+	return rv;
+}
+
+int thermionic_config_set(struct thermionic_client *client, const char *key,
+			  const char *value, const char *if_match)
+{
+	if (client == NULL) {
+		return THERMIONIC_ERR_INVALID;
+	}
+	if (value == NULL) {
+		return tmc_fail(client, THERMIONIC_ERR_INVALID,
+				"config value must not be NULL (use "
+				"thermionic_config_unset)");
+	}
+	return config_patch_one(client, key, value, if_match);
+}
+
+int thermionic_config_unset(struct thermionic_client *client, const char *key,
+			    const char *if_match)
+{
+	if (client == NULL) {
+		return THERMIONIC_ERR_INVALID;
+	}
+	return config_patch_one(client, key, NULL, if_match);
+}

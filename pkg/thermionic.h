@@ -1,0 +1,340 @@
+/* libthermionic: the public C client library for thermionicd's REST API.
+ *
+ * This header is the whole API. The library talks to one daemon over its
+ * local unix socket (root only, no certificate) or over HTTPS with mutual
+ * TLS 1.3, using one libcurl easy handle per client so that consecutive
+ * requests reuse one keep-alive connection. Every call blocks until it has
+ * an answer, an error, or the client's timeout passes.
+ *
+ * Conventions
+ * -----------
+ * - Functions that can fail return 0 (THERMIONIC_OK) or one of the positive
+ *   codes of enum thermionic_error. The detail of the last failure on a
+ *   client is in thermionic_errmsg(client): for an error envelope it is the
+ *   server's own "error" string, unchanged.
+ * - Strings passed in are borrowed for the duration of the call only.
+ * - Everything a function hands back through an out-parameter is owned by
+ *   the caller: cJSON values are released with cJSON_Delete(), strings with
+ *   thermionic_free(). On failure out-parameters are set to NULL.
+ * - A client is not thread-safe: use it from one thread at a time. Distinct
+ *   clients are independent. The first client created initialises libcurl
+ *   globally (curl_global_init), which is not thread-safe in itself: create
+ *   the first client before starting threads, or call curl_global_init()
+ *   yourself first.
+ * - Identity: a certificate is named by its "fingerprint", the lowercase
+ *   hex SHA-256 of its DER encoding (64 characters).
+ *
+ * Link with -lthermionic (pkg-config: thermionic); it needs libcurl (built
+ * against OpenSSL), OpenSSL and cJSON. */
+#ifndef THERMIONIC_H
+#define THERMIONIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define THERMIONIC_API __attribute__((visibility("default")))
+#else
+#define THERMIONIC_API
+#endif
+
+/* Version of the library, also sent as the User-Agent "libthermionic/V". */
+#define THERMIONIC_CLIENT_VERSION "0.1.0"
+
+/* Hex characters in a fingerprint, without the terminating NUL. */
+#define THERMIONIC_FINGERPRINT_LEN 64
+
+/* Responses larger than this are refused (THERMIONIC_ERR_TOOBIG); so are
+ * request bodies. */
+#define THERMIONIC_MAX_BODY_BYTES ((size_t)256 * 1024 * 1024)
+
+/* Default timeouts; see thermionic_set_timeout(). */
+#define THERMIONIC_DEFAULT_TIMEOUT_MS 60000u
+#define THERMIONIC_CONNECT_TIMEOUT_MS 10000u
+
+/* Interval between two polls in thermionic_wait_ready() and
+ * thermionic_wait_stopped(). */
+#define THERMIONIC_POLL_INTERVAL_MS 100u
+
+enum thermionic_error {
+	THERMIONIC_OK = 0,
+	/* Could not reach the daemon, or the connection broke before a
+	 * complete answer arrived (socket missing, refused, reset, name
+	 * resolution failure). */
+	THERMIONIC_ERR_CONNECT,
+	/* TLS failure: the client certificate or key cannot be loaded, the
+	 * handshake failed, the server refused the client certificate. */
+	THERMIONIC_ERR_TLS,
+	/* The server answered with an error envelope (or with a non-2xx
+	 * status and no envelope). thermionic_errmsg() holds the server's
+	 * "error" string, thermionic_status() the HTTP status. */
+	THERMIONIC_ERR_HTTP,
+	/* The answer is not a valid envelope, or its metadata does not have
+	 * the shape the typed helper expects. */
+	THERMIONIC_ERR_PROTO,
+	/* A bad argument: NULL where a value is required, malformed address,
+	 * fingerprint, path or method. Nothing was sent. */
+	THERMIONIC_ERR_INVALID,
+	/* Out of memory. */
+	THERMIONIC_ERR_NOMEM,
+	/* A response (or request body) above THERMIONIC_MAX_BODY_BYTES. */
+	THERMIONIC_ERR_TOOBIG,
+	/* The request took longer than the client's timeout, or a wait
+	 * reached its deadline. */
+	THERMIONIC_ERR_TIMEOUT,
+	/* The handshake was aborted because the server's certificate does not
+	 * match the pinned fingerprint. Nothing was sent to that server.
+	 * thermionic_errmsg() says "server certificate fingerprint X does not
+	 * match pinned Y". */
+	THERMIONIC_ERR_PIN,
+};
+
+/* Static description of a code ("could not connect"); never NULL. */
+THERMIONIC_API const char *thermionic_strerror(int code);
+
+/* Release a string returned by the library. NULL is a no-op. */
+THERMIONIC_API void thermionic_free(void *ptr);
+
+/*
+ * Clients
+ */
+
+struct thermionic_client;
+
+/* A client for the daemon's unix socket at SOCKET_PATH (for example
+ * "/var/lib/thermionic/unix.socket"). No I/O happens here: the socket is
+ * connected by the first request, so a client can be created before the
+ * daemon starts (see thermionic_wait_ready()).
+ *
+ * Errors: THERMIONIC_ERR_INVALID (NULL or empty path, path longer than a
+ * unix socket address allows), THERMIONIC_ERR_NOMEM. On success *OUT is an
+ * owned client (thermionic_close()); on failure it is NULL. */
+THERMIONIC_API int thermionic_connect_unix(const char *socket_path,
+					   struct thermionic_client **out);
+
+/* A client for https://ADDRESS, where ADDRESS is "host:port" or
+ * "[ipv6]:port". The connection uses TLS 1.3 only and presents the client
+ * certificate CLIENT_CERT_PATH with its key CLIENT_KEY_PATH (PEM files;
+ * both NULL to present none, which a daemon treats as untrusted).
+ *
+ * The server is authenticated by its certificate's fingerprint only, not
+ * by a CA or host name. The check runs inside the TLS handshake, before
+ * any HTTP byte is sent:
+ * - PINNED_FINGERPRINT given (64 hex digits, any case, ':' separators
+ *   allowed): a server presenting another certificate fails the handshake
+ *   with THERMIONIC_ERR_PIN.
+ * - PINNED_FINGERPRINT NULL: the first certificate seen is accepted and
+ *   exposed through thermionic_server_fingerprint() so the caller can
+ *   store it; from then on the client is pinned to it for its lifetime
+ *   (a reconnection to a server with another certificate fails with
+ *   THERMIONIC_ERR_PIN).
+ *
+ * No I/O happens here; files are read and the connection is made by the
+ * first request. Errors: THERMIONIC_ERR_INVALID (empty address, malformed
+ * fingerprint, only one of cert/key given), THERMIONIC_ERR_TLS (libcurl is
+ * not built against OpenSSL), THERMIONIC_ERR_NOMEM. Ownership as for
+ * thermionic_connect_unix(). */
+THERMIONIC_API int thermionic_connect_https(const char *address,
+					    const char *client_cert_path,
+					    const char *client_key_path,
+					    const char *pinned_fingerprint,
+					    struct thermionic_client **out);
+
+/* Close the connection and free CLIENT. NULL is a no-op. Responses obtained
+ * earlier stay valid (they own their data). */
+THERMIONIC_API void thermionic_close(struct thermionic_client *client);
+
+/* Message for the last failed call on CLIENT; "" after a success. Borrowed:
+ * valid until the next call on CLIENT. */
+THERMIONIC_API const char *
+thermionic_errmsg(const struct thermionic_client *client);
+
+/* HTTP status of the last request on CLIENT, or 0 if it got no HTTP answer
+ * (connection or TLS failure, nothing sent yet). */
+THERMIONIC_API int thermionic_status(const struct thermionic_client *client);
+
+/* Fingerprint of the server certificate this client has accepted (64
+ * lowercase hex characters): the pinned one once a handshake presented
+ * it, or, without a pin, the first one seen. NULL before any handshake got
+ * that far, after only mismatching ones, and for unix socket clients.
+ * Borrowed: valid until CLIENT is closed. */
+THERMIONIC_API const char *
+thermionic_server_fingerprint(const struct thermionic_client *client);
+
+/* Limit each request to TIMEOUT_MS milliseconds in total (connection,
+ * handshake, transfer); 0 means no limit. The default is
+ * THERMIONIC_DEFAULT_TIMEOUT_MS. Connecting alone is also limited to
+ * THERMIONIC_CONNECT_TIMEOUT_MS. */
+THERMIONIC_API void thermionic_set_timeout(struct thermionic_client *client,
+					   unsigned timeout_ms);
+
+/*
+ * Generic request
+ */
+
+enum thermionic_response_type {
+	THERMIONIC_RESPONSE_SYNC,
+	THERMIONIC_RESPONSE_ASYNC,
+};
+
+/* A decoded success envelope. The struct itself is storage provided by the
+ * caller; the library fills it and its members are owned by it until
+ * thermionic_response_clear(). A caller may keep METADATA by taking the
+ * pointer and setting the member to NULL before clearing. */
+struct thermionic_response {
+	int status;			    /* HTTP status (2xx) */
+	enum thermionic_response_type type; /* "sync" or "async" */
+	char *operation;		    /* "operation" field; never NULL */
+	cJSON *metadata;		    /* NULL when JSON null */
+	char *etag; /* ETag header exactly as sent, quotes included; NULL if
+		       absent. Pass it back unchanged as IF_MATCH. */
+};
+
+/* Send METHOD ("GET", "PUT", "PATCH", "POST", "DELETE", ...) to PATH
+ * (absolute, starting with '/', already percent-encoded, may carry a
+ * query string) with BODY_JSON as the request body (a JSON text sent with
+ * Content-Type: application/json; NULL for none) and, if IF_MATCH is not
+ * NULL, an "If-Match: IF_MATCH" header.
+ *
+ * On success fills *OUT (if OUT is not NULL; otherwise the answer is
+ * discarded). On failure *OUT is zeroed, so thermionic_response_clear() is
+ * always safe. Error mapping:
+ * - error envelope, or non-2xx status without one -> THERMIONIC_ERR_HTTP,
+ *   errmsg = the server's "error" (or "HTTP <status> <reason>")
+ * - body that is not a JSON envelope -> THERMIONIC_ERR_PROTO
+ * - transport failures -> THERMIONIC_ERR_CONNECT / _TLS / _PIN / _TIMEOUT
+ * - body above THERMIONIC_MAX_BODY_BYTES -> THERMIONIC_ERR_TOOBIG */
+THERMIONIC_API int thermionic_request(struct thermionic_client *client,
+				      const char *method, const char *path,
+				      const char *body_json,
+				      const char *if_match,
+				      struct thermionic_response *out);
+
+/* Release what RESPONSE owns and zero it. The struct itself is the
+ * caller's. NULL is a no-op. */
+THERMIONIC_API void
+thermionic_response_clear(struct thermionic_response *response);
+
+/*
+ * Server
+ */
+
+/* GET /1.0. *INFO (owned) is the metadata object: api_version,
+ * api_extensions, auth ("trusted"/"untrusted"), auth_method, environment
+ * and config. Untrusted clients see only part of it. */
+THERMIONIC_API int thermionic_server_info(struct thermionic_client *client,
+					  cJSON **info);
+
+/* GET /1.0/ready. *READY is true when the daemon answers 200 with
+ * {"ready":true}, false when it answers 503 (not ready yet). Other
+ * failures are returned as errors. */
+THERMIONIC_API int thermionic_ready(struct thermionic_client *client,
+				    bool *ready);
+
+/* Poll thermionic_ready() every THERMIONIC_POLL_INTERVAL_MS until the
+ * daemon is ready or TIMEOUT_MS have passed (0: check once). Connection
+ * failures (daemon not started yet), request time-outs and "not ready"
+ * answers are retried; any other error (TLS, pin mismatch, 403, ...) is
+ * returned at once. On deadline: THERMIONIC_ERR_TIMEOUT with an errmsg
+ * naming the last reason. Each poll's own timeout is bounded by the time
+ * left. */
+THERMIONIC_API int thermionic_wait_ready(struct thermionic_client *client,
+					 unsigned timeout_ms);
+
+/* PUT /1.0/shutdown: the daemon answers, then stops. Use
+ * thermionic_wait_stopped() to wait until it is gone. */
+THERMIONIC_API int thermionic_shutdown(struct thermionic_client *client);
+
+/* Poll GET /1.0 every THERMIONIC_POLL_INTERVAL_MS until the daemon no
+ * longer answers (connection refused, reset or closed during the
+ * handshake), or TIMEOUT_MS have passed (THERMIONIC_ERR_TIMEOUT). A pin
+ * mismatch is returned as an error: something else is answering. */
+THERMIONIC_API int thermionic_wait_stopped(struct thermionic_client *client,
+					   unsigned timeout_ms);
+
+/*
+ * Configuration (the daemon's keys: core.https_address,
+ * core.request_timeout, core.max_request_size, raft.snapshot_threshold,
+ * raft.snapshot_trailing, user.*). Values are always strings. IF_MATCH is
+ * an ETag from thermionic_config_get() or NULL; with a stale one the
+ * server answers 412 (THERMIONIC_ERR_HTTP, thermionic_status() == 412).
+ * An unknown key or a bad value is a 400 with the server's message.
+ */
+
+/* GET /1.0/config. *CONFIG (owned) is an object of the set keys with
+ * string values. If ETAG is not NULL, *ETAG receives the ETag header value
+ * (owned, thermionic_free; NULL if the server sent none). */
+THERMIONIC_API int thermionic_config_get(struct thermionic_client *client,
+					 cJSON **config, char **etag);
+
+/* PATCH /1.0/config {KEY: VALUE}. */
+THERMIONIC_API int thermionic_config_set(struct thermionic_client *client,
+					 const char *key, const char *value,
+					 const char *if_match);
+
+/* PATCH /1.0/config {KEY: null}: back to the default. */
+THERMIONIC_API int thermionic_config_unset(struct thermionic_client *client,
+					   const char *key,
+					   const char *if_match);
+
+/* PATCH /1.0/config with CHANGES (borrowed), an object whose members are
+ * strings (set) or null (unset). */
+THERMIONIC_API int thermionic_config_patch(struct thermionic_client *client,
+					   const cJSON *changes,
+					   const char *if_match);
+
+/* PUT /1.0/config with CONFIG (borrowed): keys absent from CONFIG are
+ * unset. */
+THERMIONIC_API int thermionic_config_replace(struct thermionic_client *client,
+					     const cJSON *config,
+					     const char *if_match);
+
+/*
+ * Trust store: client certificates the daemon accepts. Each entry is an
+ * object {"fingerprint", "name", "type":"client", "certificate": PEM,
+ * "added_at": unix seconds}.
+ */
+
+/* GET /1.0/certificates. *LIST (owned) is an array of entries. */
+THERMIONIC_API int thermionic_trust_list(struct thermionic_client *client,
+					 cJSON **list);
+
+/* GET /1.0/certificates/FINGERPRINT, where FINGERPRINT may be a unique
+ * prefix (hex digits, any case). *ENTRY (owned) is the entry. A missing
+ * entry is THERMIONIC_ERR_HTTP with status 404. */
+THERMIONIC_API int thermionic_trust_get(struct thermionic_client *client,
+					const char *fingerprint, cJSON **entry);
+
+/* POST /1.0/certificates {"certificate": PEM, "name": NAME}. NAME may be
+ * NULL (the server picks one). If ENTRY is not NULL, *ENTRY (owned) is the
+ * stored entry. Already trusted: THERMIONIC_ERR_HTTP, status 409. */
+THERMIONIC_API int thermionic_trust_add(struct thermionic_client *client,
+					const char *pem, const char *name,
+					cJSON **entry);
+
+/* DELETE /1.0/certificates/FINGERPRINT (the full 64 hex digits). Absent:
+ * THERMIONIC_ERR_HTTP, status 404. */
+THERMIONIC_API int thermionic_trust_remove(struct thermionic_client *client,
+					   const char *fingerprint);
+
+/*
+ * Helpers
+ */
+
+/* Normalise a fingerprint written as 64 hex digits in any case, possibly
+ * with ':' between byte pairs (as "openssl x509 -fingerprint" prints it),
+ * into OUT (THERMIONIC_FINGERPRINT_LEN + 1 bytes, lowercase). Returns 0 or
+ * THERMIONIC_ERR_INVALID. */
+THERMIONIC_API int thermionic_fingerprint_normalize(const char *in, char *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* THERMIONIC_H */
