@@ -29,20 +29,19 @@ void tm_errmsg_printf(char *errmsg, const char *fmt, ...)
 
 void tm_errmsg_wrapf(char *errmsg, const char *fmt, ...)
 {
-	char old[TM_ERRMSG_SIZE];
-	memcpy(old, errmsg, TM_ERRMSG_SIZE);
-	old[TM_ERRMSG_SIZE - 1] = '\0';
+	char out[TM_ERRMSG_SIZE];
 	va_list args;
 	va_start(args, fmt);
-	vsnprintf(errmsg, TM_ERRMSG_SIZE, fmt, args);
+	vsnprintf(out, sizeof out, fmt, args);
 	va_end(args);
-	size_t used = strlen(errmsg);
-	if (used + 3 > TM_ERRMSG_SIZE) {
-		return;
+	size_t used = strnlen(out, sizeof out - 1);
+	if (used + 3 <= sizeof out) {
+		memcpy(out + used, ": ", 2);
+		used += 2;
+		size_t n = strnlen(errmsg, sizeof out - 1 - used);
+		memcpy(out + used, errmsg, n);
+		used += n;
 	}
-	memcpy(errmsg + used, ": ", 2);
-	used += 2;
-	size_t n = strnlen(old, TM_ERRMSG_SIZE - 1 - used);
-	memcpy(errmsg + used, old, n);
-	errmsg[used + n] = '\0';
+	out[used] = '\0';
+	memcpy(errmsg, out, used + 1);
 }

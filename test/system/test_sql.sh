@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# The global database through the SQL API and therm sql: replication
+# through raft on a standalone member, durability across kill -9,
+# snapshots, backup and restore, and errors.
+. "$(dirname "$0")/lib.sh"
+
+ADDR=127.0.11.1:8443
+URL=https://$ADDR
+
+sql() { therm_on m1 sql "$@"; }
+
+# post_sql JSON: POST /1.0/sql over TLS with the admin certificate.
+post_sql() {
+	https admin POST "$URL/1.0/sql" -H 'Content-Type: application/json' -d "$1"
+}
+
+setup_tls() {
+	therm_on m1 config set core.https_address "$ADDR"
+	make_client_cert admin
+	therm_on m1 trust add "$TEST_ROOT/admin.crt" >/dev/null
+}
+
+case_sql_round_trip_over_api() {
+	start_member m1
+	setup_tls
+	local out
+	out=$(post_sql '{"statements":[{"sql":"CREATE TABLE v(id INTEGER PRIMARY KEY, i INTEGER, r REAL, t TEXT, b BLOB, n)"},
+		{"sql":"INSERT INTO v(i, r, t, b, n) VALUES (?, ?, ?, ?, ?)","params":[9223372036854775807, 1.0, "héllo", {"base64":"AAEC/w=="}, null]},
+		{"sql":"INSERT INTO v(i, r, t) VALUES (:i, :r, :t)","params":{":i":-9223372036854775808,":r":0.1,":t":"x"}},
+		{"sql":"SELECT i, r, t, b, n FROM v ORDER BY id"}]}')
+	assert_eq "$(tail -1 <<<"$out")" 200
+	local body
+	body=$(head -n -1 <<<"$out")
+	assert_eq "$(jq -r '.metadata.results[1].rows_affected' <<<"$body")" 1
+	assert_eq "$(jq -r '.metadata.results[2].last_insert_id' <<<"$body")" 2
+	# Exact 64-bit integers in the raw JSON text.
+	assert_contains "$body" '[9223372036854775807,1.0,"héllo",{"base64":"AAEC/w=="},null]'
+	assert_contains "$body" '[-9223372036854775808,0.10000000000000001,"x",null,null]'
+	# The same through therm.
+	assert_eq "$(sql "SELECT i FROM v ORDER BY id" --format csv | tail -n +2 | head -1)" 9223372036854775807
+}
+
+case_therm_sql_statements_and_stdin() {
+	start_member m1
+	sql "CREATE TABLE kv(k TEXT PRIMARY KEY NOT NULL, v INTEGER); INSERT INTO kv VALUES ('a', 1); INSERT INTO kv VALUES ('b;c', 2)"
+	assert_eq "$(sql "SELECT count(*) FROM kv" --format csv | tail -1)" 2
+	echo "UPDATE kv SET v = v + 10; SELECT sum(v) AS s FROM kv;" | therm_on m1 sql - --format json >"$TEST_ROOT/out.json"
+	assert_eq "$(jq -r '.[-1].rows[0][0]' "$TEST_ROOT/out.json")" 23
+	assert_eq "$(sql "SELECT v FROM kv WHERE k = 'b;c'" --format csv | tail -1)" 12
+	# Linearizable reads work on the leader.
+	assert_eq "$(sql --linearizable "SELECT count(*) FROM kv" --format csv | tail -1)" 2
+}
+
+case_triggers_cascades_and_nondeterminism_apply_once() {
+	start_member m1
+	sql "CREATE TABLE p(id INTEGER PRIMARY KEY, r INTEGER, at TEXT);
+	     CREATE TABLE c(id INTEGER PRIMARY KEY, p INTEGER REFERENCES p(id) ON DELETE CASCADE);
+	     CREATE TABLE audit(id INTEGER PRIMARY KEY, what TEXT);
+	     CREATE TRIGGER p_ins AFTER INSERT ON p BEGIN INSERT INTO audit(what) VALUES ('p ' || new.id); END;"
+	sql "INSERT INTO p(id, r, at) VALUES (1, random(), datetime('now')); INSERT INTO c(p) VALUES (1), (1)"
+	assert_eq "$(sql "SELECT count(*) FROM audit" --format csv | tail -1)" 1
+	sql "DELETE FROM p WHERE id = 1"
+	assert_eq "$(sql "SELECT count(*) FROM c" --format csv | tail -1)" 0
+	# After a restart the state is rebuilt from the raft log: same row values.
+	sql "INSERT INTO p(id, r, at) VALUES (2, random(), datetime('now'))"
+	local before after
+	before=$(sql "SELECT r, at FROM p WHERE id = 2" --format csv)
+	stop_member m1
+	start_member m1
+	after=$(sql "SELECT r, at FROM p WHERE id = 2" --format csv)
+	assert_eq "$after" "$before"
+	assert_eq "$(sql "SELECT count(*) FROM audit" --format csv | tail -1)" 2
+}
+
+case_errors_are_precise_and_apply_nothing() {
+	start_member m1
+	setup_tls
+	sql "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT UNIQUE)"
+	local out
+	out=$(assert_fails sql "SELEC 1")
+	assert_contains "$out" "syntax error"
+	out=$(assert_fails sql "CREATE TABLE nopk(a, b)")
+	assert_contains "$out" "PRIMARY KEY"
+	# A failed transaction applies nothing.
+	sql "INSERT INTO t(v) VALUES ('x')"
+	out=$(post_sql '{"transaction":true,"statements":[{"sql":"INSERT INTO t(v) VALUES (?)","params":["y"]},{"sql":"INSERT INTO t(v) VALUES (?)","params":["x"]}]}')
+	assert_eq "$(tail -1 <<<"$out")" 409
+	assert_contains "$(head -n -1 <<<"$out" | jq -r .error)" "UNIQUE"
+	assert_eq "$(sql "SELECT count(*) FROM t" --format csv | tail -1)" 1
+	# Without transaction, only the failing statement fails.
+	out=$(post_sql '{"statements":[{"sql":"INSERT INTO t(v) VALUES (?)","params":["y"]},{"sql":"INSERT INTO t(v) VALUES (?)","params":["x"]}]}')
+	assert_eq "$(tail -1 <<<"$out")" 200
+	assert_contains "$(head -n -1 <<<"$out" | jq -r '.metadata.results[1].error')" "UNIQUE"
+	assert_eq "$(sql "SELECT count(*) FROM t" --format csv | tail -1)" 2
+	# The local database is read-only through the API.
+	out=$(assert_fails sql --local "DELETE FROM config")
+	assert_contains "$out" "read-only"
+	assert_contains "$(sql --local "SELECT count(*) FROM config" --format csv)" "count"
+	# Too many statements, unknown fields, bad JSON, oversized bodies.
+	local many
+	many=$(printf '{"sql":"SELECT 1"},%.0s' $(seq 1001))
+	out=$(post_sql "{\"statements\":[${many%,}]}")
+	assert_eq "$(tail -1 <<<"$out")" 400
+	assert_contains "$(head -n -1 <<<"$out" | jq -r .error)" "too many statements"
+	out=$(post_sql '{"statements":[{"sql":"SELECT 1"}],"colour":1}')
+	assert_eq "$(tail -1 <<<"$out")" 400
+	out=$(post_sql '{"statements":[{"sql":"SELECT 1"}')
+	assert_eq "$(tail -1 <<<"$out")" 400
+	therm_on m1 config set core.max_request_size 4096
+	out=$(post_sql "{\"statements\":[{\"sql\":\"SELECT '$(head -c 5000 /dev/zero | tr '\0' a)'\"}]}")
+	assert_eq "$(tail -1 <<<"$out")" 413
+	# Still serving.
+	assert_eq "$(sql "SELECT count(*) FROM t" --format csv | tail -1)" 2
+}
+
+case_acknowledged_writes_survive_kill_9() {
+	start_member m1
+	sql "CREATE TABLE acked(id INTEGER PRIMARY KEY)"
+	local i=0 deadline=$((SECONDS + 4))
+	: >"$TEST_ROOT/acked.txt"
+	(
+		while [ $i -lt 3000 ] && [ $SECONDS -lt $deadline ]; do
+			i=$((i + 1))
+			if therm_on m1 sql "INSERT INTO acked(id) VALUES ($i)" >/dev/null 2>&1; then
+				echo $i >>"$TEST_ROOT/acked.txt"
+			fi
+		done
+	) &
+	local writer=$!
+	wait_for 20 bash -c "[ \$(wc -l <'$TEST_ROOT/acked.txt') -ge 50 ]"
+	kill -9 "$(member_pid m1)"
+	wait "$writer" || true
+	rm -f "$TEST_ROOT/m1.pid"
+	local n
+	n=$(wc -l <"$TEST_ROOT/acked.txt")
+	[ "$n" -ge 50 ] || fail "only $n acknowledged writes"
+	start_member m1
+	sql "SELECT id FROM acked ORDER BY id" --format csv | tail -n +2 >"$TEST_ROOT/present.txt"
+	local missing
+	missing=$(comm -23 <(sort "$TEST_ROOT/acked.txt") <(sort "$TEST_ROOT/present.txt") | head -5)
+	[ -z "$missing" ] || fail "acknowledged writes lost after kill -9: $missing"
+	therm_on m1 backup "$TEST_ROOT/after.db"
+	assert_eq "$(sqlite3 "$TEST_ROOT/after.db" 'PRAGMA integrity_check')" ok
+	echo "# $n acknowledged writes, all present after kill -9"
+}
+
+case_snapshot_and_restart() {
+	start_member m1
+	therm_on m1 config set raft.snapshot_threshold 16 raft.snapshot_trailing 4
+	sql "CREATE TABLE s(id INTEGER PRIMARY KEY, v TEXT)"
+	local i
+	for i in $(seq 1 60); do
+		sql "INSERT INTO s(v) VALUES ('row $i')" >/dev/null
+	done
+	ls "$(member_dir m1)/global" | grep -q '^snapshot-' || fail "no snapshot taken: $(ls "$(member_dir m1)/global")"
+	stop_member m1
+	start_member m1
+	assert_eq "$(sql "SELECT count(*), max(v) FROM s" --format csv | tail -1)" "60,row 9"
+	sql "INSERT INTO s(v) VALUES ('after restart')"
+	assert_eq "$(sql "SELECT count(*) FROM s" --format csv | tail -1)" 61
+}
+
+case_backup_opens_in_sqlite3_and_restores() {
+	start_member m1
+	sql "CREATE TABLE b(id INTEGER PRIMARY KEY, v BLOB); INSERT INTO b(v) VALUES (randomblob(1000)), (x'00ff')"
+	therm_on m1 backup "$TEST_ROOT/backup.db"
+	assert_eq "$(sqlite3 "$TEST_ROOT/backup.db" 'PRAGMA integrity_check')" ok
+	assert_eq "$(sqlite3 "$TEST_ROOT/backup.db" 'SELECT count(*) FROM b')" 2
+	local out
+	out=$(assert_fails therm_on m1 backup "$TEST_ROOT/backup.db")
+	assert_contains "$out" "exists"
+	sql "DELETE FROM b"
+	assert_eq "$(sql "SELECT count(*) FROM b" --format csv | tail -1)" 0
+	therm_on m1 restore "$TEST_ROOT/backup.db"
+	assert_eq "$(sql "SELECT count(*) FROM b" --format csv | tail -1)" 2
+	assert_eq "$(sql "SELECT hex(v) FROM b WHERE id = 2" --format csv | tail -1)" 00FF
+	# The restore is in the raft log: it survives a restart.
+	stop_member m1
+	start_member m1
+	assert_eq "$(sql "SELECT count(*) FROM b" --format csv | tail -1)" 2
+	echo "not a database" >"$TEST_ROOT/junk.db"
+	out=$(assert_fails therm_on m1 restore "$TEST_ROOT/junk.db")
+	assert_contains "$out" "SQLite"
+}
+
+run_cases
