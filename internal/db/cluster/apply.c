@@ -1,0 +1,279 @@
+/* Applying committed entries: the raft_fsm apply method.
+ *
+ * Every member, the leader included, applies each committed entry on the
+ * apply connection in one transaction: SQL items with sqlite3_step,
+ * changesets with sqlite3changeset_apply_v2. The leader computed every item
+ * against exactly the state that precedes it here, so nothing can conflict.
+ * Any conflict, a table missing or shaped differently than the changeset
+ * says, an undecodable entry, or any failure to apply, means this member's
+ * database no longer matches the log: the process stops loudly (tm_panic,
+ * SIGABRT) naming the entry and the table, and never skips the change. A
+ * restart rebuilds the database from the snapshot and the log. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdnoreturn.h>
+#include <string.h>
+
+#include "internal/db/cluster/gdb_private.h"
+#include "internal/lib/assert.h"
+#include "internal/lib/log.h"
+
+struct apply_ctx {
+	struct gdb *g;
+	unsigned long long index; /* raft index of the entry */
+	size_t request;		  /* position in the entry, for messages */
+	size_t item;
+};
+
+static noreturn void diverged(const struct apply_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static noreturn void diverged(const struct apply_ctx *ctx, const char *fmt, ...)
+{
+	char what[1024];
+	char line[1400];
+	va_list args;
+	va_start(args, fmt);
+	vsnprintf(what, sizeof what, fmt, args);
+	va_end(args);
+	snprintf(line, sizeof line,
+		 "global database diverged: entry %llu (request %zu, item "
+		 "%zu): %s; stopping this member, its database must be "
+		 "rebuilt from the cluster",
+		 ctx->index, ctx->request + 1, ctx->item + 1, what);
+	LOGE("gdb: %s", line);
+	tm_panic(__FILE__, __LINE__, line);
+}
+
+static const char *conflict_name(int type)
+{
+	switch (type) {
+	case SQLITE_CHANGESET_DATA:
+		return "DATA (the row's current values differ)";
+	case SQLITE_CHANGESET_NOTFOUND:
+		return "NOTFOUND (the row does not exist)";
+	case SQLITE_CHANGESET_CONFLICT:
+		return "CONFLICT (the row already exists)";
+	case SQLITE_CHANGESET_CONSTRAINT:
+		return "CONSTRAINT (a constraint failed)";
+	case SQLITE_CHANGESET_FOREIGN_KEY:
+		return "FOREIGN_KEY";
+	default:
+		return "unknown";
+	}
+}
+
+static const char *op_name(int op)
+{
+	return op == SQLITE_INSERT   ? "INSERT"
+	       : op == SQLITE_UPDATE ? "UPDATE"
+				     : "DELETE";
+}
+
+/* Text of the first primary key column of the conflicting change. */
+static void describe_key(sqlite3_changeset_iter *it, int op, char *out,
+			 size_t size)
+{
+	unsigned char *pk = NULL;
+	int n_cols = 0;
+	snprintf(out, size, "?");
+	if (sqlite3changeset_pk(it, &pk, &n_cols) != SQLITE_OK) {
+		return;
+	}
+	for (int c = 0; c < n_cols; c++) {
+		sqlite3_value *v = NULL;
+		if (!pk[c]) {
+			continue;
+		}
+		int rc = op == SQLITE_INSERT ? sqlite3changeset_new(it, c, &v)
+					     : sqlite3changeset_old(it, c, &v);
+		if (rc == SQLITE_OK && v != NULL) {
+			const unsigned char *text = sqlite3_value_text(v);
+			snprintf(out, size, "%.64s",
+				 text != NULL ? (const char *)text : "NULL");
+		}
+		return;
+	}
+}
+
+static int conflict_cb(void *arg, int type, sqlite3_changeset_iter *it)
+{
+	const struct apply_ctx *ctx = arg;
+	const char *table = "?";
+	int n_cols = 0;
+	int op = 0;
+	int indirect = 0;
+	char key[80];
+	sqlite3changeset_op(it, &table, &n_cols, &op, &indirect);
+	describe_key(it, op, key, sizeof key);
+	diverged(ctx,
+		 "%s of the row with key %s in table \"%s\" met a %s "
+		 "conflict",
+		 op_name(op), key, table, conflict_name(type));
+}
+
+/* Does TABLE exist on the apply connection with the changeset's shape?
+ * sqlite3changeset_apply would silently skip its changes otherwise. */
+static void check_table(const struct apply_ctx *ctx, const char *table,
+			int n_cols, const unsigned char *pk)
+{
+	sqlite3 *db = ctx->g->apply;
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db,
+				    "SELECT pk FROM pragma_table_info(?1) "
+				    "ORDER BY cid",
+				    -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		diverged(ctx, "checking table \"%s\": %s", table,
+			 sqlite3_errmsg(db));
+	}
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	int col = 0;
+	bool same_pk = true;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		bool is_pk = sqlite3_column_int(st, 0) > 0;
+		if (col < n_cols && is_pk != (pk[col] != 0)) {
+			same_pk = false;
+		}
+		col++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		diverged(ctx, "checking table \"%s\": %s", table,
+			 sqlite3_errstr(rc));
+	}
+	if (col == 0) {
+		diverged(ctx,
+			 "changeset for table \"%s\", which does not "
+			 "exist here",
+			 table);
+	}
+	if (col != n_cols || !same_pk) {
+		diverged(ctx,
+			 "changeset for table \"%s\" has %d columns and "
+			 "another primary key than the table here (%d "
+			 "columns)",
+			 table, n_cols, col);
+	}
+}
+
+static void check_changeset_tables(const struct apply_ctx *ctx,
+				   const struct gdb_item *item)
+{
+	sqlite3_changeset_iter *it;
+	char last[256] = "";
+	int rc =
+	    sqlite3changeset_start(&it, (int)item->len, (void *)item->data);
+	if (rc != SQLITE_OK) {
+		diverged(ctx, "cannot read changeset: %s", sqlite3_errstr(rc));
+	}
+	while ((rc = sqlite3changeset_next(it)) == SQLITE_ROW) {
+		const char *table;
+		int n_cols;
+		int op;
+		int indirect;
+		unsigned char *pk;
+		sqlite3changeset_op(it, &table, &n_cols, &op, &indirect);
+		if (strcmp(table, last) == 0) {
+			continue;
+		}
+		snprintf(last, sizeof last, "%s", table);
+		sqlite3changeset_pk(it, &pk, &n_cols);
+		check_table(ctx, table, n_cols, pk);
+	}
+	int rc2 = sqlite3changeset_finalize(it);
+	if (rc != SQLITE_DONE || rc2 != SQLITE_OK) {
+		diverged(ctx, "corrupt changeset: %s",
+			 sqlite3_errstr(rc != SQLITE_DONE ? rc : rc2));
+	}
+}
+
+static void apply_changeset(struct apply_ctx *ctx, const struct gdb_item *item)
+{
+	check_changeset_tables(ctx, item);
+	int rc = sqlite3changeset_apply_v2(
+	    ctx->g->apply, (int)item->len, (void *)item->data, NULL,
+	    conflict_cb, ctx, NULL, NULL, SQLITE_CHANGESETAPPLY_NOSAVEPOINT);
+	if (rc != SQLITE_OK) {
+		diverged(ctx, "applying changeset: %s (%s)", sqlite3_errstr(rc),
+			 sqlite3_errmsg(ctx->g->apply));
+	}
+}
+
+static void apply_sql(struct apply_ctx *ctx, const struct gdb_item *item)
+{
+	sqlite3 *db = ctx->g->apply;
+	sqlite3_stmt *st = NULL;
+	const char *tail = NULL;
+	const char *sql = (const char *)item->data;
+	int rc = sqlite3_prepare_v2(db, sql, (int)item->len, &st, &tail);
+	if (rc != SQLITE_OK || st == NULL) {
+		diverged(ctx, "schema statement \"%.*s\" does not prepare: %s",
+			 (int)(item->len > 200 ? 200 : item->len), sql,
+			 sqlite3_errmsg(db));
+	}
+	for (const char *p = tail; p < sql + item->len; p++) {
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' &&
+		    *p != ';') {
+			sqlite3_finalize(st);
+			diverged(ctx, "SQL item holds more than one statement");
+		}
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		diverged(ctx, "schema statement \"%.*s\" failed: %s",
+			 (int)(item->len > 200 ? 200 : item->len), sql,
+			 sqlite3_errmsg(db));
+	}
+}
+
+void gdb_apply_entry(struct gdb *g, const struct gdb_entry *e,
+		     unsigned long long index)
+{
+	struct apply_ctx ctx = {.g = g, .index = index};
+	int rc = gdb_sql_run(g->apply_sql, GDB_SQL_BEGIN_WRITE);
+	if (rc != SQLITE_OK) {
+		diverged(&ctx, "BEGIN: %s", sqlite3_errmsg(g->apply));
+	}
+	for (size_t r = 0; r < e->n_requests; r++) {
+		const struct gdb_entry_request *req = &e->requests[r];
+		ctx.request = r;
+		for (size_t i = 0; i < req->n_items; i++) {
+			ctx.item = i;
+			if (req->items[i].kind == GDB_ITEM_SQL) {
+				apply_sql(&ctx, &req->items[i]);
+			} else {
+				apply_changeset(&ctx, &req->items[i]);
+			}
+		}
+	}
+	rc = gdb_sql_run(g->apply_sql, GDB_SQL_COMMIT);
+	if (rc != SQLITE_OK) {
+		diverged(&ctx, "COMMIT: %s", sqlite3_errmsg(g->apply));
+	}
+}
+
+int gdb_fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
+		  void **result)
+{
+	struct gdb *g = fsm->data;
+	struct gdb_entry e;
+	char errmsg[TM_ERRMSG_SIZE];
+	struct apply_ctx ctx = {.g = g};
+
+	/* raft advances last_applied after this returns. */
+	if (g->raft != NULL) {
+		ctx.index = (unsigned long long)raft_last_applied(g->raft) + 1;
+	}
+	int rv = gdb_entry_decode(buf->base, buf->len, &e, errmsg);
+	if (rv != 0) {
+		diverged(&ctx, "cannot decode the entry: %s", errmsg);
+	}
+	gdb_apply_entry(g, &e, ctx.index);
+	gdb_entry_release(&e);
+	g->stats.entries_applied++;
+	*result = NULL;
+	return 0;
+}

@@ -1,0 +1,223 @@
+/* The authorizer installed while a user statement is prepared and run.
+ *
+ * It classifies the statement (a schema statement travels as SQL text, a
+ * data statement as a changeset) and refuses what cannot be replicated or
+ * would break the module's own transaction handling. SQLite calls it at
+ * prepare time and again at step time for nested work (a virtual table's
+ * shadow tables, table-valued pragma functions), so refusals may surface from
+ * either; the message kept here replaces SQLite's "not authorized". */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal/db/cluster/gdb_private.h"
+#include "internal/lib/mem.h"
+
+void gdb_names_add(struct gdb_names *names, const char *name)
+{
+	if (name == NULL || gdb_names_has(names, name)) {
+		return;
+	}
+	names->v = tm_realloc(names->v, (names->n + 1) * sizeof *names->v);
+	names->v[names->n++] = tm_strdup(name);
+}
+
+bool gdb_names_has(const struct gdb_names *names, const char *name)
+{
+	for (size_t i = 0; i < names->n; i++) {
+		if (strcasecmp(names->v[i], name) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+void gdb_names_clear(struct gdb_names *names)
+{
+	for (size_t i = 0; i < names->n; i++) {
+		tm_free(names->v[i]);
+	}
+	tm_free(names->v);
+	names->v = NULL;
+	names->n = 0;
+}
+
+/* PRAGMAs that take an argument only to name what they report on. */
+static const char *const pragma_queries[] = {
+    "table_info",
+    "table_xinfo",
+    "table_list",
+    "index_info",
+    "index_xinfo",
+    "index_list",
+    "foreign_key_list",
+    "foreign_key_check",
+    "integrity_check",
+    "quick_check",
+    NULL,
+};
+
+/* PRAGMAs that act even without an argument. */
+static const char *const pragma_actions[] = {
+    "optimize", "shrink_memory", "wal_checkpoint", "incremental_vacuum", NULL,
+};
+
+static bool listed(const char *const *list, const char *name)
+{
+	for (size_t i = 0; list[i] != NULL; i++) {
+		if (strcasecmp(list[i], name) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static int deny(struct gdb_auth *auth, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int deny(struct gdb_auth *auth, const char *fmt, ...)
+{
+	if (!auth->denied) {
+		va_list args;
+		va_start(args, fmt);
+		vsnprintf(auth->message, sizeof auth->message, fmt, args);
+		va_end(args);
+		auth->denied = true;
+	}
+	return SQLITE_DENY;
+}
+
+static int check_pragma(struct gdb_auth *auth, const char *name,
+			const char *arg)
+{
+	if (name == NULL) {
+		return SQLITE_OK;
+	}
+	if (arg == NULL ? !listed(pragma_actions, name)
+			: listed(pragma_queries, name)) {
+		return SQLITE_OK;
+	}
+	return deny(auth,
+		    "PRAGMA %s is refused: it would change settings or data "
+		    "outside of replicated rows",
+		    name);
+}
+
+static bool is_internal_table(const char *name)
+{
+	return name != NULL && (strcasecmp(name, "sqlite_sequence") == 0 ||
+				strncasecmp(name, "sqlite_stat", 11) == 0);
+}
+
+/* Schema statements: record the statement kind and the names involved. */
+static void note_schema(struct gdb_auth *auth, int action, const char *a1,
+			const char *a2)
+{
+	auth->schema = true;
+	switch (action) {
+	case SQLITE_CREATE_TABLE:
+		gdb_names_add(&auth->targets, a1);
+		if (a1 != NULL && strncasecmp(a1, "sqlite_", 7) != 0) {
+			/* not sqlite_sequence, created by AUTOINCREMENT */
+			gdb_names_add(&auth->checks, a1);
+		}
+		break;
+	case SQLITE_ALTER_TABLE:
+		gdb_names_add(&auth->targets, a2);
+		gdb_names_add(&auth->checks, a2);
+		gdb_names_add(&auth->altered, a2);
+		break;
+	case SQLITE_CREATE_INDEX:
+	case SQLITE_DROP_INDEX:
+	case SQLITE_CREATE_TRIGGER:
+	case SQLITE_DROP_TRIGGER:
+		gdb_names_add(&auth->targets, a2);
+		break;
+	case SQLITE_CREATE_VIEW:
+	case SQLITE_DROP_VIEW:
+	case SQLITE_DROP_TABLE:
+	case SQLITE_CREATE_VTABLE:
+	case SQLITE_DROP_VTABLE:
+		gdb_names_add(&auth->targets, a1);
+		break;
+	default: /* REINDEX, ANALYZE */
+		break;
+	}
+}
+
+static int authorize(void *arg, int action, const char *a1, const char *a2,
+		     const char *db, const char *trigger)
+{
+	struct gdb_auth *auth = arg;
+	(void)db;
+	(void)trigger;
+	switch (action) {
+	case SQLITE_CREATE_TABLE:
+	case SQLITE_CREATE_INDEX:
+	case SQLITE_CREATE_TRIGGER:
+	case SQLITE_CREATE_VIEW:
+	case SQLITE_CREATE_VTABLE:
+	case SQLITE_DROP_TABLE:
+	case SQLITE_DROP_INDEX:
+	case SQLITE_DROP_TRIGGER:
+	case SQLITE_DROP_VIEW:
+	case SQLITE_DROP_VTABLE:
+	case SQLITE_ALTER_TABLE:
+	case SQLITE_REINDEX:
+	case SQLITE_ANALYZE:
+		note_schema(auth, action, a1, a2);
+		return SQLITE_OK;
+	case SQLITE_CREATE_TEMP_TABLE:
+	case SQLITE_CREATE_TEMP_INDEX:
+	case SQLITE_CREATE_TEMP_TRIGGER:
+	case SQLITE_CREATE_TEMP_VIEW:
+	case SQLITE_DROP_TEMP_TABLE:
+	case SQLITE_DROP_TEMP_INDEX:
+	case SQLITE_DROP_TEMP_TRIGGER:
+	case SQLITE_DROP_TEMP_VIEW:
+		return deny(auth,
+			    "temporary objects are refused: they would exist "
+			    "on one member's connection only");
+	case SQLITE_ATTACH:
+	case SQLITE_DETACH:
+		return deny(auth,
+			    "ATTACH, DETACH and VACUUM INTO are refused: only "
+			    "the global database is replicated");
+	case SQLITE_TRANSACTION:
+	case SQLITE_SAVEPOINT:
+		return deny(auth,
+			    "transaction statements (%s) are refused: set the "
+			    "request's transaction flag instead",
+			    a1 != NULL ? a1 : "SAVEPOINT");
+	case SQLITE_PRAGMA:
+		return check_pragma(auth, a1, a2);
+	case SQLITE_INSERT:
+	case SQLITE_UPDATE:
+	case SQLITE_DELETE:
+		if (!auth->schema && is_internal_table(a1)) {
+			return deny(auth,
+				    "writing to %s directly is refused: "
+				    "SQLite maintains it",
+				    a1);
+		}
+		return SQLITE_OK;
+	default:
+		return SQLITE_OK;
+	}
+}
+
+void gdb_auth_begin(sqlite3 *db, struct gdb_auth *auth, enum gdb_exec_mode mode)
+{
+	memset(auth, 0, sizeof *auth);
+	auth->mode = mode;
+	sqlite3_set_authorizer(db, authorize, auth);
+}
+
+void gdb_auth_end(sqlite3 *db, struct gdb_auth *auth)
+{
+	sqlite3_set_authorizer(db, NULL, NULL);
+	gdb_names_clear(&auth->targets);
+	gdb_names_clear(&auth->checks);
+	gdb_names_clear(&auth->altered);
+}

@@ -1,0 +1,260 @@
+/* Log entry codec: see entry.h and doc/log-entry-format.md. Little-endian
+ * fixed-width integers, no alignment. */
+#include "internal/db/cluster/entry.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "internal/lib/assert.h"
+#include "internal/lib/err.h"
+#include "internal/lib/mem.h"
+
+/* Smallest encodings, used to bound counts before allocating. */
+#define MIN_ITEM (GDB_ENTRY_ITEM_HEADER + 1)
+#define MIN_REQUEST (4 + MIN_ITEM)
+
+static void put_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v & 0xff);
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v & 0xff);
+	p[1] = (uint8_t)((v >> 8) & 0xff);
+	p[2] = (uint8_t)((v >> 16) & 0xff);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static uint16_t get_u16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+	       ((uint32_t)p[3] << 24);
+}
+
+/* Bytes of the entry before padding. */
+static size_t content_size(const struct gdb_entry *e)
+{
+	size_t size = GDB_ENTRY_HEADER_SIZE;
+	for (size_t r = 0; r < e->n_requests; r++) {
+		const struct gdb_entry_request *req = &e->requests[r];
+		size += 4;
+		for (size_t i = 0; i < req->n_items; i++) {
+			size += GDB_ENTRY_ITEM_HEADER + req->items[i].len;
+		}
+	}
+	return size;
+}
+
+/* raft's libuv log stores entry data padded to 8 bytes and reads it back
+ * assuming so: a buffer of another length corrupts the segment. */
+size_t gdb_entry_size(const struct gdb_entry *e)
+{
+	size_t size = content_size(e);
+	return (size + GDB_ENTRY_ALIGN - 1) / GDB_ENTRY_ALIGN * GDB_ENTRY_ALIGN;
+}
+
+void gdb_entry_encode(const struct gdb_entry *e, uint8_t *buf)
+{
+	PRE(e->n_requests >= 1 && e->n_requests <= UINT32_MAX);
+	uint8_t *p = buf;
+	memcpy(p, GDB_ENTRY_MAGIC, 4);
+	put_u16(p + 4, GDB_ENTRY_VERSION);
+	put_u16(p + 6, (uint16_t)e->type);
+	put_u32(p + 8, (uint32_t)e->n_requests);
+	p += GDB_ENTRY_HEADER_SIZE;
+	for (size_t r = 0; r < e->n_requests; r++) {
+		const struct gdb_entry_request *req = &e->requests[r];
+		PRE(req->n_items >= 1 && req->n_items <= UINT32_MAX);
+		put_u32(p, (uint32_t)req->n_items);
+		p += 4;
+		for (size_t i = 0; i < req->n_items; i++) {
+			const struct gdb_item *item = &req->items[i];
+			PRE(item->kind == GDB_ITEM_CHANGESET ||
+			    item->kind == GDB_ITEM_SQL);
+			PRE(item->len >= 1 && item->len <= UINT32_MAX);
+			p[0] = (uint8_t)item->kind;
+			put_u32(p + 1, (uint32_t)item->len);
+			memcpy(p + GDB_ENTRY_ITEM_HEADER, item->data,
+			       item->len);
+			p += GDB_ENTRY_ITEM_HEADER + item->len;
+		}
+	}
+	POST((size_t)(p - buf) == content_size(e));
+	size_t pad = gdb_entry_size(e) - content_size(e);
+	memset(p, 0, pad);
+}
+
+static int check_header(const uint8_t *buf, size_t len, uint32_t *n_requests,
+			char *errmsg)
+{
+	if (len < GDB_ENTRY_HEADER_SIZE) {
+		tm_errmsg_printf(errmsg,
+				 "entry of %zu bytes is shorter than "
+				 "its %d-byte header",
+				 len, GDB_ENTRY_HEADER_SIZE);
+		return TM_CORRUPT;
+	}
+	if (memcmp(buf, GDB_ENTRY_MAGIC, 4) != 0) {
+		tm_errmsg_printf(errmsg, "bad magic %02x%02x%02x%02x", buf[0],
+				 buf[1], buf[2], buf[3]);
+		return TM_CORRUPT;
+	}
+	uint16_t version = get_u16(buf + 4);
+	if (version == 0) {
+		tm_errmsg_printf(errmsg, "format version 0 does not exist");
+		return TM_CORRUPT;
+	}
+	if (version > GDB_ENTRY_VERSION) {
+		tm_errmsg_printf(errmsg,
+				 "format version %u is newer than this build "
+				 "supports (%d): upgrade this member",
+				 version, GDB_ENTRY_VERSION);
+		return TM_NEWER;
+	}
+	uint16_t type = get_u16(buf + 6);
+	if (type != GDB_ENTRY_WRITE) {
+		tm_errmsg_printf(errmsg, "unknown entry type %u", type);
+		return TM_CORRUPT;
+	}
+	*n_requests = get_u32(buf + 8);
+	size_t rest = len - GDB_ENTRY_HEADER_SIZE;
+	if (*n_requests == 0 || *n_requests > rest / MIN_REQUEST) {
+		tm_errmsg_printf(errmsg,
+				 "request count %u impossible in %zu bytes",
+				 *n_requests, rest);
+		return TM_CORRUPT;
+	}
+	return 0;
+}
+
+/* First pass: validate everything and count the items. Messages number
+ * requests and items from 1. */
+static int scan(const uint8_t *buf, size_t len, uint32_t n_requests,
+		size_t *n_items_total, char *errmsg)
+{
+	size_t off = GDB_ENTRY_HEADER_SIZE;
+	size_t total = 0;
+	for (uint32_t r = 0; r < n_requests; r++) {
+		if (len - off < 4) {
+			tm_errmsg_printf(errmsg, "request %u: truncated count",
+					 r + 1);
+			return TM_CORRUPT;
+		}
+		uint32_t n_items = get_u32(buf + off);
+		off += 4;
+		if (n_items == 0 || n_items > (len - off) / MIN_ITEM) {
+			tm_errmsg_printf(errmsg,
+					 "request %u: item count %u impossible "
+					 "in %zu bytes",
+					 r + 1, n_items, len - off);
+			return TM_CORRUPT;
+		}
+		for (uint32_t i = 0; i < n_items; i++) {
+			if (len - off < GDB_ENTRY_ITEM_HEADER) {
+				tm_errmsg_printf(
+				    errmsg,
+				    "request %u item %u: truncated "
+				    "header",
+				    r + 1, i + 1);
+				return TM_CORRUPT;
+			}
+			uint8_t kind = buf[off];
+			uint32_t item_len = get_u32(buf + off + 1);
+			off += GDB_ENTRY_ITEM_HEADER;
+			if (kind != GDB_ITEM_CHANGESET &&
+			    kind != GDB_ITEM_SQL) {
+				tm_errmsg_printf(errmsg,
+						 "request %u item %u: unknown "
+						 "kind %u",
+						 r + 1, i + 1, kind);
+				return TM_CORRUPT;
+			}
+			if (item_len == 0 || item_len > len - off) {
+				tm_errmsg_printf(
+				    errmsg,
+				    "request %u item %u: length %u "
+				    "with %zu bytes left",
+				    r + 1, i + 1, item_len, len - off);
+				return TM_CORRUPT;
+			}
+			off += item_len;
+		}
+		total += n_items;
+	}
+	/* Up to 7 zero bytes pad the entry to a multiple of 8. */
+	bool padding = len % GDB_ENTRY_ALIGN == 0 &&
+		       len - off < GDB_ENTRY_ALIGN;
+	for (size_t k = off; padding && k < len; k++) {
+		padding = buf[k] == 0;
+	}
+	if (len % GDB_ENTRY_ALIGN != 0) {
+		tm_errmsg_printf(errmsg, "length %zu is not a multiple of %d",
+				 len, GDB_ENTRY_ALIGN);
+		return TM_CORRUPT;
+	}
+	if (!padding) {
+		tm_errmsg_printf(errmsg, "%zu trailing bytes", len - off);
+		return TM_CORRUPT;
+	}
+	*n_items_total = total;
+	return 0;
+}
+
+int gdb_entry_decode(const uint8_t *buf, size_t len, struct gdb_entry *out,
+		     char *errmsg)
+{
+	uint32_t n_requests;
+	size_t n_items_total;
+	int rv;
+
+	memset(out, 0, sizeof *out);
+	rv = check_header(buf, len, &n_requests, errmsg);
+	if (rv != 0) {
+		return rv;
+	}
+	rv = scan(buf, len, n_requests, &n_items_total, errmsg);
+	if (rv != 0) {
+		return rv;
+	}
+
+	/* Second pass: everything was checked, just fill in. */
+	struct gdb_entry_request *requests =
+	    tm_calloc(n_requests, sizeof *requests);
+	struct gdb_item *items = tm_calloc(n_items_total, sizeof *items);
+	size_t off = GDB_ENTRY_HEADER_SIZE;
+	size_t next = 0;
+	for (uint32_t r = 0; r < n_requests; r++) {
+		uint32_t n_items = get_u32(buf + off);
+		off += 4;
+		requests[r].n_items = n_items;
+		requests[r].items = &items[next];
+		for (uint32_t i = 0; i < n_items; i++) {
+			struct gdb_item *item = &items[next++];
+			item->kind = (enum gdb_item_kind)buf[off];
+			item->len = get_u32(buf + off + 1);
+			item->data = buf + off + GDB_ENTRY_ITEM_HEADER;
+			off += GDB_ENTRY_ITEM_HEADER + item->len;
+		}
+	}
+	POST(len - off < GDB_ENTRY_ALIGN && next == n_items_total);
+	out->type = GDB_ENTRY_WRITE;
+	out->n_requests = n_requests;
+	out->requests = requests;
+	return 0;
+}
+
+void gdb_entry_release(struct gdb_entry *e)
+{
+	if (e->requests != NULL) {
+		tm_free(e->requests[0].items);
+		tm_free(e->requests);
+	}
+	memset(e, 0, sizeof *e);
+}

@@ -1,0 +1,232 @@
+/* The global database: one SQLite database replicated with Raft.
+ *
+ * This module is the replicated state machine (prefix gdb_). It owns the
+ * SQLite file and two connections to it, implements the struct raft_fsm that
+ * raft applies committed entries to, and turns write requests into log
+ * entries. It does not own raft: the caller creates the raft instance (raft_uv
+ * in the daemon, raft/fixture.h in tests) and hands it over.
+ *
+ * Replication is by row changesets (see doc/log-entry-format.md):
+ *
+ * - The leader executes a batch of write requests on the "exec" connection
+ *   inside one transaction, records each statement's row changes with a
+ *   SQLite session, encodes them as one entry, ROLLS BACK the transaction and
+ *   proposes the entry with raft_apply(). The leader's database changes only
+ *   when the committed entry is applied, exactly as on every follower.
+ * - Every member applies committed entries on the "apply" connection (the
+ *   only connection that ever commits), with triggers and foreign keys off:
+ *   the changesets already hold the effects of triggers and cascades. A
+ *   conflict while applying means the members diverged: the process stops
+ *   with a message naming the entry and the table (tm_panic, SIGABRT).
+ * - Schema statements travel as SQL text in the same entry; their effects on
+ *   other existing tables (ON DELETE actions of a DROP TABLE) travel as a
+ *   changeset right after them.
+ * - Write requests that arrive while an entry is in flight wait and go out
+ *   together as the next entry (group commit); each keeps its own result.
+ *
+ * What the leader refuses, because it cannot be replicated faithfully:
+ * tables without a declared PRIMARY KEY, PRIMARY KEY columns that may hold
+ * NULL (a non-INTEGER key without NOT NULL), generated columns (SQLite 3.40's
+ * session extension cannot record them), temporary objects, ATTACH/DETACH
+ * (and VACUUM INTO), transaction statements (use the request's transaction
+ * flag), PRAGMAs that change settings (PRAGMA queries such as table_info(t)
+ * are fine), direct writes to sqlite_sequence and sqlite_stat*, parameters
+ * in schema statements, and more than one statement per gdb_stmt. Virtual
+ * tables such as FTS5 replicate through their shadow tables.
+ *
+ * One SQLite 3.40 quirk is worked around rather than refused: after
+ * ALTER TABLE ... ADD COLUMN with a DEFAULT, every row is rewritten to store
+ * the default (see schema.c), which costs one pass over the table.
+ *
+ * The database file is NOT durable and need not be: gdb_init() deletes it and
+ * starts empty, and raft rebuilds it from the last snapshot plus the log when
+ * raft_start() runs (restore, then apply). It uses WAL with synchronous=OFF.
+ *
+ * Threading: everything runs on the one libuv loop given to gdb_init(); no
+ * function is thread-safe. Callbacks never fire inside the call that started
+ * the operation.
+ *
+ * Messages number statements from 1 ("statement 2: UNIQUE constraint
+ * failed: t.v"). */
+#ifndef TM_DB_CLUSTER_GDB_H
+#define TM_DB_CLUSTER_GDB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <raft.h>
+#include <sqlite3.h>
+#include <uv.h>
+
+#include "internal/lib/err.h"
+
+struct gdb;
+
+/* A SQL value. TEXT and BLOB bytes are in p[0..n), owned by whoever owns the
+ * value; TEXT is also NUL-terminated (p[n] == 0). TEXT keeps its explicit
+ * length, so an embedded NUL survives the round trip (SQLite stores it, but
+ * many SQL functions stop at the first NUL: use BLOB for binary data). */
+enum gdb_type { GDB_NULL, GDB_INT, GDB_REAL, GDB_TEXT, GDB_BLOB };
+struct gdb_value {
+	enum gdb_type type;
+	int64_t i;
+	double r;
+	char *p;
+	size_t n;
+};
+
+/* One SQL statement and its parameters. Exactly one statement per sql string
+ * (trailing SQL other than whitespace, comments and ';' is refused).
+ * names == NULL binds params positionally (?, ?NNN in order 1..n); otherwise
+ * names[i] is the full parameter name including its prefix (":id", "@id",
+ * "$id") and every parameter of the statement must be given. */
+struct gdb_stmt {
+	char *sql;
+	struct gdb_value *params;
+	char **names;
+	size_t n_params;
+};
+
+/* Outcome of one statement. Everything is owned by the result.
+ * status: 0 or a TM_* code (TM_INVALID for SQL errors and refusals,
+ * TM_CONFLICT for constraint violations, TM_CANCELED for a statement of a
+ * failed transaction request). error: NULL when status is 0, else SQLite's
+ * message or ours. columns/decltypes: n_cols names, decltype "" if none.
+ * rows: n_rows * n_cols values, row-major. rows_affected and last_insert_id
+ * are set for INSERT/UPDATE/DELETE (0 otherwise). */
+struct gdb_result {
+	int status;
+	char *error;
+	size_t n_cols;
+	char **columns;
+	char **decltypes;
+	size_t n_rows;
+	struct gdb_value *rows;
+	int64_t rows_affected;
+	int64_t last_insert_id;
+};
+
+enum gdb_read_level {
+	GDB_READ_NONE,	       /* local state, may be stale on any member */
+	GDB_READ_LINEARIZABLE, /* leader only, after a raft barrier */
+};
+
+struct gdb_request;
+typedef void (*gdb_request_cb)(struct gdb_request *req, int status);
+
+/* A read or write request, owned by the caller, who must keep it (and the
+ * statements it points to) alive and untouched until cb has fired.
+ *
+ * Status given to cb:
+ * - 0: the request ran. results[] holds one result per statement. For a
+ *   write, everything it changed is committed by raft AND applied to this
+ *   member's database. In a non-transaction request each statement stands
+ *   alone: one that failed (results[i].status != 0) changed nothing, the
+ *   others took effect.
+ * - TM_CONFLICT/TM_INVALID/...: a transaction request whose statement failed:
+ *   nothing of it was applied; results[] says which statement failed and why,
+ *   the others report TM_CANCELED ("rolled back"/"not executed").
+ * - TM_NOTLEADER: a write or linearizable read reached a member that is not
+ *   the leader (errmsg names the leader when known). Nothing was applied;
+ *   safe to retry on the leader. results is NULL.
+ * - TM_CANCELED: the write was proposed but leadership was lost (or raft shut
+ *   down) before it was known to commit: it MAY OR MAY NOT have been applied.
+ *   results is NULL.
+ * - TM_SHUTDOWN: gdb_close() was called before the request was proposed;
+ *   nothing was applied. results is NULL.
+ * - TM_INVALID: the request itself is malformed (no statements).
+ * errmsg is "" on success and says why otherwise.
+ *
+ * Rare case: when SQLite itself rolls back the leader's batch transaction
+ * (disk full, I/O error), what ran before stays valid and is proposed, the
+ * failing statement reports its error, and the statements after it report
+ * TM_IO "not executed" without running. */
+struct gdb_request {
+	void *data; /* for the caller; never touched */
+
+	/* Input, borrowed until cb. */
+	const struct gdb_stmt *stmts;
+	size_t n_stmts;
+	bool transaction;	   /* all-or-nothing (writes); ignored by reads,
+				      whose statements all see one snapshot */
+	enum gdb_read_level level; /* reads only */
+
+	/* Output, valid from cb until gdb_request_clear(). */
+	struct gdb_result *results; /* n_stmts entries, or NULL */
+	char errmsg[TM_ERRMSG_SIZE];
+
+	/* Private. */
+	gdb_request_cb cb;
+	struct gdb_request *next;
+	int status;
+};
+
+/* Counters for benchmarks and status pages. */
+struct gdb_stats {
+	uint64_t entries_proposed;   /* raft_apply() calls that succeeded */
+	uint64_t requests_proposed;  /* write requests carried by them */
+	uint64_t max_requests_entry; /* largest batch in one entry */
+	uint64_t batches_unchanged;  /* batches answered without an entry */
+	uint64_t entries_applied;    /* entries applied on this member */
+	uint64_t snapshots_taken;
+	uint64_t snapshots_restored;
+	uint64_t
+	    barriers; /* barriers proposed (linearizable reads, catch-up) */
+};
+
+typedef void (*gdb_close_cb)(void *arg);
+
+/* Create the state machine: delete DB_PATH (and its -wal/-shm files), create
+ * an empty database there and open both connections. LOOP is borrowed and
+ * must outlive the gdb; it is used only to defer callbacks. On success *out
+ * is owned by the caller and released with gdb_close(). Returns 0, or
+ * TM_IO/TM_DB with errmsg set. */
+int gdb_init(struct gdb **out, uv_loop_t *loop, const char *db_path,
+	     char *errmsg);
+
+/* The struct raft_fsm to pass to raft_init() (or raft_fixture_grow()).
+ * Borrowed: valid until gdb_close(). */
+struct raft_fsm *gdb_fsm(struct gdb *g);
+
+/* Attach the raft instance built with gdb_fsm(g). Borrowed: RAFT must stay
+ * valid until gdb_close(), and raft must be closed (its close callback fired)
+ * before gdb_close() is called. Call once, before raft_start(). */
+void gdb_set_raft(struct gdb *g, struct raft *raft);
+
+/* Queue a write request. The leader executes it with the other writes that
+ * are waiting when no entry is in flight, then proposes one entry for all of
+ * them. cb fires once, later, on the loop. REQ is filled in as described
+ * above; REQ->stmts must be set before the call. */
+void gdb_write(struct gdb *g, struct gdb_request *req, gdb_request_cb cb);
+
+/* Queue a read request: every statement must be read-only. It runs on the
+ * exec connection in one read transaction. GDB_READ_LINEARIZABLE first runs
+ * a raft barrier (shared by the linearizable reads waiting at that moment)
+ * and fails with TM_NOTLEADER on a follower. cb fires once, later. */
+void gdb_read(struct gdb *g, struct gdb_request *req, gdb_request_cb cb);
+
+/* Free the results of a request whose cb has fired (idempotent). */
+void gdb_request_clear(struct gdb_request *req);
+
+/* Free the owned parts of a result or a value (idempotent). */
+void gdb_result_clear(struct gdb_result *res);
+void gdb_value_clear(struct gdb_value *v);
+
+/* The exec connection, borrowed, for local reads and backups (a consistent
+ * read transaction sees the last applied entry). Never write through it: its
+ * commit hook turns every commit into a rollback. Do not keep a transaction
+ * open across loop turns. */
+sqlite3 *gdb_exec_conn(struct gdb *g);
+
+void gdb_get_stats(struct gdb *g, struct gdb_stats *out);
+
+/* Close asynchronously. Requirements: raft is closed (or was never set):
+ * closing raft fails the entry or barrier it still holds for us, whose
+ * requests then report TM_CANCELED/TM_NOTLEADER. Requests not yet proposed
+ * fail with TM_SHUTDOWN, and so do requests submitted after this call until
+ * cb fires. When everything is released, G is freed and cb(arg) fires (cb
+ * may be NULL). */
+void gdb_close(struct gdb *g, gdb_close_cb cb, void *arg);
+
+#endif /* TM_DB_CLUSTER_GDB_H */

@@ -1,0 +1,176 @@
+/* Internals of the global database module, shared by its files only. */
+#ifndef TM_DB_CLUSTER_GDB_PRIVATE_H
+#define TM_DB_CLUSTER_GDB_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <raft.h>
+#include <sqlite3.h>
+#include <uv.h>
+
+#include "internal/db/cluster/entry.h"
+#include "internal/db/cluster/gdb.h"
+
+/* FIFO of requests linked through their private next field. */
+struct gdb_queue {
+	struct gdb_request *head;
+	struct gdb_request *tail;
+};
+
+void gdb_queue_push(struct gdb_queue *q, struct gdb_request *req);
+struct gdb_request *gdb_queue_pop(struct gdb_queue *q);
+void gdb_queue_append(struct gdb_queue *dst, struct gdb_queue *src);
+bool gdb_queue_empty(const struct gdb_queue *q);
+size_t gdb_queue_len(const struct gdb_queue *q);
+
+/* Statements prepared once per connection. */
+enum gdb_sql {
+	GDB_SQL_BEGIN_WRITE, /* BEGIN IMMEDIATE */
+	GDB_SQL_BEGIN_READ,  /* BEGIN */
+	GDB_SQL_COMMIT,
+	GDB_SQL_ROLLBACK,
+	GDB_SQL_SP_REQUEST, /* SAVEPOINT / ROLLBACK TO / RELEASE per request */
+	GDB_SQL_RB_REQUEST,
+	GDB_SQL_RL_REQUEST,
+	GDB_SQL_SP_STMT, /* ... and per statement */
+	GDB_SQL_RB_STMT,
+	GDB_SQL_RL_STMT,
+	GDB_SQL_N
+};
+
+struct gdb {
+	uv_loop_t *loop; /* borrowed */
+	uv_idle_t idle;	 /* runs gdb_tick() on the next loop turn */
+	char *path;
+
+	sqlite3 *exec;	/* leader execution and reads; never commits */
+	sqlite3 *apply; /* applies committed entries; triggers and FKs off */
+	sqlite3_stmt *exec_sql[GDB_SQL_N];
+	sqlite3_stmt *apply_sql[GDB_SQL_N];
+
+	struct raft_fsm fsm;
+	struct raft *raft; /* borrowed, NULL until gdb_set_raft() */
+
+	/* Writes. */
+	struct gdb_queue writes;   /* waiting for the next batch */
+	struct gdb_queue inflight; /* carried by apply_req */
+	struct raft_apply apply_req;
+	bool apply_inflight;
+	struct raft_barrier catchup; /* brings last_applied to last_index */
+	bool catchup_inflight;
+
+	/* Reads. */
+	struct gdb_queue reads;	      /* ready to run */
+	struct gdb_queue lin_waiting; /* linearizable, need a barrier */
+	struct gdb_queue lin_barrier; /* linearizable, wait for read_barrier */
+	struct raft_barrier read_barrier;
+	bool read_barrier_inflight;
+
+	struct gdb_queue done; /* answered; callbacks to fire */
+
+	bool closing;
+	gdb_close_cb close_cb;
+	void *close_arg;
+
+	struct gdb_stats stats;
+};
+
+/* gdb.c */
+void gdb_schedule(struct gdb *g);
+/* Fill req's status and errmsg and move it to the done queue. */
+void gdb_finish(struct gdb *g, struct gdb_request *req, int status,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* "not the leader; <what> are served by the leader (leader is X)" */
+void gdb_fail_not_leader(struct gdb *g, struct gdb_request *req,
+			 const char *what);
+
+/* sql.c: cached statements and SQLite error translation. */
+int gdb_sql_prepare_all(sqlite3 *db, sqlite3_stmt **stmts, char *errmsg);
+void gdb_sql_finalize_all(sqlite3_stmt **stmts);
+/* Run a cached statement to completion; returns the SQLite code. */
+int gdb_sql_run(sqlite3_stmt **stmts, enum gdb_sql which);
+/* TM_* code for a SQLite result code. */
+int gdb_sqlite_status(int rc);
+
+/* value.c */
+void gdb_value_from_column(sqlite3_stmt *st, int col, struct gdb_value *out);
+void gdb_result_fail(struct gdb_result *res, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* auth.c: what the authorizer saw while a user statement was prepared and
+ * run, and what it refused. */
+enum gdb_exec_mode { GDB_EXEC_READ, GDB_EXEC_WRITE };
+struct gdb_names {
+	char **v;
+	size_t n;
+};
+struct gdb_auth {
+	enum gdb_exec_mode mode;
+	bool schema; /* a schema statement (DDL, ANALYZE, ...) */
+	bool denied; /* something was refused; see message */
+	char message[TM_ERRMSG_SIZE];
+	struct gdb_names targets; /* what a schema statement names */
+	struct gdb_names checks;  /* tables created or altered: check shape */
+	struct gdb_names altered; /* tables named by ALTER TABLE */
+};
+void gdb_auth_begin(sqlite3 *db, struct gdb_auth *auth,
+		    enum gdb_exec_mode mode);
+void gdb_auth_end(sqlite3 *db, struct gdb_auth *auth);
+void gdb_names_add(struct gdb_names *names, const char *name);
+bool gdb_names_has(const struct gdb_names *names, const char *name);
+void gdb_names_clear(struct gdb_names *names);
+
+/* exec.c: one user statement on a connection. */
+/* Prepare STMT under AUTH (already begun); refuses trailing SQL and empty
+ * statements. On failure fills res and returns its status. */
+int gdb_exec_prepare(sqlite3 *db, const struct gdb_stmt *stmt,
+		     struct gdb_auth *auth, sqlite3_stmt **out,
+		     struct gdb_result *res);
+int gdb_exec_bind(sqlite3_stmt *st, const struct gdb_stmt *stmt,
+		  struct gdb_result *res);
+/* Step to the end collecting rows and column names into res. */
+int gdb_exec_step(sqlite3 *db, sqlite3_stmt *st, struct gdb_auth *auth,
+		  struct gdb_result *res);
+
+/* schema.c: what the leader checks around schema statements. */
+/* Refuse tables whose rows a session cannot record (no PRIMARY KEY, a
+ * nullable key, generated columns). */
+int gdb_schema_check_table(sqlite3 *db, const char *table,
+			   struct gdb_result *res);
+/* Add the names of the tables in main to OUT; returns a SQLite code. */
+int gdb_schema_tables(sqlite3 *db, struct gdb_names *out);
+/* Number of columns of TABLE (0 if it does not exist); a SQLite code. */
+int gdb_schema_column_count(sqlite3 *db, const char *table, int *out);
+/* The statement that stores the DEFAULT of columns FROM.. of TABLE in every
+ * row ("UPDATE t SET c = c"), or NULL when none of them has a non-NULL
+ * default. Owned by the caller (tm_free). See schema.c. */
+int gdb_schema_materialize_sql(sqlite3 *db, const char *table, int from,
+			       char **out);
+
+/* write.c: the leader's batch. Executes REQS (n of them) in one exec
+ * transaction, fills their results, and on changes returns an encoded entry
+ * in *buf (raft_malloc'd, owned by the caller) with *changed = true. Returns
+ * 0, or a TM_* code when the batch could not run at all (results unset). */
+int gdb_write_batch(struct gdb *g, struct gdb_request **reqs, size_t n,
+		    struct raft_buffer *buf, bool *changed, char *errmsg);
+
+/* apply.c */
+int gdb_fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
+		  void **result);
+/* Apply a decoded entry on the apply connection; panics on divergence. */
+void gdb_apply_entry(struct gdb *g, const struct gdb_entry *e,
+		     unsigned long long index);
+
+/* snapshot.c */
+int gdb_fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
+		     unsigned *n_bufs);
+int gdb_fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[],
+			      unsigned *n_bufs);
+int gdb_fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf);
+
+/* read.c: start barriers for linearizable reads, run the reads that are
+ * ready. */
+void gdb_tick_reads(struct gdb *g);
+
+#endif /* TM_DB_CLUSTER_GDB_PRIVATE_H */

@@ -1,0 +1,127 @@
+/* Snapshots: the raft_fsm snapshot, snapshot_finalize and restore methods.
+ *
+ * A snapshot is one buffer holding a consistent image of the database file,
+ * taken with sqlite3_serialize() on the apply connection (raft calls
+ * snapshot right after an apply, so it matches raft's last applied index).
+ * Bytes 18 and 19 of the image (file format write/read versions) are set to 1,
+ * the rollback-journal format, so the image is a standalone SQLite database
+ * file: it opens without a -wal file, and it can be deserialized into memory
+ * (SQLite refuses to deserialize a WAL-format image).
+ *
+ * Restore deserializes the image into a read-only in-memory database and
+ * copies it over the file with the backup API (one transaction on the apply
+ * connection; the exec connection sees the new content and schema at its next
+ * transaction). Both connections must be idle, which they always are between
+ * loop turns. The page size is fixed at 4096 on every member, so the backup
+ * into the WAL database never meets a page-size mismatch. */
+#include <string.h>
+
+#include "internal/db/cluster/gdb_private.h"
+#include "internal/lib/log.h"
+#include "internal/lib/mem.h"
+
+#define SQLITE_HEADER "SQLite format 3"
+#define SQLITE_HEADER_SIZE 100
+
+int gdb_fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
+		     unsigned *n_bufs)
+{
+	struct gdb *g = fsm->data;
+	sqlite3_int64 size = 0;
+	unsigned char *image = sqlite3_serialize(g->apply, "main", &size, 0);
+	if (image == NULL || size < SQLITE_HEADER_SIZE) {
+		LOGE("gdb: snapshot: sqlite3_serialize failed: %s",
+		     sqlite3_errmsg(g->apply));
+		sqlite3_free(image);
+		return RAFT_IOERR;
+	}
+	image[18] = 1;
+	image[19] = 1;
+	*bufs = tm_malloc(sizeof **bufs);
+	(*bufs)[0].base = image;
+	(*bufs)[0].len = (size_t)size;
+	*n_bufs = 1;
+	g->stats.snapshots_taken++;
+	LOGD("gdb: snapshot of %lld bytes", (long long)size);
+	return 0;
+}
+
+int gdb_fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[],
+			      unsigned *n_bufs)
+{
+	(void)fsm;
+	if (*bufs != NULL) {
+		for (unsigned i = 0; i < *n_bufs; i++) {
+			sqlite3_free((*bufs)[i].base);
+		}
+		tm_free(*bufs);
+	}
+	*bufs = NULL;
+	*n_bufs = 0;
+	return 0;
+}
+
+/* Copy the database held by MEM over the file. */
+static int copy_over(struct gdb *g, sqlite3 *mem)
+{
+	sqlite3_backup *backup =
+	    sqlite3_backup_init(g->apply, "main", mem, "main");
+	if (backup == NULL) {
+		LOGE("gdb: restore: backup_init: %s", sqlite3_errmsg(g->apply));
+		return RAFT_IOERR;
+	}
+	int rc = sqlite3_backup_step(backup, -1);
+	int rc2 = sqlite3_backup_finish(backup);
+	if (rc != SQLITE_DONE || rc2 != SQLITE_OK) {
+		LOGE("gdb: restore: backup: %s",
+		     sqlite3_errstr(rc != SQLITE_DONE ? rc : rc2));
+		return RAFT_IOERR;
+	}
+	return 0;
+}
+
+int gdb_fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
+{
+	struct gdb *g = fsm->data;
+	unsigned char *image = buf->base;
+	sqlite3 *mem = NULL;
+	int rv = RAFT_CORRUPT;
+
+	if (buf->len < SQLITE_HEADER_SIZE ||
+	    memcmp(image, SQLITE_HEADER, sizeof SQLITE_HEADER) != 0) {
+		LOGE("gdb: restore: the snapshot (%zu bytes) is not a SQLite "
+		     "database",
+		     buf->len);
+		return RAFT_CORRUPT;
+	}
+	image[18] = 1;
+	image[19] = 1;
+	if (sqlite3_open(":memory:", &mem) != SQLITE_OK) {
+		LOGE("gdb: restore: open: %s", sqlite3_errmsg(mem));
+		rv = RAFT_NOMEM;
+		goto out;
+	}
+	/* Borrow raft's buffer: it outlives mem, which is read-only. */
+	int rc = sqlite3_deserialize(
+	    mem, "main", image, (sqlite3_int64)buf->len,
+	    (sqlite3_int64)buf->len, SQLITE_DESERIALIZE_READONLY);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_exec(mem, "SELECT count(*) FROM sqlite_schema",
+				  NULL, NULL, NULL);
+	}
+	if (rc != SQLITE_OK) {
+		LOGE("gdb: restore: the snapshot does not open: %s",
+		     sqlite3_errmsg(mem));
+		goto out;
+	}
+	rv = copy_over(g, mem);
+out:
+	sqlite3_close(mem);
+	if (rv == 0) {
+		/* On success the buffer is ours (raft's contract). */
+		raft_free(buf->base);
+		g->stats.snapshots_restored++;
+		LOGI("gdb: restored a snapshot of %zu bytes", buf->len);
+	}
+	return rv;
+}

@@ -1,0 +1,212 @@
+/* Divergence stops the member loudly: committed entries are applied through
+ * the fsm in a forked child, which must die with SIGABRT and say why on
+ * stderr. A control child that applies only valid entries exits normally. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <raft.h>
+#include <uv.h>
+
+#include "internal/db/cluster/entry.h"
+#include "internal/db/cluster/gdb.h"
+#include "internal/lib/err.h"
+
+static const char create_sql[] =
+    "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)";
+
+/* INSERT INTO t VALUES(1, 'hi'), as recorded by a session. */
+static const uint8_t insert_cs[] = {
+    0x54, 0x02, 0x01, 0x00, 0x74, 0x00, 0x12, 0x00, 0x01, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x02, 0x68, 0x69,
+};
+
+enum step {
+	STEP_CREATE,  /* SQL: CREATE TABLE t */
+	STEP_INSERT,  /* changeset: INSERT t(1, 'hi') */
+	STEP_GARBAGE, /* bytes that are not an entry */
+	STEP_NEWER,   /* an entry of format version 2 */
+	STEP_BAD_SQL, /* SQL item that fails on apply */
+	STEP_END,
+};
+
+static struct raft_buffer make_entry(enum step step)
+{
+	struct gdb_item item;
+	struct gdb_entry_request req = {1, &item};
+	struct gdb_entry e = {GDB_ENTRY_WRITE, 1, &req};
+	struct raft_buffer buf;
+
+	switch (step) {
+	case STEP_CREATE:
+		item =
+		    (struct gdb_item){GDB_ITEM_SQL, (const uint8_t *)create_sql,
+				      strlen(create_sql)};
+		break;
+	case STEP_BAD_SQL:
+		item = (struct gdb_item){
+		    GDB_ITEM_SQL, (const uint8_t *)"DROP TABLE nope", 15};
+		break;
+	default:
+		item = (struct gdb_item){GDB_ITEM_CHANGESET, insert_cs,
+					 sizeof insert_cs};
+		break;
+	}
+	buf.len = gdb_entry_size(&e);
+	buf.base = malloc(buf.len);
+	gdb_entry_encode(&e, buf.base);
+	if (step == STEP_GARBAGE) {
+		memset(buf.base, 0xee, buf.len);
+	} else if (step == STEP_NEWER) {
+		((uint8_t *)buf.base)[4] = 2;
+	}
+	return buf;
+}
+
+/* In the child: apply STEPS in order through the fsm, then exit 0. */
+static void child(const char *dir, const enum step *steps)
+{
+	uv_loop_t loop;
+	struct gdb *g;
+	char errmsg[TM_ERRMSG_SIZE];
+	char path[256];
+
+	snprintf(path, sizeof path, "%s/child.db", dir);
+	uv_loop_init(&loop);
+	if (gdb_init(&g, &loop, path, errmsg) != 0) {
+		fprintf(stderr, "gdb_init: %s\n", errmsg);
+		_exit(3);
+	}
+	struct raft_fsm *fsm = gdb_fsm(g);
+	for (size_t i = 0; steps[i] != STEP_END; i++) {
+		struct raft_buffer buf = make_entry(steps[i]);
+		void *result;
+		if (fsm->apply(fsm, &buf, &result) != 0) {
+			_exit(4);
+		}
+		free(buf.base);
+	}
+	_exit(0);
+}
+
+/* Fork, run the steps, return the wait status; the child's stderr in OUT. */
+static int run_child(const enum step *steps, char *out, size_t size)
+{
+	char dir[] = "/tmp/tm-gdb-div-XXXXXX";
+	int fds[2];
+	int status;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(pipe(fds), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(fds[1], STDERR_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		child(dir, steps);
+	}
+	close(fds[1]);
+	size_t n = 0;
+	ssize_t got;
+	while (n + 1 < size &&
+	       (got = read(fds[0], out + n, size - n - 1)) > 0) {
+		n += (size_t)got;
+	}
+	out[n] = '\0';
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	return status;
+}
+
+static void expect_abort(const enum step *steps, const char *const *words)
+{
+	char out[8192];
+	int status = run_child(steps, out, sizeof out);
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT) {
+		fail_msg("child did not abort (status %d): %s", status, out);
+	}
+	for (size_t i = 0; words[i] != NULL; i++) {
+		if (strstr(out, words[i]) == NULL) {
+			fail_msg("stderr lacks \"%s\": %s", words[i], out);
+		}
+	}
+}
+
+static void test_control_exits_normally(void **state)
+{
+	const enum step steps[] = {STEP_CREATE, STEP_INSERT, STEP_END};
+	char out[8192];
+	(void)state;
+	int status = run_child(steps, out, sizeof out);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* The row the changeset inserts already exists. */
+static void test_existing_row_aborts(void **state)
+{
+	const enum step steps[] = {STEP_CREATE, STEP_INSERT, STEP_INSERT,
+				   STEP_END};
+	const char *words[] = {"global database diverged",
+			       "INSERT of the row with key 1 in table \"t\"",
+			       "CONFLICT", NULL};
+	(void)state;
+	expect_abort(steps, words);
+}
+
+/* sqlite3changeset_apply would skip a missing table silently. */
+static void test_missing_table_aborts(void **state)
+{
+	const enum step steps[] = {STEP_INSERT, STEP_END};
+	const char *words[] = {"global database diverged",
+			       "changeset for table \"t\", which does not "
+			       "exist here",
+			       NULL};
+	(void)state;
+	expect_abort(steps, words);
+}
+
+static void test_undecodable_entry_aborts(void **state)
+{
+	const enum step garbage[] = {STEP_GARBAGE, STEP_END};
+	const enum step newer[] = {STEP_NEWER, STEP_END};
+	const char *garbage_words[] = {"cannot decode the entry", "bad magic",
+				       NULL};
+	const char *newer_words[] = {"format version 2 is newer", NULL};
+	(void)state;
+	expect_abort(garbage, garbage_words);
+	expect_abort(newer, newer_words);
+}
+
+static void test_failing_schema_statement_aborts(void **state)
+{
+	const enum step steps[] = {STEP_BAD_SQL, STEP_END};
+	const char *words[] = {"schema statement \"DROP TABLE nope\"",
+			       "no such table", NULL};
+	(void)state;
+	expect_abort(steps, words);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_control_exits_normally),
+	    cmocka_unit_test(test_existing_row_aborts),
+	    cmocka_unit_test(test_missing_table_aborts),
+	    cmocka_unit_test(test_undecodable_entry_aborts),
+	    cmocka_unit_test(test_failing_schema_statement_aborts),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,203 @@
+/* Snapshots: a member cut off while the others compact their logs catches up
+ * through InstallSnapshot and ends identical; a snapshot is a valid SQLite
+ * database file; a corrupt snapshot is refused without harm. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "test/unit/cluster/cluster_fixture.h"
+
+#define THRESHOLD 4
+
+static int setup(void **state)
+{
+	struct cf *c = malloc(sizeof *c);
+	cf_setup(c, 3);
+	for (unsigned i = 0; i < c->n; i++) {
+		struct raft *r = raft_fixture_get(&c->raft, i);
+		raft_set_snapshot_threshold(r, THRESHOLD);
+		raft_set_snapshot_trailing(r, 1);
+	}
+	cf_exec(c, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT, b BLOB)");
+	cf_exec(c, "INSERT INTO t VALUES(1, 'before', randomblob(100))");
+	*state = c;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct cf *c = *state;
+	cf_teardown(c);
+	free(c);
+	return 0;
+}
+
+static struct gdb_stats stats(struct cf *c, unsigned i)
+{
+	struct gdb_stats s;
+	gdb_get_stats(c->gdb[i], &s);
+	return s;
+}
+
+static void write_ok(struct cf *c, const char *sql)
+{
+	struct cf_req r;
+	cf_req_init(&r, false, sql, NULL);
+	assert_int_equal(cf_write(c, cf_leader(c), &r), 0);
+	if (r.req.results[0].status != 0) {
+		fail_msg("%s: %s", sql, r.req.results[0].error);
+	}
+	cf_req_clear(&r);
+}
+
+static void cut(struct cf *c, unsigned i, bool off)
+{
+	for (unsigned j = 0; j < c->n; j++) {
+		if (j == i) {
+			continue;
+		}
+		if (off) {
+			raft_fixture_disconnect(&c->raft, i, j);
+			raft_fixture_disconnect(&c->raft, j, i);
+		} else {
+			raft_fixture_reconnect(&c->raft, i, j);
+			raft_fixture_reconnect(&c->raft, j, i);
+		}
+	}
+}
+
+static void test_member_behind_catches_up_by_snapshot(void **state)
+{
+	struct cf *c = *state;
+	char sql[128];
+
+	cut(c, 2, true);
+	for (int i = 0; i < 6 * THRESHOLD; i++) {
+		snprintf(sql, sizeof sql,
+			 "INSERT INTO t(id, v, b) VALUES(%d, 'row %d', "
+			 "randomblob(%d))",
+			 100 + i, i, i * 10);
+		write_ok(c, sql);
+		if (i == THRESHOLD) {
+			write_ok(c, "CREATE INDEX t_v ON t(v)");
+			write_ok(c, "ALTER TABLE t ADD COLUMN d INT DEFAULT 5");
+		}
+	}
+	write_ok(c, "UPDATE t SET d = d + id WHERE id % 2 = 0");
+	assert_true(stats(c, 0).snapshots_taken > 0);
+	assert_int_equal(stats(c, 2).snapshots_restored, 0);
+
+	cut(c, 2, false);
+	free(cf_assert_identical(c));
+	assert_true(stats(c, 2).snapshots_restored >= 1);
+	assert_true(
+	    raft_fixture_n_recv(&c->raft, 2, RAFT_IO_INSTALL_SNAPSHOT) >= 1);
+
+	/* The restored member keeps applying entries, and keeps working when
+	 * it becomes the leader. */
+	write_ok(c, "DELETE FROM t WHERE id < 105");
+	write_ok(c, "UPDATE t SET v = upper(v), d = d * 2");
+	free(cf_assert_identical(c));
+	raft_fixture_depose(&c->raft);
+	for (unsigned i = 0; i < c->n; i++) {
+		raft_fixture_set_randomized_election_timeout(
+		    &c->raft, i, i == 2 ? 1000 : 100000);
+	}
+	assert_true(raft_fixture_step_until_state_is(&c->raft, 2, RAFT_LEADER,
+						     CF_TIMEOUT_MS));
+	assert_true(
+	    raft_fixture_step_until_has_leader(&c->raft, CF_TIMEOUT_MS));
+	assert_int_equal(cf_leader(c), 2);
+	write_ok(c, "UPDATE t SET v = lower(v) WHERE id % 3 = 0");
+	write_ok(c, "DELETE FROM t WHERE id % 5 = 0");
+	char *dump = cf_assert_identical(c);
+	assert_non_null(strstr(dump, "index t_v on t"));
+	free(dump);
+}
+
+/* The snapshot buffer is a SQLite database file anyone can open. */
+static void test_snapshot_is_a_database_file(void **state)
+{
+	struct cf *c = *state;
+	struct raft_fsm *fsm = gdb_fsm(c->gdb[1]);
+	struct raft_buffer *bufs = NULL;
+	unsigned n = 0;
+	char path[128];
+
+	write_ok(c, "INSERT INTO t VALUES(2, 'two', x'00ff00')");
+	cf_wait_applied(c);
+	assert_int_equal(fsm->snapshot(fsm, &bufs, &n), 0);
+	assert_int_equal(n, 1);
+	snprintf(path, sizeof path, "%s/snapshot.db", c->dir);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(bufs[0].base, 1, bufs[0].len, f), bufs[0].len);
+	fclose(f);
+	assert_int_equal(fsm->snapshot_finalize(fsm, &bufs, &n), 0);
+	assert_null(bufs);
+
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+			 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT count(*), sum(id) FROM t",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 2);
+	assert_int_equal(sqlite3_column_int(st, 1), 3);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* A buffer that is not a database is refused and changes nothing. */
+static void test_corrupt_snapshot_refused(void **state)
+{
+	struct cf *c = *state;
+	struct raft_fsm *fsm = gdb_fsm(c->gdb[1]);
+	char *before = cf_dump(c, 1);
+	struct raft_buffer buf;
+
+	buf.len = 4096;
+	buf.base = raft_malloc(buf.len);
+	memset(buf.base, 'x', buf.len);
+	assert_int_equal(fsm->restore(fsm, &buf), RAFT_CORRUPT);
+
+	/* A real header over garbage pages. */
+	memcpy(buf.base, "SQLite format 3", 16);
+	assert_int_not_equal(fsm->restore(fsm, &buf), 0);
+	raft_free(buf.base); /* still ours: restore failed */
+
+	char *after = cf_dump(c, 1);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	assert_int_equal(stats(c, 1).snapshots_restored, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+		test_member_behind_catches_up_by_snapshot, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_snapshot_is_a_database_file,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_corrupt_snapshot_refused,
+					    setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
