@@ -25,6 +25,9 @@ void api_certificate_get(struct rest_request *req);
 void api_certificate_delete(struct rest_request *req);
 void api_ready_get(struct rest_request *req);
 void api_shutdown_put(struct rest_request *req);
+/* SQL (internal/api/sql.c, doc/sql-api.md). */
+void api_sql_post(struct rest_request *req);
+void api_sql_backup_get(struct rest_request *req);
 
 /* Shared helpers (internal/api/json.c). */
 /* Answer 400 and return false if OBJ (a JSON object) has a member not in

@@ -3,6 +3,7 @@
 const char *const api_extensions[] = {
 	"etag",
 	"certificates",
+	"sql",
 	NULL,
 };
 
@@ -20,6 +21,8 @@ static const struct rest_route routes[] = {
 	 .delete = api_certificate_delete},
 	{.path = "/1.0/ready", .get = api_ready_get},
 	{.path = "/1.0/shutdown", .put = api_shutdown_put},
+	{.path = "/1.0/sql", .post = api_sql_post},
+	{.path = "/1.0/sql/backup", .get = api_sql_backup_get},
 };
 
 const struct rest_route *api_routes(size_t *n)

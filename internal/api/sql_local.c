@@ -1,0 +1,429 @@
+/* SQL on the member's local database, read-only, and the read-only test
+ * that routes global requests to gdb_read or gdb_write.
+ *
+ * The daemon manages the local database's contents, so the SQL API only
+ * reads it. sql_local_run, happy path: the connection is idle -> BEGIN ->
+ * install the authorizer -> prepare every statement -> bind and step each,
+ * collecting rows -> remove the authorizer -> ROLLBACK.
+ *
+ * Failure modes:
+ * - the connection is inside a transaction (a bug elsewhere): TM_BUSY;
+ * - BEGIN fails: TM_DB;
+ * - a statement that prepares but is not read-only, or that the authorizer
+ *   refuses (transaction control, ATTACH/DETACH, REINDEX, load_extension(),
+ *   a PRAGMA that sets or acts): the whole request is refused (TM_INVALID)
+ *   before anything runs;
+ * - SQL errors (syntax, unknown table, wrong parameter count, a failure
+ *   while stepping): that statement's own result, the others still run.
+ *
+ * The transaction is rolled back, never committed: whatever a statement
+ * might have changed is undone, and all statements see one snapshot. */
+#include <string.h>
+#include <strings.h>
+
+#include "internal/api/sql.h"
+#include "internal/lib/log.h"
+#include "internal/lib/mem.h"
+
+struct local_auth {
+	bool denied;
+	char message[TM_ERRMSG_SIZE];
+};
+
+/* PRAGMAs that only report, without an argument ("PRAGMA user_version"). */
+static const char *const pragma_reports[] = {
+    "application_id",  "auto_vacuum",	 "cache_size",	  "collation_list",
+    "compile_options", "data_version",	 "database_list", "encoding",
+    "foreign_keys",    "freelist_count", "function_list", "max_page_count",
+    "module_list",     "page_count",	 "page_size",	  "pragma_list",
+    "schema_version",  "synchronous",	 "user_version",  NULL,
+};
+
+/* PRAGMAs whose argument only names what they report on. */
+static const char *const pragma_queries[] = {
+    "foreign_key_check", "foreign_key_list", "index_info",  "index_list",
+    "index_xinfo",	 "integrity_check",  "quick_check", "table_info",
+    "table_list",	 "table_xinfo",	     NULL,
+};
+
+static bool listed(const char *const *list, const char *name)
+{
+	for (size_t i = 0; list[i] != NULL; i++) {
+		if (strcasecmp(list[i], name) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static int deny(struct local_auth *auth, const char *what)
+{
+	if (!auth->denied) {
+		tm_errmsg_printf(auth->message, "%s", what);
+		auth->denied = true;
+	}
+	return SQLITE_DENY;
+}
+
+static int authorize(void *arg, int action, const char *a, const char *b,
+		     const char *db_name, const char *trigger)
+{
+	struct local_auth *auth = arg;
+	(void)db_name;
+	(void)trigger;
+	switch (action) {
+	case SQLITE_TRANSACTION:
+	case SQLITE_SAVEPOINT:
+		return deny(auth, "transaction control is not allowed (each "
+				  "request runs in one read transaction)");
+	case SQLITE_ATTACH:
+	case SQLITE_DETACH:
+		return deny(auth, "ATTACH and DETACH are not allowed");
+	case SQLITE_REINDEX:
+		return deny(auth, "REINDEX is not allowed");
+	case SQLITE_PRAGMA:
+		if (a != NULL && ((b == NULL && listed(pragma_reports, a)) ||
+				  listed(pragma_queries, a))) {
+			return SQLITE_OK;
+		}
+		if (!auth->denied) {
+			tm_errmsg_printf(auth->message,
+					 "PRAGMA %.40s%s is not allowed (only "
+					 "PRAGMAs that report)",
+					 a != NULL ? a : "",
+					 b != NULL ? " with a value" : "");
+			auth->denied = true;
+		}
+		return SQLITE_DENY;
+	case SQLITE_FUNCTION:
+		if (b != NULL && strcasecmp(b, "load_extension") == 0) {
+			return deny(auth, "load_extension() is not allowed");
+		}
+		return SQLITE_OK;
+	default:
+		return SQLITE_OK;
+	}
+}
+
+/* Skip whitespace, comments and semicolons: where real SQL starts, or the
+ * terminating NUL. */
+static const char *skip_filler(const char *p)
+{
+	for (;;) {
+		if (strchr(" \t\n\r\f\v;", *p) != NULL && *p != '\0') {
+			p++;
+		} else if (p[0] == '-' && p[1] == '-') {
+			p += strcspn(p, "\n");
+		} else if (p[0] == '/' && p[1] == '*') {
+			const char *end = strstr(p + 2, "*/");
+			if (end == NULL) {
+				return p + strlen(p);
+			}
+			p = end + 2;
+		} else {
+			return p;
+		}
+	}
+}
+
+static void fail(struct gdb_result *res, int status, const char *msg)
+{
+	tm_free(res->error);
+	res->error = tm_strdup(msg);
+	res->status = status;
+}
+
+static int sqlite_status(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return TM_BUSY;
+	case SQLITE_TOOBIG:
+		return TM_TOOBIG;
+	case SQLITE_CONSTRAINT:
+		return TM_CONFLICT;
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_CANTOPEN:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_NOMEM:
+		return TM_DB;
+	default: /* ERROR, MISMATCH, RANGE, SCHEMA: the SQL is wrong */
+		return TM_INVALID;
+	}
+}
+
+/* Prepare exactly one statement. 0 with *OUT set, or a TM_* code with RES
+ * failed. */
+static int prepare_one(sqlite3 *db, const char *sql, struct local_auth *auth,
+		       sqlite3_stmt **out, struct gdb_result *res)
+{
+	const char *tail = NULL;
+	*out = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, out, &tail);
+	if (rc != SQLITE_OK) {
+		fail(res, sqlite_status(rc),
+		     auth != NULL && auth->denied ? auth->message
+						  : sqlite3_errmsg(db));
+		return res->status;
+	}
+	if (*out == NULL) {
+		fail(res, TM_INVALID, "empty SQL statement");
+		return res->status;
+	}
+	if (*skip_filler(tail) != '\0') {
+		sqlite3_finalize(*out);
+		*out = NULL;
+		fail(res, TM_INVALID,
+		     "one SQL statement per statement entry: "
+		     "found more SQL after the first");
+		return res->status;
+	}
+	return 0;
+}
+
+bool sql_read_only(sqlite3 *db, const struct gdb_stmt *stmts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct gdb_result res = {0};
+		sqlite3_stmt *st;
+		int rv = prepare_one(db, stmts[i].sql, NULL, &st, &res);
+		bool read_only = rv == 0 && sqlite3_stmt_readonly(st);
+		sqlite3_finalize(st);
+		gdb_result_clear(&res);
+		if (!read_only) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static int bind_one(sqlite3_stmt *st, int idx, const struct gdb_value *v)
+{
+	switch (v->type) {
+	case GDB_INT:
+		return sqlite3_bind_int64(st, idx, v->i);
+	case GDB_REAL:
+		return sqlite3_bind_double(st, idx, v->r);
+	case GDB_TEXT:
+		return sqlite3_bind_text64(st, idx, v->p != NULL ? v->p : "",
+					   v->n, SQLITE_STATIC, SQLITE_UTF8);
+	case GDB_BLOB:
+		if (v->n == 0) {
+			return sqlite3_bind_zeroblob(st, idx, 0);
+		}
+		return sqlite3_bind_blob64(st, idx, v->p, v->n, SQLITE_STATIC);
+	case GDB_NULL:
+	default:
+		return sqlite3_bind_null(st, idx);
+	}
+}
+
+static int bind_all(sqlite3_stmt *st, const struct gdb_stmt *stmt,
+		    struct gdb_result *res)
+{
+	char msg[TM_ERRMSG_SIZE];
+	int count = sqlite3_bind_parameter_count(st);
+	if ((size_t)count != stmt->n_params) {
+		tm_errmsg_printf(msg, "statement has %d parameter%s, %zu given",
+				 count, count == 1 ? "" : "s", stmt->n_params);
+		fail(res, TM_INVALID, msg);
+		return res->status;
+	}
+	for (size_t i = 0; i < stmt->n_params; i++) {
+		int idx = (int)i + 1;
+		if (stmt->names != NULL) {
+			idx = sqlite3_bind_parameter_index(st, stmt->names[i]);
+		}
+		if (idx == 0) {
+			tm_errmsg_printf(msg,
+					 "statement has no parameter "
+					 "named \"%.64s\"",
+					 stmt->names[i]);
+			fail(res, TM_INVALID, msg);
+			return res->status;
+		}
+		int rc = bind_one(st, idx, &stmt->params[i]);
+		if (rc != SQLITE_OK) {
+			tm_errmsg_printf(msg, "bind parameter %zu: %s", i + 1,
+					 sqlite3_errstr(rc));
+			fail(res, sqlite_status(rc), msg);
+			return res->status;
+		}
+	}
+	return 0;
+}
+
+static void value_from_column(sqlite3_stmt *st, int col, struct gdb_value *out)
+{
+	memset(out, 0, sizeof *out);
+	switch (sqlite3_column_type(st, col)) {
+	case SQLITE_INTEGER:
+		out->type = GDB_INT;
+		out->i = sqlite3_column_int64(st, col);
+		break;
+	case SQLITE_FLOAT:
+		out->type = GDB_REAL;
+		out->r = sqlite3_column_double(st, col);
+		break;
+	case SQLITE_TEXT:
+	case SQLITE_BLOB: {
+		bool text = sqlite3_column_type(st, col) == SQLITE_TEXT;
+		const void *p = text
+				    ? (const void *)sqlite3_column_text(st, col)
+				    : sqlite3_column_blob(st, col);
+		out->type = text ? GDB_TEXT : GDB_BLOB;
+		out->n = (size_t)sqlite3_column_bytes(st, col);
+		out->p = tm_malloc(out->n + 1);
+		if (out->n > 0) {
+			memcpy(out->p, p, out->n);
+		}
+		out->p[out->n] = '\0';
+		break;
+	}
+	default:
+		out->type = GDB_NULL;
+		break;
+	}
+}
+
+static void set_columns(sqlite3_stmt *st, struct gdb_result *res)
+{
+	size_t n = (size_t)sqlite3_column_count(st);
+	res->n_cols = n;
+	res->columns = tm_calloc(n, sizeof *res->columns);
+	res->decltypes = tm_calloc(n, sizeof *res->decltypes);
+	for (size_t c = 0; c < n; c++) {
+		const char *name = sqlite3_column_name(st, (int)c);
+		const char *decl = sqlite3_column_decltype(st, (int)c);
+		res->columns[c] = tm_strdup(name != NULL ? name : "");
+		res->decltypes[c] = tm_strdup(decl != NULL ? decl : "");
+	}
+}
+
+static void add_row(sqlite3_stmt *st, struct gdb_result *res, size_t *cap)
+{
+	if (res->n_rows == *cap) {
+		*cap = *cap == 0 ? 8 : *cap * 2;
+		res->rows = tm_realloc(res->rows,
+				       *cap * res->n_cols * sizeof *res->rows);
+	}
+	struct gdb_value *row = &res->rows[res->n_rows * res->n_cols];
+	for (size_t c = 0; c < res->n_cols; c++) {
+		value_from_column(st, (int)c, &row[c]);
+	}
+	res->n_rows++;
+}
+
+static void run_one(sqlite3 *db, struct local_auth *auth, sqlite3_stmt *st,
+		    const struct gdb_stmt *stmt, struct gdb_result *res)
+{
+	size_t cap = 0;
+	if (bind_all(st, stmt, res) != 0) {
+		return;
+	}
+	int rc = sqlite3_step(st);
+	/* Names after the first step: a re-prepare may change them. */
+	set_columns(st, res);
+	while (rc == SQLITE_ROW) {
+		if (res->n_cols > 0) {
+			add_row(st, res, &cap);
+		}
+		rc = sqlite3_step(st);
+	}
+	if (rc != SQLITE_DONE) {
+		char *error = tm_strdup(auth->denied ? auth->message
+						     : sqlite3_errmsg(db));
+		gdb_result_clear(res);
+		res->status = sqlite_status(rc);
+		res->error = error;
+	}
+}
+
+/* Prepare every statement into PREPARED (per-statement SQL errors go to
+ * RES). TM_INVALID with ERRMSG if one writes or was refused. */
+static int prepare_all(sqlite3 *db, struct local_auth *auth,
+		       const struct gdb_stmt *stmts, size_t n,
+		       sqlite3_stmt **prepared, struct gdb_result *res,
+		       char *errmsg)
+{
+	for (size_t i = 0; i < n; i++) {
+		auth->denied = false;
+		if (prepare_one(db, stmts[i].sql, auth, &prepared[i],
+				&res[i]) != 0) {
+			if (auth->denied) {
+				tm_errmsg_printf(errmsg,
+						 "the local database is "
+						 "read-only through the SQL "
+						 "API: statement %zu: %s",
+						 i + 1, auth->message);
+				return TM_INVALID;
+			}
+			continue;
+		}
+		if (!sqlite3_stmt_readonly(prepared[i])) {
+			tm_errmsg_printf(errmsg,
+					 "the local database is "
+					 "read-only through the SQL "
+					 "API: statement %zu writes",
+					 i + 1);
+			return TM_INVALID;
+		}
+	}
+	return 0;
+}
+
+int sql_local_run(sqlite3 *db, const struct gdb_stmt *stmts, size_t n,
+		  struct gdb_result **results, char *errmsg)
+{
+	struct local_auth auth = {0};
+	*results = NULL;
+	if (!sqlite3_get_autocommit(db)) {
+		tm_errmsg_printf(errmsg, "the local database is busy");
+		return TM_BUSY;
+	}
+	int rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		tm_errmsg_printf(errmsg, "local database: BEGIN: %s",
+				 sqlite3_errmsg(db));
+		return TM_DB;
+	}
+	sqlite3_set_authorizer(db, authorize, &auth);
+	sqlite3_stmt **prepared = tm_calloc(n, sizeof *prepared);
+	struct gdb_result *res = tm_calloc(n, sizeof *res);
+	int rv = prepare_all(db, &auth, stmts, n, prepared, res, errmsg);
+	for (size_t i = 0; i < n && rv == 0; i++) {
+		if (prepared[i] != NULL) {
+			auth.denied = false;
+			run_one(db, &auth, prepared[i], &stmts[i], &res[i]);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_finalize(prepared[i]);
+	}
+	tm_free(prepared);
+	sqlite3_set_authorizer(db, NULL, NULL);
+	if (!sqlite3_get_autocommit(db) &&
+	    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK) {
+		LOGE("sql: local database: ROLLBACK: %s", sqlite3_errmsg(db));
+	}
+	if (rv != 0) {
+		sql_results_free(res, n);
+		return rv;
+	}
+	*results = res;
+	return 0;
+}
+
+void sql_results_free(struct gdb_result *results, size_t n)
+{
+	if (results == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		gdb_result_clear(&results[i]);
+	}
+	tm_free(results);
+}
