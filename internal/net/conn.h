@@ -23,10 +23,13 @@ struct conn;
 /* Plaintext arrived. BUF is borrowed, valid only during the callback. */
 typedef void (*conn_read_cb)(struct conn *c, const char *buf, size_t len);
 /* The peer closed the stream (status 0) or it failed (TM_* code, detail in
- * conn_errmsg). No more reads will be delivered. */
+ * conn_errmsg). On TLS, status 0 needs the peer's close_notify; a TCP close
+ * without it gives TM_IO (it cannot be told from a truncation). No more
+ * reads will be delivered. */
 typedef void (*conn_eof_cb)(struct conn *c, int status);
 /* A write queued with conn_write has been handed to the kernel (status 0)
- * or failed. */
+ * or failed (TM_IO; TM_CANCELED if the conn was closed before it could be
+ * sent). */
 typedef void (*conn_write_cb)(struct conn *c, void *arg, int status);
 typedef void (*conn_close_cb)(struct conn *c);
 
@@ -39,26 +42,35 @@ void conn_set_data(struct conn *c, void *data);
 void conn_set_callbacks(struct conn *c, conn_read_cb read_cb,
 			conn_eof_cb eof_cb);
 /* Start/stop delivering read callbacks (back-pressure). While stopped,
- * the kernel buffers and TCP flow control hold the peer back. */
+ * the kernel buffers and TCP flow control hold the peer back; plaintext
+ * already decrypted is kept and delivered after the next start (from the
+ * loop, never from inside conn_read_start). read_cb and eof_cb must be set.
+ * Starting after EOF does nothing; after conn_close it fails. */
 int conn_read_start(struct conn *c);
 void conn_read_stop(struct conn *c);
 
-/* Queue LEN bytes of plaintext. The data is copied; CB (may be NULL) is
- * called with ARG once written. Writes complete in order. */
+/* Queue LEN bytes of plaintext (LEN may be 0). The data is copied; CB (may
+ * be NULL) is called with ARG once written. Writes complete in order. On a
+ * non-zero return (TM_CANCELED after conn_close, TM_TLS/TM_IO on a failed
+ * stream) nothing was queued and CB will not be called. */
 int conn_write(struct conn *c, const void *buf, size_t len, conn_write_cb cb,
 	       void *arg);
 
-/* Close: flushes pending writes if possible (TLS close_notify), then
- * closes the handle. CB runs once everything is released; after it the
- * conn pointer is invalid. Safe to call once, at any time. */
+/* Close: stops reading (no read or eof callback runs after this call),
+ * sends TLS close_notify, flushes queued writes as long as they make
+ * progress, then closes the handle. Writes that could not be flushed
+ * complete with TM_CANCELED before CB. CB (may be NULL) runs last; C is
+ * still valid during CB (conn_data works) and freed right after it. Safe
+ * at any time; a second call is ignored. */
 void conn_close(struct conn *c, conn_close_cb cb);
 
 /* Identity of the peer. */
 bool conn_is_tls(const struct conn *c);
 /* Unix socket: true and *uid set from SO_PEERCRED. */
 bool conn_peer_uid(const struct conn *c, uid_t *uid);
-/* TLS: fingerprint of the client's certificate (TLS_FINGERPRINT_LEN hex
- * characters, NUL-terminated, borrowed) or NULL if none was presented. */
+/* TLS: fingerprint of the peer's certificate (TLS_FINGERPRINT_LEN hex
+ * characters, NUL-terminated, borrowed) or NULL if none was presented: the
+ * client's on accepted conns, the server's on conn_connect ones (pin it). */
 const char *conn_peer_fingerprint(const struct conn *c);
 /* Text form of the peer ("127.0.0.1:53422" or "unix"); borrowed. */
 const char *conn_peer_name(const struct conn *c);
@@ -66,8 +78,12 @@ const char *conn_peer_name(const struct conn *c);
 const char *conn_errmsg(const struct conn *c);
 
 /* Outgoing TLS connection to ADDRESS ("host:port"); CB is called with
- * status 0 once the handshake is done, or with an error (and the conn
- * already released, c == NULL). Used by member-to-member calls. */
+ * status 0 once the handshake is done (reading stopped; errmsg ""), or
+ * with an error (and the conn already released, c == NULL). Every
+ * failure, a malformed address included, is reported through CB with a
+ * message, so the return value is always 0. Resolution, connection and
+ * handshake together are bounded by 10 s. CTX is borrowed and must
+ * outlive the attempt. Used by member-to-member calls. */
 typedef void (*conn_connect_cb)(void *arg, struct conn *c, int status,
 				const char *errmsg);
 int conn_connect(uv_loop_t *loop, const char *address, SSL_CTX *ctx,
