@@ -1,5 +1,6 @@
 /* thermionicd: one member of a thermionic cluster. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,9 @@ int main(int argc, char *argv[])
 	}
 	log_set_level(level);
 	log_init_from_env();
+	/* A peer that goes away mid-write must cost an error, not the
+	 * process. */
+	signal(SIGPIPE, SIG_IGN);
 
 	uv_loop_t loop;
 	uv_loop_init(&loop);
