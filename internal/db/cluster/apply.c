@@ -8,7 +8,11 @@
  * says, an undecodable entry, or any failure to apply, means this member's
  * database no longer matches the log: the process stops loudly (tm_panic,
  * SIGABRT) naming the entry and the table, and never skips the change. A
- * restart rebuilds the database from the snapshot and the log. */
+ * restart rebuilds the database from the snapshot and the log.
+ *
+ * A RESTORE entry replaces the whole database with its image, exactly as a
+ * snapshot is installed (snapshot.c); the leader checked and normalised the
+ * image before proposing it, so failing to load it is divergence too. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdnoreturn.h>
@@ -23,6 +27,7 @@ struct apply_ctx {
 	unsigned long long index; /* raft index of the entry */
 	size_t request;		  /* position in the entry, for messages */
 	size_t item;
+	bool restore; /* a RESTORE entry: no requests nor items */
 };
 
 static noreturn void diverged(const struct apply_ctx *ctx, const char *fmt, ...)
@@ -31,16 +36,22 @@ static noreturn void diverged(const struct apply_ctx *ctx, const char *fmt, ...)
 static noreturn void diverged(const struct apply_ctx *ctx, const char *fmt, ...)
 {
 	char what[1024];
+	char where[64];
 	char line[1400];
 	va_list args;
 	va_start(args, fmt);
 	vsnprintf(what, sizeof what, fmt, args);
 	va_end(args);
+	if (ctx->restore) {
+		snprintf(where, sizeof where, "restore of the database");
+	} else {
+		snprintf(where, sizeof where, "request %zu, item %zu",
+			 ctx->request + 1, ctx->item + 1);
+	}
 	snprintf(line, sizeof line,
-		 "global database diverged: entry %llu (request %zu, item "
-		 "%zu): %s; stopping this member, its database must be "
-		 "rebuilt from the cluster",
-		 ctx->index, ctx->request + 1, ctx->item + 1, what);
+		 "global database diverged: entry %llu (%s): %s; stopping "
+		 "this member, its database must be rebuilt from the cluster",
+		 ctx->index, where, what);
 	LOGE("gdb: %s", line);
 	tm_panic(__FILE__, __LINE__, line);
 }
@@ -229,10 +240,29 @@ static void apply_sql(struct apply_ctx *ctx, const struct gdb_item *item)
 	}
 }
 
+static void apply_restore(struct apply_ctx *ctx, const struct gdb_entry *e)
+{
+	char errmsg[TM_ERRMSG_SIZE];
+	int rv = gdb_snapshot_load(ctx->g, e->image, e->image_len, errmsg);
+	if (rv != 0) {
+		diverged(ctx, "loading the image of %zu bytes: %s",
+			 e->image_len, errmsg);
+	}
+	ctx->g->stats.restores_applied++;
+	LOGI("gdb: entry %llu restored the database from an image of %zu "
+	     "bytes",
+	     ctx->index, e->image_len);
+}
+
 void gdb_apply_entry(struct gdb *g, const struct gdb_entry *e,
 		     unsigned long long index)
 {
 	struct apply_ctx ctx = {.g = g, .index = index};
+	if (e->type == GDB_ENTRY_RESTORE) {
+		ctx.restore = true;
+		apply_restore(&ctx, e);
+		return;
+	}
 	int rc = gdb_sql_run(g->apply_sql, GDB_SQL_BEGIN_WRITE);
 	if (rc != SQLITE_OK) {
 		diverged(&ctx, "BEGIN: %s", sqlite3_errmsg(g->apply));

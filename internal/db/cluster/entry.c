@@ -38,9 +38,23 @@ static uint32_t get_u32(const uint8_t *p)
 	       ((uint32_t)p[3] << 24);
 }
 
+static void put_u64(uint8_t *p, uint64_t v)
+{
+	put_u32(p, (uint32_t)(v & 0xffffffffu));
+	put_u32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	return (uint64_t)get_u32(p) | ((uint64_t)get_u32(p + 4) << 32);
+}
+
 /* Bytes of the entry before padding. */
 static size_t content_size(const struct gdb_entry *e)
 {
+	if (e->type == GDB_ENTRY_RESTORE) {
+		return GDB_ENTRY_RESTORE_HEADER_SIZE + e->image_len;
+	}
 	size_t size = GDB_ENTRY_HEADER_SIZE;
 	for (size_t r = 0; r < e->n_requests; r++) {
 		const struct gdb_entry_request *req = &e->requests[r];
@@ -60,14 +74,22 @@ size_t gdb_entry_size(const struct gdb_entry *e)
 	return (size + GDB_ENTRY_ALIGN - 1) / GDB_ENTRY_ALIGN * GDB_ENTRY_ALIGN;
 }
 
-void gdb_entry_encode(const struct gdb_entry *e, uint8_t *buf)
+static void encode_header(uint8_t *p, uint16_t version, uint16_t type,
+			  uint32_t count)
+{
+	memcpy(p, GDB_ENTRY_MAGIC, 4);
+	put_u16(p + 4, version);
+	put_u16(p + 6, type);
+	put_u32(p + 8, count);
+}
+
+static uint8_t *encode_write(const struct gdb_entry *e, uint8_t *buf)
 {
 	PRE(e->n_requests >= 1 && e->n_requests <= UINT32_MAX);
+	PRE(e->image == NULL && e->image_len == 0);
 	uint8_t *p = buf;
-	memcpy(p, GDB_ENTRY_MAGIC, 4);
-	put_u16(p + 4, GDB_ENTRY_VERSION);
-	put_u16(p + 6, (uint16_t)e->type);
-	put_u32(p + 8, (uint32_t)e->n_requests);
+	encode_header(p, GDB_ENTRY_VERSION_WRITE, GDB_ENTRY_WRITE,
+		      (uint32_t)e->n_requests);
 	p += GDB_ENTRY_HEADER_SIZE;
 	for (size_t r = 0; r < e->n_requests; r++) {
 		const struct gdb_entry_request *req = &e->requests[r];
@@ -86,12 +108,32 @@ void gdb_entry_encode(const struct gdb_entry *e, uint8_t *buf)
 			p += GDB_ENTRY_ITEM_HEADER + item->len;
 		}
 	}
+	return p;
+}
+
+static uint8_t *encode_restore(const struct gdb_entry *e, uint8_t *buf)
+{
+	PRE(e->n_requests == 0 && e->requests == NULL);
+	PRE(e->image_len >= GDB_ENTRY_SQLITE_HEADER &&
+	    memcmp(e->image, GDB_ENTRY_SQLITE_MAGIC,
+		   sizeof GDB_ENTRY_SQLITE_MAGIC) == 0);
+	encode_header(buf, GDB_ENTRY_VERSION_RESTORE, GDB_ENTRY_RESTORE, 0);
+	put_u64(buf + GDB_ENTRY_HEADER_SIZE, (uint64_t)e->image_len);
+	memcpy(buf + GDB_ENTRY_RESTORE_HEADER_SIZE, e->image, e->image_len);
+	return buf + GDB_ENTRY_RESTORE_HEADER_SIZE + e->image_len;
+}
+
+void gdb_entry_encode(const struct gdb_entry *e, uint8_t *buf)
+{
+	PRE(e->type == GDB_ENTRY_WRITE || e->type == GDB_ENTRY_RESTORE);
+	uint8_t *p = e->type == GDB_ENTRY_WRITE ? encode_write(e, buf)
+						: encode_restore(e, buf);
 	POST((size_t)(p - buf) == content_size(e));
 	size_t pad = gdb_entry_size(e) - content_size(e);
 	memset(p, 0, pad);
 }
 
-static int check_header(const uint8_t *buf, size_t len, uint32_t *n_requests,
+static int check_header(const uint8_t *buf, size_t len, uint16_t *type,
 			char *errmsg)
 {
 	if (len < GDB_ENTRY_HEADER_SIZE) {
@@ -118,17 +160,51 @@ static int check_header(const uint8_t *buf, size_t len, uint32_t *n_requests,
 				 version, GDB_ENTRY_VERSION);
 		return TM_NEWER;
 	}
-	uint16_t type = get_u16(buf + 6);
-	if (type != GDB_ENTRY_WRITE) {
-		tm_errmsg_printf(errmsg, "unknown entry type %u", type);
+	*type = get_u16(buf + 6);
+	if (*type != GDB_ENTRY_WRITE && *type != GDB_ENTRY_RESTORE) {
+		tm_errmsg_printf(errmsg, "unknown entry type %u", *type);
 		return TM_CORRUPT;
 	}
+	if (*type == GDB_ENTRY_RESTORE && version < GDB_ENTRY_VERSION_RESTORE) {
+		tm_errmsg_printf(errmsg,
+				 "entry type %u does not exist in format "
+				 "version %u",
+				 *type, version);
+		return TM_CORRUPT;
+	}
+	return 0;
+}
+
+static int check_request_count(const uint8_t *buf, size_t len,
+			       uint32_t *n_requests, char *errmsg)
+{
 	*n_requests = get_u32(buf + 8);
 	size_t rest = len - GDB_ENTRY_HEADER_SIZE;
 	if (*n_requests == 0 || *n_requests > rest / MIN_REQUEST) {
 		tm_errmsg_printf(errmsg,
 				 "request count %u impossible in %zu bytes",
 				 *n_requests, rest);
+		return TM_CORRUPT;
+	}
+	return 0;
+}
+
+/* The content ends at OFF: up to 7 zero bytes pad the entry to a multiple of
+ * 8, and nothing else may follow. */
+static int check_end(const uint8_t *buf, size_t len, size_t off, char *errmsg)
+{
+	bool padding =
+	    len % GDB_ENTRY_ALIGN == 0 && len - off < GDB_ENTRY_ALIGN;
+	for (size_t k = off; padding && k < len; k++) {
+		padding = buf[k] == 0;
+	}
+	if (len % GDB_ENTRY_ALIGN != 0) {
+		tm_errmsg_printf(errmsg, "length %zu is not a multiple of %d",
+				 len, GDB_ENTRY_ALIGN);
+		return TM_CORRUPT;
+	}
+	if (!padding) {
+		tm_errmsg_printf(errmsg, "%zu trailing bytes", len - off);
 		return TM_CORRUPT;
 	}
 	return 0;
@@ -188,34 +264,20 @@ static int scan(const uint8_t *buf, size_t len, uint32_t n_requests,
 		}
 		total += n_items;
 	}
-	/* Up to 7 zero bytes pad the entry to a multiple of 8. */
-	bool padding = len % GDB_ENTRY_ALIGN == 0 &&
-		       len - off < GDB_ENTRY_ALIGN;
-	for (size_t k = off; padding && k < len; k++) {
-		padding = buf[k] == 0;
-	}
-	if (len % GDB_ENTRY_ALIGN != 0) {
-		tm_errmsg_printf(errmsg, "length %zu is not a multiple of %d",
-				 len, GDB_ENTRY_ALIGN);
-		return TM_CORRUPT;
-	}
-	if (!padding) {
-		tm_errmsg_printf(errmsg, "%zu trailing bytes", len - off);
-		return TM_CORRUPT;
+	int rv = check_end(buf, len, off, errmsg);
+	if (rv != 0) {
+		return rv;
 	}
 	*n_items_total = total;
 	return 0;
 }
 
-int gdb_entry_decode(const uint8_t *buf, size_t len, struct gdb_entry *out,
-		     char *errmsg)
+static int decode_write(const uint8_t *buf, size_t len, struct gdb_entry *out,
+			char *errmsg)
 {
 	uint32_t n_requests;
 	size_t n_items_total;
-	int rv;
-
-	memset(out, 0, sizeof *out);
-	rv = check_header(buf, len, &n_requests, errmsg);
+	int rv = check_request_count(buf, len, &n_requests, errmsg);
 	if (rv != 0) {
 		return rv;
 	}
@@ -248,6 +310,67 @@ int gdb_entry_decode(const uint8_t *buf, size_t len, struct gdb_entry *out,
 	out->n_requests = n_requests;
 	out->requests = requests;
 	return 0;
+}
+
+static int decode_restore(const uint8_t *buf, size_t len, struct gdb_entry *out,
+			  char *errmsg)
+{
+	if (len < GDB_ENTRY_RESTORE_HEADER_SIZE) {
+		tm_errmsg_printf(errmsg,
+				 "restore entry of %zu bytes is shorter than "
+				 "its %d-byte header",
+				 len, GDB_ENTRY_RESTORE_HEADER_SIZE);
+		return TM_CORRUPT;
+	}
+	uint32_t count = get_u32(buf + 8);
+	if (count != 0) {
+		tm_errmsg_printf(errmsg,
+				 "restore entry: request count %u, must be 0",
+				 count);
+		return TM_CORRUPT;
+	}
+	uint64_t image_len = get_u64(buf + GDB_ENTRY_HEADER_SIZE);
+	size_t rest = len - GDB_ENTRY_RESTORE_HEADER_SIZE;
+	if (image_len < GDB_ENTRY_SQLITE_HEADER || image_len > rest) {
+		tm_errmsg_printf(errmsg,
+				 "restore entry: image length %llu impossible "
+				 "with %zu bytes left (at least %d)",
+				 (unsigned long long)image_len, rest,
+				 GDB_ENTRY_SQLITE_HEADER);
+		return TM_CORRUPT;
+	}
+	const uint8_t *image = buf + GDB_ENTRY_RESTORE_HEADER_SIZE;
+	if (memcmp(image, GDB_ENTRY_SQLITE_MAGIC,
+		   sizeof GDB_ENTRY_SQLITE_MAGIC) != 0) {
+		tm_errmsg_printf(errmsg, "restore entry: the image does not "
+					 "start with the SQLite header");
+		return TM_CORRUPT;
+	}
+	size_t end = GDB_ENTRY_RESTORE_HEADER_SIZE + (size_t)image_len;
+	int rv = check_end(buf, len, end, errmsg);
+	if (rv != 0) {
+		return rv;
+	}
+	out->type = GDB_ENTRY_RESTORE;
+	out->image = image;
+	out->image_len = (size_t)image_len;
+	return 0;
+}
+
+int gdb_entry_decode(const uint8_t *buf, size_t len, struct gdb_entry *out,
+		     char *errmsg)
+{
+	uint16_t type = 0;
+
+	memset(out, 0, sizeof *out);
+	int rv = check_header(buf, len, &type, errmsg);
+	if (rv != 0) {
+		return rv;
+	}
+	if (type == GDB_ENTRY_RESTORE) {
+		return decode_restore(buf, len, out, errmsg);
+	}
+	return decode_write(buf, len, out, errmsg);
 }
 
 void gdb_entry_release(struct gdb_entry *e)

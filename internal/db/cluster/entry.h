@@ -4,24 +4,41 @@
  * can be fuzzed on its own. The byte layout is documented in
  * doc/log-entry-format.md; keep the two in step.
  *
- * An entry holds the write requests of one batch, in order; each request
- * holds its items in order; an item is a SQLite changeset or the text of one
- * schema statement. Applying an entry means applying every item of every
- * request in that order, in one transaction. */
+ * Two entry types:
+ * - WRITE: the write requests of one batch, in order; each request holds its
+ *   items in order; an item is a SQLite changeset or the text of one schema
+ *   statement. Applying it means applying every item of every request in
+ *   that order, in one transaction.
+ * - RESTORE: one SQLite database image that replaces the whole database.
+ *
+ * Each entry carries the lowest format version that defines its type: WRITE
+ * entries are written as version 1, RESTORE entries as version 2, so that a
+ * member running a build that knows only version 1 keeps applying writes and
+ * stops with "newer than supported" (not "corrupt") at a restore. */
 #ifndef TM_DB_CLUSTER_ENTRY_H
 #define TM_DB_CLUSTER_ENTRY_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define GDB_ENTRY_MAGIC "TMDB"	 /* 4 bytes, no NUL */
-#define GDB_ENTRY_VERSION 1	 /* the newest format this build writes */
+#define GDB_ENTRY_MAGIC "TMDB"	    /* 4 bytes, no NUL */
+#define GDB_ENTRY_VERSION 2	    /* the newest format this build reads */
+#define GDB_ENTRY_VERSION_WRITE 1   /* version written for WRITE entries */
+#define GDB_ENTRY_VERSION_RESTORE 2 /* ... and for RESTORE entries */
+
 #define GDB_ENTRY_HEADER_SIZE 12 /* magic, version, type, request count */
-#define GDB_ENTRY_ITEM_HEADER 5	 /* kind, length */
-#define GDB_ENTRY_ALIGN 8	 /* entries are zero-padded to a multiple */
+#define GDB_ENTRY_RESTORE_HEADER_SIZE 20 /* header, image length */
+#define GDB_ENTRY_ITEM_HEADER 5		 /* kind, length */
+#define GDB_ENTRY_ALIGN 8 /* entries are zero-padded to a multiple */
+
+/* What a RESTORE entry's image starts with (16 bytes with the NUL), and the
+ * size of the SQLite header, the smallest possible image. */
+#define GDB_ENTRY_SQLITE_MAGIC "SQLite format 3"
+#define GDB_ENTRY_SQLITE_HEADER 100
 
 enum gdb_entry_type {
-	GDB_ENTRY_WRITE = 1, /* a batch of write requests */
+	GDB_ENTRY_WRITE = 1,   /* a batch of write requests */
+	GDB_ENTRY_RESTORE = 2, /* a database image replacing the database */
 };
 
 enum gdb_item_kind {
@@ -42,10 +59,15 @@ struct gdb_entry_request {
 	struct gdb_item *items;
 };
 
+/* WRITE uses n_requests/requests (image NULL, image_len 0); RESTORE uses
+ * image/image_len (n_requests 0, requests NULL). IMAGE is borrowed like an
+ * item's data. */
 struct gdb_entry {
 	enum gdb_entry_type type;
-	size_t n_requests; /* at least 1 */
+	size_t n_requests; /* WRITE: at least 1 */
 	struct gdb_entry_request *requests;
+	const uint8_t *image; /* RESTORE: a SQLite database file */
+	size_t image_len;     /* at least GDB_ENTRY_SQLITE_HEADER */
 };
 
 /* Exact number of bytes gdb_entry_encode() writes for E, including the
@@ -53,15 +75,18 @@ struct gdb_entry {
 size_t gdb_entry_size(const struct gdb_entry *e);
 
 /* Write E into BUF, which must hold gdb_entry_size(e) bytes. E must be valid
- * (counts and lengths in range, at least one request and one item each). */
+ * (WRITE: counts and lengths in range, at least one request and one item
+ * each; RESTORE: an image that starts with the SQLite header). */
 void gdb_entry_encode(const struct gdb_entry *e, uint8_t *buf);
 
 /* Parse BUF[0..len) into *OUT. On success OUT's arrays are owned by the
- * caller (gdb_entry_release) and its items point into BUF. Every count and
- * length is checked against the bytes that remain before anything is
- * allocated; trailing bytes other than the zero padding are refused. Returns 0, TM_CORRUPT, or
- * TM_NEWER for a format version newer than GDB_ENTRY_VERSION; errmsg (of
- * TM_ERRMSG_SIZE bytes) says where the input went wrong. */
+ * caller (gdb_entry_release) and its items (or image) point into BUF. Every
+ * count and length is checked against the bytes that remain before anything
+ * is allocated; trailing bytes other than the zero padding are refused.
+ * Returns 0, TM_CORRUPT, or TM_NEWER for a format version newer than
+ * GDB_ENTRY_VERSION; errmsg (of TM_ERRMSG_SIZE bytes) says where the input
+ * went wrong. A RESTORE entry's image is checked only for its length and
+ * the SQLite header's first 16 bytes, not opened. */
 int gdb_entry_decode(const uint8_t *buf, size_t len, struct gdb_entry *out,
 		     char *errmsg);
 

@@ -8,10 +8,14 @@
  *      entries of earlier terms; the membership code may have appended
  *      configuration entries): wait for them with a barrier, since the batch
  *      must be computed against the state its entry will be applied to;
- *   3. otherwise take every queued write as one batch (write.c), propose its
- *      entry with raft_apply(), and answer the requests when raft reports it
- *      applied (apply_cb). Writes arriving meanwhile form the next batch.
+ *   3. otherwise take the queued writes up to the first restore as one batch
+ *      (write.c), propose its entry with raft_apply(), and answer the
+ *      requests when raft reports it applied (apply_cb). Writes arriving
+ *      meanwhile form the next batch.
  *   A batch that changed nothing is answered at once without an entry.
+ *   A restore at the head of the queue goes out alone: its image is checked
+ *   and encoded as a RESTORE entry (restore.c), proposed, and answered in
+ *   apply_cb like a batch; the writes behind it form the next batch.
  *
  * Callbacks are always fired from gdb_tick() (or the close path), never
  * from inside gdb_write()/gdb_read() or from inside a raft callback. */
@@ -26,7 +30,9 @@
 #include "internal/lib/log.h"
 #include "internal/lib/mem.h"
 
-#define PAGE_SIZE_SQL "PRAGMA page_size = 4096"
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define PAGE_SIZE_SQL "PRAGMA page_size = " STR(GDB_PAGE_SIZE)
 #define BUSY_TIMEOUT_MS 1000
 
 /* Queues. */
@@ -151,10 +157,11 @@ static void apply_cb(struct raft_apply *apply, int status, void *result)
 		}
 		gdb_request_clear(req);
 		gdb_finish(g, req, TM_CANCELED,
-			   "%s before the write was committed; it may or may "
+			   "%s before the %s was committed; it may or may "
 			   "not have been applied",
 			   status == RAFT_SHUTDOWN ? "raft shut down"
-						   : "leadership lost");
+						   : "leadership lost",
+			   req->restore ? "restore" : "write");
 	}
 	gdb_schedule(g);
 }
@@ -200,7 +207,9 @@ static void propose(struct gdb *g, struct gdb_queue *batch, size_t n,
 			 "raft_apply: %s; nothing was applied",
 			 raft_strerror(rv));
 		fail_queue(g, batch,
-			   rv == RAFT_NOTLEADER ? TM_NOTLEADER : TM_DB,
+			   rv == RAFT_NOTLEADER ? TM_NOTLEADER
+			   : rv == RAFT_TOOBIG	? TM_TOOBIG
+						: TM_DB,
 			   message);
 		return;
 	}
@@ -215,9 +224,19 @@ static void propose(struct gdb *g, struct gdb_queue *batch, size_t n,
 	     (unsigned long long)g->apply_req.index, n, buf->len);
 }
 
+/* The writes at the head of the queue, up to the first restore. */
+static struct gdb_queue take_batch(struct gdb *g)
+{
+	struct gdb_queue batch = {NULL, NULL};
+	while (g->writes.head != NULL && !g->writes.head->restore) {
+		gdb_queue_push(&batch, gdb_queue_pop(&g->writes));
+	}
+	return batch;
+}
+
 static void start_batch(struct gdb *g)
 {
-	struct gdb_queue batch = g->writes;
+	struct gdb_queue batch = take_batch(g);
 	size_t n = gdb_queue_len(&batch);
 	struct gdb_request **reqs = tm_malloc(n * sizeof *reqs);
 	struct raft_buffer buf = {NULL, 0};
@@ -225,7 +244,7 @@ static void start_batch(struct gdb *g)
 	char errmsg[TM_ERRMSG_SIZE];
 	size_t i = 0;
 
-	memset(&g->writes, 0, sizeof g->writes);
+	PRE(n > 0);
 	for (struct gdb_request *r = batch.head; r != NULL; r = r->next) {
 		reqs[i++] = r;
 	}
@@ -243,26 +262,51 @@ static void start_batch(struct gdb *g)
 	propose(g, &batch, n, &buf);
 }
 
+/* The restore at the head of the queue, alone in its entry. */
+static void start_restore(struct gdb *g)
+{
+	struct gdb_request *req = gdb_queue_pop(&g->writes);
+	struct gdb_queue batch = {NULL, NULL};
+	struct raft_buffer buf = {NULL, 0};
+	char errmsg[TM_ERRMSG_SIZE];
+
+	PRE(req->restore);
+	int rv = gdb_restore_prepare(req->image, req->image_len, &buf, errmsg);
+	if (rv != 0) {
+		gdb_finish(g, req, rv, "%s", errmsg);
+		return;
+	}
+	gdb_queue_push(&batch, req);
+	propose(g, &batch, 1, &buf);
+}
+
+/* Each turn either proposes an entry or answers the requests it took, so
+ * the loop ends. */
 static void tick_writes(struct gdb *g)
 {
-	if (gdb_queue_empty(&g->writes) || g->apply_inflight ||
-	    g->catchup_inflight) {
-		return;
-	}
-	if (!is_leader(g)) {
-		struct gdb_request *req;
-		while ((req = gdb_queue_pop(&g->writes)) != NULL) {
-			gdb_fail_not_leader(g, req, "writes");
+	while (!gdb_queue_empty(&g->writes) && !g->apply_inflight &&
+	       !g->catchup_inflight) {
+		if (!is_leader(g)) {
+			struct gdb_request *req;
+			while ((req = gdb_queue_pop(&g->writes)) != NULL) {
+				gdb_fail_not_leader(g, req,
+						    req->restore ? "restores"
+								 : "writes");
+			}
+			return;
 		}
-		return;
-	}
-	if (raft_last_applied(g->raft) < raft_last_index(g->raft)) {
-		if (!g->read_barrier_inflight) {
-			start_catchup(g);
+		if (raft_last_applied(g->raft) < raft_last_index(g->raft)) {
+			if (!g->read_barrier_inflight) {
+				start_catchup(g);
+			}
+			return; /* a barrier callback schedules the next tick */
 		}
-		return; /* a barrier callback schedules the next tick */
+		if (g->writes.head->restore) {
+			start_restore(g);
+		} else {
+			start_batch(g);
+		}
 	}
-	start_batch(g);
 }
 
 static void idle_cb(uv_idle_t *idle)
@@ -285,16 +329,29 @@ void gdb_schedule(struct gdb *g)
 
 /* Requests. */
 
-static bool accept_request(struct gdb *g, struct gdb_request *req,
-			   gdb_request_cb cb)
+/* Reset REQ's outputs; false (REQ answered) while closing. */
+static bool accept_common(struct gdb *g, struct gdb_request *req,
+			  gdb_request_cb cb)
 {
 	req->cb = cb;
 	req->next = NULL;
 	req->results = NULL;
 	req->status = 0;
 	req->errmsg[0] = '\0';
+	req->restore = false;
+	req->image = NULL;
+	req->image_len = 0;
 	if (g->closing) {
 		gdb_finish(g, req, TM_SHUTDOWN, "shutting down");
+		return false;
+	}
+	return true;
+}
+
+static bool accept_request(struct gdb *g, struct gdb_request *req,
+			   gdb_request_cb cb)
+{
+	if (!accept_common(g, req, cb)) {
 		return false;
 	}
 	if (req->n_stmts == 0 || req->stmts == NULL) {
@@ -309,6 +366,19 @@ static bool accept_request(struct gdb *g, struct gdb_request *req,
 void gdb_write(struct gdb *g, struct gdb_request *req, gdb_request_cb cb)
 {
 	if (accept_request(g, req, cb)) {
+		gdb_queue_push(&g->writes, req);
+		gdb_schedule(g);
+	}
+}
+
+void gdb_restore(struct gdb *g, struct gdb_request *req, const void *image,
+		 size_t len, gdb_request_cb cb)
+{
+	PRE(image != NULL || len == 0);
+	if (accept_common(g, req, cb)) {
+		req->restore = true;
+		req->image = image;
+		req->image_len = len;
 		gdb_queue_push(&g->writes, req);
 		gdb_schedule(g);
 	}

@@ -23,6 +23,10 @@
  *   changeset right after them.
  * - Write requests that arrive while an entry is in flight wait and go out
  *   together as the next entry (group commit); each keeps its own result.
+ * - A restore (gdb_restore) replaces the whole database with a SQLite image.
+ *   It waits in the same queue as writes, so it is ordered with them, and
+ *   travels alone as a RESTORE entry holding the image; every member loads
+ *   it at that log index, the way a snapshot is installed.
  *
  * What the leader refuses, because it cannot be replicated faithfully:
  * tables without a declared PRIMARY KEY, PRIMARY KEY columns that may hold
@@ -160,6 +164,9 @@ struct gdb_request {
 	gdb_request_cb cb;
 	struct gdb_request *next;
 	int status;
+	bool restore;	   /* queued by gdb_restore() */
+	const void *image; /* gdb_restore() only, borrowed */
+	size_t image_len;
 };
 
 /* Counters for benchmarks and status pages. */
@@ -171,6 +178,7 @@ struct gdb_stats {
 	uint64_t entries_applied;    /* entries applied on this member */
 	uint64_t snapshots_taken;
 	uint64_t snapshots_restored;
+	uint64_t restores_applied; /* RESTORE entries applied on this member */
 	uint64_t
 	    barriers; /* barriers proposed (linearizable reads, catch-up) */
 };
@@ -199,6 +207,34 @@ void gdb_set_raft(struct gdb *g, struct raft *raft);
  * them. cb fires once, later, on the loop. REQ is filled in as described
  * above; REQ->stmts must be set before the call. */
 void gdb_write(struct gdb *g, struct gdb_request *req, gdb_request_cb cb);
+
+/* Queue a restore: replace the whole database, on every member at the same
+ * log index, with the SQLite database file IMAGE[0..len) (borrowed until cb;
+ * the caller bounds its size). REQ->stmts, n_stmts and transaction are
+ * ignored. The restore waits behind the writes queued before it and for the
+ * entry in flight, and travels alone as its own entry; writes queued after
+ * it see the restored database.
+ *
+ * Leader only: TM_NOTLEADER elsewhere, as for writes. Before proposing, the
+ * leader checks a copy of the image and refuses it with TM_INVALID and an
+ * errmsg "invalid image: ..." unless: it starts with the SQLite header, is
+ * as long as its header says, has 4096-byte pages (the page size of every
+ * member's database; the message says how to convert a file) and UTF-8
+ * text, opens, passes PRAGMA integrity_check, and every table passes the
+ * checks CREATE TABLE passes (a declared PRIMARY KEY, no nullable
+ * non-INTEGER key, no generated column). A WAL-format file (header bytes
+ * 18-19 = 2) is accepted: the copy is marked rollback-journal, as snapshots
+ * are. The check runs on the loop thread, reads the whole image
+ * (integrity_check), and holds the image three times at its peak (the
+ * caller's, the copy, the entry).
+ *
+ * Status given to cb: 0 when the restore is committed and applied on this
+ * member (results stays NULL, errmsg ""); TM_INVALID as above;
+ * TM_NOTLEADER, TM_CANCELED, TM_SHUTDOWN as for writes; TM_TOOBIG when raft
+ * refuses an entry that large; TM_DB/TM_NOMEM when the check itself could
+ * not run. */
+void gdb_restore(struct gdb *g, struct gdb_request *req, const void *image,
+		 size_t len, gdb_request_cb cb);
 
 /* Queue a read request: every statement must be read-only. It runs on the
  * exec connection in one read transaction. GDB_READ_LINEARIZABLE first runs

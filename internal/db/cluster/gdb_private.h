@@ -12,6 +12,9 @@
 #include "internal/db/cluster/entry.h"
 #include "internal/db/cluster/gdb.h"
 
+/* Page size of the database file on every member (see snapshot.c). */
+#define GDB_PAGE_SIZE 4096
+
 /* FIFO of requests linked through their private next field. */
 struct gdb_queue {
 	struct gdb_request *head;
@@ -158,7 +161,8 @@ int gdb_write_batch(struct gdb *g, struct gdb_request **reqs, size_t n,
 /* apply.c */
 int gdb_fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
 		  void **result);
-/* Apply a decoded entry on the apply connection; panics on divergence. */
+/* Apply a decoded entry (WRITE or RESTORE) on the apply connection; panics
+ * on divergence. */
 void gdb_apply_entry(struct gdb *g, const struct gdb_entry *e,
 		     unsigned long long index);
 
@@ -168,6 +172,21 @@ int gdb_fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 int gdb_fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 			      unsigned *n_bufs);
 int gdb_fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf);
+/* Replace the database content with IMAGE[0..len), a SQLite database file in
+ * rollback-journal format (bytes 18-19 = 1) with GDB_PAGE_SIZE pages, in one
+ * transaction on the apply connection. IMAGE is borrowed and never written.
+ * Returns 0, TM_CORRUPT (not such an image), TM_NOMEM, TM_DB or TM_IO, with
+ * errmsg set. */
+int gdb_snapshot_load(struct gdb *g, const unsigned char *image, size_t len,
+		      char *errmsg);
+
+/* restore.c: the leader's side of gdb_restore(). Check and normalise the
+ * database file IMAGE[0..len) (borrowed) and encode the RESTORE entry that
+ * carries it into *buf (raft_malloc'd, owned by the caller). Returns 0,
+ * TM_INVALID for an image that cannot be restored, or TM_DB/TM_NOMEM when the
+ * check could not run; errmsg says why. */
+int gdb_restore_prepare(const void *image, size_t len, struct raft_buffer *buf,
+			char *errmsg);
 
 /* read.c: start barriers for linearizable reads, run the reads that are
  * ready. */

@@ -12,8 +12,10 @@
  * copies it over the file with the backup API (one transaction on the apply
  * connection; the exec connection sees the new content and schema at its next
  * transaction). Both connections must be idle, which they always are between
- * loop turns. The page size is fixed at 4096 on every member, so the backup
- * into the WAL database never meets a page-size mismatch. */
+ * loop turns. The page size is fixed at 4096 (GDB_PAGE_SIZE) on every
+ * member, so the backup into the WAL database never meets a page-size
+ * mismatch. The same load replaces the database when a RESTORE entry is
+ * applied (apply.c): the leader normalised that image as a snapshot is. */
 #include <string.h>
 
 #include "internal/db/cluster/gdb_private.h"
@@ -62,66 +64,107 @@ int gdb_fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 }
 
 /* Copy the database held by MEM over the file. */
-static int copy_over(struct gdb *g, sqlite3 *mem)
+static int copy_over(struct gdb *g, sqlite3 *mem, char *errmsg)
 {
 	sqlite3_backup *backup =
 	    sqlite3_backup_init(g->apply, "main", mem, "main");
 	if (backup == NULL) {
-		LOGE("gdb: restore: backup_init: %s", sqlite3_errmsg(g->apply));
-		return RAFT_IOERR;
+		tm_errmsg_printf(errmsg, "backup_init: %s",
+				 sqlite3_errmsg(g->apply));
+		return TM_DB;
 	}
 	int rc = sqlite3_backup_step(backup, -1);
 	int rc2 = sqlite3_backup_finish(backup);
 	if (rc != SQLITE_DONE || rc2 != SQLITE_OK) {
-		LOGE("gdb: restore: backup: %s",
-		     sqlite3_errstr(rc != SQLITE_DONE ? rc : rc2));
-		return RAFT_IOERR;
+		tm_errmsg_printf(errmsg, "backup: %s",
+				 sqlite3_errstr(rc != SQLITE_DONE ? rc : rc2));
+		return TM_IO;
 	}
 	return 0;
+}
+
+static unsigned page_size(const unsigned char *image)
+{
+	unsigned size = (unsigned)image[16] << 8 | image[17];
+	return size == 1 ? 65536 : size;
+}
+
+int gdb_snapshot_load(struct gdb *g, const unsigned char *image, size_t len,
+		      char *errmsg)
+{
+	sqlite3 *mem = NULL;
+	int rv;
+
+	if (len < SQLITE_HEADER_SIZE ||
+	    memcmp(image, SQLITE_HEADER, sizeof SQLITE_HEADER) != 0) {
+		tm_errmsg_printf(errmsg,
+				 "the image (%zu bytes) is not a SQLite "
+				 "database",
+				 len);
+		return TM_CORRUPT;
+	}
+	if (image[18] != 1 || image[19] != 1) {
+		tm_errmsg_printf(errmsg,
+				 "the image is in WAL format (file format "
+				 "versions %u/%u, 1/1 expected)",
+				 image[18], image[19]);
+		return TM_CORRUPT;
+	}
+	if (page_size(image) != GDB_PAGE_SIZE) {
+		tm_errmsg_printf(errmsg,
+				 "the image's page size is %u, the database's "
+				 "is %d",
+				 page_size(image), GDB_PAGE_SIZE);
+		return TM_CORRUPT;
+	}
+	if (sqlite3_open(":memory:", &mem) != SQLITE_OK) {
+		tm_errmsg_printf(errmsg, "open: %s", sqlite3_errmsg(mem));
+		rv = TM_NOMEM;
+		goto out;
+	}
+	/* Read-only: SQLite never writes to IMAGE, nor frees it. */
+	int rc = sqlite3_deserialize(mem, "main", (unsigned char *)image,
+				     (sqlite3_int64)len, (sqlite3_int64)len,
+				     SQLITE_DESERIALIZE_READONLY);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_exec(mem, "SELECT count(*) FROM sqlite_schema",
+				  NULL, NULL, NULL);
+	}
+	if (rc != SQLITE_OK) {
+		tm_errmsg_printf(errmsg, "the image does not open: %s",
+				 sqlite3_errmsg(mem));
+		rv = TM_CORRUPT;
+		goto out;
+	}
+	rv = copy_over(g, mem, errmsg);
+out:
+	sqlite3_close(mem);
+	return rv;
 }
 
 int gdb_fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 {
 	struct gdb *g = fsm->data;
 	unsigned char *image = buf->base;
-	sqlite3 *mem = NULL;
-	int rv = RAFT_CORRUPT;
+	char errmsg[TM_ERRMSG_SIZE];
 
-	if (buf->len < SQLITE_HEADER_SIZE ||
-	    memcmp(image, SQLITE_HEADER, sizeof SQLITE_HEADER) != 0) {
-		LOGE("gdb: restore: the snapshot (%zu bytes) is not a SQLite "
-		     "database",
-		     buf->len);
-		return RAFT_CORRUPT;
+	/* The buffer is ours to change; older snapshots may still say WAL. */
+	if (buf->len >= SQLITE_HEADER_SIZE &&
+	    memcmp(image, SQLITE_HEADER, sizeof SQLITE_HEADER) == 0) {
+		image[18] = 1;
+		image[19] = 1;
 	}
-	image[18] = 1;
-	image[19] = 1;
-	if (sqlite3_open(":memory:", &mem) != SQLITE_OK) {
-		LOGE("gdb: restore: open: %s", sqlite3_errmsg(mem));
-		rv = RAFT_NOMEM;
-		goto out;
+	int rv = gdb_snapshot_load(g, image, buf->len, errmsg);
+	if (rv != 0) {
+		LOGE("gdb: restore: snapshot of %zu bytes: %s", buf->len,
+		     errmsg);
+		return rv == TM_CORRUPT ? RAFT_CORRUPT
+		       : rv == TM_NOMEM ? RAFT_NOMEM
+					: RAFT_IOERR;
 	}
-	/* Borrow raft's buffer: it outlives mem, which is read-only. */
-	int rc = sqlite3_deserialize(
-	    mem, "main", image, (sqlite3_int64)buf->len,
-	    (sqlite3_int64)buf->len, SQLITE_DESERIALIZE_READONLY);
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_exec(mem, "SELECT count(*) FROM sqlite_schema",
-				  NULL, NULL, NULL);
-	}
-	if (rc != SQLITE_OK) {
-		LOGE("gdb: restore: the snapshot does not open: %s",
-		     sqlite3_errmsg(mem));
-		goto out;
-	}
-	rv = copy_over(g, mem);
-out:
-	sqlite3_close(mem);
-	if (rv == 0) {
-		/* On success the buffer is ours (raft's contract). */
-		raft_free(buf->base);
-		g->stats.snapshots_restored++;
-		LOGI("gdb: restored a snapshot of %zu bytes", buf->len);
-	}
-	return rv;
+	/* On success the buffer is ours (raft's contract). */
+	raft_free(buf->base);
+	g->stats.snapshots_restored++;
+	LOGI("gdb: restored a snapshot of %zu bytes", buf->len);
+	return 0;
 }

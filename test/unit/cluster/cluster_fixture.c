@@ -164,6 +164,15 @@ void cf_submit_read(struct cf *c, unsigned i, struct cf_req *r,
 	assert_false(r->done);
 }
 
+void cf_submit_restore(struct cf *c, unsigned i, struct cf_req *r,
+		       const void *image, size_t len)
+{
+	r->req.data = r;
+	r->done = false;
+	gdb_restore(c->gdb[i], &r->req, image, len, req_cb);
+	assert_false(r->done);
+}
+
 static bool req_done(struct cf *c, void *arg)
 {
 	(void)c;
@@ -179,6 +188,13 @@ int cf_wait(struct cf *c, struct cf_req *r)
 int cf_write(struct cf *c, unsigned i, struct cf_req *r)
 {
 	cf_submit_write(c, i, r);
+	return cf_wait(c, r);
+}
+
+int cf_restore(struct cf *c, unsigned i, struct cf_req *r, const void *image,
+	       size_t len)
+{
+	cf_submit_restore(c, i, r, image, len);
 	return cf_wait(c, r);
 }
 
@@ -286,7 +302,11 @@ static void dump_table(struct buf *b, sqlite3 *db, const char *table)
 
 char *cf_dump(struct cf *c, unsigned i)
 {
-	sqlite3 *db = gdb_exec_conn(c->gdb[i]);
+	return cf_dump_db(gdb_exec_conn(c->gdb[i]));
+}
+
+char *cf_dump_db(sqlite3 *db)
+{
 	sqlite3_stmt *st;
 	struct buf b = {0};
 	put(&b, "%s", "");

@@ -9,6 +9,7 @@
 
 #include <raft.h>
 #include <raft/fixture.h>
+#include <sqlite3.h>
 #include <uv.h>
 
 #include "internal/db/cluster/gdb.h"
@@ -58,6 +59,11 @@ void cf_req_init(struct cf_req *r, bool transaction, ...);
 void cf_submit_write(struct cf *c, unsigned i, struct cf_req *r);
 void cf_submit_read(struct cf *c, unsigned i, struct cf_req *r,
 		    enum gdb_read_level level);
+/* Submit a restore of IMAGE[0..len) (borrowed until R is done). */
+void cf_submit_restore(struct cf *c, unsigned i, struct cf_req *r,
+		       const void *image, size_t len);
+int cf_restore(struct cf *c, unsigned i, struct cf_req *r, const void *image,
+	       size_t len);
 /* Step until R's cb fired; returns its status. */
 int cf_wait(struct cf *c, struct cf_req *r);
 /* Submit and wait. */
@@ -73,6 +79,8 @@ void cf_req_clear(struct cf_req *r);
 /* Text dump of member I's database: every schema object, then every table's
  * rows ordered by all columns. Caller frees. */
 char *cf_dump(struct cf *c, unsigned i);
+/* The same for any connection. */
+char *cf_dump_db(sqlite3 *db);
 /* Every live member's dump equals the leader's; returns the leader's dump
  * (caller frees). */
 char *cf_assert_identical(struct cf *c);

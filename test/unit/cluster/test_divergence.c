@@ -1,9 +1,11 @@
 /* Divergence stops the member loudly: committed entries are applied through
  * the fsm in a forked child, which must die with SIGABRT and say why on
- * stderr. A control child that applies only valid entries exits normally. */
+ * stderr. A control child that applies only valid entries exits normally.
+ * RESTORE entries are applied the same way. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 
 #include <cmocka.h>
 #include <raft.h>
+#include <sqlite3.h>
 #include <uv.h>
 
 #include "internal/db/cluster/entry.h"
@@ -33,18 +36,48 @@ enum step {
 	STEP_CREATE,  /* SQL: CREATE TABLE t */
 	STEP_INSERT,  /* changeset: INSERT t(1, 'hi') */
 	STEP_GARBAGE, /* bytes that are not an entry */
-	STEP_NEWER,   /* an entry of format version 2 */
+	STEP_NEWER,   /* an entry of format version 3 */
 	STEP_BAD_SQL, /* SQL item that fails on apply */
+	STEP_RESTORE, /* RESTORE: an image holding t with the row (1, 'hi') */
+	STEP_RESTORE_BAD, /* RESTORE: a SQLite header over garbage pages */
 	STEP_END,
 };
+
+/* A RESTORE entry of an image holding t(1, 'hi'); garbage pages if BAD. */
+static struct raft_buffer make_restore(bool bad)
+{
+	sqlite3 *db;
+	sqlite3_int64 size = 0;
+	struct raft_buffer buf;
+	sqlite3_open(":memory:", &db);
+	sqlite3_exec(db, create_sql, NULL, NULL, NULL);
+	sqlite3_exec(db, "INSERT INTO t VALUES(1, 'hi')", NULL, NULL, NULL);
+	unsigned char *image = sqlite3_serialize(db, "main", &size, 0);
+	sqlite3_close(db);
+	if (bad) {
+		memset(image + 100, 0xee, (size_t)size - 100);
+	}
+	struct gdb_entry e = {.type = GDB_ENTRY_RESTORE,
+			      .image = image,
+			      .image_len = (size_t)size};
+	buf.len = gdb_entry_size(&e);
+	buf.base = malloc(buf.len);
+	gdb_entry_encode(&e, buf.base);
+	sqlite3_free(image);
+	return buf;
+}
 
 static struct raft_buffer make_entry(enum step step)
 {
 	struct gdb_item item;
 	struct gdb_entry_request req = {1, &item};
-	struct gdb_entry e = {GDB_ENTRY_WRITE, 1, &req};
+	struct gdb_entry e = {
+	    .type = GDB_ENTRY_WRITE, .n_requests = 1, .requests = &req};
 	struct raft_buffer buf;
 
+	if (step == STEP_RESTORE || step == STEP_RESTORE_BAD) {
+		return make_restore(step == STEP_RESTORE_BAD);
+	}
 	switch (step) {
 	case STEP_CREATE:
 		item =
@@ -66,7 +99,7 @@ static struct raft_buffer make_entry(enum step step)
 	if (step == STEP_GARBAGE) {
 		memset(buf.base, 0xee, buf.len);
 	} else if (step == STEP_NEWER) {
-		((uint8_t *)buf.base)[4] = 2;
+		((uint8_t *)buf.base)[4] = GDB_ENTRY_VERSION + 1;
 	}
 	return buf;
 }
@@ -184,7 +217,7 @@ static void test_undecodable_entry_aborts(void **state)
 	const enum step newer[] = {STEP_NEWER, STEP_END};
 	const char *garbage_words[] = {"cannot decode the entry", "bad magic",
 				       NULL};
-	const char *newer_words[] = {"format version 2 is newer", NULL};
+	const char *newer_words[] = {"format version 3 is newer", NULL};
 	(void)state;
 	expect_abort(garbage, garbage_words);
 	expect_abort(newer, newer_words);
@@ -199,6 +232,40 @@ static void test_failing_schema_statement_aborts(void **state)
 	expect_abort(steps, words);
 }
 
+/* A restore followed by an entry computed against it applies cleanly. */
+static void test_restore_control_exits_normally(void **state)
+{
+	const enum step steps[] = {STEP_CREATE, STEP_RESTORE, STEP_END};
+	char out[8192];
+	(void)state;
+	int status = run_child(steps, out, sizeof out);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fail_msg("child failed (status %d): %s", status, out);
+	}
+}
+
+/* The restore really replaced the content: the row it brought makes the
+ * next insert of the same key conflict. */
+static void test_restore_then_conflict_aborts(void **state)
+{
+	const enum step steps[] = {STEP_RESTORE, STEP_INSERT, STEP_END};
+	const char *words[] = {"INSERT of the row with key 1 in table \"t\"",
+			       "CONFLICT", NULL};
+	(void)state;
+	expect_abort(steps, words);
+}
+
+/* An image that does not load is divergence, like any failed apply. */
+static void test_bad_restore_aborts(void **state)
+{
+	const enum step steps[] = {STEP_CREATE, STEP_RESTORE_BAD, STEP_END};
+	const char *words[] = {
+	    "global database diverged", "restore of the database",
+	    "loading the image of 8192 bytes", "does not open", NULL};
+	(void)state;
+	expect_abort(steps, words);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +274,9 @@ int main(void)
 	    cmocka_unit_test(test_missing_table_aborts),
 	    cmocka_unit_test(test_undecodable_entry_aborts),
 	    cmocka_unit_test(test_failing_schema_statement_aborts),
+	    cmocka_unit_test(test_restore_control_exits_normally),
+	    cmocka_unit_test(test_restore_then_conflict_aborts),
+	    cmocka_unit_test(test_bad_restore_aborts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

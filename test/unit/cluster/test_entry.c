@@ -1,5 +1,6 @@
-/* Log entry codec: round trips, the worked example of
- * doc/log-entry-format.md byte for byte, and rejection of corrupt input. */
+/* Log entry codec: round trips, the worked examples of
+ * doc/log-entry-format.md byte for byte, and rejection of corrupt input, for
+ * both entry types (WRITE and RESTORE). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,7 +55,8 @@ static void example(struct gdb_entry *e, struct gdb_entry_request *reqs,
 				     sizeof example_changeset};
 	reqs[0] = (struct gdb_entry_request){1, &items[0]};
 	reqs[1] = (struct gdb_entry_request){1, &items[1]};
-	*e = (struct gdb_entry){GDB_ENTRY_WRITE, 2, reqs};
+	*e = (struct gdb_entry){
+	    .type = GDB_ENTRY_WRITE, .n_requests = 2, .requests = reqs};
 }
 
 static void test_worked_example_encodes_byte_for_byte(void **state)
@@ -144,7 +146,8 @@ static void test_round_trip_many(void **state)
 			items[k].len = len;
 		}
 	}
-	struct gdb_entry e = {GDB_ENTRY_WRITE, N_REQ, reqs};
+	struct gdb_entry e = {
+	    .type = GDB_ENTRY_WRITE, .n_requests = N_REQ, .requests = reqs};
 	size_t size = gdb_entry_size(&e);
 	uint8_t *buf = malloc(size);
 	gdb_entry_encode(&e, buf);
@@ -231,7 +234,8 @@ static void test_bad_fields(void **state)
 	(void)state;
 	expect_patched(0, (const uint8_t *)"TMDC", 4, TM_CORRUPT, "magic");
 	expect_patched(4, (const uint8_t[]){0, 0}, 2, TM_CORRUPT, "version 0");
-	expect_patched(4, (const uint8_t[]){2, 0}, 2, TM_NEWER, "newer");
+	expect_patched(4, (const uint8_t[]){3, 0}, 2, TM_NEWER,
+		       "format version 3 is newer");
 	expect_patched(6, (const uint8_t[]){9, 0}, 2, TM_CORRUPT,
 		       "entry type 9");
 	expect_patched(8, (const uint8_t[]){0, 0, 0, 0}, 4, TM_CORRUPT,
@@ -271,6 +275,230 @@ static void test_random_corruption(void **state)
 	}
 }
 
+/* RESTORE entries. */
+
+/* The first 40 bytes of the restore example in doc/log-entry-format.md: an
+ * image of 8192 bytes (two 4096-byte pages). */
+/* clang-format off */
+static const uint8_t restore_prefix[] = {
+    0x54, 0x4d, 0x44, 0x42, /* magic "TMDB" */
+    0x02, 0x00,		    /* format version 2 */
+    0x02, 0x00,		    /* entry type 2: restore */
+    0x00, 0x00, 0x00, 0x00, /* request count 0 */
+    0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* image: 8192 bytes */
+    'S', 'Q', 'L', 'i', 't', 'e', ' ', 'f', 'o', 'r', 'm', 'a', 't', ' ',
+    '3', 0x00,		    /* the image's SQLite header starts */
+    0x10, 0x00,		    /* page size 4096 */
+    0x01, 0x01,		    /* file format versions: rollback journal */
+};
+/* clang-format on */
+
+/* The image of the restore example, made by SQLite (caller frees with
+ * sqlite3_free). */
+static unsigned char *example_image(size_t *len)
+{
+	sqlite3 *db;
+	sqlite3_int64 size = 0;
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, example_sql, NULL, NULL, NULL), 0);
+	unsigned char *image = sqlite3_serialize(db, "main", &size, 0);
+	assert_non_null(image);
+	sqlite3_close(db);
+	*len = (size_t)size;
+	return image;
+}
+
+static uint8_t *encode_restore(const uint8_t *image, size_t len, size_t *size)
+{
+	struct gdb_entry e = {
+	    .type = GDB_ENTRY_RESTORE, .image = image, .image_len = len};
+	*size = gdb_entry_size(&e);
+	uint8_t *buf = malloc(*size);
+	memset(buf, 0xaa, *size); /* the padding must be written */
+	gdb_entry_encode(&e, buf);
+	return buf;
+}
+
+static void test_restore_worked_example(void **state)
+{
+	size_t len;
+	size_t size;
+	char errmsg[TM_ERRMSG_SIZE];
+	struct gdb_entry d;
+	(void)state;
+	unsigned char *image = example_image(&len);
+	assert_int_equal(len, 8192);
+	uint8_t *buf = encode_restore(image, len, &size);
+	assert_int_equal(size, 8216);
+	assert_memory_equal(buf, restore_prefix, sizeof restore_prefix);
+	assert_memory_equal(buf + 20, image, len);
+	for (size_t k = 20 + len; k < size; k++) {
+		assert_int_equal(buf[k], 0);
+	}
+	assert_int_equal(gdb_entry_decode(buf, size, &d, errmsg), 0);
+	assert_int_equal(d.type, GDB_ENTRY_RESTORE);
+	assert_int_equal(d.n_requests, 0);
+	assert_null(d.requests);
+	assert_ptr_equal(d.image, buf + 20);
+	assert_int_equal(d.image_len, len);
+	gdb_entry_release(&d);
+	free(buf);
+	sqlite3_free(image);
+}
+
+/* A fake image: the SQLite magic, then LEN - 16 pseudo-random bytes. */
+static uint8_t *fake_image(size_t len)
+{
+	uint8_t *image = malloc(len);
+	memcpy(image, "SQLite format 3", 16);
+	for (size_t k = 16; k < len; k++) {
+		image[k] = (uint8_t)rand();
+	}
+	return image;
+}
+
+/* Every image length modulo 8 (0 to 7 bytes of padding) survives. */
+static void test_restore_round_trip(void **state)
+{
+	char errmsg[TM_ERRMSG_SIZE];
+	(void)state;
+	srand(3);
+	for (size_t len = 100; len < 100 + 3 * GDB_ENTRY_ALIGN; len++) {
+		size_t size;
+		struct gdb_entry d;
+		uint8_t *image = fake_image(len);
+		uint8_t *buf = encode_restore(image, len, &size);
+		assert_int_equal(size % GDB_ENTRY_ALIGN, 0);
+		assert_true(size - (20 + len) < GDB_ENTRY_ALIGN);
+		assert_int_equal(gdb_entry_decode(buf, size, &d, errmsg), 0);
+		assert_int_equal(d.type, GDB_ENTRY_RESTORE);
+		assert_int_equal(d.image_len, len);
+		assert_memory_equal(d.image, image, len);
+		gdb_entry_release(&d);
+		free(buf);
+		free(image);
+	}
+}
+
+static void test_restore_truncations_are_corrupt(void **state)
+{
+	char errmsg[TM_ERRMSG_SIZE];
+	size_t size;
+	(void)state;
+	uint8_t *image = fake_image(103); /* 123 bytes, 5 of padding */
+	uint8_t *buf = encode_restore(image, 103, &size);
+	assert_int_equal(size, 128);
+	for (size_t len = 0; len < size; len++) {
+		assert_int_equal(decode_copy(buf, len, errmsg), TM_CORRUPT);
+	}
+	assert_int_equal(decode_copy(buf, size, errmsg), 0);
+	free(buf);
+	free(image);
+}
+
+/* Patch BUF (SIZE bytes) at OFFSET, expect CODE and WORDS, restore it. */
+static void expect_restore_patched(uint8_t *buf, size_t size, size_t offset,
+				   const uint8_t *bytes, size_t n, int code,
+				   const char *words)
+{
+	uint8_t saved[8];
+	char errmsg[TM_ERRMSG_SIZE];
+	assert_true(n <= sizeof saved);
+	memcpy(saved, buf + offset, n);
+	memcpy(buf + offset, bytes, n);
+	assert_int_equal(decode_copy(buf, size, errmsg), code);
+	if (strstr(errmsg, words) == NULL) {
+		fail_msg("\"%s\" lacks \"%s\"", errmsg, words);
+	}
+	memcpy(buf + offset, saved, n);
+}
+
+static void test_restore_bad_fields(void **state)
+{
+	size_t size;
+	(void)state;
+	uint8_t *image = fake_image(103);
+	uint8_t *buf = encode_restore(image, 103, &size);
+
+	/* A restore entry needs format version 2; 3 is from the future. */
+	expect_restore_patched(buf, size, 4, (const uint8_t[]){1, 0}, 2,
+			       TM_CORRUPT,
+			       "entry type 2 does not exist in format version "
+			       "1");
+	expect_restore_patched(buf, size, 4, (const uint8_t[]){3, 0}, 2,
+			       TM_NEWER, "format version 3 is newer");
+	expect_restore_patched(buf, size, 8, (const uint8_t[]){1, 0, 0, 0}, 4,
+			       TM_CORRUPT, "request count 1, must be 0");
+	/* Image lengths: 0, below a SQLite header, past the end, 2^64-1,
+	 * 2^56 + 103 (the high half counts). */
+	expect_restore_patched(buf, size, 12, (const uint8_t[]){0, 0, 0, 0}, 4,
+			       TM_CORRUPT, "image length 0 impossible");
+	expect_restore_patched(buf, size, 12, (const uint8_t[]){99, 0, 0, 0}, 4,
+			       TM_CORRUPT, "image length 99 impossible");
+	expect_restore_patched(buf, size, 12, (const uint8_t[]){109, 0, 0, 0},
+			       4, TM_CORRUPT, "image length 109 impossible");
+	expect_restore_patched(
+	    buf, size, 12,
+	    (const uint8_t[]){0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+	    8, TM_CORRUPT, "image length 18446744073709551615 impossible");
+	expect_restore_patched(buf, size, 16, (const uint8_t[]){0, 0, 0, 1}, 4,
+			       TM_CORRUPT,
+			       "image length 72057594037928039 impossible");
+	/* A shorter length leaves trailing bytes. */
+	expect_restore_patched(buf, size, 12, (const uint8_t[]){100, 0, 0, 0},
+			       4, TM_CORRUPT, "8 trailing bytes");
+	expect_restore_patched(buf, size, 20, (const uint8_t *)"MySQL", 5,
+			       TM_CORRUPT, "does not start with the SQLite");
+	expect_restore_patched(buf, size, size - 1, (const uint8_t[]){1}, 1,
+			       TM_CORRUPT, "trailing bytes");
+	assert_int_equal(decode_copy(buf, size - 1, (char[TM_ERRMSG_SIZE]){0}),
+			 TM_CORRUPT);
+	free(buf);
+	free(image);
+}
+
+/* A write entry written as version 2 means the same as version 1. */
+static void test_write_entry_as_version_2(void **state)
+{
+	uint8_t buf[sizeof example_entry];
+	char errmsg[TM_ERRMSG_SIZE];
+	struct gdb_entry e;
+	(void)state;
+	memcpy(buf, example_entry, sizeof buf);
+	buf[4] = 2;
+	assert_int_equal(gdb_entry_decode(buf, sizeof buf, &e, errmsg), 0);
+	assert_int_equal(e.type, GDB_ENTRY_WRITE);
+	assert_int_equal(e.n_requests, 2);
+	gdb_entry_release(&e);
+}
+
+static void test_restore_random_corruption(void **state)
+{
+	char errmsg[TM_ERRMSG_SIZE];
+	size_t size;
+	(void)state;
+	srand(11);
+	uint8_t *image = fake_image(103);
+	uint8_t *orig = encode_restore(image, 103, &size);
+	uint8_t *buf = malloc(size);
+	for (int round = 0; round < 20000; round++) {
+		memcpy(buf, orig, size);
+		int flips = 1 + rand() % 4;
+		for (int f = 0; f < flips; f++) {
+			/* Mostly the header, where the structure is. */
+			size_t at = rand() % 4 ? (size_t)rand() % 40
+					       : (size_t)rand() % size;
+			buf[at] ^= (uint8_t)(1 + rand() % 255);
+		}
+		size_t len = (size_t)rand() % (size + 1);
+		int rv = decode_copy(buf, len, errmsg);
+		assert_true(rv == 0 || rv == TM_CORRUPT || rv == TM_NEWER);
+	}
+	free(buf);
+	free(orig);
+	free(image);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +510,12 @@ int main(void)
 	    cmocka_unit_test(test_trailing_bytes_are_corrupt),
 	    cmocka_unit_test(test_bad_fields),
 	    cmocka_unit_test(test_random_corruption),
+	    cmocka_unit_test(test_restore_worked_example),
+	    cmocka_unit_test(test_restore_round_trip),
+	    cmocka_unit_test(test_restore_truncations_are_corrupt),
+	    cmocka_unit_test(test_restore_bad_fields),
+	    cmocka_unit_test(test_write_entry_as_version_2),
+	    cmocka_unit_test(test_restore_random_corruption),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
