@@ -28,6 +28,7 @@ void api_shutdown_put(struct rest_request *req);
 /* SQL (internal/api/sql.c, doc/sql-api.md). */
 void api_sql_post(struct rest_request *req);
 void api_sql_backup_get(struct rest_request *req);
+void api_sql_restore_post(struct rest_request *req);
 
 /* Shared helpers (internal/api/json.c). */
 /* Answer 400 and return false if OBJ (a JSON object) has a member not in

@@ -23,6 +23,7 @@ static const struct rest_route routes[] = {
 	{.path = "/1.0/shutdown", .put = api_shutdown_put},
 	{.path = "/1.0/sql", .post = api_sql_post},
 	{.path = "/1.0/sql/backup", .get = api_sql_backup_get},
+	{.path = "/1.0/sql/restore", .post = api_sql_restore_post},
 };
 
 const struct rest_route *api_routes(size_t *n)

@@ -729,6 +729,9 @@ void sql_answer_build(int status, const char *errmsg,
 	case TM_INVALID:
 		fail(out, 400, why);
 		break;
+	case TM_TOOBIG:
+		fail(out, 413, why);
+		break;
 	case 0:
 		fail(out, 500, "no results");
 		break;

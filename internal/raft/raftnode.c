@@ -14,6 +14,8 @@
 #include "internal/lib/mem.h"
 #include "internal/raft/transport.h"
 
+#define RAFTNODE_SEGMENT_SIZE (32 * 1024 * 1024)
+
 struct raftnode {
 	struct raft raft;
 	struct raft_io io;
@@ -43,6 +45,9 @@ int raftnode_init(struct raftnode **out, uv_loop_t *loop, const char *dir,
 				 n->io.errmsg);
 		goto err_after_transport;
 	}
+	/* An entry must fit in one segment: 32 MiB leaves room for the
+	 * largest default request body (8 MiB) and a restored image. */
+	raft_uv_set_segment_size(&n->io, RAFTNODE_SEGMENT_SIZE);
 	rv = raft_init(&n->raft, &n->io, fsm, n->id, n->address);
 	if (rv != 0) {
 		tm_errmsg_printf(errmsg, "raft: %s", raft_errmsg(&n->raft));
