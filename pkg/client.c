@@ -22,6 +22,8 @@ static const char *messages[] = {
     [THERMIONIC_ERR_TOOBIG] = "too large",
     [THERMIONIC_ERR_TIMEOUT] = "timed out",
     [THERMIONIC_ERR_PIN] = "server certificate does not match the pin",
+    [THERMIONIC_ERR_IO] = "local file error",
+    [THERMIONIC_ERR_EXISTS] = "file exists",
 };
 
 const char *thermionic_strerror(int code)
@@ -112,6 +114,8 @@ static struct thermionic_client *client_new(void)
 		return NULL;
 	}
 	c->timeout_ms = THERMIONIC_DEFAULT_TIMEOUT_MS;
+	c->upload_fd = -1;
+	c->download_fd = -1;
 	return c;
 }
 

@@ -79,7 +79,11 @@ int tmc_envelope_decode(struct thermionic_client *c,
 	if (c->body == NULL || c->body_len == 0) {
 		return envelope_bad(c, "empty body");
 	}
-	root = cJSON_ParseWithLength(c->body, c->body_len);
+	rv = tmc_json_parse(c->body, c->body_len, &root);
+	if (rv == THERMIONIC_ERR_NOMEM) {
+		return tmc_fail(c, rv, "out of memory");
+	}
+	rv = THERMIONIC_OK;
 	if (root == NULL || !cJSON_IsObject(root)) {
 		rv = envelope_bad(c, "not a JSON object");
 		goto out_root;

@@ -16,6 +16,11 @@
  * - Everything a function hands back through an out-parameter is owned by
  *   the caller: cJSON values are released with cJSON_Delete(), strings with
  *   thermionic_free(). On failure out-parameters are set to NULL.
+ * - JSON numbers: cJSON keeps numbers as doubles, which cannot hold every
+ *   64-bit integer. Every number item in a cJSON value handed back by the
+ *   library also carries the number's literal text, exactly as the server
+ *   wrote it, in its valuestring (freed by cJSON_Delete like any other).
+ *   The SQL functions use it to return exact INTEGER values.
  * - A client is not thread-safe: use it from one thread at a time. Distinct
  *   clients are independent. The first client created initialises libcurl
  *   globally (curl_global_init), which is not thread-safe in itself: create
@@ -31,6 +36,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -93,6 +99,12 @@ enum thermionic_error {
 	 * thermionic_errmsg() says "server certificate fingerprint X does not
 	 * match pinned Y". */
 	THERMIONIC_ERR_PIN,
+	/* A local file could not be read, written, synced or renamed
+	 * (thermionic_backup(), thermionic_restore()). thermionic_errmsg()
+	 * names the file and the system error. */
+	THERMIONIC_ERR_IO,
+	/* thermionic_backup() without OVERWRITE: the file exists. */
+	THERMIONIC_ERR_EXISTS,
 };
 
 /* Static description of a code ("could not connect"); never NULL. */
@@ -322,6 +334,222 @@ THERMIONIC_API int thermionic_trust_add(struct thermionic_client *client,
  * THERMIONIC_ERR_HTTP, status 404. */
 THERMIONIC_API int thermionic_trust_remove(struct thermionic_client *client,
 					   const char *fingerprint);
+
+/*
+ * SQL (the contract is doc/sql-api.md)
+ *
+ * One call runs a list of statements against the cluster's global
+ * (replicated) database or the member's local database, in one HTTP
+ * request. Values are typed as in SQLite; INTEGER values are exact 64-bit
+ * integers both ways (never rounded through a double).
+ */
+
+enum thermionic_type {
+	THERMIONIC_NULL = 0,
+	THERMIONIC_INTEGER,
+	THERMIONIC_REAL,
+	THERMIONIC_TEXT,
+	THERMIONIC_BLOB,
+};
+
+/* A SQLite value. Only the members of TYPE are meaningful:
+ * - INTEGER: INTEGER;
+ * - REAL: REAL (finite: JSON has no infinities or NaN);
+ * - TEXT: LEN bytes of UTF-8 at BYTES, followed by a NUL in results. A
+ *   parameter must not contain a NUL byte (send such data as a BLOB); a
+ *   result TEXT that holds one (made by SQL such as char(0)) is cut there.
+ * - BLOB: LEN bytes at BYTES (BYTES may be NULL when LEN is 0 in a
+ *   parameter; never NULL in a result).
+ * In parameters BYTES is borrowed; in results it is owned by the result
+ * (see thermionic_sql_results_free()). */
+struct thermionic_value {
+	enum thermionic_type type;
+	int64_t integer;
+	double real;
+	const char *bytes;
+	size_t len;
+};
+
+/* Parameter constructors. TEXT is borrowed and must stay valid until the
+ * request is sent. */
+static inline struct thermionic_value thermionic_value_null(void)
+{
+	struct thermionic_value v = {THERMIONIC_NULL, 0, 0.0, NULL, 0};
+	return v;
+}
+
+static inline struct thermionic_value thermionic_value_int(int64_t i)
+{
+	struct thermionic_value v = {THERMIONIC_INTEGER, i, 0.0, NULL, 0};
+	return v;
+}
+
+static inline struct thermionic_value thermionic_value_real(double r)
+{
+	struct thermionic_value v = {THERMIONIC_REAL, 0, r, NULL, 0};
+	return v;
+}
+
+static inline struct thermionic_value thermionic_value_text(const char *text)
+{
+	struct thermionic_value v = {THERMIONIC_TEXT, 0, 0.0, text, 0};
+	while (text != NULL && text[v.len] != '\0') {
+		v.len++;
+	}
+	return v;
+}
+
+static inline struct thermionic_value thermionic_value_blob(const void *data,
+							    size_t len)
+{
+	struct thermionic_value v = {THERMIONIC_BLOB, 0, 0.0,
+				     (const char *)data, len};
+	return v;
+}
+
+/* One statement: SQL holds exactly one SQL statement (a trailing ';' is
+ * fine). PARAMS holds N_PARAMS values (NULL when N_PARAMS is 0). With
+ * NAMES NULL they are positional (bound to '?' and '?NNN' in order); else
+ * NAMES holds N_PARAMS parameter names including their prefix (":k",
+ * "@k", "$k"), NAMES[i] naming PARAMS[i]. All borrowed. */
+struct thermionic_sql_statement {
+	const char *sql;
+	const struct thermionic_value *params;
+	const char *const *names;
+	size_t n_params;
+};
+
+enum thermionic_sql_target {
+	THERMIONIC_SQL_GLOBAL = 0, /* the replicated cluster database */
+	THERMIONIC_SQL_LOCAL,	   /* this member's own database (read-only) */
+};
+
+enum thermionic_sql_consistency {
+	/* Reads see this member's copy of the global database. */
+	THERMIONIC_SQL_CONSISTENCY_NONE = 0,
+	/* Reads are confirmed by the raft leader first: they see every write
+	 * acknowledged before the request. Global target only. */
+	THERMIONIC_SQL_LINEARIZABLE,
+};
+
+/* A request; a zeroed struct plus STATEMENTS is a plain global request.
+ * Everything is borrowed for the duration of the call. */
+struct thermionic_sql_request {
+	const struct thermionic_sql_statement *statements;
+	size_t n_statements; /* 1..THERMIONIC_SQL_MAX_STATEMENTS */
+	enum thermionic_sql_target target;
+	/* All-or-nothing: if one statement fails, none of the request's
+	 * changes are kept and the whole call fails (THERMIONIC_ERR_HTTP,
+	 * errmsg "statement N: ..."). Without it each statement succeeds or
+	 * fails on its own. */
+	bool transaction;
+	enum thermionic_sql_consistency consistency;
+};
+
+/* The daemon's limit on statements per request. */
+#define THERMIONIC_SQL_MAX_STATEMENTS 1000
+
+/* The outcome of one statement.
+ * - ERROR not NULL: the statement failed with this message (SQLite's or
+ *   the daemon's); nothing else is set.
+ * - else N_COLUMNS > 0: a statement that returns rows (SELECT, PRAGMA,
+ *   ... RETURNING); COLUMNS[i] is a column name, TYPES[i] its declared
+ *   type ("INTEGER", "TEXT", ...) or NULL for an expression; VALUES holds
+ *   N_ROWS * N_COLUMNS values, row by row (thermionic_sql_cell()).
+ * - else a statement that returns no rows: ROWS_AFFECTED and
+ *   LAST_INSERT_ID (sqlite3_changes() and sqlite3_last_insert_rowid()).
+ * Everything is owned by the result array. */
+struct thermionic_sql_result {
+	char *error;
+	size_t n_columns;
+	char **columns;
+	char **types;
+	size_t n_rows;
+	struct thermionic_value *values;
+	int64_t rows_affected;
+	int64_t last_insert_id;
+};
+
+/* The value at ROW, COLUMN of RESULT (borrowed from it). */
+static inline const struct thermionic_value *
+thermionic_sql_cell(const struct thermionic_sql_result *result, size_t row,
+		    size_t column)
+{
+	return &result->values[row * result->n_columns + column];
+}
+
+/* POST /1.0/sql with REQUEST. On success *RESULTS holds *N_RESULTS ==
+ * REQUEST->n_statements results in statement order (owned:
+ * thermionic_sql_results_free()) and the call returns 0 even if some
+ * statements failed: check each result's ERROR. On failure *RESULTS is
+ * NULL and *N_RESULTS 0:
+ * - THERMIONIC_ERR_INVALID: the request cannot be encoded (no statements,
+ *   a NULL sql, a name without prefix, a REAL that is not finite, a TEXT
+ *   with a NUL byte, an unknown type); errmsg says which statement and
+ *   parameter. Nothing was sent.
+ * - THERMIONIC_ERR_HTTP: the daemon refused the request as a whole (bad
+ *   SQL in a transaction, too many statements, no leader: 503, ...).
+ * - THERMIONIC_ERR_PROTO: the answer does not have the documented shape.
+ * - transport errors as for thermionic_request(). */
+THERMIONIC_API int thermionic_sql(struct thermionic_client *client,
+				  const struct thermionic_sql_request *request,
+				  struct thermionic_sql_result **results,
+				  size_t *n_results);
+
+/* Free N results and the array. NULL is a no-op. */
+THERMIONIC_API void
+thermionic_sql_results_free(struct thermionic_sql_result *results, size_t n);
+
+/*
+ * Backup and restore of the global database
+ *
+ * These two transfers may be far larger and longer than an API call: the
+ * client's timeout (thermionic_set_timeout()) limits how long the transfer
+ * may stall (no byte moving), not its total duration, and
+ * THERMIONIC_MAX_BODY_BYTES does not apply to the database file.
+ */
+
+/* The 16 bytes every SQLite database file starts with. */
+#define THERMIONIC_SQLITE_HEADER "SQLite format 3"
+
+/* GET /1.0/sql/backup: a consistent copy of the global database, as a
+ * SQLite database file, written to PATH atomically: the file is
+ * downloaded into a temporary file next to PATH (".NAME.XXXXXX", mode
+ * 0600), fsync'ed, then renamed to PATH and the directory fsync'ed, so a
+ * failed or interrupted download never leaves a partial file under PATH.
+ * Without OVERWRITE an existing PATH is left alone
+ * (THERMIONIC_ERR_EXISTS), checked before downloading and again, without
+ * a race, when the file is put in place. The file is mode 0600: it holds
+ * the whole cluster state. *BYTES (may be NULL) receives the file size.
+ *
+ * Errors: THERMIONIC_ERR_IO (cannot create, write, sync or rename; errmsg
+ * names the file), THERMIONIC_ERR_EXISTS, THERMIONIC_ERR_PROTO (the answer
+ * is not a whole SQLite database: no header, or a size that does not match
+ * its page size and page count), THERMIONIC_ERR_HTTP (error envelope), and
+ * transport errors (a connection lost mid-download is
+ * THERMIONIC_ERR_CONNECT). */
+THERMIONIC_API int thermionic_backup(struct thermionic_client *client,
+				     const char *path, bool overwrite,
+				     uint64_t *bytes);
+
+/* The same download written to FD (borrowed, left open; a pipe or socket
+ * works). Nothing makes this atomic: on failure FD may hold part of the
+ * file. */
+THERMIONIC_API int thermionic_backup_fd(struct thermionic_client *client,
+					int fd, uint64_t *bytes);
+
+/* POST /1.0/sql/restore with the SQLite database file at PATH as the body
+ * (Content-Type application/vnd.sqlite3): the daemon replaces the whole
+ * global database with it, on every member (through raft). Before sending
+ * anything the file is checked: it must be a regular file that starts
+ * with the SQLite header, whose size matches its page size and the page
+ * count in its header, and, if it is in WAL mode, that has no non-empty
+ * PATH-wal next to it (whose changes the file alone would miss). A file that
+ * fails these checks is THERMIONIC_ERR_INVALID with errmsg saying why; one that
+ * cannot be read is THERMIONIC_ERR_IO. *BYTES (may be NULL) receives the size
+ * sent. */
+THERMIONIC_API int thermionic_restore(struct thermionic_client *client,
+				      const char *path, uint64_t *bytes);
 
 /*
  * Helpers

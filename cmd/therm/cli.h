@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "cmd/therm/output.h"
@@ -97,11 +98,14 @@ char *therm_command_path(const struct therm_invocation *inv);
 void therm_help(FILE *out, const struct therm_invocation *inv);
 
 /* Run the program: parse, dispatch, print errors. OUT and ERR are
- * borrowed. Returns the exit code. */
+ * borrowed; input is stdin. Returns the exit code. */
 int therm_run(int argc, char **argv, FILE *out, FILE *err);
+/* The same with IN (borrowed) as the program's input. */
+int therm_run_io(int argc, char **argv, FILE *in, FILE *out, FILE *err);
 
 /* What a command sees. */
 struct therm_ctx {
+	FILE *in;
 	FILE *out;
 	FILE *err;
 	enum therm_format format;
@@ -113,6 +117,9 @@ struct therm_ctx {
 	struct thermionic_client *client; /* owned; created on demand */
 	struct therm_remote remote;	  /* HTTPS bookkeeping */
 	char errmsg[THERM_ERRMSG_SIZE];
+	/* A command that failed has printed its errors itself (on ERR):
+	 * therm_run adds nothing. */
+	bool error_reported;
 };
 
 /* Value of the command option NAME, or NULL if absent. */
@@ -148,5 +155,8 @@ extern const struct therm_command therm_cmd_info;
 extern const struct therm_command therm_cmd_config;
 extern const struct therm_command therm_cmd_trust;
 extern const struct therm_command therm_cmd_daemon;
+extern const struct therm_command therm_cmd_sql;
+extern const struct therm_command therm_cmd_backup;
+extern const struct therm_command therm_cmd_restore;
 
 #endif /* THERM_CLI_H */

@@ -124,6 +124,10 @@ static bool yaml_value(yaml_emitter_t *em, const cJSON *v, int depth)
 		return yaml_scalar(em, therm_number_text(v->valuedouble, buf),
 				   YAML_PLAIN_SCALAR_STYLE);
 	}
+	if (cJSON_IsRaw(v)) {
+		/* Exact numbers (SQL results) are raw JSON literals. */
+		return yaml_scalar(em, v->valuestring, YAML_PLAIN_SCALAR_STYLE);
+	}
 	if (cJSON_IsBool(v)) {
 		return yaml_scalar(em, cJSON_IsTrue(v) ? "true" : "false",
 				   YAML_PLAIN_SCALAR_STYLE);

@@ -85,12 +85,18 @@ static int finish(struct therm_ctx *ctx, int rc)
 
 int therm_run(int argc, char **argv, FILE *out, FILE *err)
 {
+	return therm_run_io(argc, argv, stdin, out, err);
+}
+
+int therm_run_io(int argc, char **argv, FILE *in, FILE *out, FILE *err)
+{
 	struct therm_invocation inv;
 	char msg[THERM_ERRMSG_SIZE];
 	struct therm_ctx ctx;
 	int rc;
 
 	memset(&ctx, 0, sizeof ctx);
+	ctx.in = in;
 	ctx.out = out;
 	ctx.err = err;
 	ctx.format = THERM_FORMAT_TABLE;
@@ -124,7 +130,7 @@ int therm_run(int argc, char **argv, FILE *out, FILE *err)
 	fflush(out);
 	if (rc == THERM_EXIT_USAGE) {
 		usage_error(err, &inv, ctx.errmsg);
-	} else if (rc != THERM_EXIT_OK) {
+	} else if (rc != THERM_EXIT_OK && !ctx.error_reported) {
 		fprintf(err, "therm: %s\n",
 			ctx.errmsg[0] != '\0' ? ctx.errmsg : "failed");
 	}

@@ -15,8 +15,8 @@ struct cli_result {
 	char *err; /* owned */
 };
 
-/* ARGS: NULL-terminated words after "therm". */
-static inline struct cli_result cli_run(const char *first, ...)
+static inline struct cli_result cli_run_v(FILE *in, const char *first,
+					  va_list args)
 {
 	struct cli_result r;
 	char *argv[64] = {"therm"};
@@ -25,18 +25,40 @@ static inline struct cli_result cli_run(const char *first, ...)
 	size_t err_len;
 	FILE *out = open_memstream(&r.out, &out_len);
 	FILE *err = open_memstream(&r.err, &err_len);
-	va_list args;
 
-	va_start(args, first);
 	for (const char *a = first; a != NULL && argc < 63;
 	     a = va_arg(args, const char *)) {
 		argv[argc++] = (char *)a;
 	}
-	va_end(args);
 	argv[argc] = NULL;
-	r.rc = therm_run(argc, argv, out, err);
+	r.rc = therm_run_io(argc, argv, in, out, err);
 	fclose(out);
 	fclose(err);
+	return r;
+}
+
+/* ARGS: NULL-terminated words after "therm". Input is stdin. */
+static inline struct cli_result cli_run(const char *first, ...)
+{
+	struct cli_result r;
+	va_list args;
+	va_start(args, first);
+	r = cli_run_v(stdin, first, args);
+	va_end(args);
+	return r;
+}
+
+/* The same with INPUT (not empty) as therm's stdin. */
+static inline struct cli_result cli_run_input(const char *input,
+					      const char *first, ...)
+{
+	struct cli_result r;
+	FILE *in = fmemopen((void *)input, strlen(input), "r");
+	va_list args;
+	va_start(args, first);
+	r = cli_run_v(in, first, args);
+	va_end(args);
+	fclose(in);
 	return r;
 }
 

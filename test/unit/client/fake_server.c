@@ -142,7 +142,10 @@ static bool read_request(struct fake_server *s, struct conn *c, int conn_no)
 		free(req.headers);
 		return false;
 	}
-	req.body = strndup(c->buf + head_len, body_len);
+	req.body = malloc(body_len + 1);
+	memcpy(req.body, c->buf + head_len, body_len);
+	req.body[body_len] = '\0';
+	req.body_len = body_len;
 	memmove(c->buf, c->buf + head_len + body_len,
 		c->len - head_len - body_len);
 	c->len -= head_len + body_len;
@@ -178,7 +181,9 @@ static struct fake_reply next_reply(struct fake_server *s)
 static bool send_reply(struct fake_server *s, struct conn *c)
 {
 	struct fake_reply r = next_reply(s);
-	size_t body_len = r.body != NULL ? strlen(r.body) : 0;
+	size_t body_len = r.body == NULL   ? 0
+			  : r.body_len > 0 ? r.body_len
+					   : strlen(r.body);
 	char head[1024];
 	int n;
 
@@ -190,19 +195,20 @@ static bool send_reply(struct fake_server *s, struct conn *c)
 	}
 	n = snprintf(
 	    head, sizeof head,
-	    "HTTP/1.1 %d Canned\r\nContent-Type: application/json\r\n"
+	    "HTTP/1.1 %d Canned\r\nContent-Type: %s\r\n"
 	    "Content-Length: %llu\r\n%s%s\r\n",
 	    r.status,
+	    r.content_type != NULL ? r.content_type : "application/json",
 	    r.fake_length != 0 ? r.fake_length : (unsigned long long)body_len,
 	    r.headers != NULL ? r.headers : "",
 	    r.close || r.fake_length != 0 ? "Connection: close\r\n" : "");
-	if (!conn_write(c, head, (size_t)n) || r.fake_length != 0) {
+	if (!conn_write(c, head, (size_t)n)) {
 		return false;
 	}
 	if (body_len > 0 && !conn_write(c, r.body, body_len)) {
 		return false;
 	}
-	return !r.close;
+	return !r.close && r.fake_length == 0;
 }
 
 static void tls_record_peer(struct fake_server *s, SSL *ssl)
@@ -469,6 +475,20 @@ char *fake_server_request_body(struct fake_server *s, size_t i)
 	pthread_mutex_lock(&s->lock);
 	if (i < s->n_requests) {
 		body = strdup(s->requests[i].body);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return body;
+}
+
+char *fake_server_request_bytes(struct fake_server *s, size_t i, size_t *len)
+{
+	char *body = NULL;
+	*len = 0;
+	pthread_mutex_lock(&s->lock);
+	if (i < s->n_requests) {
+		*len = s->requests[i].body_len;
+		body = malloc(*len + 1);
+		memcpy(body, s->requests[i].body, *len + 1);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return body;

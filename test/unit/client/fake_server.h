@@ -20,21 +20,25 @@
 
 struct fake_reply {
 	int status;
-	const char *body;    /* sent as is; NULL for none */
-	const char *headers; /* extra "Name: value\r\n" lines, or NULL */
-	bool close;	     /* close the connection after the reply */
-	bool hang;	     /* read the request, never answer */
-	/* Announce this Content-Length instead of the body's, send nothing
-	 * and close (for the size limit). 0: the body's length. */
+	const char *body;	  /* sent as is; NULL for none */
+	size_t body_len;	  /* bytes of BODY; 0: strlen(BODY) */
+	const char *content_type; /* NULL: application/json */
+	const char *headers;	  /* extra "Name: value\r\n" lines, or NULL */
+	bool close;		  /* close the connection after the reply */
+	bool hang;		  /* read the request, never answer */
+	/* Announce this Content-Length instead of the body's, send the body
+	 * (if any) and close: a server that dies mid-body, or one whose
+	 * answer is too large. 0: the body's length. */
 	unsigned long long fake_length;
 };
 
 struct fake_request {
 	char method[16];
 	char path[256];
-	char *headers;	/* owned: raw header block */
-	char *body;	/* owned, NUL-terminated; "" if none */
-	int connection; /* 1-based index of the connection it came on */
+	char *headers;	 /* owned: raw header block */
+	char *body;	 /* owned, NUL-terminated; "" if none */
+	size_t body_len; /* bytes of BODY (it may hold NULs) */
+	int connection;	 /* 1-based index of the connection it came on */
 };
 
 struct fake_server {
@@ -87,6 +91,8 @@ char *fake_server_request_line(struct fake_server *s, size_t i);
 char *fake_server_request_header(struct fake_server *s, size_t i,
 				 const char *name);
 char *fake_server_request_body(struct fake_server *s, size_t i);
+/* Copy of the body's bytes (owned, free()) and their number in *LEN. */
+char *fake_server_request_bytes(struct fake_server *s, size_t i, size_t *len);
 
 /* Test certificates: a fresh P-256 key and a self-signed certificate. */
 void fake_cert_make(const char *cn, X509 **cert, EVP_PKEY **key);
