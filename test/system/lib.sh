@@ -71,6 +71,17 @@ stop_member() {
 	rm -f "$TEST_ROOT/$name.pid"
 }
 
+# kill_member NAME: SIGKILL the daemon and reap it (its lock is released
+# only once the process is gone).
+kill_member() {
+	local pid
+	pid=$(member_pid "$1")
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	wait_for 30 bash -c "! kill -0 $pid" || fail "member $1 (pid $pid) survived SIGKILL"
+	rm -f "$TEST_ROOT/$1.pid"
+}
+
 stop_all() {
 	local f
 	for f in "$TEST_ROOT"/*.pid; do

@@ -128,10 +128,9 @@ case_acknowledged_writes_survive_kill_9() {
 	) &
 	local writer=$!
 	wait_for 30 bash -c "[ \$(wc -l <'$TEST_ROOT/acked.txt') -ge 200 ]"
-	kill -9 "$(member_pid m1)"
+	kill_member m1
 	kill "$writer" 2>/dev/null || true
 	wait "$writer" || true
-	rm -f "$TEST_ROOT/m1.pid"
 	local n
 	n=$(wc -l <"$TEST_ROOT/acked.txt")
 	[ "$n" -ge 200 ] || fail "only $n acknowledged writes"
