@@ -1,7 +1,9 @@
 /* POST /1.0/sql and GET /1.0/sql/backup (doc/sql-api.md).
  *
  * POST, target "global", happy path: parse the body (sql_request_parse) ->
- * is every statement read-only when prepared on the exec connection? ->
+ * is every statement read-only when prepared on the exec connection
+ * (gdb_read_only, which leaves them in gdb's statement cache for the
+ * execution that follows)? ->
  * gdb_read with the consistency level, else gdb_write with the transaction
  * flag -> the callback builds the answer from the status and the results,
  * responds, and frees the one struct sql_call that owned the gdb_request
@@ -70,8 +72,7 @@ static void run_global(struct rest_request *req, struct gdb *g,
 	call->gdb.n_stmts = call->parsed.n_stmts;
 	call->gdb.transaction = call->parsed.transaction;
 	call->gdb.level = call->parsed.level;
-	if (sql_read_only(gdb_exec_conn(g), call->parsed.stmts,
-			  call->parsed.n_stmts)) {
+	if (gdb_read_only(g, call->parsed.stmts, call->parsed.n_stmts)) {
 		gdb_read(g, &call->gdb, global_done_cb);
 	} else {
 		gdb_write(g, &call->gdb, global_done_cb);

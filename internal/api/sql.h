@@ -91,7 +91,8 @@ void sql_answer_send(struct rest_request *req, struct sql_answer *answer);
  * prepared on DB (borrowed; nothing is run, nothing is bound). A statement
  * that fails to prepare, is empty, or holds more than one statement counts
  * as NOT read-only, so that a request that may write goes to the leader,
- * which reports the error. */
+ * which reports the error. The handler of the global target uses
+ * gdb_read_only() instead, which prepares once for routing and execution. */
 bool sql_read_only(sqlite3 *db, const struct gdb_stmt *stmts, size_t n);
 
 /* Run STMTS (borrowed) on DB (the local database connection, borrowed,

@@ -3,7 +3,17 @@
  * SQLite doing one durable transaction per insert on the same disk.
  *
  * Every run is bounded by a request count and a time limit. Each level is
- * run several times and the median run is reported. */
+ * run several times and the median run is reported.
+ *
+ * Keep-alive is what is measured: before the clock starts, each of the
+ * CONCURRENCY connections is opened (TLS handshake) and carries one
+ * request; the timed requests then reuse them. --no-warmup times the
+ * handshakes too (64 of them at once cost tens of milliseconds, which
+ * otherwise dominate p99 at concurrency 64).
+ *
+ * With --server-pid, the member's CPU time (user + system, from
+ * /proc/PID/stat) over each timed run is reported per request: a figure
+ * that shared machines disturb far less than throughput. */
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,6 +37,8 @@ struct opts {
 	double max_seconds;
 	int runs;
 	bool json;
+	bool warmup;
+	long server_pid; /* 0: not measured */
 };
 
 struct run {
@@ -36,6 +48,7 @@ struct run {
 	double writes_per_s;
 	double p50_ms;
 	double p99_ms;
+	double server_us; /* member CPU per request, or -1 */
 };
 
 static double now_s(void)
@@ -64,6 +77,32 @@ static void summarise(struct run *r, double *lat, long n)
 	r->writes_per_s = r->seconds > 0 ? (double)r->done / r->seconds : 0;
 	r->p50_ms = n > 0 ? lat[n / 2] * 1e3 : 0;
 	r->p99_ms = n > 0 ? lat[(n * 99) / 100] * 1e3 : 0;
+}
+
+/* CPU seconds (user + system) used so far by process PID, or -1. */
+static double proc_cpu_s(long pid)
+{
+	char path[64];
+	char buf[1024];
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		return -1;
+	}
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* Fields 14 and 15 (utime, stime) follow the ")" that ends comm. */
+	char *p = strrchr(buf, ')');
+	unsigned long long utime = 0;
+	unsigned long long stime = 0;
+	if (p == NULL || sscanf(p + 2,
+				"%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+				"%*u %llu %llu",
+				&utime, &stime) != 2) {
+		return -1;
+	}
+	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* ---- HTTP client side ---- */
@@ -132,15 +171,56 @@ static int post_once(const struct opts *o, const char *body)
 	return 0;
 }
 
+/* Open every connection and send one untimed request on each. */
+static long warm_up(CURLM *multi, struct slot *slots, int concurrency)
+{
+	long errors = 0;
+	int running = 0;
+	for (int i = 0; i < concurrency; i++) {
+		curl_multi_add_handle(multi, slots[i].easy);
+	}
+	do {
+		curl_multi_perform(multi, &running);
+		CURLMsg *m;
+		int left;
+		while ((m = curl_multi_info_read(multi, &left)) != NULL) {
+			if (m->msg != CURLMSG_DONE) {
+				continue;
+			}
+			long status = 0;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE,
+					  &status);
+			if (m->data.result != CURLE_OK || status != 200) {
+				errors++;
+			}
+			curl_multi_remove_handle(multi, m->easy_handle);
+		}
+		if (running > 0) {
+			curl_multi_poll(multi, NULL, 0, 100, NULL);
+		}
+	} while (running > 0);
+	return errors;
+}
+
 static struct run http_run(const struct opts *o, int concurrency)
 {
-	struct run r = {0};
+	struct run r = {.server_us = -1};
 	CURLM *multi = curl_multi_init();
+	/* Keep every connection while handles come and go (the default
+	 * cache shrinks with the number of handles added). */
+	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)concurrency);
 	struct slot *slots = calloc((size_t)concurrency, sizeof *slots);
 	double *lat = malloc(sizeof *lat * (size_t)o->requests);
 	long issued = 0;
-	for (int i = 0; i < concurrency && issued < o->requests; i++) {
+	for (int i = 0; i < concurrency; i++) {
 		make_easy(o, &slots[i], "/1.0/sql");
+		slot_prepare(&slots[i], o);
+	}
+	if (o->warmup && warm_up(multi, slots, concurrency) != 0) {
+		fprintf(stderr, "bench-sql: warm-up requests failed\n");
+	}
+	double cpu0 = o->server_pid > 0 ? proc_cpu_s(o->server_pid) : -1;
+	for (int i = 0; i < concurrency && issued < o->requests; i++) {
 		slot_prepare(&slots[i], o);
 		slots[i].started = now_s();
 		curl_multi_add_handle(multi, slots[i].easy);
@@ -181,6 +261,10 @@ static struct run http_run(const struct opts *o, int concurrency)
 		}
 	}
 	r.seconds = now_s() - start;
+	double cpu1 = o->server_pid > 0 ? proc_cpu_s(o->server_pid) : -1;
+	if (cpu0 >= 0 && cpu1 >= 0 && r.done > 0) {
+		r.server_us = (cpu1 - cpu0) * 1e6 / (double)r.done;
+	}
 	summarise(&r, lat, r.done);
 	for (int i = 0; i < concurrency; i++) {
 		if (slots[i].easy != NULL) {
@@ -198,7 +282,7 @@ static struct run http_run(const struct opts *o, int concurrency)
 
 static struct run sqlite_run(const struct opts *o, int index)
 {
-	struct run r = {0};
+	struct run r = {.server_us = -1};
 	char path[512];
 	snprintf(path, sizeof path, "%s/bench-baseline-%d-%d.db", o->dir,
 		 (int)getpid(), index);
@@ -247,16 +331,29 @@ static void report(const struct opts *o, const char *what, int concurrency,
 {
 	qsort(runs, (size_t)o->runs, sizeof *runs, cmp_run);
 	struct run *m = &runs[o->runs / 2];
+	/* The median of the server's CPU per request, on its own. */
+	double cpu[15];
+	for (int i = 0; i < o->runs; i++) {
+		cpu[i] = runs[i].server_us;
+	}
+	qsort(cpu, (size_t)o->runs, sizeof *cpu, cmp_double);
+	double server_us = cpu[o->runs / 2];
 	if (o->json) {
 		printf("  {\"target\":\"%s\",\"concurrency\":%d,\"runs\":%d,"
 		       "\"writes_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
-		       "\"requests\":%ld,\"errors\":%ld}%s\n",
+		       "\"requests\":%ld,\"errors\":%ld,"
+		       "\"server_cpu_us\":%.1f}%s\n",
 		       what, concurrency, o->runs, m->writes_per_s, m->p50_ms,
-		       m->p99_ms, m->done, m->errors, last ? "" : ",");
+		       m->p99_ms, m->done, m->errors, server_us,
+		       last ? "" : ",");
+	} else if (server_us >= 0) {
+		printf("%-16s %11d %12.0f %10.3f %10.3f %9ld %7ld %11.1f\n",
+		       what, concurrency, m->writes_per_s, m->p50_ms,
+		       m->p99_ms, m->done, m->errors, server_us);
 	} else {
-		printf("%-16s %11d %12.0f %10.3f %10.3f %9ld %7ld\n", what,
-		       concurrency, m->writes_per_s, m->p50_ms, m->p99_ms,
-		       m->done, m->errors);
+		printf("%-16s %11d %12.0f %10.3f %10.3f %9ld %7ld %11s\n",
+		       what, concurrency, m->writes_per_s, m->p50_ms,
+		       m->p99_ms, m->done, m->errors, "-");
 	}
 }
 
@@ -273,6 +370,8 @@ static const char usage[] =
 	"  --max-seconds S      time limit per run (default 20)\n"
 	"  --runs R             runs per level (default 3)\n"
 	"  --dir DIR            where the baseline database goes (default /tmp)\n"
+	"  --no-warmup          time the TLS handshakes of the connections too\n"
+	"  --server-pid PID     report the member's CPU time per request\n"
 	"  --format json        machine-readable output\n";
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -287,11 +386,14 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"runs", required_argument, NULL, 'r'},
 		{"dir", required_argument, NULL, 'd'},
 		{"format", required_argument, NULL, 'f'},
+		{"no-warmup", no_argument, NULL, 'W'},
+		{"server-pid", required_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	*o = (struct opts){.requests = 5000, .max_seconds = 20, .runs = 3,
-			   .dir = "/tmp", .levels = {1, 64}, .n_levels = 2};
+			   .dir = "/tmp", .levels = {1, 64}, .n_levels = 2,
+			   .warmup = true};
 	int c;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
@@ -303,6 +405,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'r': o->runs = atoi(optarg); break;
 		case 'd': o->dir = optarg; break;
 		case 'f': o->json = strcmp(optarg, "json") == 0; break;
+		case 'W': o->warmup = false; break;
+		case 'p': o->server_pid = atol(optarg); break;
 		case 'C': {
 			o->n_levels = 0;
 			for (char *tok = strtok(optarg, ","); tok != NULL &&
@@ -340,9 +444,9 @@ int main(int argc, char **argv)
 	if (o.json) {
 		printf("[\n");
 	} else {
-		printf("%-16s %11s %12s %10s %10s %9s %7s\n", "target",
+		printf("%-16s %11s %12s %10s %10s %9s %7s %11s\n", "target",
 		       "concurrency", "writes/s", "p50 ms", "p99 ms",
-		       "requests", "errors");
+		       "requests", "errors", "srv us/req");
 	}
 	for (int r = 0; r < o.runs; r++) {
 		runs[r] = sqlite_run(&o, r);

@@ -149,9 +149,13 @@ static void note_schema(struct gdb_auth *auth, int action, const char *a1,
 static int authorize(void *arg, int action, const char *a1, const char *a2,
 		     const char *db, const char *trigger)
 {
-	struct gdb_auth *auth = arg;
+	struct gdb *g = arg;
+	struct gdb_auth *auth = g->auth;
 	(void)db;
 	(void)trigger;
+	if (auth == NULL) {
+		return SQLITE_OK;
+	}
 	switch (action) {
 	case SQLITE_CREATE_TABLE:
 	case SQLITE_CREATE_INDEX:
@@ -216,16 +220,27 @@ static int authorize(void *arg, int action, const char *a1, const char *a2,
 	}
 }
 
-void gdb_auth_begin(sqlite3 *db, struct gdb_auth *auth, enum gdb_exec_mode mode)
+void gdb_auth_install(struct gdb *g)
+{
+	g->auth = NULL;
+	sqlite3_set_authorizer(g->exec, authorize, g);
+}
+
+void gdb_auth_begin(struct gdb *g, struct gdb_auth *auth,
+		    enum gdb_exec_mode mode)
 {
 	memset(auth, 0, sizeof *auth);
 	auth->mode = mode;
-	sqlite3_set_authorizer(db, authorize, auth);
+	g->auth = auth;
 }
 
-void gdb_auth_end(sqlite3 *db, struct gdb_auth *auth)
+void gdb_auth_stop(struct gdb *g) { g->auth = NULL; }
+
+void gdb_auth_resume(struct gdb *g, struct gdb_auth *auth) { g->auth = auth; }
+
+void gdb_auth_end(struct gdb *g, struct gdb_auth *auth)
 {
-	sqlite3_set_authorizer(db, NULL, NULL);
+	g->auth = NULL;
 	gdb_names_clear(&auth->targets);
 	gdb_names_clear(&auth->checks);
 	gdb_names_clear(&auth->altered);

@@ -1,10 +1,11 @@
-/* Running one user statement: prepare (exactly one statement), bind the
- * request's parameters, step to the end collecting rows. Shared by the
- * leader's write batches and by reads; the caller decides about sessions and
- * transactions. */
+/* Running one user statement: prepare (exactly one statement, through the
+ * statement cache of cache.c), bind the request's parameters, step to the
+ * end collecting rows. Shared by the leader's write batches, reads and the
+ * read-only test; the caller decides about sessions and transactions. */
 #include <string.h>
 
 #include "internal/db/cluster/gdb_private.h"
+#include "internal/lib/assert.h"
 #include "internal/lib/mem.h"
 
 /* Skip whitespace, comments and semicolons; return where real SQL starts, or
@@ -43,19 +44,16 @@ static int fail_sqlite(sqlite3 *db, struct gdb_auth *auth, int rc,
 	return res->status;
 }
 
-int gdb_exec_prepare(sqlite3 *db, const struct gdb_stmt *stmt,
-		     struct gdb_auth *auth, sqlite3_stmt **out,
-		     struct gdb_result *res)
+/* Prepare SQL on DB, bypassing the cache. */
+static int prepare_one(sqlite3 *db, const char *sql, struct gdb_auth *auth,
+		       sqlite3_stmt **out, struct gdb_result *res)
 {
 	const char *tail = NULL;
 	sqlite3_stmt *st = NULL;
 
 	*out = NULL;
-	if (stmt->sql == NULL) {
-		gdb_result_fail(res, TM_INVALID, "no SQL text");
-		return res->status;
-	}
-	int rc = sqlite3_prepare_v2(db, stmt->sql, -1, &st, &tail);
+	int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+				    &tail);
 	if (rc != SQLITE_OK) {
 		return fail_sqlite(db, auth, rc, res);
 	}
@@ -74,6 +72,57 @@ int gdb_exec_prepare(sqlite3 *db, const struct gdb_stmt *stmt,
 	}
 	*out = st;
 	return 0;
+}
+
+int gdb_exec_prepare(struct gdb *g, const struct gdb_stmt *stmt,
+		     struct gdb_auth *auth, sqlite3_stmt **out,
+		     struct gdb_result *res)
+{
+	*out = NULL;
+	if (stmt->sql == NULL) {
+		gdb_result_fail(res, TM_INVALID, "no SQL text");
+		return res->status;
+	}
+	*out = gdb_cache_get(g, stmt->sql);
+	if (*out != NULL) {
+		return 0;
+	}
+	PRE(g->auth == auth);
+	int rv = prepare_one(g->exec, stmt->sql, auth, out, res);
+	if (rv == 0 && !auth->schema) {
+		gdb_cache_put(g, stmt->sql, *out);
+	}
+	return rv;
+}
+
+bool gdb_exec_read_only(struct gdb *g, const struct gdb_stmt *stmt)
+{
+	struct gdb_auth auth;
+	struct gdb_result res = {0};
+	sqlite3_stmt *st = NULL;
+	bool read_only = false;
+
+	if (stmt->sql == NULL) {
+		return false;
+	}
+	gdb_auth_begin(g, &auth, GDB_EXEC_READ);
+	int rv = gdb_exec_prepare(g, stmt, &auth, &st, &res);
+	gdb_auth_end(g, &auth);
+	gdb_result_clear(&res);
+	if (rv == 0) {
+		read_only = sqlite3_stmt_readonly(st);
+		gdb_exec_release(g, st);
+	} else if (auth.denied) {
+		/* Route it as if nothing were refused: gdb_read or gdb_write
+		 * then reports the refusal (never cached: unauthorized). */
+		auth = (struct gdb_auth){.mode = GDB_EXEC_READ};
+		if (prepare_one(g->exec, stmt->sql, &auth, &st, &res) == 0) {
+			read_only = sqlite3_stmt_readonly(st);
+			sqlite3_finalize(st);
+		}
+		gdb_result_clear(&res);
+	}
+	return read_only;
 }
 
 static int bind_one(sqlite3_stmt *st, int idx, const struct gdb_value *v)

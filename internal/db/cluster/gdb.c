@@ -463,6 +463,7 @@ static int open_databases(struct gdb *g, char *errmsg)
 	}
 	sqlite3_limit(g->exec, SQLITE_LIMIT_ATTACHED, 0);
 	sqlite3_commit_hook(g->exec, refuse_commit, NULL);
+	gdb_auth_install(g);
 	rv = gdb_sql_prepare_all(g->apply, g->apply_sql, errmsg);
 	if (rv != 0) {
 		goto err_after_exec;
@@ -505,6 +506,8 @@ int gdb_init(struct gdb **out, uv_loop_t *loop, const char *db_path,
 		tm_free(g);
 		return rv;
 	}
+	g->shapes.db = g->apply;
+	g->exec_shapes.db = g->exec;
 	uv_idle_init(loop, &g->idle);
 	g->idle.data = g;
 	g->fsm.version = 2;
@@ -539,6 +542,7 @@ static void idle_close_cb(uv_handle_t *handle)
 	void *arg = g->close_arg;
 
 	deliver(g);
+	gdb_schema_changed(g);
 	gdb_sql_finalize_all(g->exec_sql);
 	gdb_sql_finalize_all(g->apply_sql);
 	sqlite3_close(g->exec);

@@ -10,9 +10,13 @@
  *
  * - The leader executes a batch of write requests on the "exec" connection
  *   inside one transaction, records each statement's row changes with a
- *   SQLite session, encodes them as one entry, ROLLS BACK the transaction and
- *   proposes the entry with raft_apply(). The leader's database changes only
- *   when the committed entry is applied, exactly as on every follower.
+ *   SQLite session (or, for a statement that changed one row, writes the
+ *   same changeset itself: record.c), encodes them as one entry, ROLLS BACK
+ *   the transaction and proposes the entry with raft_apply(). The leader's
+ *   database changes only when the committed entry is applied, exactly as on
+ *   every follower. User statements stay prepared on the exec connection
+ *   (a cache by SQL text, cache.c), shared by gdb_read_only() and the
+ *   execution.
  * - Every member applies committed entries on the "apply" connection (the
  *   only connection that ever commits), with triggers and foreign keys off:
  *   the changesets already hold the effects of triggers and cascades. A
@@ -181,6 +185,10 @@ struct gdb_stats {
 	uint64_t restores_applied; /* RESTORE entries applied on this member */
 	uint64_t
 	    barriers; /* barriers proposed (linearizable reads, catch-up) */
+	uint64_t stmt_cache_hits;   /* user statements found prepared */
+	uint64_t stmt_cache_misses; /* ... and prepared */
+	uint64_t changesets_direct; /* one-change changesets applied with
+				       cached statements (apply_one.c) */
 };
 
 typedef void (*gdb_close_cb)(void *arg);
@@ -241,6 +249,17 @@ void gdb_restore(struct gdb *g, struct gdb_request *req, const void *image,
  * a raft barrier (shared by the linearizable reads waiting at that moment)
  * and fails with TM_NOTLEADER on a follower. cb fires once, later. */
 void gdb_read(struct gdb *g, struct gdb_request *req, gdb_request_cb cb);
+
+/* True if every statement of STMTS (N of them, borrowed) is read-only
+ * (sqlite3_stmt_readonly) when prepared on the exec connection: route the
+ * request to gdb_read, else to gdb_write. A statement that fails to prepare,
+ * is empty, or holds more than one statement counts as NOT read-only, so
+ * that a request that may write goes to the leader, which reports the
+ * error; one the authorizer refuses is routed as if it were allowed, and
+ * refused where it runs. Nothing is run. The statements stay prepared in the
+ * exec connection's statement cache, so the gdb_read or gdb_write that
+ * follows does not parse them again. */
+bool gdb_read_only(struct gdb *g, const struct gdb_stmt *stmts, size_t n);
 
 /* Free the results of a request whose cb has fired (idempotent). */
 void gdb_request_clear(struct gdb_request *req);

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <raft.h>
 #include <sqlite3.h>
@@ -14,6 +15,8 @@
 
 /* Page size of the database file on every member (see snapshot.c). */
 #define GDB_PAGE_SIZE 4096
+
+struct gdb_auth;
 
 /* FIFO of requests linked through their private next field. */
 struct gdb_queue {
@@ -42,6 +45,49 @@ enum gdb_sql {
 	GDB_SQL_N
 };
 
+/* The statement cache (cache.c). */
+#define GDB_CACHE_SIZE 64
+struct gdb_cached {
+	char *sql; /* owned; the key */
+	size_t len;
+	uint64_t hash;
+	sqlite3_stmt *st;   /* owned */
+	uint64_t used;	    /* LRU clock */
+	bool in_use;	    /* between gdb_exec_prepare and gdb_exec_release */
+	bool needs_session; /* changed several rows last time (write.c) */
+};
+struct gdb_cache {
+	struct gdb_cached v[GDB_CACHE_SIZE];
+	size_t n;
+	uint64_t clock;
+};
+
+/* Table shapes on one connection (shapes.c), with the statements prepared
+ * for the table on it (all owned, NULL until first used): apply_one.c's on
+ * the apply connection, record.c's on the exec connection. */
+struct gdb_update_stmt {
+	uint64_t mask; /* changed columns */
+	sqlite3_stmt *st;
+};
+struct gdb_shape {
+	char *table; /* owned */
+	int n_cols;
+	unsigned char *pk; /* n_cols, owned: position in the PRIMARY KEY (1..)
+			      or 0, as in a changeset's table header */
+	char **names;	   /* n_cols column names, owned */
+	sqlite3_stmt *insert; /* apply connection (apply_one.c) */
+	sqlite3_stmt *delete;
+	struct gdb_update_stmt *updates;
+	size_t n_updates;
+	sqlite3_stmt *select; /* exec connection (record.c) */
+};
+struct gdb_shapes {
+	sqlite3 *db; /* borrowed: the connection they describe */
+	struct gdb_shape *v;
+	size_t n;
+	size_t cap;
+};
+
 struct gdb {
 	uv_loop_t *loop; /* borrowed */
 	uv_idle_t idle;	 /* runs gdb_tick() on the next loop turn */
@@ -51,6 +97,10 @@ struct gdb {
 	sqlite3 *apply; /* applies committed entries; triggers and FKs off */
 	sqlite3_stmt *exec_sql[GDB_SQL_N];
 	sqlite3_stmt *apply_sql[GDB_SQL_N];
+	struct gdb_auth *auth;	  /* the exec authorizer's context, or NULL */
+	struct gdb_cache cache;	  /* user statements on exec */
+	struct gdb_shapes shapes; /* tables on apply */
+	struct gdb_shapes exec_shapes; /* tables on exec */
 
 	struct raft_fsm fsm;
 	struct raft *raft; /* borrowed, NULL until gdb_set_raft() */
@@ -102,7 +152,15 @@ void gdb_result_fail(struct gdb_result *res, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* auth.c: what the authorizer saw while a user statement was prepared and
- * run, and what it refused. */
+ * run, and what it refused.
+ *
+ * The authorizer is installed once on the exec connection when it opens
+ * (gdb_auth_install) and stays: sqlite3_set_authorizer() with a callback
+ * expires every prepared statement of the connection, so setting it around
+ * each user statement made SQLite re-prepare the cached SAVEPOINT/RELEASE
+ * statements (and would defeat the statement cache) on every request. What
+ * changes per statement is the context it reports to, g->auth: NULL
+ * authorizes everything (internal statements, other modules' reads). */
 enum gdb_exec_mode { GDB_EXEC_READ, GDB_EXEC_WRITE };
 struct gdb_names {
 	char **v;
@@ -117,19 +175,100 @@ struct gdb_auth {
 	struct gdb_names checks;  /* tables created or altered: check shape */
 	struct gdb_names altered; /* tables named by ALTER TABLE */
 };
-void gdb_auth_begin(sqlite3 *db, struct gdb_auth *auth,
+void gdb_auth_install(struct gdb *g);
+/* Start reporting to AUTH (zeroed here; borrowed until gdb_auth_end). */
+void gdb_auth_begin(struct gdb *g, struct gdb_auth *auth,
 		    enum gdb_exec_mode mode);
-void gdb_auth_end(sqlite3 *db, struct gdb_auth *auth);
+/* Stop authorizing (what follows is the module's own SQL); AUTH keeps what
+ * it saw. Resume reports to AUTH again, keeping what it collected. */
+void gdb_auth_stop(struct gdb *g);
+void gdb_auth_resume(struct gdb *g, struct gdb_auth *auth);
+/* Stop, and free what AUTH collected. */
+void gdb_auth_end(struct gdb *g, struct gdb_auth *auth);
 void gdb_names_add(struct gdb_names *names, const char *name);
 bool gdb_names_has(const struct gdb_names *names, const char *name);
 void gdb_names_clear(struct gdb_names *names);
 
-/* exec.c: one user statement on a connection. */
-/* Prepare STMT under AUTH (already begun); refuses trailing SQL and empty
- * statements. On failure fills res and returns its status. */
-int gdb_exec_prepare(sqlite3 *db, const struct gdb_stmt *stmt,
+/* cache.c: prepared user statements on the exec connection, by SQL text.
+ * gdb_cache_get: the cached statement for SQL, now in use, or NULL.
+ * gdb_cache_put: keep ST (just prepared from SQL, with no authorizer
+ * state) as an entry in use; false if it could not be kept.
+ * gdb_cache_flush: finalize every entry (none may be in use). */
+sqlite3_stmt *gdb_cache_get(struct gdb *g, const char *sql);
+bool gdb_cache_put(struct gdb *g, const char *sql, sqlite3_stmt *st);
+void gdb_cache_flush(struct gdb *g);
+/* Whether ST (in use) should be recorded with a session rather than by
+ * record.c; false for statements not in the cache. */
+bool gdb_cache_needs_session(struct gdb *g, sqlite3_stmt *st);
+void gdb_cache_set_needs_session(struct gdb *g, sqlite3_stmt *st);
+
+/* shapes.c: the shape of TABLE on S->db, read once and kept until
+ * gdb_shapes_clear(); *out is NULL when there is no such table (borrowed:
+ * valid until the next gdb_shapes_get or clear on S). Returns a SQLite
+ * code. */
+int gdb_shapes_get(struct gdb_shapes *s, const char *table,
+		   struct gdb_shape **out);
+void gdb_shapes_clear(struct gdb_shapes *s);
+/* The database's schema changed on the apply connection (schema statement,
+ * snapshot, restore): forget cached shapes and prepared statements. */
+void gdb_schema_changed(struct gdb *g);
+
+/* record.c: what a preupdate hook saw while one data statement ran, and
+ * the changeset a session would have recorded for it. Values are kept in
+ * the changeset format. */
+struct gdb_buf {
+	unsigned char *p; /* owned */
+	size_t len;
+	size_t cap;
+};
+struct gdb_record {
+	sqlite3 *db; /* borrowed */
+	int events;  /* row changes seen */
+	bool other;  /* the first change is of a kind not written here */
+	int op;	     /* of the first change: SQLITE_INSERT, _UPDATE, _DELETE */
+	bool indirect; /* made by a trigger */
+	char *table;   /* owned, as the hook named it */
+	int n_cols;
+	struct gdb_buf old; /* old values (UPDATE, DELETE) */
+	struct gdb_buf new; /* new values (INSERT, UPDATE) */
+};
+/* Install the hook on DB (which must have no session); REC is borrowed
+ * until gdb_record_end(). */
+void gdb_record_begin(struct gdb_record *rec, sqlite3 *db);
+void gdb_record_end(struct gdb_record *rec);
+/* After the statement ran: *need_session when the statement must be
+ * recorded by a session instead; otherwise *out is the changeset
+ * (sqlite3_malloc'd, *n bytes) or NULL when the statement changed nothing.
+ * SHAPES describe REC's connection. Returns a SQLite code. */
+int gdb_record_changeset(struct gdb_record *rec, struct gdb_shapes *shapes,
+			 bool *need_session, void **out, int *n);
+void gdb_record_clear(struct gdb_record *rec);
+
+/* apply_one.c: apply the change IT points to (the only change of its
+ * changeset, on a table that passed the shape check) with the table's
+ * prepared statements. FALLBACK: nothing was changed, apply the changeset
+ * with sqlite3changeset_apply_v2() (a conflict, or a form not handled).
+ * ERROR: *rc is the SQLite code. */
+enum gdb_apply_one {
+	GDB_APPLY_ONE_APPLIED,
+	GDB_APPLY_ONE_FALLBACK,
+	GDB_APPLY_ONE_ERROR,
+};
+enum gdb_apply_one gdb_apply_one(struct gdb *g, sqlite3_changeset_iter *it,
+				 int *rc);
+
+/* exec.c: one user statement on the exec connection. */
+/* Prepare STMT under AUTH (already begun), through the statement cache;
+ * refuses trailing SQL and empty statements. On success *out is in use
+ * until gdb_exec_release(). On failure fills res and returns its status. */
+int gdb_exec_prepare(struct gdb *g, const struct gdb_stmt *stmt,
 		     struct gdb_auth *auth, sqlite3_stmt **out,
 		     struct gdb_result *res);
+/* Give back a statement from gdb_exec_prepare (NULL is fine): a cached one
+ * is reset with its bindings cleared, a private one finalized. */
+void gdb_exec_release(struct gdb *g, sqlite3_stmt *st);
+/* See gdb_read_only() in gdb.h, for one statement. */
+bool gdb_exec_read_only(struct gdb *g, const struct gdb_stmt *stmt);
 int gdb_exec_bind(sqlite3_stmt *st, const struct gdb_stmt *stmt,
 		  struct gdb_result *res);
 /* Step to the end collecting rows and column names into res. */

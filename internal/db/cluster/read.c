@@ -21,8 +21,8 @@ static void run_statement(struct gdb *g, const struct gdb_stmt *stmt,
 	struct gdb_auth auth;
 	sqlite3_stmt *st = NULL;
 
-	gdb_auth_begin(g->exec, &auth, GDB_EXEC_READ);
-	if (gdb_exec_prepare(g->exec, stmt, &auth, &st, res) != 0) {
+	gdb_auth_begin(g, &auth, GDB_EXEC_READ);
+	if (gdb_exec_prepare(g, stmt, &auth, &st, res) != 0) {
 		goto out;
 	}
 	if (!sqlite3_stmt_readonly(st)) {
@@ -36,8 +36,8 @@ static void run_statement(struct gdb *g, const struct gdb_stmt *stmt,
 	}
 	gdb_exec_step(g->exec, st, &auth, res);
 out:
-	sqlite3_finalize(st);
-	gdb_auth_end(g->exec, &auth);
+	gdb_exec_release(g, st);
+	gdb_auth_end(g, &auth);
 }
 
 static void run_read(struct gdb *g, struct gdb_request *req)
@@ -97,6 +97,16 @@ static void start_read_barrier(struct gdb *g)
 	g->read_barrier_inflight = true;
 	g->stats.barriers++;
 	gdb_queue_append(&g->lin_barrier, &g->lin_waiting);
+}
+
+bool gdb_read_only(struct gdb *g, const struct gdb_stmt *stmts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!gdb_exec_read_only(g, &stmts[i])) {
+			return false;
+		}
+	}
+	return true;
 }
 
 void gdb_tick_reads(struct gdb *g)

@@ -137,6 +137,8 @@ int gdb_snapshot_load(struct gdb *g, const unsigned char *image, size_t len,
 		goto out;
 	}
 	rv = copy_over(g, mem, errmsg);
+	/* A new database, maybe a new schema. */
+	gdb_schema_changed(g);
 out:
 	sqlite3_close(mem);
 	return rv;

@@ -5,8 +5,12 @@
  *   BEGIN IMMEDIATE
  *   for each request:   SAVEPOINT gdb_request
  *     for each statement: SAVEPOINT gdb_statement
- *       data statement:   a session on every table records the statement's
- *                         row changes -> one CHANGESET item
+ *       data statement:   its row changes -> one CHANGESET item, written
+ *                         by record.c when the statement changed one row,
+ *                         else recorded by a session on every table (the
+ *                         statement is rolled back to its savepoint and run
+ *                         again under the session; the statement cache
+ *                         remembers to use a session next time)
  *       schema statement: the SQL text -> one SQL item; after ALTER TABLE
  *                         ADD COLUMN with a DEFAULT, "UPDATE t SET c = c"
  *                         -> one more SQL item (schema.c says why); a
@@ -64,6 +68,7 @@ struct batch {
 	sqlite3 *db;
 	bool broken; /* SQLite rolled the transaction back */
 	char broken_msg[TM_ERRMSG_SIZE];
+	bool schema_ran; /* a schema statement ran: no recorder from then on */
 };
 
 static void items_push(struct item_list *items, enum gdb_item_kind kind,
@@ -94,6 +99,20 @@ static void items_release(struct item_list *items)
 	items_truncate(items, 0);
 	tm_free(items->v);
 	memset(items, 0, sizeof *items);
+}
+
+/* Run a savepoint statement; a failure means the transaction is gone. */
+static void savepoint(struct batch *b, enum gdb_sql which)
+{
+	if (b->broken) {
+		return;
+	}
+	int rc = gdb_sql_run(b->g->exec_sql, which);
+	if (rc != SQLITE_OK || sqlite3_get_autocommit(b->db)) {
+		b->broken = true;
+		tm_errmsg_printf(b->broken_msg, "savepoint: %s",
+				 sqlite3_errmsg(b->db));
+	}
 }
 
 /* Collect the session's changeset as an item; empty changesets add none. */
@@ -131,31 +150,102 @@ static int open_session(sqlite3 *db, sqlite3_session **out,
 	return res->status;
 }
 
-static int run_data(struct batch *b, sqlite3_stmt *st, struct gdb_auth *auth,
-		    struct gdb_result *res, struct item_list *items)
+/* Run a data statement and record its changes with a session. */
+static int run_with_session(struct batch *b, sqlite3_stmt *st,
+			    struct gdb_auth *auth, struct gdb_result *res,
+			    struct item_list *items)
 {
 	sqlite3_session *s = NULL;
-	bool readonly = sqlite3_stmt_readonly(st);
-	int rv;
-
-	if (!readonly) {
-		rv = open_session(b->db, &s, res);
-		if (rv != 0) {
-			return rv;
-		}
-		sqlite3session_attach(s, NULL);
+	int rv = open_session(b->db, &s, res);
+	if (rv != 0) {
+		return rv;
 	}
+	sqlite3session_attach(s, NULL);
 	rv = gdb_exec_step(b->db, st, auth, res);
-	sqlite3_set_authorizer(b->db, NULL, NULL);
-	if (rv == 0 && s != NULL) {
+	gdb_auth_stop(b->g);
+	if (rv == 0) {
 		res->rows_affected = sqlite3_changes64(b->db);
 		res->last_insert_id = sqlite3_last_insert_rowid(b->db);
 		rv = take_changeset(s, items, res);
 	}
-	if (s != NULL) {
-		sqlite3session_delete(s);
-	}
+	sqlite3session_delete(s);
 	return rv;
+}
+
+#define NEEDS_SESSION (-1)
+
+/* Run a data statement with the recorder of record.c; NEEDS_SESSION when
+ * its changes must be recorded by a session after all (it ran). */
+static int run_recorded(struct batch *b, sqlite3_stmt *st,
+			struct gdb_auth *auth, struct gdb_result *res,
+			struct item_list *items)
+{
+	struct gdb_record rec;
+	bool needs_session = false;
+	void *cs = NULL;
+	int n = 0;
+
+	gdb_record_begin(&rec, b->db);
+	int rv = gdb_exec_step(b->db, st, auth, res);
+	gdb_record_end(&rec);
+	gdb_auth_stop(b->g);
+	if (rv == 0) {
+		res->rows_affected = sqlite3_changes64(b->db);
+		res->last_insert_id = sqlite3_last_insert_rowid(b->db);
+		int rc = gdb_record_changeset(&rec, &b->g->exec_shapes,
+					      &needs_session, &cs, &n);
+		if (rc != SQLITE_OK) {
+			gdb_result_fail(res, gdb_sqlite_status(rc),
+					"recording the statement's row "
+					"changes failed: %s",
+					sqlite3_errstr(rc));
+			rv = res->status;
+		} else if (cs != NULL) {
+			items_push(items, GDB_ITEM_CHANGESET, cs, (size_t)n);
+		}
+	}
+	gdb_record_clear(&rec);
+	return rv == 0 && needs_session ? NEEDS_SESSION : rv;
+}
+
+/* Undo a run of ST (inside its statement savepoint) to run it again. */
+static int undo_run(struct batch *b, sqlite3_stmt *st, struct gdb_auth *auth,
+		    struct gdb_result *res)
+{
+	gdb_result_clear(res);
+	sqlite3_reset(st);
+	savepoint(b, GDB_SQL_RB_STMT);
+	if (b->broken) {
+		gdb_result_fail(res, TM_IO, "%s", b->broken_msg);
+		return res->status;
+	}
+	gdb_auth_resume(b->g, auth);
+	return 0;
+}
+
+/* A data statement: read-only ones need no recording; the others are tried
+ * with the recorder unless they needed a session before (several rows,
+ * triggers...), and recorded with a session otherwise. */
+static int run_data(struct batch *b, sqlite3_stmt *st, struct gdb_auth *auth,
+		    struct gdb_result *res, struct item_list *items)
+{
+	if (sqlite3_stmt_readonly(st)) {
+		int rv = gdb_exec_step(b->db, st, auth, res);
+		gdb_auth_stop(b->g);
+		return rv;
+	}
+	if (!b->schema_ran && !gdb_cache_needs_session(b->g, st)) {
+		int rv = run_recorded(b, st, auth, res, items);
+		if (rv != NEEDS_SESSION) {
+			return rv;
+		}
+		gdb_cache_set_needs_session(b->g, st);
+		rv = undo_run(b, st, auth, res);
+		if (rv != 0) {
+			return rv;
+		}
+	}
+	return run_with_session(b, st, auth, res, items);
 }
 
 struct side_effects {
@@ -257,7 +347,7 @@ static int step_schema(struct batch *b, sqlite3_stmt *st, struct gdb_auth *auth,
 	if (rv == 0) {
 		rv = gdb_exec_step(b->db, st, auth, res);
 	}
-	sqlite3_set_authorizer(b->db, NULL, NULL);
+	gdb_auth_stop(b->g);
 	if (rv == 0) {
 		rv = check_tables(b, auth, res);
 	}
@@ -280,6 +370,11 @@ static int run_schema(struct batch *b, sqlite3_stmt *st, struct gdb_auth *auth,
 	struct side_effects fx = {.targets = &auth->targets};
 	sqlite3_session *s = NULL;
 	int rv;
+
+	/* The exec connection's schema may now change until the batch rolls
+	 * back: the recorder, which caches table shapes, stands aside. */
+	b->schema_ran = true;
+	gdb_shapes_clear(&b->g->exec_shapes);
 
 	int rc = gdb_schema_tables(b->db, &fx.before);
 	if (rc != SQLITE_OK) {
@@ -310,8 +405,8 @@ static int run_statement(struct batch *b, const struct gdb_stmt *stmt,
 	sqlite3_stmt *st = NULL;
 	int rv;
 
-	gdb_auth_begin(b->db, &auth, GDB_EXEC_WRITE);
-	rv = gdb_exec_prepare(b->db, stmt, &auth, &st, res);
+	gdb_auth_begin(b->g, &auth, GDB_EXEC_WRITE);
+	rv = gdb_exec_prepare(b->g, stmt, &auth, &st, res);
 	if (rv != 0) {
 		goto out;
 	}
@@ -332,23 +427,9 @@ static int run_statement(struct batch *b, const struct gdb_stmt *stmt,
 		rv = run_data(b, st, &auth, res, items);
 	}
 out:
-	sqlite3_finalize(st);
-	gdb_auth_end(b->db, &auth);
+	gdb_exec_release(b->g, st);
+	gdb_auth_end(b->g, &auth);
 	return rv;
-}
-
-/* Run a savepoint statement; a failure means the transaction is gone. */
-static void savepoint(struct batch *b, enum gdb_sql which)
-{
-	if (b->broken) {
-		return;
-	}
-	int rc = gdb_sql_run(b->g->exec_sql, which);
-	if (rc != SQLITE_OK || sqlite3_get_autocommit(b->db)) {
-		b->broken = true;
-		tm_errmsg_printf(b->broken_msg, "savepoint: %s",
-				 sqlite3_errmsg(b->db));
-	}
 }
 
 static void check_broken(struct batch *b, const struct gdb_result *res)
@@ -524,6 +605,9 @@ int gdb_write_batch(struct gdb *g, struct gdb_request **reqs, size_t n,
 			     sqlite3_errmsg(g->exec));
 			IMPOSSIBLE("rollback of the exec transaction failed");
 		}
+	}
+	if (b.schema_ran) {
+		gdb_shapes_clear(&g->exec_shapes); /* the schema rolled back */
 	}
 	*changed = n_items > 0;
 	if (*changed) {
