@@ -732,6 +732,9 @@ void sql_answer_build(int status, const char *errmsg,
 	case TM_TOOBIG:
 		fail(out, 413, why);
 		break;
+	case TM_NOSPACE:
+		fail(out, 507, why);
+		break;
 	case 0:
 		fail(out, 500, "no results");
 		break;

@@ -20,6 +20,11 @@
 
 #define RAFT_ID_STANDALONE 1
 
+/* Writes are refused below this much free disk space: room for raft to
+ * open its next two 32 MiB segments, so that a committed entry never
+ * meets a full disk when it is applied. */
+#define GLOBAL_MIN_FREE_SPACE ((uint64_t)64 * 1024 * 1024)
+
 /* The raft identity of this member, from the local database; a member
  * that has none yet is a standalone cluster of one with id 1. */
 static int raft_identity(struct daemon *d, raft_id *id, char **address,
@@ -65,6 +70,7 @@ int daemon_global_open(struct daemon *d, char *errmsg)
 	if (rv != 0) {
 		goto out;
 	}
+	gdb_set_min_free_space(d->gdb, GLOBAL_MIN_FREE_SPACE);
 	rv = raft_identity(d, &id, &address, errmsg);
 	if (rv != 0) {
 		goto out;

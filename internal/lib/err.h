@@ -27,7 +27,8 @@
 	X(TM_NOTLEADER, "not the leader")                             \
 	X(TM_CONFLICT, "conflict")                                    \
 	X(TM_NEWER, "newer than supported")                           \
-	X(TM_CORRUPT, "corrupt data")
+	X(TM_CORRUPT, "corrupt data")                                 \
+	X(TM_NOSPACE, "not enough disk space")
 
 enum {
 	TM_OK = 0,

@@ -102,6 +102,7 @@ static const struct {
 	{503, "Service Unavailable"},
 	{504, "Gateway Timeout"},
 	{505, "HTTP Version Not Supported"},
+	{507, "Insufficient Storage"},
 };
 
 const char *envelope_reason(int http_status)

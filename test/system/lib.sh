@@ -1,7 +1,8 @@
 # Helpers for system tests: real thermionicd processes on loopback,
 # driven with therm and curl. Sourced by each test_*.sh.
 #
-# A test file defines functions named case_* and ends with `run_cases`.
+# A test file defines functions named case_* and ends with `run_cases`;
+# an optional after_case function runs after each case's daemons stopped.
 # Each case runs in a subshell with `set -e`; its output goes to stdout in
 # TAP form ("ok N - name" / "not ok N - name"). Daemons are started with
 # start_member and stopped (SIGTERM, then waited for) at the end of each
@@ -161,6 +162,9 @@ run_cases() {
 			done
 		fi
 		stop_all
+		if declare -F after_case >/dev/null; then
+			after_case
+		fi
 		rm -rf "${TEST_ROOT:?}"/logs "$TEST_ROOT"/m* "$HOME"
 		mkdir -p "$HOME"
 	done

@@ -301,6 +301,11 @@ static void tick_writes(struct gdb *g)
 			}
 			return; /* a barrier callback schedules the next tick */
 		}
+		char errmsg[TM_ERRMSG_SIZE];
+		if (gdb_space_check(g, errmsg) != 0) {
+			fail_queue(g, &g->writes, TM_NOSPACE, errmsg);
+			return;
+		}
 		if (g->writes.head->restore) {
 			start_restore(g);
 		} else {
@@ -491,6 +496,13 @@ int gdb_init(struct gdb **out, uv_loop_t *loop, const char *db_path,
 
 	g->loop = loop;
 	g->path = tm_strdup(db_path);
+	g->dir = tm_strdup(db_path);
+	char *slash = strrchr(g->dir, '/');
+	if (slash == NULL) {
+		strcpy(g->dir, ".");
+	} else {
+		slash[slash == g->dir ? 1 : 0] = '\0';
+	}
 	rv = remove_file(db_path, "", errmsg);
 	if (rv == 0) {
 		rv = remove_file(db_path, "-wal", errmsg);
@@ -502,6 +514,7 @@ int gdb_init(struct gdb **out, uv_loop_t *loop, const char *db_path,
 		rv = open_databases(g, errmsg);
 	}
 	if (rv != 0) {
+		tm_free(g->dir);
 		tm_free(g->path);
 		tm_free(g);
 		return rv;
@@ -533,6 +546,11 @@ sqlite3 *gdb_exec_conn(struct gdb *g) { return g->exec; }
 
 void gdb_get_stats(struct gdb *g, struct gdb_stats *out) { *out = g->stats; }
 
+void gdb_set_min_free_space(struct gdb *g, uint64_t bytes)
+{
+	g->min_free_bytes = bytes;
+}
+
 /* Close. */
 
 static void idle_close_cb(uv_handle_t *handle)
@@ -547,6 +565,7 @@ static void idle_close_cb(uv_handle_t *handle)
 	gdb_sql_finalize_all(g->apply_sql);
 	sqlite3_close(g->exec);
 	sqlite3_close(g->apply);
+	tm_free(g->dir);
 	tm_free(g->path);
 	tm_free(g);
 	if (cb != NULL) {

@@ -276,6 +276,12 @@ sqlite3 *gdb_exec_conn(struct gdb *g);
 
 void gdb_get_stats(struct gdb *g, struct gdb_stats *out);
 
+/* Refuse writes and restores (TM_NOSPACE, nothing proposed) while the file
+ * system holding the database has less than BYTES free, so that a
+ * committed entry never meets a full disk when it is applied. 0 (the
+ * default) turns the check off. */
+void gdb_set_min_free_space(struct gdb *g, uint64_t bytes);
+
 /* Close asynchronously. Requirements: raft is closed (or was never set):
  * closing raft fails the entry or barrier it still holds for us, whose
  * requests then report TM_CANCELED/TM_NOTLEADER. Requests not yet proposed

@@ -92,6 +92,8 @@ struct gdb {
 	uv_loop_t *loop; /* borrowed */
 	uv_idle_t idle;	 /* runs gdb_tick() on the next loop turn */
 	char *path;
+	char *dir;		 /* folder holding path: where space runs out */
+	uint64_t min_free_bytes; /* refuse writes below this; 0 = no check */
 
 	sqlite3 *exec;	/* leader execution and reads; never commits */
 	sqlite3 *apply; /* applies committed entries; triggers and FKs off */
@@ -128,6 +130,10 @@ struct gdb {
 
 	struct gdb_stats stats;
 };
+
+/* space.c: 0, or TM_NOSPACE with errmsg when the file system holding the
+ * database has less than min_free_bytes free. */
+int gdb_space_check(const struct gdb *g, char *errmsg);
 
 /* gdb.c */
 void gdb_schedule(struct gdb *g);

@@ -255,6 +255,33 @@ static void test_no_change_no_entry(void **state)
 	assert_int_equal(after.batches_unchanged, before.batches_unchanged + 1);
 }
 
+/* Below the free-space reserve, writes are refused before anything is
+ * executed or proposed; with space back they go through again. */
+static void test_low_disk_space_refuses_writes(void **state)
+{
+	struct cf *c = *state;
+	struct cf_req r;
+	struct gdb_stats before = stats(c, 0);
+	gdb_set_min_free_space(c->gdb[0], UINT64_MAX / 2);
+	cf_req_init(&r, false, "INSERT INTO t(v) VALUES ('refused')", NULL);
+	assert_int_equal(cf_write(c, 0, &r), TM_NOSPACE);
+	assert_null(r.req.results);
+	assert_non_null(strstr(r.req.errmsg, "not enough disk space"));
+	assert_non_null(strstr(r.req.errmsg, "kept in reserve"));
+	cf_req_clear(&r);
+	struct gdb_stats after = stats(c, 0);
+	assert_int_equal(after.entries_proposed, before.entries_proposed);
+
+	gdb_set_min_free_space(c->gdb[0], 1);
+	cf_req_init(&r, false, "INSERT INTO t(v) VALUES ('accepted')", NULL);
+	assert_int_equal(cf_write(c, 0, &r), 0);
+	assert_int_equal(res(&r, 0)->rows_affected, 1);
+	cf_req_clear(&r);
+	assert_int_equal(cf_query_int(c, 0, "SELECT count(*) FROM t WHERE v = "
+					    "'refused'"),
+			 0);
+}
+
 static void expect_refused(struct cf *c, const char *sql, const char *error)
 {
 	struct cf_req r;
@@ -639,6 +666,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_low_disk_space_refuses_writes,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch_with_one_failure, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_transaction_all_or_nothing,
