@@ -87,14 +87,6 @@ void sql_answer_send(struct rest_request *req, struct sql_answer *answer);
 
 /* --- sql_local.c --- */
 
-/* True if every statement is read-only (sqlite3_stmt_readonly) when
- * prepared on DB (borrowed; nothing is run, nothing is bound). A statement
- * that fails to prepare, is empty, or holds more than one statement counts
- * as NOT read-only, so that a request that may write goes to the leader,
- * which reports the error. The handler of the global target uses
- * gdb_read_only() instead, which prepares once for routing and execution. */
-bool sql_read_only(sqlite3 *db, const struct gdb_stmt *stmts, size_t n);
-
 /* Run STMTS (borrowed) on DB (the local database connection, borrowed,
  * outside any transaction) in one read transaction that is rolled back at
  * the end, with an authorizer that refuses transaction control, ATTACH,

@@ -184,22 +184,6 @@ static int prepare_one(sqlite3 *db, const char *sql, struct local_auth *auth,
 	return 0;
 }
 
-bool sql_read_only(sqlite3 *db, const struct gdb_stmt *stmts, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		struct gdb_result res = {0};
-		sqlite3_stmt *st;
-		int rv = prepare_one(db, stmts[i].sql, NULL, &st, &res);
-		bool read_only = rv == 0 && sqlite3_stmt_readonly(st);
-		sqlite3_finalize(st);
-		gdb_result_clear(&res);
-		if (!read_only) {
-			return false;
-		}
-	}
-	return true;
-}
-
 static int bind_one(sqlite3_stmt *st, int idx, const struct gdb_value *v)
 {
 	switch (v->type) {

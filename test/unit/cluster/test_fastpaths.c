@@ -163,6 +163,33 @@ static void test_cache_schema_change(void **state)
 	cf_req_clear(&r);
 }
 
+/* Routing: reads are read-only; anything that may write, or that does not
+ * prepare here (it may on the leader), goes to the write path. */
+static void test_routing(void **state)
+{
+	struct cf *c = *state;
+	struct cf_req r;
+	cf_exec(c, "CREATE TABLE cfg(key TEXT PRIMARY KEY NOT NULL, value TEXT)");
+	cf_req_init(&r, false, "SELECT 1", "SELECT * FROM cfg WHERE key = ?",
+		    "PRAGMA table_info(cfg)", NULL);
+	assert_true(gdb_read_only(c->gdb[0], r.req.stmts, r.req.n_stmts));
+	cf_req_clear(&r);
+	static const char *const not_read_only[] = {
+	    "INSERT INTO cfg(key, value) VALUES ('a', 'b')",
+	    "CREATE TABLE t2 (a INTEGER PRIMARY KEY)",
+	    "SELECT * FROM nosuch",
+	    "SELEC 1",
+	    "",
+	    "SELECT 1; SELECT 2",
+	};
+	for (size_t i = 0; i < sizeof not_read_only / sizeof not_read_only[0];
+	     i++) {
+		cf_req_init(&r, false, "SELECT 1", not_read_only[i], NULL);
+		assert_false(gdb_read_only(c->gdb[0], r.req.stmts, 2));
+		cf_req_clear(&r);
+	}
+}
+
 /* A refused statement is routed as if allowed and refused where it runs,
  * with the authorizer's message. */
 static void test_routed_refusal(void **state)
@@ -257,6 +284,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cache_reuse, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_schema_change, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_routed_refusal, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_one_row_and_many, setup,

@@ -380,32 +380,6 @@ static void test_busy_inside_transaction(void **state)
 	sql_results_free(res, s.n);
 }
 
-static void test_read_only_routing(void **state)
-{
-	struct fixture *f = *state;
-	struct stmts s;
-	stmts_init(&s, "SELECT 1", "SELECT * FROM config WHERE key = ?",
-		   "PRAGMA table_info(config)", NULL);
-	assert_true(sql_read_only(f->db, s.v, s.n));
-	/* Transaction statements prepare as read-only: gdb refuses them. */
-	stmts_init(&s, "BEGIN", NULL);
-	assert_true(sql_read_only(f->db, s.v, s.n));
-
-	static const char *const not_read_only[] = {
-	    "INSERT INTO config(key, value) VALUES ('a', 'b')",
-	    "CREATE TABLE t (a INTEGER PRIMARY KEY)",
-	    "SELECT * FROM nosuch", /* may exist on the leader */
-	    "SELEC 1",
-	    "",
-	    "SELECT 1; SELECT 2",
-	};
-	for (size_t i = 0; i < sizeof not_read_only / sizeof not_read_only[0];
-	     i++) {
-		stmts_init(&s, "SELECT 1", not_read_only[i], NULL);
-		assert_false(sql_read_only(f->db, s.v, s.n));
-	}
-}
-
 /* --- backup copy --- */
 
 static size_t count_files(const char *dir)
@@ -487,8 +461,6 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_reporting_pragmas, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_busy_inside_transaction, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_read_only_routing, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_backup_copy, setup, teardown),
 	};
