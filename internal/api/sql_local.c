@@ -184,95 +184,6 @@ static int prepare_one(sqlite3 *db, const char *sql, struct local_auth *auth,
 	return 0;
 }
 
-static int bind_one(sqlite3_stmt *st, int idx, const struct gdb_value *v)
-{
-	switch (v->type) {
-	case GDB_INT:
-		return sqlite3_bind_int64(st, idx, v->i);
-	case GDB_REAL:
-		return sqlite3_bind_double(st, idx, v->r);
-	case GDB_TEXT:
-		return sqlite3_bind_text64(st, idx, v->p != NULL ? v->p : "",
-					   v->n, SQLITE_STATIC, SQLITE_UTF8);
-	case GDB_BLOB:
-		if (v->n == 0) {
-			return sqlite3_bind_zeroblob(st, idx, 0);
-		}
-		return sqlite3_bind_blob64(st, idx, v->p, v->n, SQLITE_STATIC);
-	case GDB_NULL:
-	default:
-		return sqlite3_bind_null(st, idx);
-	}
-}
-
-static int bind_all(sqlite3_stmt *st, const struct gdb_stmt *stmt,
-		    struct gdb_result *res)
-{
-	char msg[TM_ERRMSG_SIZE];
-	int count = sqlite3_bind_parameter_count(st);
-	if ((size_t)count != stmt->n_params) {
-		tm_errmsg_printf(msg, "statement has %d parameter%s, %zu given",
-				 count, count == 1 ? "" : "s", stmt->n_params);
-		fail(res, TM_INVALID, msg);
-		return res->status;
-	}
-	for (size_t i = 0; i < stmt->n_params; i++) {
-		int idx = (int)i + 1;
-		if (stmt->names != NULL) {
-			idx = sqlite3_bind_parameter_index(st, stmt->names[i]);
-		}
-		if (idx == 0) {
-			tm_errmsg_printf(msg,
-					 "statement has no parameter "
-					 "named \"%.64s\"",
-					 stmt->names[i]);
-			fail(res, TM_INVALID, msg);
-			return res->status;
-		}
-		int rc = bind_one(st, idx, &stmt->params[i]);
-		if (rc != SQLITE_OK) {
-			tm_errmsg_printf(msg, "bind parameter %zu: %s", i + 1,
-					 sqlite3_errstr(rc));
-			fail(res, sqlite_status(rc), msg);
-			return res->status;
-		}
-	}
-	return 0;
-}
-
-static void value_from_column(sqlite3_stmt *st, int col, struct gdb_value *out)
-{
-	memset(out, 0, sizeof *out);
-	switch (sqlite3_column_type(st, col)) {
-	case SQLITE_INTEGER:
-		out->type = GDB_INT;
-		out->i = sqlite3_column_int64(st, col);
-		break;
-	case SQLITE_FLOAT:
-		out->type = GDB_REAL;
-		out->r = sqlite3_column_double(st, col);
-		break;
-	case SQLITE_TEXT:
-	case SQLITE_BLOB: {
-		bool text = sqlite3_column_type(st, col) == SQLITE_TEXT;
-		const void *p = text
-				    ? (const void *)sqlite3_column_text(st, col)
-				    : sqlite3_column_blob(st, col);
-		out->type = text ? GDB_TEXT : GDB_BLOB;
-		out->n = (size_t)sqlite3_column_bytes(st, col);
-		out->p = tm_malloc(out->n + 1);
-		if (out->n > 0) {
-			memcpy(out->p, p, out->n);
-		}
-		out->p[out->n] = '\0';
-		break;
-	}
-	default:
-		out->type = GDB_NULL;
-		break;
-	}
-}
-
 static void set_columns(sqlite3_stmt *st, struct gdb_result *res)
 {
 	size_t n = (size_t)sqlite3_column_count(st);
@@ -296,7 +207,7 @@ static void add_row(sqlite3_stmt *st, struct gdb_result *res, size_t *cap)
 	}
 	struct gdb_value *row = &res->rows[res->n_rows * res->n_cols];
 	for (size_t c = 0; c < res->n_cols; c++) {
-		value_from_column(st, (int)c, &row[c]);
+		gdb_value_from_column(st, (int)c, &row[c]);
 	}
 	res->n_rows++;
 }
@@ -305,7 +216,7 @@ static void run_one(sqlite3 *db, struct local_auth *auth, sqlite3_stmt *st,
 		    const struct gdb_stmt *stmt, struct gdb_result *res)
 {
 	size_t cap = 0;
-	if (bind_all(st, stmt, res) != 0) {
+	if (gdb_stmt_bind(st, stmt, res) != 0) {
 		return;
 	}
 	int rc = sqlite3_step(st);

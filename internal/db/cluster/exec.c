@@ -146,7 +146,7 @@ static int bind_one(sqlite3_stmt *st, int idx, const struct gdb_value *v)
 	}
 }
 
-int gdb_exec_bind(sqlite3_stmt *st, const struct gdb_stmt *stmt,
+int gdb_stmt_bind(sqlite3_stmt *st, const struct gdb_stmt *stmt,
 		  struct gdb_result *res)
 {
 	int count = sqlite3_bind_parameter_count(st);

@@ -264,6 +264,15 @@ bool gdb_read_only(struct gdb *g, const struct gdb_stmt *stmts, size_t n);
 /* Free the results of a request whose cb has fired (idempotent). */
 void gdb_request_clear(struct gdb_request *req);
 
+/* Helpers for running statements on any SQLite connection (the local
+ * database's SQL API uses them too). gdb_stmt_bind binds STMT's parameters
+ * (positional or named; counts and names must match) to ST; on failure it
+ * fills RES with the error and returns its status. gdb_value_from_column
+ * copies column COL of the current row into OUT (owned by OUT). */
+int gdb_stmt_bind(sqlite3_stmt *st, const struct gdb_stmt *stmt,
+		  struct gdb_result *res);
+void gdb_value_from_column(sqlite3_stmt *st, int col, struct gdb_value *out);
+
 /* Free the owned parts of a result or a value (idempotent). */
 void gdb_result_clear(struct gdb_result *res);
 void gdb_value_clear(struct gdb_value *v);

@@ -153,7 +153,6 @@ int gdb_sql_run(sqlite3_stmt **stmts, enum gdb_sql which);
 int gdb_sqlite_status(int rc);
 
 /* value.c */
-void gdb_value_from_column(sqlite3_stmt *st, int col, struct gdb_value *out);
 void gdb_result_fail(struct gdb_result *res, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -275,8 +274,6 @@ int gdb_exec_prepare(struct gdb *g, const struct gdb_stmt *stmt,
 void gdb_exec_release(struct gdb *g, sqlite3_stmt *st);
 /* See gdb_read_only() in gdb.h, for one statement. */
 bool gdb_exec_read_only(struct gdb *g, const struct gdb_stmt *stmt);
-int gdb_exec_bind(sqlite3_stmt *st, const struct gdb_stmt *stmt,
-		  struct gdb_result *res);
 /* Step to the end collecting rows and column names into res. */
 int gdb_exec_step(sqlite3 *db, sqlite3_stmt *st, struct gdb_auth *auth,
 		  struct gdb_result *res);

@@ -31,7 +31,7 @@ static void run_statement(struct gdb *g, const struct gdb_stmt *stmt,
 				"it as a write request");
 		goto out;
 	}
-	if (gdb_exec_bind(st, stmt, res) != 0) {
+	if (gdb_stmt_bind(st, stmt, res) != 0) {
 		goto out;
 	}
 	gdb_exec_step(g->exec, st, &auth, res);

@@ -417,7 +417,7 @@ static int run_statement(struct batch *b, const struct gdb_stmt *stmt,
 		rv = res->status;
 		goto out;
 	}
-	rv = gdb_exec_bind(st, stmt, res);
+	rv = gdb_stmt_bind(st, stmt, res);
 	if (rv != 0) {
 		goto out;
 	}
