@@ -331,6 +331,7 @@ int gdb_fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
 	if (rv != 0) {
 		diverged(&ctx, "cannot decode the entry: %s", errmsg);
 	}
+	gdb_exec_quiesce(g);
 	gdb_apply_entry(g, &e, ctx.index);
 	gdb_entry_release(&e);
 	g->stats.entries_applied++;

@@ -149,8 +149,8 @@ static void note_schema(struct gdb_auth *auth, int action, const char *a1,
 static int authorize(void *arg, int action, const char *a1, const char *a2,
 		     const char *db, const char *trigger)
 {
-	struct gdb *g = arg;
-	struct gdb_auth *auth = g->auth;
+	struct gdb_conn *c = arg;
+	struct gdb_auth *auth = c->auth;
 	(void)db;
 	(void)trigger;
 	if (auth == NULL) {
@@ -220,27 +220,30 @@ static int authorize(void *arg, int action, const char *a1, const char *a2,
 	}
 }
 
-void gdb_auth_install(struct gdb *g)
+void gdb_auth_install(struct gdb_conn *c)
 {
-	g->auth = NULL;
-	sqlite3_set_authorizer(g->exec, authorize, g);
+	c->auth = NULL;
+	sqlite3_set_authorizer(c->db, authorize, c);
 }
 
-void gdb_auth_begin(struct gdb *g, struct gdb_auth *auth,
+void gdb_auth_begin(struct gdb_conn *c, struct gdb_auth *auth,
 		    enum gdb_exec_mode mode)
 {
 	memset(auth, 0, sizeof *auth);
 	auth->mode = mode;
-	g->auth = auth;
+	c->auth = auth;
 }
 
-void gdb_auth_stop(struct gdb *g) { g->auth = NULL; }
+void gdb_auth_stop(struct gdb_conn *c) { c->auth = NULL; }
 
-void gdb_auth_resume(struct gdb *g, struct gdb_auth *auth) { g->auth = auth; }
-
-void gdb_auth_end(struct gdb *g, struct gdb_auth *auth)
+void gdb_auth_resume(struct gdb_conn *c, struct gdb_auth *auth)
 {
-	g->auth = NULL;
+	c->auth = auth;
+}
+
+void gdb_auth_end(struct gdb_conn *c, struct gdb_auth *auth)
+{
+	c->auth = NULL;
 	gdb_names_clear(&auth->targets);
 	gdb_names_clear(&auth->checks);
 	gdb_names_clear(&auth->altered);

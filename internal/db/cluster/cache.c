@@ -19,7 +19,9 @@
  * re-prepared by SQLite when it is next stepped after the schema changed
  * (and the authorizer is asked again then). On top of that, the cache is
  * emptied whenever a committed entry changes the schema (SQL item, restore,
- * snapshot): entries do not outlive the tables they name.
+ * snapshot): entries do not outlive the tables they name. A connection's
+ * cache is emptied on the loop while the connection is idle, before its
+ * next job (gdb_conn_sync_schema), never under a running worker.
  *
  * Lifetime: an entry is "in use" from gdb_exec_prepare() to
  * gdb_exec_release(), which resets it and clears its bindings. An entry in
@@ -65,18 +67,18 @@ static void drop(struct gdb_cached *e)
 	memset(e, 0, sizeof *e);
 }
 
-sqlite3_stmt *gdb_cache_get(struct gdb *g, const char *sql)
+sqlite3_stmt *gdb_cache_get(struct gdb_conn *conn, const char *sql)
 {
-	struct gdb_cache *c = &g->cache;
+	struct gdb_cache *c = &conn->cache;
 	size_t len = strlen(sql);
 	struct gdb_cached *e = find(c, sql, len, hash_sql(sql, len));
 	if (e == NULL || e->in_use) {
-		g->stats.stmt_cache_misses++;
+		conn->cache_misses++;
 		return NULL;
 	}
 	e->in_use = true;
 	e->used = ++c->clock;
-	g->stats.stmt_cache_hits++;
+	conn->cache_hits++;
 	return e->st;
 }
 
@@ -99,9 +101,9 @@ static struct gdb_cached *make_room(struct gdb_cache *c)
 	return victim;
 }
 
-bool gdb_cache_put(struct gdb *g, const char *sql, sqlite3_stmt *st)
+bool gdb_cache_put(struct gdb_conn *conn, const char *sql, sqlite3_stmt *st)
 {
-	struct gdb_cache *c = &g->cache;
+	struct gdb_cache *c = &conn->cache;
 	size_t len = strlen(sql);
 	uint64_t hash = hash_sql(sql, len);
 	if (find(c, sql, len, hash) != NULL) {
@@ -130,26 +132,26 @@ static struct gdb_cached *find_stmt(struct gdb_cache *c, sqlite3_stmt *st)
 	return NULL;
 }
 
-bool gdb_cache_needs_session(struct gdb *g, sqlite3_stmt *st)
+bool gdb_cache_needs_session(struct gdb_conn *conn, sqlite3_stmt *st)
 {
-	struct gdb_cached *e = find_stmt(&g->cache, st);
+	struct gdb_cached *e = find_stmt(&conn->cache, st);
 	return e != NULL && e->needs_session;
 }
 
-void gdb_cache_set_needs_session(struct gdb *g, sqlite3_stmt *st)
+void gdb_cache_set_needs_session(struct gdb_conn *conn, sqlite3_stmt *st)
 {
-	struct gdb_cached *e = find_stmt(&g->cache, st);
+	struct gdb_cached *e = find_stmt(&conn->cache, st);
 	if (e != NULL) {
 		e->needs_session = true;
 	}
 }
 
-void gdb_exec_release(struct gdb *g, sqlite3_stmt *st)
+void gdb_exec_release(struct gdb_conn *conn, sqlite3_stmt *st)
 {
 	if (st == NULL) {
 		return;
 	}
-	struct gdb_cached *e = find_stmt(&g->cache, st);
+	struct gdb_cached *e = find_stmt(&conn->cache, st);
 	if (e == NULL) {
 		sqlite3_finalize(st);
 		return;
@@ -160,9 +162,9 @@ void gdb_exec_release(struct gdb *g, sqlite3_stmt *st)
 	e->in_use = false;
 }
 
-void gdb_cache_flush(struct gdb *g)
+void gdb_cache_flush(struct gdb_conn *conn)
 {
-	struct gdb_cache *c = &g->cache;
+	struct gdb_cache *c = &conn->cache;
 	for (size_t i = 0; i < c->n; i++) {
 		drop(&c->v[i]);
 	}

@@ -32,30 +32,40 @@ static const char *skip_filler(const char *p)
 	}
 }
 
-static int fail_sqlite(sqlite3 *db, struct gdb_auth *auth, int rc,
+static int fail_sqlite(struct gdb_conn *c, struct gdb_auth *auth, int rc,
 		       struct gdb_result *res)
 {
+	char why[TM_ERRMSG_SIZE];
 	if (auth->denied) {
 		gdb_result_fail(res, TM_INVALID, "%s", auth->message);
+	} else if (gdb_conn_interrupted(c, rc)) {
+		int status = gdb_conn_stop_message(c, why, sizeof why);
+		gdb_result_fail(res, status, "%s", why);
+	} else if ((rc & 0xff) == SQLITE_TOOBIG && c->length_key != NULL) {
+		gdb_result_fail(res, TM_TOOBIG,
+				"a value is larger than %s (%d bytes)",
+				c->length_key,
+				sqlite3_limit(c->db, SQLITE_LIMIT_LENGTH, -1));
 	} else {
 		gdb_result_fail(res, gdb_sqlite_status(rc), "%s",
-				sqlite3_errmsg(db));
+				sqlite3_errmsg(c->db));
 	}
 	return res->status;
 }
 
 /* Prepare SQL on DB, bypassing the cache. */
-static int prepare_one(sqlite3 *db, const char *sql, struct gdb_auth *auth,
-		       sqlite3_stmt **out, struct gdb_result *res)
+static int prepare_one(struct gdb_conn *c, const char *sql,
+		       struct gdb_auth *auth, sqlite3_stmt **out,
+		       struct gdb_result *res)
 {
 	const char *tail = NULL;
 	sqlite3_stmt *st = NULL;
 
 	*out = NULL;
-	int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
-				    &tail);
+	int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+				    &st, &tail);
 	if (rc != SQLITE_OK) {
-		return fail_sqlite(db, auth, rc, res);
+		return fail_sqlite(c, auth, rc, res);
 	}
 	if (st == NULL) {
 		gdb_result_fail(res, TM_INVALID, "empty SQL statement");
@@ -74,7 +84,7 @@ static int prepare_one(sqlite3 *db, const char *sql, struct gdb_auth *auth,
 	return 0;
 }
 
-int gdb_exec_prepare(struct gdb *g, const struct gdb_stmt *stmt,
+int gdb_exec_prepare(struct gdb_conn *c, const struct gdb_stmt *stmt,
 		     struct gdb_auth *auth, sqlite3_stmt **out,
 		     struct gdb_result *res)
 {
@@ -83,19 +93,19 @@ int gdb_exec_prepare(struct gdb *g, const struct gdb_stmt *stmt,
 		gdb_result_fail(res, TM_INVALID, "no SQL text");
 		return res->status;
 	}
-	*out = gdb_cache_get(g, stmt->sql);
+	*out = gdb_cache_get(c, stmt->sql);
 	if (*out != NULL) {
 		return 0;
 	}
-	PRE(g->auth == auth);
-	int rv = prepare_one(g->exec, stmt->sql, auth, out, res);
+	PRE(c->auth == auth);
+	int rv = prepare_one(c, stmt->sql, auth, out, res);
 	if (rv == 0 && !auth->schema) {
-		gdb_cache_put(g, stmt->sql, *out);
+		gdb_cache_put(c, stmt->sql, *out);
 	}
 	return rv;
 }
 
-bool gdb_exec_read_only(struct gdb *g, const struct gdb_stmt *stmt)
+bool gdb_exec_read_only(struct gdb_conn *c, const struct gdb_stmt *stmt)
 {
 	struct gdb_auth auth;
 	struct gdb_result res = {0};
@@ -105,18 +115,18 @@ bool gdb_exec_read_only(struct gdb *g, const struct gdb_stmt *stmt)
 	if (stmt->sql == NULL) {
 		return false;
 	}
-	gdb_auth_begin(g, &auth, GDB_EXEC_READ);
-	int rv = gdb_exec_prepare(g, stmt, &auth, &st, &res);
-	gdb_auth_end(g, &auth);
+	gdb_auth_begin(c, &auth, GDB_EXEC_READ);
+	int rv = gdb_exec_prepare(c, stmt, &auth, &st, &res);
+	gdb_auth_end(c, &auth);
 	gdb_result_clear(&res);
 	if (rv == 0) {
 		read_only = sqlite3_stmt_readonly(st);
-		gdb_exec_release(g, st);
+		gdb_exec_release(c, st);
 	} else if (auth.denied) {
 		/* Route it as if nothing were refused: gdb_read or gdb_write
 		 * then reports the refusal (never cached: unauthorized). */
 		auth = (struct gdb_auth){.mode = GDB_EXEC_READ};
-		if (prepare_one(g->exec, stmt->sql, &auth, &st, &res) == 0) {
+		if (prepare_one(c, stmt->sql, &auth, &st, &res) == 0) {
 			read_only = sqlite3_stmt_readonly(st);
 			sqlite3_finalize(st);
 		}
@@ -195,9 +205,17 @@ static void set_columns(sqlite3_stmt *st, size_t n_cols, struct gdb_result *res)
 	}
 }
 
-static void add_row(sqlite3_stmt *st, struct gdb_result *res, size_t *cap)
+/* Bytes a value holds in results[] (what a response will carry). */
+static uint64_t value_bytes(const struct gdb_value *v)
+{
+	return sizeof *v +
+	       (v->type == GDB_TEXT || v->type == GDB_BLOB ? v->n : 0);
+}
+
+static uint64_t add_row(sqlite3_stmt *st, struct gdb_result *res, size_t *cap)
 {
 	size_t n_cols = res->n_cols;
+	uint64_t bytes = 0;
 	if (res->n_rows == *cap) {
 		*cap = *cap == 0 ? 8 : *cap * 2;
 		res->rows =
@@ -206,31 +224,89 @@ static void add_row(sqlite3_stmt *st, struct gdb_result *res, size_t *cap)
 	struct gdb_value *row = &res->rows[res->n_rows * n_cols];
 	for (size_t c = 0; c < n_cols; c++) {
 		gdb_value_from_column(st, (int)c, &row[c]);
+		bytes += value_bytes(&row[c]);
 	}
 	res->n_rows++;
+	return bytes;
 }
 
-int gdb_exec_step(sqlite3 *db, sqlite3_stmt *st, struct gdb_auth *auth,
-		  struct gdb_result *res)
+/* Keep the error of a failed statement and drop everything else. */
+static int keep_error_only(struct gdb_result *res, int status)
 {
+	char *error = res->error;
+	res->error = NULL;
+	gdb_result_clear(res);
+	res->status = status;
+	res->error = error;
+	return status;
+}
+
+/* One row: to the sink, or into RES within the budget. */
+static int take_row(sqlite3_stmt *st, struct gdb_result *res, size_t *cap,
+		    struct gdb_sink *sink, size_t i, uint64_t *row_bytes,
+		    uint64_t row_budget)
+{
+	char errmsg[TM_ERRMSG_SIZE];
+	if (sink != NULL) {
+		res->n_rows++;
+		int rv = sink->row(sink, i, st, errmsg);
+		if (rv != 0) {
+			gdb_result_fail(res, rv, "%s", errmsg);
+		}
+		return rv;
+	}
+	uint64_t bytes = add_row(st, res, cap);
+	if (row_bytes == NULL) {
+		return 0;
+	}
+	*row_bytes += bytes;
+	if (row_budget != 0 && *row_bytes > row_budget) {
+		gdb_result_fail(res, TM_TOOBIG,
+				"the result is larger than "
+				"core.max_response_size (%llu bytes) after "
+				"%zu rows; fetch it in pages (LIMIT and a "
+				"WHERE on the key)",
+				(unsigned long long)row_budget, res->n_rows);
+		return TM_TOOBIG;
+	}
+	return 0;
+}
+
+int gdb_exec_step_rows(struct gdb_conn *c, sqlite3_stmt *st,
+		       struct gdb_auth *auth, struct gdb_result *res,
+		       struct gdb_sink *sink, size_t i, uint64_t *row_bytes,
+		       uint64_t row_budget)
+{
+	char errmsg[TM_ERRMSG_SIZE];
 	size_t cap = 0;
 	int rc = sqlite3_step(st);
 	/* Names after the first step: a re-prepare may have changed them. */
 	set_columns(st, (size_t)sqlite3_column_count(st), res);
+	if (sink != NULL && res->n_cols > 0) {
+		int rv = sink->columns(sink, i, st, errmsg);
+		if (rv != 0) {
+			gdb_result_fail(res, rv, "%s", errmsg);
+			return keep_error_only(res, rv);
+		}
+	}
 	while (rc == SQLITE_ROW) {
 		if (res->n_cols > 0) {
-			add_row(st, res, &cap);
+			int rv = take_row(st, res, &cap, sink, i, row_bytes,
+					  row_budget);
+			if (rv != 0) {
+				return keep_error_only(res, rv);
+			}
 		}
 		rc = sqlite3_step(st);
 	}
 	if (rc != SQLITE_DONE) {
-		int status = fail_sqlite(db, auth, rc, res);
-		char *error = res->error;
-		res->error = NULL;
-		gdb_result_clear(res);
-		res->status = status;
-		res->error = error;
-		return status;
+		return keep_error_only(res, fail_sqlite(c, auth, rc, res));
 	}
 	return 0;
+}
+
+int gdb_exec_step(struct gdb_conn *c, sqlite3_stmt *st, struct gdb_auth *auth,
+		  struct gdb_result *res)
+{
+	return gdb_exec_step_rows(c, st, auth, res, NULL, 0, NULL, 0);
 }

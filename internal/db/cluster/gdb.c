@@ -33,7 +33,6 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 #define PAGE_SIZE_SQL "PRAGMA page_size = " STR(GDB_PAGE_SIZE)
-#define BUSY_TIMEOUT_MS 1000
 
 /* Queues. */
 
@@ -82,7 +81,7 @@ size_t gdb_queue_len(const struct gdb_queue *q)
 
 /* Answering requests. */
 
-static void gdb_done(struct gdb *g, struct gdb_request *req)
+void gdb_done(struct gdb *g, struct gdb_request *req)
 {
 	gdb_queue_push(&g->done, req);
 }
@@ -234,50 +233,155 @@ static struct gdb_queue take_batch(struct gdb *g)
 	return batch;
 }
 
-static void start_batch(struct gdb *g)
+void gdb_submit(struct gdb *g, struct pool_work *w, pool_work_fn work,
+		pool_done_fn done)
 {
-	struct gdb_queue batch = take_batch(g);
-	size_t n = gdb_queue_len(&batch);
-	struct gdb_request **reqs = tm_malloc(n * sizeof *reqs);
-	struct raft_buffer buf = {NULL, 0};
-	bool changed = false;
-	char errmsg[TM_ERRMSG_SIZE];
-	size_t i = 0;
-
-	PRE(n > 0);
-	for (struct gdb_request *r = batch.head; r != NULL; r = r->next) {
-		reqs[i++] = r;
+	if (g->pool == NULL) {
+		work(w);
+		done(w);
+	} else {
+		pool_submit(g->pool, w, work, done);
 	}
-	int rv = gdb_write_batch(g, reqs, n, &buf, &changed, errmsg);
-	tm_free(reqs);
-	if (rv != 0) {
-		fail_queue(g, &batch, rv, errmsg);
-		return;
-	}
-	if (!changed) {
-		g->stats.batches_unchanged++;
-		gdb_queue_append(&g->done, &batch);
-		return;
-	}
-	propose(g, &batch, n, &buf);
 }
 
-/* The restore at the head of the queue, alone in its entry. */
+/* Hand the exec connection to WORK (then DONE) for the batch or restore
+ * in g->running. */
+static void submit_exec(struct gdb *g, pool_work_fn work, pool_done_fn done)
+{
+	g->batch_running = true;
+	g->batch_void = false;
+	g->exec.work.data = g;
+	gdb_conn_sync_schema(g, &g->exec);
+	g->exec.default_timeout_ms = g->limits.timeout_ms;
+	g->exec.max_write_bytes = g->limits.max_write_bytes;
+	atomic_store(&g->exec.stop, GDB_STOP_NONE);
+	if (g->pool != NULL) {
+		pthread_mutex_lock(&g->exec_mutex);
+		g->exec_busy = true;
+		pthread_mutex_unlock(&g->exec_mutex);
+	}
+	gdb_submit(g, &g->exec.work, work, done);
+}
+
+/* On the worker, last thing: the exec connection is idle again. */
+static void release_exec(struct gdb *g)
+{
+	pthread_mutex_lock(&g->exec_mutex);
+	g->exec_busy = false;
+	pthread_cond_signal(&g->exec_cond);
+	pthread_mutex_unlock(&g->exec_mutex);
+}
+
+static void batch_work(struct pool_work *w)
+{
+	struct gdb *g = w->data;
+	size_t n = gdb_queue_len(&g->running);
+	struct gdb_request **reqs = tm_malloc(n * sizeof *reqs);
+	size_t i = 0;
+	for (struct gdb_request *r = g->running.head; r != NULL; r = r->next) {
+		reqs[i++] = r;
+	}
+	g->batch_buf = (struct raft_buffer){NULL, 0};
+	g->batch_changed = false;
+	g->batch_rv = gdb_write_batch(
+	    &g->exec, reqs, n, g->exec.default_timeout_ms, &g->batch_buf,
+	    &g->batch_changed, &g->batch_ran, g->batch_errmsg);
+	tm_free(reqs);
+	release_exec(g);
+}
+
+/* The batch came back after gdb_exec_quiesce() or gdb_close() took the
+ * exec connection from it: what it computed may not match the database
+ * any more. Nothing was proposed. */
+static void fail_void_batch(struct gdb *g, struct gdb_queue *batch)
+{
+	if (g->batch_changed) {
+		raft_free(g->batch_buf.base);
+	}
+	if (g->closing) {
+		fail_queue(g, batch, TM_SHUTDOWN,
+			   "shutting down; the write was not proposed");
+	} else {
+		fail_queue(g, batch, TM_NOTLEADER,
+			   "leadership changed while the write ran; nothing "
+			   "was applied, retry on the leader");
+	}
+}
+
+/* Put the requests of BATCH after the first N back at the head of the
+ * write queue: SQLite rolled the batch back before they ran. */
+static void requeue_rest(struct gdb *g, struct gdb_queue *batch, size_t n)
+{
+	struct gdb_queue rest = {NULL, NULL};
+	struct gdb_request *r = batch->head;
+	for (size_t i = 1; i < n; i++) {
+		r = r->next;
+	}
+	if (r == NULL || r->next == NULL) {
+		return;
+	}
+	rest.head = r->next;
+	rest.tail = batch->tail;
+	r->next = NULL;
+	batch->tail = r;
+	gdb_queue_append(&rest, &g->writes);
+	g->writes = rest;
+}
+
+static void batch_done(struct pool_work *w)
+{
+	struct gdb *g = w->data;
+	struct gdb_queue batch = g->running;
+
+	g->running = (struct gdb_queue){NULL, NULL};
+	g->batch_running = false;
+	if (g->batch_rv == 0 && g->batch_ran > 0 && !batch.head->restore) {
+		requeue_rest(g, &batch, g->batch_ran);
+	}
+	size_t n = gdb_queue_len(&batch);
+	gdb_conn_collect_stats(g, &g->exec);
+	if (g->batch_void || g->closing) {
+		fail_void_batch(g, &batch);
+	} else if (g->batch_rv != 0) {
+		fail_queue(g, &batch, g->batch_rv, g->batch_errmsg);
+	} else if (!g->batch_changed) {
+		g->stats.batches_unchanged++;
+		gdb_queue_append(&g->done, &batch);
+	} else {
+		propose(g, &batch, n, &g->batch_buf);
+	}
+	gdb_schedule(g);
+	gdb_maybe_closed(g);
+}
+
+static void start_batch(struct gdb *g)
+{
+	g->running = take_batch(g);
+	PRE(!gdb_queue_empty(&g->running));
+	submit_exec(g, batch_work, batch_done);
+}
+
+static void restore_work(struct pool_work *w)
+{
+	struct gdb *g = w->data;
+	struct gdb_request *req = g->running.head;
+	g->batch_buf = (struct raft_buffer){NULL, 0};
+	g->batch_ran = 1;
+	g->batch_rv = gdb_restore_prepare(req->image, req->image_len,
+					  &g->batch_buf, g->batch_errmsg);
+	g->batch_changed = g->batch_rv == 0;
+	release_exec(g);
+}
+
+/* The restore at the head of the queue, alone in its entry. Its image is
+ * checked on the exec connection's worker, so that nothing else runs
+ * there meanwhile. */
 static void start_restore(struct gdb *g)
 {
 	struct gdb_request *req = gdb_queue_pop(&g->writes);
-	struct gdb_queue batch = {NULL, NULL};
-	struct raft_buffer buf = {NULL, 0};
-	char errmsg[TM_ERRMSG_SIZE];
-
 	PRE(req->restore);
-	int rv = gdb_restore_prepare(req->image, req->image_len, &buf, errmsg);
-	if (rv != 0) {
-		gdb_finish(g, req, rv, "%s", errmsg);
-		return;
-	}
-	gdb_queue_push(&batch, req);
-	propose(g, &batch, 1, &buf);
+	gdb_queue_push(&g->running, req);
+	submit_exec(g, restore_work, batch_done);
 }
 
 /* Each turn either proposes an entry or answers the requests it took, so
@@ -285,7 +389,7 @@ static void start_restore(struct gdb *g)
 static void tick_writes(struct gdb *g)
 {
 	while (!gdb_queue_empty(&g->writes) && !g->apply_inflight &&
-	       !g->catchup_inflight) {
+	       !g->catchup_inflight && !g->batch_running) {
 		if (!is_leader(g)) {
 			struct gdb_request *req;
 			while ((req = gdb_queue_pop(&g->writes)) != NULL) {
@@ -346,6 +450,7 @@ static bool accept_common(struct gdb *g, struct gdb_request *req,
 	req->restore = false;
 	req->image = NULL;
 	req->image_len = 0;
+	atomic_store(&req->canceled, false);
 	if (g->closing) {
 		gdb_finish(g, req, TM_SHUTDOWN, "shutting down");
 		return false;
@@ -400,6 +505,55 @@ void gdb_read(struct gdb *g, struct gdb_request *req, gdb_request_cb cb)
 	}
 }
 
+/* Remove REQ from Q; false if it is not there. */
+static bool queue_remove(struct gdb_queue *q, struct gdb_request *req)
+{
+	struct gdb_queue kept = {NULL, NULL};
+	struct gdb_request *r;
+	bool found = false;
+	while ((r = gdb_queue_pop(q)) != NULL) {
+		if (r == req) {
+			found = true;
+		} else {
+			gdb_queue_push(&kept, r);
+		}
+	}
+	*q = kept;
+	return found;
+}
+
+void gdb_cancel(struct gdb *g, struct gdb_request *req)
+{
+	struct gdb_queue *waiting[] = {&g->writes, &g->reads, &g->lin_waiting,
+				       &g->lin_barrier};
+	for (size_t i = 0; i < sizeof waiting / sizeof waiting[0]; i++) {
+		if (queue_remove(waiting[i], req)) {
+			gdb_finish(g, req, TM_CANCELED,
+				   "canceled: the client went away before the "
+				   "request ran; nothing was applied");
+			gdb_schedule(g);
+			return;
+		}
+	}
+	/* Running on a worker (or proposed: then the flag is never read). */
+	atomic_store(&req->canceled, true);
+}
+
+void gdb_exec_quiesce(struct gdb *g)
+{
+	if (!g->batch_running || g->pool == NULL) {
+		return;
+	}
+	atomic_store(&g->exec.stop, GDB_STOP_SHUTDOWN);
+	pthread_mutex_lock(&g->exec_mutex);
+	while (g->exec_busy) {
+		pthread_cond_wait(&g->exec_cond, &g->exec_mutex);
+	}
+	pthread_mutex_unlock(&g->exec_mutex);
+	g->batch_void = true;
+	LOGD("gdb: took the exec connection back from a running batch");
+}
+
 /* Setup. */
 
 static int remove_file(const char *path, const char *suffix, char *errmsg)
@@ -415,30 +569,35 @@ static int remove_file(const char *path, const char *suffix, char *errmsg)
 	return rv;
 }
 
-/* DEFENSIVE is for connections that run user SQL: it would also make the
- * shadow tables of virtual tables (FTS5) read-only for changeset apply. */
-static int open_conn(const char *path, const char *setup, bool defensive,
-		     sqlite3 **out, char *errmsg)
+/* The apply connection: the only one that commits. Triggers and foreign
+ * keys are off (the changesets hold their effects), and so are CHECK
+ * constraints: the leader validated every row it committed. Not DEFENSIVE,
+ * which would make the shadow tables of virtual tables (FTS5) read-only for
+ * changeset apply. */
+static int open_apply(struct gdb *g, char *errmsg)
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 		    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
 	char *err = NULL;
-	int rc = sqlite3_open_v2(path, out, flags, NULL);
+	int rc = sqlite3_open_v2(g->path, &g->apply, flags, NULL);
 	if (rc == SQLITE_OK) {
-		sqlite3_busy_timeout(*out, BUSY_TIMEOUT_MS);
-		sqlite3_db_config(*out, SQLITE_DBCONFIG_DEFENSIVE,
-				  defensive ? 1 : 0, NULL);
-		rc = sqlite3_exec(*out, setup, NULL, NULL, &err);
+		sqlite3_busy_timeout(g->apply, GDB_BUSY_TIMEOUT_MS);
+		rc = sqlite3_exec(g->apply,
+				  PAGE_SIZE_SQL "; PRAGMA journal_mode = WAL; "
+						"PRAGMA synchronous = OFF; "
+						"PRAGMA foreign_keys = OFF",
+				  NULL, NULL, &err);
 	}
 	if (rc != SQLITE_OK) {
-		tm_errmsg_printf(errmsg, "open %s: %s", path,
-				 err != NULL ? err : sqlite3_errmsg(*out));
+		tm_errmsg_printf(errmsg, "open %s: %s", g->path,
+				 err != NULL ? err : sqlite3_errmsg(g->apply));
 		sqlite3_free(err);
-		sqlite3_close(*out);
-		*out = NULL;
+		sqlite3_close(g->apply);
+		g->apply = NULL;
 		return rc == SQLITE_CANTOPEN ? TM_IO : TM_DB;
 	}
-	return 0;
+	sqlite3_db_config(g->apply, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
+	return gdb_sql_prepare_all(g->apply, g->apply_sql, errmsg);
 }
 
 /* Every commit on the exec connection becomes a rollback. */
@@ -449,42 +608,74 @@ static int refuse_commit(void *arg)
 	return 1;
 }
 
-static int open_databases(struct gdb *g, char *errmsg)
+#define READER_FLAGS SQLITE_OPEN_READONLY
+#define READER_SETUP "PRAGMA query_only = ON; PRAGMA foreign_keys = ON"
+
+static int open_readers(struct gdb *g, unsigned n, char *errmsg)
 {
-	int rv = open_conn(g->path,
-			   PAGE_SIZE_SQL "; PRAGMA journal_mode = WAL; "
-					 "PRAGMA synchronous = OFF; "
-					 "PRAGMA foreign_keys = OFF",
-			   false, &g->apply, errmsg);
-	if (rv != 0) {
-		return rv;
-	}
-	sqlite3_db_config(g->apply, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
-	rv = open_conn(g->path,
-		       "PRAGMA synchronous = OFF; PRAGMA foreign_keys = ON",
-		       true, &g->exec, errmsg);
-	if (rv != 0) {
-		goto err_after_apply;
-	}
-	sqlite3_limit(g->exec, SQLITE_LIMIT_ATTACHED, 0);
-	sqlite3_commit_hook(g->exec, refuse_commit, NULL);
-	gdb_auth_install(g);
-	rv = gdb_sql_prepare_all(g->apply, g->apply_sql, errmsg);
-	if (rv != 0) {
-		goto err_after_exec;
-	}
-	rv = gdb_sql_prepare_all(g->exec, g->exec_sql, errmsg);
-	if (rv != 0) {
-		goto err_after_apply_sql;
+	g->readers = tm_calloc(n, sizeof *g->readers);
+	g->n_readers = n;
+	for (unsigned i = 0; i < n; i++) {
+		struct gdb_conn *c = &g->readers[i];
+		int rv = gdb_conn_open(c, g->path, READER_FLAGS, READER_SETUP,
+				       errmsg);
+		if (rv != 0) {
+			return rv;
+		}
+		c->g = g;
+		c->length_key = "core.max_response_size";
+		c->next = g->free_readers;
+		g->free_readers = c;
 	}
 	return 0;
+}
 
-err_after_apply_sql:
+static void close_readers(struct gdb *g)
+{
+	for (unsigned i = 0; i < g->n_readers; i++) {
+		gdb_conn_close(&g->readers[i]);
+	}
+	tm_free(g->readers);
+	g->readers = NULL;
+	g->n_readers = 0;
+	g->free_readers = NULL;
+}
+
+static void close_databases(struct gdb *g)
+{
+	close_readers(g);
+	gdb_conn_close(&g->route);
+	gdb_conn_close(&g->exec);
+	gdb_shapes_clear(&g->shapes);
 	gdb_sql_finalize_all(g->apply_sql);
-err_after_exec:
-	sqlite3_close(g->exec);
-err_after_apply:
 	sqlite3_close(g->apply);
+	g->apply = NULL;
+}
+
+static int open_databases(struct gdb *g, char *errmsg)
+{
+	int rv = open_apply(g, errmsg);
+	if (rv == 0) {
+		rv = gdb_conn_open(&g->exec, g->path, SQLITE_OPEN_READWRITE,
+				   "PRAGMA synchronous = OFF; "
+				   "PRAGMA foreign_keys = ON",
+				   errmsg);
+	}
+	if (rv == 0) {
+		g->exec.g = g;
+		g->exec.length_key = "core.max_write_size";
+		sqlite3_commit_hook(g->exec.db, refuse_commit, NULL);
+		rv = gdb_conn_open(&g->route, g->path, READER_FLAGS,
+				   READER_SETUP, errmsg);
+		g->route.g = g;
+	}
+	if (rv == 0) {
+		/* Without a pool, reads run on the loop: one reader. */
+		rv = open_readers(g, 1, errmsg);
+	}
+	if (rv != 0) {
+		close_databases(g);
+	}
 	return rv;
 }
 
@@ -520,7 +711,8 @@ int gdb_init(struct gdb **out, uv_loop_t *loop, const char *db_path,
 		return rv;
 	}
 	g->shapes.db = g->apply;
-	g->exec_shapes.db = g->exec;
+	pthread_mutex_init(&g->exec_mutex, NULL);
+	pthread_cond_init(&g->exec_cond, NULL);
 	uv_idle_init(loop, &g->idle);
 	g->idle.data = g;
 	g->fsm.version = 2;
@@ -534,6 +726,31 @@ int gdb_init(struct gdb **out, uv_loop_t *loop, const char *db_path,
 	return 0;
 }
 
+int gdb_set_pool(struct gdb *g, struct pool *pool, char *errmsg)
+{
+	PRE(g->pool == NULL && pool != NULL);
+	PRE(g->readers_busy == 0 && !g->batch_running);
+	close_readers(g);
+	int rv = open_readers(g, pool_threads(pool), errmsg);
+	if (rv != 0) {
+		close_readers(g);
+		return open_readers(g, 1, errmsg) == 0 ? rv : TM_DB;
+	}
+	g->pool = pool;
+	return 0;
+}
+
+void gdb_set_limits(struct gdb *g, const struct gdb_limits *limits)
+{
+	g->limits = *limits;
+	if (limits->max_write_bytes != 0) {
+		sqlite3_limit(g->exec.db, SQLITE_LIMIT_LENGTH,
+			      (int)(limits->max_write_bytes < INT32_MAX
+					? limits->max_write_bytes
+					: INT32_MAX));
+	}
+}
+
 struct raft_fsm *gdb_fsm(struct gdb *g) { return &g->fsm; }
 
 void gdb_set_raft(struct gdb *g, struct raft *raft)
@@ -542,7 +759,9 @@ void gdb_set_raft(struct gdb *g, struct raft *raft)
 	g->raft = raft;
 }
 
-sqlite3 *gdb_exec_conn(struct gdb *g) { return g->exec; }
+sqlite3 *gdb_exec_conn(struct gdb *g) { return g->route.db; }
+
+sqlite3 *gdb_batch_conn(struct gdb *g) { return g->exec.db; }
 
 void gdb_get_stats(struct gdb *g, struct gdb_stats *out) { *out = g->stats; }
 
@@ -560,17 +779,25 @@ static void idle_close_cb(uv_handle_t *handle)
 	void *arg = g->close_arg;
 
 	deliver(g);
-	gdb_schema_changed(g);
-	gdb_sql_finalize_all(g->exec_sql);
-	gdb_sql_finalize_all(g->apply_sql);
-	sqlite3_close(g->exec);
-	sqlite3_close(g->apply);
+	close_databases(g);
+	pthread_cond_destroy(&g->exec_cond);
+	pthread_mutex_destroy(&g->exec_mutex);
 	tm_free(g->dir);
 	tm_free(g->path);
 	tm_free(g);
 	if (cb != NULL) {
 		cb(arg);
 	}
+}
+
+void gdb_maybe_closed(struct gdb *g)
+{
+	if (!g->closing || g->batch_running || g->readers_busy > 0 ||
+	    uv_is_closing((uv_handle_t *)&g->idle)) {
+		return;
+	}
+	uv_idle_stop(&g->idle);
+	uv_close((uv_handle_t *)&g->idle, idle_close_cb);
 }
 
 void gdb_close(struct gdb *g, gdb_close_cb cb, void *arg)
@@ -584,9 +811,11 @@ void gdb_close(struct gdb *g, gdb_close_cb cb, void *arg)
 	g->close_arg = arg;
 	fail_queue(g, &g->writes, TM_SHUTDOWN,
 		   "shutting down; the write was not proposed");
-	fail_queue(g, &g->reads, TM_SHUTDOWN, "shutting down");
-	fail_queue(g, &g->lin_waiting, TM_SHUTDOWN, "shutting down");
-	fail_queue(g, &g->lin_barrier, TM_SHUTDOWN, "shutting down");
-	uv_idle_stop(&g->idle);
-	uv_close((uv_handle_t *)&g->idle, idle_close_cb);
+	gdb_fail_reads(g, TM_SHUTDOWN, "shutting down");
+	/* Running jobs stop at their next progress check. */
+	atomic_store(&g->exec.stop, GDB_STOP_SHUTDOWN);
+	for (unsigned i = 0; i < g->n_readers; i++) {
+		atomic_store(&g->readers[i].stop, GDB_STOP_SHUTDOWN);
+	}
+	gdb_maybe_closed(g);
 }

@@ -50,15 +50,22 @@
  * starts empty, and raft rebuilds it from the last snapshot plus the log when
  * raft_start() runs (restore, then apply). It uses WAL with synchronous=OFF.
  *
- * Threading: everything runs on the one libuv loop given to gdb_init(); no
- * function is thread-safe. Callbacks never fire inside the call that started
- * the operation.
+ * Threading: the API is called on the one libuv loop given to gdb_init(),
+ * and no function is thread-safe. What can take long runs on the worker
+ * threads of a pool (gdb_set_pool): reads, each on a read-only connection of
+ * its own, and the leader's write batches on the exec connection; their
+ * results come back on the loop, which keeps serving raft and the API
+ * meanwhile. Every statement is bounded in time (its request's timeout_ms,
+ * or the default of gdb_set_limits) and interrupted when it passes it, when
+ * its request is canceled (gdb_cancel) or when the module closes. Callbacks
+ * never fire inside the call that started the operation.
  *
  * Messages number statements from 1 ("statement 2: UNIQUE constraint
  * failed: t.v"). */
 #ifndef TM_DB_CLUSTER_GDB_H
 #define TM_DB_CLUSTER_GDB_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -68,6 +75,7 @@
 #include <uv.h>
 
 #include "internal/lib/err.h"
+#include "internal/lib/pool.h"
 
 struct gdb;
 
@@ -123,6 +131,22 @@ enum gdb_read_level {
 struct gdb_request;
 typedef void (*gdb_request_cb)(struct gdb_request *req, int status);
 
+/* Where the rows of a read go instead of results[].rows, so that a caller
+ * can encode them as they are produced and bound what it keeps. Both
+ * functions run on the worker thread that runs the statement, one statement
+ * after the other (I is its index); ST is the statement, positioned on the
+ * row. A non-zero return stops the statement with that TM_* status and the
+ * message the sink wrote into ERRMSG (TM_ERRMSG_SIZE bytes); the results
+ * of that statement then hold that error. results[i].n_rows still counts
+ * the rows given to the sink. */
+struct gdb_sink {
+	void *data;
+	int (*columns)(struct gdb_sink *s, size_t i, sqlite3_stmt *st,
+		       char *errmsg);
+	int (*row)(struct gdb_sink *s, size_t i, sqlite3_stmt *st,
+		   char *errmsg);
+};
+
 /* A read or write request, owned by the caller, who must keep it (and the
  * statements it points to) alive and untouched until cb has fired.
  *
@@ -159,6 +183,10 @@ struct gdb_request {
 	bool transaction;	   /* all-or-nothing (writes); ignored by reads,
 				      whose statements all see one snapshot */
 	enum gdb_read_level level; /* reads only */
+	unsigned timeout_ms;	   /* bound of each statement's execution;
+				      0: the default of gdb_set_limits */
+	struct gdb_sink *sink;	   /* reads only: where rows go; NULL: into
+				      results[].rows. Borrowed until cb */
 
 	/* Output, valid from cb until gdb_request_clear(). */
 	struct gdb_result *results; /* n_stmts entries, or NULL */
@@ -167,10 +195,20 @@ struct gdb_request {
 	/* Private. */
 	gdb_request_cb cb;
 	struct gdb_request *next;
+	atomic_bool canceled; /* read by worker threads */
 	int status;
 	bool restore;	   /* queued by gdb_restore() */
 	const void *image; /* gdb_restore() only, borrowed */
 	size_t image_len;
+};
+
+/* Bounds of the work done for one request. */
+struct gdb_limits {
+	unsigned timeout_ms;	   /* default per statement; 0 = none */
+	uint64_t max_result_bytes; /* rows a read keeps in results[], counted
+				      as their values' bytes; 0 = none */
+	uint64_t max_write_bytes;  /* changes a write request may make,
+				      counted as changeset bytes; 0 = none */
 };
 
 /* Counters for benchmarks and status pages. */
@@ -277,13 +315,34 @@ void gdb_value_from_column(sqlite3_stmt *st, int col, struct gdb_value *out);
 void gdb_result_clear(struct gdb_result *res);
 void gdb_value_clear(struct gdb_value *v);
 
-/* The exec connection, borrowed, for local reads and backups (a consistent
- * read transaction sees the last applied entry). Never write through it: its
- * commit hook turns every commit into a rollback. Do not keep a transaction
- * open across loop turns. */
+/* A connection for quick local reads on the loop (the schema version,
+ * backups): a consistent read transaction sees the last applied entry.
+ * Borrowed; read-only. Do not keep a transaction open across loop turns. */
 sqlite3 *gdb_exec_conn(struct gdb *g);
 
+/* The connection that executes the leader's write batches, borrowed, for
+ * tests that make it fail (PRAGMA max_page_count). Only while no batch
+ * runs; never for anything else. */
+sqlite3 *gdb_batch_conn(struct gdb *g);
+
 void gdb_get_stats(struct gdb *g, struct gdb_stats *out);
+
+/* Run reads and write batches on POOL's worker threads (borrowed; must
+ * outlive G, and have at least one thread): one read-only connection per
+ * thread is opened. Without a pool (or with an inline one, as the tests on
+ * raft's fixture use) everything runs on the loop. Call once, before any
+ * request. Returns 0 or TM_DB/TM_IO with errmsg set. */
+int gdb_set_pool(struct gdb *g, struct pool *pool, char *errmsg);
+
+/* Copied; applies to requests that start after the call. */
+void gdb_set_limits(struct gdb *g, const struct gdb_limits *limits);
+
+/* The client of REQ (queued or running, not yet answered) went away:
+ * a request still queued is answered TM_CANCELED (nothing was applied), a
+ * running statement is interrupted (its result says so). A write already
+ * proposed to raft cannot be taken back and is answered as usual. cb still
+ * fires exactly once, later. */
+void gdb_cancel(struct gdb *g, struct gdb_request *req);
 
 /* Refuse writes and restores (TM_NOSPACE, nothing proposed) while the file
  * system holding the database has less than BYTES free, so that a

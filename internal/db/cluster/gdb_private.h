@@ -2,9 +2,12 @@
 #ifndef TM_DB_CLUSTER_GDB_PRIVATE_H
 #define TM_DB_CLUSTER_GDB_PRIVATE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <pthread.h>
 
 #include <raft.h>
 #include <sqlite3.h>
@@ -12,6 +15,7 @@
 
 #include "internal/db/cluster/entry.h"
 #include "internal/db/cluster/gdb.h"
+#include "internal/lib/pool.h"
 
 /* Page size of the database file on every member (see snapshot.c). */
 #define GDB_PAGE_SIZE 4096
@@ -88,6 +92,54 @@ struct gdb_shapes {
 	size_t cap;
 };
 
+/* Why the statement running on a connection was interrupted (conn.c). */
+enum gdb_stop {
+	GDB_STOP_NONE,
+	GDB_STOP_TIMEOUT,  /* it ran past its deadline */
+	GDB_STOP_CANCELED, /* its request was canceled (client gone) */
+	GDB_STOP_SHUTDOWN, /* the module is closing or must have the lock */
+	GDB_STOP_TOOBIG,   /* a write grew past max_write_bytes */
+};
+
+/* A connection that runs user statements (conn.c): the exec connection
+ * (the leader's write batches), the route connection (prepares statements
+ * on the loop to decide read or write; never steps them) and the readers
+ * (one per worker thread). Each is used by one thread at a time: the loop
+ * hands it to a worker with a job and takes it back in the job's done
+ * callback. */
+struct gdb_conn {
+	struct gdb *g; /* owner */
+	sqlite3 *db;
+	sqlite3_stmt *sql[GDB_SQL_N];
+	struct gdb_auth *auth;	  /* the authorizer's context, or NULL */
+	struct gdb_cache cache;	  /* user statements */
+	struct gdb_shapes shapes; /* tables (record.c, exec only) */
+	uint64_t schema_gen;	  /* g->schema_gen when last made valid */
+
+	/* Bounds of the running job: set by the thread that runs it, read by
+	 * the progress handler on that same thread, except for STOP, which
+	 * the loop may set at any time. */
+	atomic_int stop;	  /* enum gdb_stop forced by the loop */
+	struct gdb_request *req;  /* running; its cancel flag counts */
+	uint64_t deadline_ns;	  /* monotonic; 0 = none */
+	unsigned timeout_ms;	  /* for messages */
+	sqlite3_session *session; /* measured against max_write_bytes */
+	uint64_t max_write_bytes; /* 0 = no bound */
+	const char *length_key;	  /* config key behind the length limit */
+	enum gdb_stop why;	  /* what interrupted the statement */
+
+	/* Limits copied by the loop when it hands over a job. */
+	unsigned default_timeout_ms;
+	uint64_t row_budget; /* reads: max_result_bytes */
+
+	uint64_t cache_hits; /* since the loop last collected them */
+	uint64_t cache_misses;
+
+	struct pool_work work;	 /* the job running on it */
+	struct gdb_request *job; /* a read: its request */
+	struct gdb_conn *next;	 /* free list of readers */
+};
+
 struct gdb {
 	uv_loop_t *loop; /* borrowed */
 	uv_idle_t idle;	 /* runs gdb_tick() on the next loop turn */
@@ -95,20 +147,37 @@ struct gdb {
 	char *dir;		 /* folder holding path: where space runs out */
 	uint64_t min_free_bytes; /* refuse writes below this; 0 = no check */
 
-	sqlite3 *exec;	/* leader execution and reads; never commits */
 	sqlite3 *apply; /* applies committed entries; triggers and FKs off */
-	sqlite3_stmt *exec_sql[GDB_SQL_N];
 	sqlite3_stmt *apply_sql[GDB_SQL_N];
-	struct gdb_auth *auth;	  /* the exec authorizer's context, or NULL */
-	struct gdb_cache cache;	  /* user statements on exec */
 	struct gdb_shapes shapes; /* tables on apply */
-	struct gdb_shapes exec_shapes; /* tables on exec */
+	uint64_t schema_gen;	  /* bumped when an entry changes the schema */
+
+	struct gdb_conn exec;	  /* leader's batches; never commits */
+	struct gdb_conn route;	  /* read-only test, on the loop */
+	struct gdb_conn *readers; /* n_readers of them */
+	unsigned n_readers;
+	struct gdb_conn *free_readers;
+	unsigned readers_busy;
+	struct pool *pool; /* borrowed, from gdb_set_pool; or own inline */
+	bool own_pool;
+	struct gdb_limits limits;
 
 	struct raft_fsm fsm;
 	struct raft *raft; /* borrowed, NULL until gdb_set_raft() */
 
 	/* Writes. */
-	struct gdb_queue writes;   /* waiting for the next batch */
+	struct gdb_queue writes;  /* waiting for the next batch */
+	struct gdb_queue running; /* the batch executing on the exec conn */
+	bool batch_running;	  /* a worker holds the exec connection */
+	bool batch_void;	  /* the exec conn was taken back from it */
+	struct raft_buffer batch_buf;
+	bool batch_changed;
+	size_t batch_ran; /* requests of the batch that ran */
+	int batch_rv;
+	char batch_errmsg[TM_ERRMSG_SIZE];
+	pthread_mutex_t exec_mutex; /* guards exec_busy */
+	pthread_cond_t exec_cond;
+	bool exec_busy;		   /* the worker has not returned yet */
 	struct gdb_queue inflight; /* carried by apply_req */
 	struct raft_apply apply_req;
 	bool apply_inflight;
@@ -137,6 +206,20 @@ int gdb_space_check(const struct gdb *g, char *errmsg);
 
 /* gdb.c */
 void gdb_schedule(struct gdb *g);
+/* REQ is answered (status and errmsg set): fire its cb from a tick. */
+void gdb_done(struct gdb *g, struct gdb_request *req);
+/* Before the apply connection writes: if a write batch holds the exec
+ * connection (and with it SQLite's write lock), interrupt it and wait for
+ * its worker to return; the batch is then answered without being proposed.
+ * Only happens after leadership changed while the batch ran. */
+void gdb_exec_quiesce(struct gdb *g);
+/* Run WORK(w) on a worker of g->pool and DONE(w) on the loop later; without
+ * a pool (tests on raft's fixture), both right here, so DONE may run inside
+ * the caller. */
+void gdb_submit(struct gdb *g, struct pool_work *w, pool_work_fn work,
+		pool_done_fn done);
+/* While closing: free everything once no job is running any more. */
+void gdb_maybe_closed(struct gdb *g);
 /* Fill req's status and errmsg and move it to the done queue. */
 void gdb_finish(struct gdb *g, struct gdb_request *req, int status,
 		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -180,16 +263,16 @@ struct gdb_auth {
 	struct gdb_names checks;  /* tables created or altered: check shape */
 	struct gdb_names altered; /* tables named by ALTER TABLE */
 };
-void gdb_auth_install(struct gdb *g);
+void gdb_auth_install(struct gdb_conn *c);
 /* Start reporting to AUTH (zeroed here; borrowed until gdb_auth_end). */
-void gdb_auth_begin(struct gdb *g, struct gdb_auth *auth,
+void gdb_auth_begin(struct gdb_conn *c, struct gdb_auth *auth,
 		    enum gdb_exec_mode mode);
 /* Stop authorizing (what follows is the module's own SQL); AUTH keeps what
  * it saw. Resume reports to AUTH again, keeping what it collected. */
-void gdb_auth_stop(struct gdb *g);
-void gdb_auth_resume(struct gdb *g, struct gdb_auth *auth);
+void gdb_auth_stop(struct gdb_conn *c);
+void gdb_auth_resume(struct gdb_conn *c, struct gdb_auth *auth);
 /* Stop, and free what AUTH collected. */
-void gdb_auth_end(struct gdb *g, struct gdb_auth *auth);
+void gdb_auth_end(struct gdb_conn *c, struct gdb_auth *auth);
 void gdb_names_add(struct gdb_names *names, const char *name);
 bool gdb_names_has(const struct gdb_names *names, const char *name);
 void gdb_names_clear(struct gdb_names *names);
@@ -199,13 +282,13 @@ void gdb_names_clear(struct gdb_names *names);
  * gdb_cache_put: keep ST (just prepared from SQL, with no authorizer
  * state) as an entry in use; false if it could not be kept.
  * gdb_cache_flush: finalize every entry (none may be in use). */
-sqlite3_stmt *gdb_cache_get(struct gdb *g, const char *sql);
-bool gdb_cache_put(struct gdb *g, const char *sql, sqlite3_stmt *st);
-void gdb_cache_flush(struct gdb *g);
+sqlite3_stmt *gdb_cache_get(struct gdb_conn *c, const char *sql);
+bool gdb_cache_put(struct gdb_conn *c, const char *sql, sqlite3_stmt *st);
+void gdb_cache_flush(struct gdb_conn *c);
 /* Whether ST (in use) should be recorded with a session rather than by
  * record.c; false for statements not in the cache. */
-bool gdb_cache_needs_session(struct gdb *g, sqlite3_stmt *st);
-void gdb_cache_set_needs_session(struct gdb *g, sqlite3_stmt *st);
+bool gdb_cache_needs_session(struct gdb_conn *c, sqlite3_stmt *st);
+void gdb_cache_set_needs_session(struct gdb_conn *c, sqlite3_stmt *st);
 
 /* shapes.c: the shape of TABLE on S->db, read once and kept until
  * gdb_shapes_clear(); *out is NULL when there is no such table (borrowed:
@@ -266,17 +349,25 @@ enum gdb_apply_one gdb_apply_one(struct gdb *g, sqlite3_changeset_iter *it,
 /* Prepare STMT under AUTH (already begun), through the statement cache;
  * refuses trailing SQL and empty statements. On success *out is in use
  * until gdb_exec_release(). On failure fills res and returns its status. */
-int gdb_exec_prepare(struct gdb *g, const struct gdb_stmt *stmt,
+int gdb_exec_prepare(struct gdb_conn *c, const struct gdb_stmt *stmt,
 		     struct gdb_auth *auth, sqlite3_stmt **out,
 		     struct gdb_result *res);
 /* Give back a statement from gdb_exec_prepare (NULL is fine): a cached one
  * is reset with its bindings cleared, a private one finalized. */
-void gdb_exec_release(struct gdb *g, sqlite3_stmt *st);
+void gdb_exec_release(struct gdb_conn *c, sqlite3_stmt *st);
 /* See gdb_read_only() in gdb.h, for one statement. */
-bool gdb_exec_read_only(struct gdb *g, const struct gdb_stmt *stmt);
-/* Step to the end collecting rows and column names into res. */
-int gdb_exec_step(sqlite3 *db, sqlite3_stmt *st, struct gdb_auth *auth,
+bool gdb_exec_read_only(struct gdb_conn *c, const struct gdb_stmt *stmt);
+/* Step to the end collecting rows and column names into res, or giving
+ * rows to SINK (statement I of its request) when not NULL. ROW_BYTES, when
+ * not NULL, counts the bytes of the rows kept, and the statement fails
+ * with TM_TOOBIG when they pass *ROW_BUDGET (0: no bound). An interrupted
+ * statement reports why (gdb_conn_stop_message). */
+int gdb_exec_step(struct gdb_conn *c, sqlite3_stmt *st, struct gdb_auth *auth,
 		  struct gdb_result *res);
+int gdb_exec_step_rows(struct gdb_conn *c, sqlite3_stmt *st,
+		       struct gdb_auth *auth, struct gdb_result *res,
+		       struct gdb_sink *sink, size_t i, uint64_t *row_bytes,
+		       uint64_t row_budget);
 
 /* schema.c: what the leader checks around schema statements. */
 /* Refuse tables whose rows a session cannot record (no PRIMARY KEY, a
@@ -293,12 +384,17 @@ int gdb_schema_column_count(sqlite3 *db, const char *table, int *out);
 int gdb_schema_materialize_sql(sqlite3 *db, const char *table, int from,
 			       char **out);
 
-/* write.c: the leader's batch. Executes REQS (n of them) in one exec
- * transaction, fills their results, and on changes returns an encoded entry
- * in *buf (raft_malloc'd, owned by the caller) with *changed = true. Returns
- * 0, or a TM_* code when the batch could not run at all (results unset). */
-int gdb_write_batch(struct gdb *g, struct gdb_request **reqs, size_t n,
-		    struct raft_buffer *buf, bool *changed, char *errmsg);
+/* write.c: the leader's batch, on the exec connection C (on a worker).
+ * Executes REQS (n of them) in one transaction, each statement bounded by
+ * its request's timeout or DEFAULT_TIMEOUT_MS, fills their results, and on
+ * changes returns an encoded entry in *buf (raft_malloc'd, owned by the caller)
+ * with *changed = true. *N_RAN requests ran (the first ones); when SQLite
+ * rolled the batch's transaction back (an interrupted write, an I/O error), the
+ * others did not run and have no results. Returns 0, or a TM_* code when the
+ * batch could not run at all (results unset). */
+int gdb_write_batch(struct gdb_conn *c, struct gdb_request **reqs, size_t n,
+		    unsigned default_timeout_ms, struct raft_buffer *buf,
+		    bool *changed, size_t *n_ran, char *errmsg);
 
 /* apply.c */
 int gdb_fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
@@ -330,8 +426,32 @@ int gdb_snapshot_load(struct gdb *g, const unsigned char *image, size_t len,
 int gdb_restore_prepare(const void *image, size_t len, struct raft_buffer *buf,
 			char *errmsg);
 
-/* read.c: start barriers for linearizable reads, run the reads that are
- * ready. */
+/* read.c: start barriers for linearizable reads, hand the reads that are
+ * ready to free readers. */
 void gdb_tick_reads(struct gdb *g);
+/* Fail the reads still waiting (closing). */
+void gdb_fail_reads(struct gdb *g, int status, const char *message);
+
+/* conn.c */
+#define GDB_BUSY_TIMEOUT_MS 1000
+uint64_t gdb_now_ns(void);
+/* Open PATH with FLAGS (SQLITE_OPEN_*), run SETUP, install the authorizer
+ * and the progress handler, prepare the transaction statements. */
+int gdb_conn_open(struct gdb_conn *c, const char *path, int flags,
+		  const char *setup, char *errmsg);
+void gdb_conn_close(struct gdb_conn *c); /* idempotent */
+/* On the loop, with C idle: empty its caches if the schema changed. */
+void gdb_conn_sync_schema(struct gdb *g, struct gdb_conn *c);
+/* On the loop, with C idle: add its cache counters to g->stats. */
+void gdb_conn_collect_stats(struct gdb *g, struct gdb_conn *c);
+/* On the thread running a request's statements: bound what follows by
+ * REQ's timeout (or DEFAULT_TIMEOUT_MS) and its cancel flag. */
+void gdb_conn_bound(struct gdb_conn *c, struct gdb_request *req,
+		    unsigned default_timeout_ms);
+void gdb_conn_unbound(struct gdb_conn *c);
+/* Did the progress handler interrupt the statement that returned RC? */
+bool gdb_conn_interrupted(const struct gdb_conn *c, int rc);
+/* The message and TM_* status for an interrupted statement. */
+int gdb_conn_stop_message(const struct gdb_conn *c, char *buf, size_t size);
 
 #endif /* TM_DB_CLUSTER_GDB_PRIVATE_H */

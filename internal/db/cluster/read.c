@@ -9,20 +9,28 @@
  * barrier would not prove leadership at a time after their arrival). All the
  * linearizable reads waiting when a barrier starts share it.
  *
+ * A read runs on a worker thread of the pool, on a read-only connection of
+ * its own (one per thread) in WAL mode: it sees the entries applied before
+ * it began, and neither blocks nor is blocked by the apply connection.
+ * Reads wait in g->reads while every reader is busy.
+ *
  * Failure modes: not the leader (TM_NOTLEADER, names the leader), the barrier
  * fails because leadership was lost (TM_NOTLEADER), a statement is not
- * read-only or fails (its own result only). */
+ * read-only, fails, runs past its timeout, is canceled or makes a result
+ * larger than max_result_bytes (its own result only). */
 #include "internal/db/cluster/gdb_private.h"
 #include "internal/lib/mem.h"
 
-static void run_statement(struct gdb *g, const struct gdb_stmt *stmt,
-			  struct gdb_result *res)
+static void run_statement(struct gdb_conn *c, struct gdb_request *req, size_t i,
+			  uint64_t *row_bytes, uint64_t row_budget)
 {
+	const struct gdb_stmt *stmt = &req->stmts[i];
+	struct gdb_result *res = &req->results[i];
 	struct gdb_auth auth;
 	sqlite3_stmt *st = NULL;
 
-	gdb_auth_begin(g, &auth, GDB_EXEC_READ);
-	if (gdb_exec_prepare(g, stmt, &auth, &st, res) != 0) {
+	gdb_auth_begin(c, &auth, GDB_EXEC_READ);
+	if (gdb_exec_prepare(c, stmt, &auth, &st, res) != 0) {
 		goto out;
 	}
 	if (!sqlite3_stmt_readonly(st)) {
@@ -34,27 +42,70 @@ static void run_statement(struct gdb *g, const struct gdb_stmt *stmt,
 	if (gdb_stmt_bind(st, stmt, res) != 0) {
 		goto out;
 	}
-	gdb_exec_step(g->exec, st, &auth, res);
+	gdb_exec_step_rows(c, st, &auth, res, req->sink, i, row_bytes,
+			   row_budget);
 out:
-	gdb_exec_release(g, st);
-	gdb_auth_end(g, &auth);
+	gdb_exec_release(c, st);
+	gdb_auth_end(c, &auth);
 }
 
-static void run_read(struct gdb *g, struct gdb_request *req)
+/* On a worker thread: the whole request in one read transaction. */
+static void read_work(struct pool_work *w)
 {
-	int rc = gdb_sql_run(g->exec_sql, GDB_SQL_BEGIN_READ);
+	struct gdb_conn *c = w->data;
+	struct gdb_request *req = c->job;
+	uint64_t row_bytes = 0;
+
+	req->results = tm_calloc(req->n_stmts, sizeof *req->results);
+	req->status = 0;
+	req->errmsg[0] = '\0';
+	int rc = gdb_sql_run(c->sql, GDB_SQL_BEGIN_READ);
 	if (rc != SQLITE_OK) {
-		gdb_finish(g, req, TM_DB, "BEGIN: %s", sqlite3_errmsg(g->exec));
+		req->status = TM_DB;
+		tm_errmsg_printf(req->errmsg, "BEGIN: %s",
+				 sqlite3_errmsg(c->db));
 		return;
 	}
-	req->results = tm_calloc(req->n_stmts, sizeof *req->results);
 	for (size_t i = 0; i < req->n_stmts; i++) {
-		run_statement(g, &req->stmts[i], &req->results[i]);
+		gdb_conn_bound(c, req, c->default_timeout_ms);
+		run_statement(c, req, i, &row_bytes, c->row_budget);
 	}
-	if (!sqlite3_get_autocommit(g->exec)) {
-		gdb_sql_run(g->exec_sql, GDB_SQL_ROLLBACK);
+	gdb_conn_unbound(c);
+	if (!sqlite3_get_autocommit(c->db)) {
+		gdb_sql_run(c->sql, GDB_SQL_ROLLBACK);
 	}
-	gdb_finish(g, req, 0, "%s", "");
+}
+
+/* Back on the loop: answer, and the reader is free again. */
+static void read_done(struct pool_work *w)
+{
+	struct gdb_conn *c = w->data;
+	struct gdb *g = c->g;
+	struct gdb_request *req = c->job;
+
+	c->job = NULL;
+	c->next = g->free_readers;
+	g->free_readers = c;
+	g->readers_busy--;
+	gdb_conn_collect_stats(g, c);
+	if (req->status != 0) {
+		gdb_request_clear(req);
+	}
+	gdb_done(g, req);
+	gdb_schedule(g);
+}
+
+static void start_read(struct gdb *g, struct gdb_conn *c,
+		       struct gdb_request *req)
+{
+	gdb_conn_sync_schema(g, c);
+	c->job = req;
+	c->default_timeout_ms = g->limits.timeout_ms;
+	c->row_budget = req->sink == NULL ? g->limits.max_result_bytes : 0;
+	atomic_store(&c->stop, GDB_STOP_NONE);
+	c->work.data = c;
+	g->readers_busy++;
+	gdb_submit(g, &c->work, read_work, read_done);
 }
 
 static void read_barrier_cb(struct raft_barrier *barrier, int status)
@@ -101,12 +152,13 @@ static void start_read_barrier(struct gdb *g)
 
 bool gdb_read_only(struct gdb *g, const struct gdb_stmt *stmts, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (!gdb_exec_read_only(g, &stmts[i])) {
-			return false;
-		}
+	bool read_only = true;
+	gdb_conn_sync_schema(g, &g->route);
+	for (size_t i = 0; i < n && read_only; i++) {
+		read_only = gdb_exec_read_only(&g->route, &stmts[i]);
 	}
-	return true;
+	gdb_conn_collect_stats(g, &g->route);
+	return read_only;
 }
 
 void gdb_tick_reads(struct gdb *g)
@@ -115,7 +167,23 @@ void gdb_tick_reads(struct gdb *g)
 	if (!gdb_queue_empty(&g->lin_waiting) && !g->read_barrier_inflight) {
 		start_read_barrier(g);
 	}
-	while ((req = gdb_queue_pop(&g->reads)) != NULL) {
-		run_read(g, req);
+	while (g->free_readers != NULL &&
+	       (req = gdb_queue_pop(&g->reads)) != NULL) {
+		struct gdb_conn *c = g->free_readers;
+		g->free_readers = c->next;
+		c->next = NULL;
+		start_read(g, c, req);
+	}
+}
+
+void gdb_fail_reads(struct gdb *g, int status, const char *message)
+{
+	struct gdb_queue *queues[] = {&g->reads, &g->lin_waiting,
+				      &g->lin_barrier};
+	for (size_t q = 0; q < sizeof queues / sizeof queues[0]; q++) {
+		struct gdb_request *req;
+		while ((req = gdb_queue_pop(queues[q])) != NULL) {
+			gdb_finish(g, req, status, "%s", message);
+		}
 	}
 }

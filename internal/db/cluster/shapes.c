@@ -10,7 +10,7 @@
  * item) or snapshot.c (a snapshot or restore loaded), both of which call
  * gdb_schema_changed().
  *
- * Exec connection (g->exec_shapes): record.c keeps what it needs to write a
+ * Exec connection (g->exec.shapes): record.c keeps what it needs to write a
  * changeset. Its schema also changes while a batch runs a schema statement
  * (until the batch rolls back), so write.c clears these around them.
  *
@@ -129,6 +129,7 @@ void gdb_shapes_clear(struct gdb_shapes *s)
 void gdb_schema_changed(struct gdb *g)
 {
 	gdb_shapes_clear(&g->shapes);
-	gdb_shapes_clear(&g->exec_shapes);
-	gdb_cache_flush(g);
+	/* The other connections forget theirs when next idle on the loop
+	 * (gdb_conn_sync_schema). */
+	g->schema_gen++;
 }

@@ -156,6 +156,7 @@ int gdb_fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 		image[18] = 1;
 		image[19] = 1;
 	}
+	gdb_exec_quiesce(g);
 	int rv = gdb_snapshot_load(g, image, buf->len, errmsg);
 	if (rv != 0) {
 		LOGE("gdb: restore: snapshot of %zu bytes: %s", buf->len,

@@ -64,8 +64,9 @@ struct item_list {
 };
 
 struct batch {
-	struct gdb *g;
+	struct gdb_conn *c;
 	sqlite3 *db;
+	unsigned default_timeout_ms;
 	bool broken; /* SQLite rolled the transaction back */
 	char broken_msg[TM_ERRMSG_SIZE];
 	bool schema_ran; /* a schema statement ran: no recorder from then on */
@@ -107,7 +108,7 @@ static void savepoint(struct batch *b, enum gdb_sql which)
 	if (b->broken) {
 		return;
 	}
-	int rc = gdb_sql_run(b->g->exec_sql, which);
+	int rc = gdb_sql_run(b->c->sql, which);
 	if (rc != SQLITE_OK || sqlite3_get_autocommit(b->db)) {
 		b->broken = true;
 		tm_errmsg_printf(b->broken_msg, "savepoint: %s",
@@ -161,8 +162,10 @@ static int run_with_session(struct batch *b, sqlite3_stmt *st,
 		return rv;
 	}
 	sqlite3session_attach(s, NULL);
-	rv = gdb_exec_step(b->db, st, auth, res);
-	gdb_auth_stop(b->g);
+	b->c->session = s;
+	rv = gdb_exec_step(b->c, st, auth, res);
+	b->c->session = NULL;
+	gdb_auth_stop(b->c);
 	if (rv == 0) {
 		res->rows_affected = sqlite3_changes64(b->db);
 		res->last_insert_id = sqlite3_last_insert_rowid(b->db);
@@ -186,13 +189,13 @@ static int run_recorded(struct batch *b, sqlite3_stmt *st,
 	int n = 0;
 
 	gdb_record_begin(&rec, b->db);
-	int rv = gdb_exec_step(b->db, st, auth, res);
+	int rv = gdb_exec_step(b->c, st, auth, res);
 	gdb_record_end(&rec);
-	gdb_auth_stop(b->g);
+	gdb_auth_stop(b->c);
 	if (rv == 0) {
 		res->rows_affected = sqlite3_changes64(b->db);
 		res->last_insert_id = sqlite3_last_insert_rowid(b->db);
-		int rc = gdb_record_changeset(&rec, &b->g->exec_shapes,
+		int rc = gdb_record_changeset(&rec, &b->c->shapes,
 					      &needs_session, &cs, &n);
 		if (rc != SQLITE_OK) {
 			gdb_result_fail(res, gdb_sqlite_status(rc),
@@ -219,7 +222,7 @@ static int undo_run(struct batch *b, sqlite3_stmt *st, struct gdb_auth *auth,
 		gdb_result_fail(res, TM_IO, "%s", b->broken_msg);
 		return res->status;
 	}
-	gdb_auth_resume(b->g, auth);
+	gdb_auth_resume(b->c, auth);
 	return 0;
 }
 
@@ -230,16 +233,16 @@ static int run_data(struct batch *b, sqlite3_stmt *st, struct gdb_auth *auth,
 		    struct gdb_result *res, struct item_list *items)
 {
 	if (sqlite3_stmt_readonly(st)) {
-		int rv = gdb_exec_step(b->db, st, auth, res);
-		gdb_auth_stop(b->g);
+		int rv = gdb_exec_step(b->c, st, auth, res);
+		gdb_auth_stop(b->c);
 		return rv;
 	}
-	if (!b->schema_ran && !gdb_cache_needs_session(b->g, st)) {
+	if (!b->schema_ran && !gdb_cache_needs_session(b->c, st)) {
 		int rv = run_recorded(b, st, auth, res, items);
 		if (rv != NEEDS_SESSION) {
 			return rv;
 		}
-		gdb_cache_set_needs_session(b->g, st);
+		gdb_cache_set_needs_session(b->c, st);
 		rv = undo_run(b, st, auth, res);
 		if (rv != 0) {
 			return rv;
@@ -345,9 +348,9 @@ static int step_schema(struct batch *b, sqlite3_stmt *st, struct gdb_auth *auth,
 	int *before = tm_calloc(auth->altered.n, sizeof *before);
 	int rv = count_altered_columns(b, auth, before, res);
 	if (rv == 0) {
-		rv = gdb_exec_step(b->db, st, auth, res);
+		rv = gdb_exec_step(b->c, st, auth, res);
 	}
-	gdb_auth_stop(b->g);
+	gdb_auth_stop(b->c);
 	if (rv == 0) {
 		rv = check_tables(b, auth, res);
 	}
@@ -374,7 +377,7 @@ static int run_schema(struct batch *b, sqlite3_stmt *st, struct gdb_auth *auth,
 	/* The exec connection's schema may now change until the batch rolls
 	 * back: the recorder, which caches table shapes, stands aside. */
 	b->schema_ran = true;
-	gdb_shapes_clear(&b->g->exec_shapes);
+	gdb_shapes_clear(&b->c->shapes);
 
 	int rc = gdb_schema_tables(b->db, &fx.before);
 	if (rc != SQLITE_OK) {
@@ -405,8 +408,8 @@ static int run_statement(struct batch *b, const struct gdb_stmt *stmt,
 	sqlite3_stmt *st = NULL;
 	int rv;
 
-	gdb_auth_begin(b->g, &auth, GDB_EXEC_WRITE);
-	rv = gdb_exec_prepare(b->g, stmt, &auth, &st, res);
+	gdb_auth_begin(b->c, &auth, GDB_EXEC_WRITE);
+	rv = gdb_exec_prepare(b->c, stmt, &auth, &st, res);
 	if (rv != 0) {
 		goto out;
 	}
@@ -427,8 +430,8 @@ static int run_statement(struct batch *b, const struct gdb_stmt *stmt,
 		rv = run_data(b, st, &auth, res, items);
 	}
 out:
-	gdb_exec_release(b->g, st);
-	gdb_auth_end(b->g, &auth);
+	gdb_exec_release(b->c, st);
+	gdb_auth_end(b->c, &auth);
 	return rv;
 }
 
@@ -451,14 +454,38 @@ static bool deferred_fk_pending(sqlite3 *db)
 	return current > 0;
 }
 
+/* The changes of a request (ITEMS) must stay within max_write_bytes: an
+ * entry is held in memory by every member and written to every log. */
+static int check_write_size(struct batch *b, const struct item_list *items,
+			    struct gdb_result *res)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < items->n; i++) {
+		total += items->v[i].len;
+	}
+	if (b->c->max_write_bytes == 0 || total <= b->c->max_write_bytes) {
+		return 0;
+	}
+	gdb_result_clear(res);
+	gdb_result_fail(res, TM_TOOBIG,
+			"the request's changes take %llu bytes, more than "
+			"core.max_write_size (%llu bytes); split it into "
+			"smaller requests",
+			(unsigned long long)total,
+			(unsigned long long)b->c->max_write_bytes);
+	return res->status;
+}
+
 /* Execute one statement of REQ inside its own savepoint. A statement of a
  * non-transaction request stands alone, so its deferred foreign keys must
  * hold when it ends. */
-static int run_in_savepoint(struct batch *b, const struct gdb_stmt *stmt,
-			    bool transaction, struct gdb_result *res,
+static int run_in_savepoint(struct batch *b, struct gdb_request *req,
+			    const struct gdb_stmt *stmt, struct gdb_result *res,
 			    struct item_list *items)
 {
 	size_t mark = items->n;
+	bool transaction = req->transaction;
+	gdb_conn_bound(b->c, req, b->default_timeout_ms);
 	savepoint(b, GDB_SQL_SP_STMT);
 	if (b->broken) {
 		gdb_result_fail(res, TM_IO,
@@ -473,6 +500,9 @@ static int run_in_savepoint(struct batch *b, const struct gdb_stmt *stmt,
 		gdb_result_fail(res, TM_CONFLICT,
 				"FOREIGN KEY constraint failed (deferred)");
 		rv = res->status;
+	}
+	if (rv == 0) {
+		rv = check_write_size(b, items, res);
 	}
 	if (rv != 0) {
 		items_truncate(items, mark);
@@ -530,7 +560,7 @@ static void run_request(struct batch *b, struct gdb_request *req,
 		if (req->transaction && failed != SIZE_MAX) {
 			break;
 		}
-		int rv = run_in_savepoint(b, &req->stmts[i], req->transaction,
+		int rv = run_in_savepoint(b, req, &req->stmts[i],
 					  &req->results[i], items);
 		if (rv != 0 && failed == SIZE_MAX) {
 			failed = i;
@@ -581,33 +611,40 @@ static void encode(struct item_list *lists, size_t n, struct raft_buffer *buf)
 	tm_free(e.requests);
 }
 
-int gdb_write_batch(struct gdb *g, struct gdb_request **reqs, size_t n,
-		    struct raft_buffer *buf, bool *changed, char *errmsg)
+int gdb_write_batch(struct gdb_conn *c, struct gdb_request **reqs, size_t n,
+		    unsigned default_timeout_ms, struct raft_buffer *buf,
+		    bool *changed, size_t *n_ran, char *errmsg)
 {
-	struct batch b = {.g = g, .db = g->exec};
-	int rc = gdb_sql_run(g->exec_sql, GDB_SQL_BEGIN_WRITE);
+	struct batch b = {
+	    .c = c, .db = c->db, .default_timeout_ms = default_timeout_ms};
+	int rc = gdb_sql_run(c->sql, GDB_SQL_BEGIN_WRITE);
+	*n_ran = 0;
 	if (rc != SQLITE_OK) {
-		tm_errmsg_printf(errmsg, "BEGIN: %s", sqlite3_errmsg(g->exec));
+		tm_errmsg_printf(errmsg, "BEGIN: %s", sqlite3_errmsg(c->db));
 		return gdb_sqlite_status(rc) != 0 ? gdb_sqlite_status(rc)
 						  : TM_DB;
 	}
 	struct item_list *lists = tm_calloc(n, sizeof *lists);
 	size_t n_items = 0;
-	for (size_t k = 0; k < n; k++) {
+	/* Once SQLite rolled the transaction back, the requests left did not
+	 * run: the caller queues them again. */
+	for (size_t k = 0; k < n && !b.broken; k++) {
 		run_request(&b, reqs[k], &lists[k]);
 		n_items += lists[k].n;
+		*n_ran = k + 1;
 	}
-	if (!sqlite3_get_autocommit(g->exec)) {
-		rc = gdb_sql_run(g->exec_sql, GDB_SQL_ROLLBACK);
+	gdb_conn_unbound(c);
+	if (!sqlite3_get_autocommit(c->db)) {
+		rc = gdb_sql_run(c->sql, GDB_SQL_ROLLBACK);
 		if (rc != SQLITE_OK) {
 			/* The write lock would block every apply: stop. */
 			LOGE("gdb: cannot roll back the leader's batch: %s",
-			     sqlite3_errmsg(g->exec));
+			     sqlite3_errmsg(c->db));
 			IMPOSSIBLE("rollback of the exec transaction failed");
 		}
 	}
 	if (b.schema_ran) {
-		gdb_shapes_clear(&g->exec_shapes); /* the schema rolled back */
+		gdb_shapes_clear(&c->shapes); /* the schema rolled back */
 	}
 	*changed = n_items > 0;
 	if (*changed) {

@@ -277,8 +277,9 @@ static void test_low_disk_space_refuses_writes(void **state)
 	assert_int_equal(cf_write(c, 0, &r), 0);
 	assert_int_equal(res(&r, 0)->rows_affected, 1);
 	cf_req_clear(&r);
-	assert_int_equal(cf_query_int(c, 0, "SELECT count(*) FROM t WHERE v = "
-					    "'refused'"),
+	assert_int_equal(cf_query_int(c, 0,
+				      "SELECT count(*) FROM t WHERE v = "
+				      "'refused'"),
 			 0);
 }
 
@@ -595,7 +596,7 @@ static void test_new_leader_catches_up(void **state)
 static void test_disk_full_in_batch(void **state)
 {
 	struct cf *c = *state;
-	sqlite3 *db = gdb_exec_conn(c->gdb[0]);
+	sqlite3 *db = gdb_batch_conn(c->gdb[0]);
 	struct cf_req r[4];
 	char sql[64];
 	memset(r, 0, sizeof r);
