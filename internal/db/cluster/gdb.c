@@ -454,7 +454,8 @@ static int open_databases(struct gdb *g, char *errmsg)
 	int rv = open_conn(g->path,
 			   PAGE_SIZE_SQL "; PRAGMA journal_mode = WAL; "
 					 "PRAGMA synchronous = OFF; "
-					 "PRAGMA foreign_keys = OFF",
+					 "PRAGMA foreign_keys = OFF; "
+					 "PRAGMA ignore_check_constraints = ON",
 			   false, &g->apply, errmsg);
 	if (rv != 0) {
 		return rv;

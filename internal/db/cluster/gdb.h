@@ -19,7 +19,11 @@
  *   execution.
  * - Every member applies committed entries on the "apply" connection (the
  *   only connection that ever commits), with triggers and foreign keys off:
- *   the changesets already hold the effects of triggers and cascades. A
+ *   the changesets already hold the effects of triggers and cascades. CHECK
+ *   constraints are off there too (PRAGMA ignore_check_constraints, set
+ *   before anything is prepared on it): the leader checked every row it
+ *   commits, and a CHECK that calls random() or reads the clock would not
+ *   give the same answer twice. A
  *   conflict while applying means the members diverged: the process stops
  *   with a message naming the entry and the table (tm_panic, SIGABRT).
  * - Schema statements travel as SQL text in the same entry; their effects on
