@@ -61,6 +61,10 @@ static int prepare_one(sqlite3 *db, const char *sql, struct gdb_auth *auth,
 		gdb_result_fail(res, TM_INVALID, "empty SQL statement");
 		return res->status;
 	}
+	if (gdb_auth_refuse_vacuum(auth, skip_filler(sql))) {
+		sqlite3_finalize(st);
+		return fail_sqlite(db, auth, SQLITE_AUTH, res);
+	}
 	const char *rest = skip_filler(tail);
 	if (*rest != '\0') {
 		sqlite3_finalize(st);

@@ -43,8 +43,11 @@
  * (and VACUUM INTO), transaction statements (use the request's transaction
  * flag), PRAGMAs that change settings (PRAGMA queries such as table_info(t)
  * are fine), direct writes to sqlite_sequence and sqlite_stat*, parameters
- * in schema statements, and more than one statement per gdb_stmt. Virtual
- * tables such as FTS5 replicate through their shadow tables.
+ * in schema statements, more than one statement per gdb_stmt, VACUUM,
+ * load_extension(), and virtual tables other than fts3, fts4, fts5, rtree,
+ * geopoly (which replicate through their shadow tables) and the read-only
+ * views over them (fts4aux, fts5vocab, fts3tokenize): dbstat, for one,
+ * describes each member's own file.
  *
  * One SQLite 3.40 quirk is worked around rather than refused: after
  * ALTER TABLE ... ADD COLUMN with a DEFAULT, every row is rewritten to store

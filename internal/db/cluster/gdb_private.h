@@ -190,6 +190,9 @@ void gdb_auth_stop(struct gdb *g);
 void gdb_auth_resume(struct gdb *g, struct gdb_auth *auth);
 /* Stop, and free what AUTH collected. */
 void gdb_auth_end(struct gdb *g, struct gdb_auth *auth);
+/* VACUUM gets no authorizer call: refuse it by its first word. SQL points
+ * at the statement's first token. True (AUTH denied) if refused. */
+bool gdb_auth_refuse_vacuum(struct gdb_auth *auth, const char *sql);
 void gdb_names_add(struct gdb_names *names, const char *name);
 bool gdb_names_has(const struct gdb_names *names, const char *name);
 void gdb_names_clear(struct gdb_names *names);

@@ -92,11 +92,68 @@ static void test_check_random_replicates(void **state)
 	}
 }
 
+/* Virtual tables whose data lives in shadow tables replicate exactly: FTS3
+ * and FTS4 (whose %_segdir key columns are not declared NOT NULL) and
+ * R*Trees, with the read-only views over them. */
+static void test_virtual_tables_replicate(void **state)
+{
+	struct cf *c = *state;
+	static const char *const fts[] = {"fts3", "fts4"};
+	char sql[256];
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(sql, sizeof sql,
+			 "CREATE VIRTUAL TABLE d%zu USING %s(title, body)", i,
+			 fts[i]);
+		cf_exec(c, sql);
+		snprintf(sql, sizeof sql,
+			 "INSERT INTO d%zu VALUES('raft', 'log replication'), "
+			 "('sqlite', 'changesets and sessions')",
+			 i);
+		cf_exec(c, sql);
+		snprintf(sql, sizeof sql,
+			 "UPDATE d%zu SET body = 'replicated log' WHERE "
+			 "title = 'raft'",
+			 i);
+		cf_exec(c, sql);
+		snprintf(sql, sizeof sql, "INSERT INTO d%zu(d%zu) "
+			 "VALUES('optimize')", i, i);
+		cf_exec(c, sql);
+		snprintf(sql, sizeof sql,
+			 "SELECT count(*) FROM d%zu WHERE d%zu MATCH "
+			 "'replicated'",
+			 i, i);
+		for (unsigned m = 0; m < c->n; m++) {
+			assert_int_equal(cf_query_int(c, m, sql), 1);
+		}
+	}
+	cf_exec(c, "CREATE VIRTUAL TABLE d1_terms USING fts4aux(d1)");
+	cf_exec(c, "CREATE VIRTUAL TABLE box USING rtree(id, x0, x1, y0, y1)");
+	cf_exec(c, "INSERT INTO box VALUES(1, 0, 10, 0, 10), "
+		   "(2, 5, 15, 5, 15)");
+	cf_exec(c, "DELETE FROM box WHERE id = 1");
+	free(cf_assert_identical(c));
+	for (unsigned m = 0; m < c->n; m++) {
+		assert_int_equal(cf_query_int(c, m,
+					      "SELECT count(*) FROM box "
+					      "WHERE x0 < 8 AND x1 > 6"),
+				 1);
+		assert_int_equal(cf_query_int(c, m,
+					      "SELECT count(*) FROM d1_terms "
+					      "WHERE term = 'replicated'"),
+				 2);
+	}
+	cf_exec(c, "DROP TABLE d0");
+	free(cf_assert_identical(c));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_check_random_replicates, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_virtual_tables_replicate,
+					    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
