@@ -110,7 +110,7 @@ static int check_pragma(struct gdb_auth *auth, const char *name,
  * read-only views over them (fts4aux, fts5vocab, fts3tokenize), is
  * computed from replicated data alone. */
 static const char *const vtab_modules[] = {
-    "fts3",	 "fts4",      "fts5",	      "rtree",	"rtree_i32",
+    "fts3",    "fts4",	  "fts5",      "rtree",	       "rtree_i32",
     "geopoly", "fts4aux", "fts5vocab", "fts3tokenize", NULL,
 };
 
@@ -244,10 +244,10 @@ static int authorize(void *arg, int action, const char *a1, const char *a2,
 		return check_pragma(auth, a1, a2);
 	case SQLITE_FUNCTION:
 		if (a2 != NULL && strcasecmp(a2, "load_extension") == 0) {
-			return deny(auth,
-				    "load_extension() is refused: it would load "
-				    "code into one member's process; extensions "
-				    "cannot be loaded through SQL");
+			return deny(
+			    auth, "load_extension() is refused: it would load "
+				  "code into one member's process; extensions "
+				  "cannot be loaded through SQL");
 		}
 		return SQLITE_OK;
 	case SQLITE_INSERT:
