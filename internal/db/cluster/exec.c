@@ -153,11 +153,7 @@ static int bind_one(sqlite3_stmt *st, int idx, const struct gdb_value *v)
 int gdb_stmt_bind(sqlite3_stmt *st, const struct gdb_stmt *stmt,
 		  struct gdb_result *res)
 {
-	int count = sqlite3_bind_parameter_count(st);
-	if ((size_t)count != stmt->n_params) {
-		gdb_result_fail(res, TM_INVALID,
-				"statement has %d parameter%s, %zu given",
-				count, count == 1 ? "" : "s", stmt->n_params);
+	if (gdb_params_check(st, stmt, res) != 0) {
 		return res->status;
 	}
 	for (size_t i = 0; i < stmt->n_params; i++) {

@@ -265,6 +265,12 @@ enum gdb_apply_one {
 enum gdb_apply_one gdb_apply_one(struct gdb *g, sqlite3_changeset_iter *it,
 				 int *rc);
 
+/* params.c: 0 if the values of STMT fit the parameters of ST (counts,
+ * names, each name given once); otherwise fills RES and returns its
+ * status. */
+int gdb_params_check(sqlite3_stmt *st, const struct gdb_stmt *stmt,
+		     struct gdb_result *res);
+
 /* exec.c: one user statement on the exec connection. */
 /* Prepare STMT under AUTH (already begun), through the statement cache;
  * refuses trailing SQL and empty statements. On success *out is in use

@@ -9,8 +9,8 @@
  *      rollback-journal file (bytes 18-19 = 1), as snapshot.c does with
  *      snapshots: SQLite refuses to deserialize a WAL-format image;
  *   3. deserialize it (read-only); it must open, PRAGMA integrity_check must
- *      say "ok" (CHECK constraints are not evaluated), and every table must pass the checks CREATE TABLE passes on
- *      the leader (schema.c);
+ *      say "ok" (CHECK constraints are not evaluated), and every table must
+ *      pass the checks CREATE TABLE passes on the leader (schema.c);
  *   4. encode the copy as a RESTORE entry.
  *
  * Failure modes: any check fails -> TM_INVALID, errmsg "invalid image: ...";

@@ -70,8 +70,8 @@ static void test_check_random_replicates(void **state)
 	gdb_get_stats(c->gdb[1], &before);
 	for (int i = 0; i < N_INSERTS; i++) {
 		single += insert_or_conflict(c, "INSERT INTO chk(v) VALUES(0)");
-		multi += insert_or_conflict(
-		    c, "INSERT INTO chk(v) VALUES(0), (0)");
+		multi +=
+		    insert_or_conflict(c, "INSERT INTO chk(v) VALUES(0), (0)");
 	}
 	/* An UPDATE re-checks every row on the leader only. */
 	for (int i = 0; i < 20; i++) {
@@ -116,8 +116,10 @@ static void test_virtual_tables_replicate(void **state)
 			 "title = 'raft'",
 			 i);
 		cf_exec(c, sql);
-		snprintf(sql, sizeof sql, "INSERT INTO d%zu(d%zu) "
-			 "VALUES('optimize')", i, i);
+		snprintf(sql, sizeof sql,
+			 "INSERT INTO d%zu(d%zu) "
+			 "VALUES('optimize')",
+			 i, i);
 		cf_exec(c, sql);
 		snprintf(sql, sizeof sql,
 			 "SELECT count(*) FROM d%zu WHERE d%zu MATCH "
