@@ -261,6 +261,15 @@ static void test_config_get(void **state)
 	assert_int_equal(r.rc, 0);
 	assert_string_equal(r.out, "\n");
 	cli_result_free(&r);
+
+	/* A key that does not exist is refused, as set and unset do. */
+	fake_server_sync(&f->server, config_json, NULL);
+	r = RUN("--address", f->address, "config", "get", "no.such.key");
+	assert_int_equal(r.rc, 1);
+	assert_string_equal(r.out, "");
+	assert_string_equal(
+	    r.err, "therm: unknown configuration key \"no.such.key\"\n");
+	cli_result_free(&r);
 }
 
 static void test_config_set_uses_if_match(void **state)
