@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cmd/therm/cli.h"
+#include "internal/config/config.h"
 #include "internal/lib/err.h"
 
 static int config_fetch(struct therm_ctx *ctx, cJSON **config, char **etag)
@@ -44,9 +45,15 @@ static int config_get_run(struct therm_ctx *ctx, int argc, char **argv)
 	if (rv != THERM_EXIT_OK) {
 		return rv;
 	}
-	rv = therm_print_value(
-	    ctx->out, ctx->format,
-	    cJSON_GetObjectItemCaseSensitive(config, argv[0]), errmsg);
+	/* The daemon sends the keys that are set: a key it did not send is
+	 * either unset or unknown, which set and unset refuse too. */
+	const cJSON *value = cJSON_GetObjectItemCaseSensitive(config, argv[0]);
+	if (value == NULL && config_lookup(argv[0]) == NULL) {
+		cJSON_Delete(config);
+		return therm_fail(ctx, "unknown configuration key \"%.64s\"",
+				  argv[0]);
+	}
+	rv = therm_print_value(ctx->out, ctx->format, value, errmsg);
 	cJSON_Delete(config);
 	return rv == 0 ? THERM_EXIT_OK : therm_fail(ctx, "%s", errmsg);
 }
@@ -136,12 +143,14 @@ static const struct therm_command config_show = {
     .run = config_show_run,
 };
 
-static const struct therm_command config_get = {
+/* Not "config_get": internal/config/config.h has a function of that name. */
+static const struct therm_command config_get_cmd = {
     .name = "get",
     .summary = "Print the value of one configuration key.",
     .args = "KEY",
     .description = "Prints an empty line (JSON/YAML: null) if the key is "
-		   "not set.",
+		   "not set,\nand fails with \"unknown configuration key\" "
+		   "for a key that does\nnot exist (as set and unset do).",
     .min_args = 1,
     .max_args = 1,
     .formats = THERM_FORMATS_OBJECT,
@@ -175,7 +184,7 @@ static const struct therm_command config_unset = {
 };
 
 static const struct therm_command *const config_children[] = {
-    &config_show, &config_get, &config_set, &config_unset, NULL,
+    &config_show, &config_get_cmd, &config_set, &config_unset, NULL,
 };
 
 const struct therm_command therm_cmd_config = {

@@ -4,9 +4,27 @@
 #include "cmd/therm/cli.h"
 #include "internal/lib/mem.h"
 
-static void help_options(FILE *out, const char *title,
-			 const struct therm_option *options, bool skip_version)
+/* The --format line for CMD: the formats a command prints; for a group,
+ * that it depends on the command. */
+static const char *format_help(const struct therm_command *cmd, char *buf,
+			       size_t size)
 {
+	char formats[64];
+	if (cmd->children != NULL) {
+		return "output format: table|json|yaml|csv, see COMMAND --help";
+	}
+	therm_formats_text(cmd->formats, formats, sizeof formats);
+	snprintf(buf, size, "output format: %s", formats);
+	return buf;
+}
+
+/* CMD: the command whose help this is, to describe --format; NULL for the
+ * command's own options. */
+static void help_options(FILE *out, const char *title,
+			 const struct therm_option *options, bool skip_version,
+			 const struct therm_command *cmd)
+{
+	char format[160];
 	size_t width = 0;
 	char buf[96];
 
@@ -37,7 +55,10 @@ static void help_options(FILE *out, const char *title,
 				 o->value_name != NULL ? " " : "",
 				 o->value_name != NULL ? o->value_name : "");
 		}
-		fprintf(out, "  %-*s  %s\n", (int)width, buf, o->help);
+		fprintf(out, "  %-*s  %s\n", (int)width, buf,
+			cmd != NULL && strcmp(o->name, "format") == 0
+			    ? format_help(cmd, format, sizeof format)
+			    : o->help);
 	}
 }
 
@@ -78,9 +99,9 @@ void therm_help(FILE *out, const struct therm_invocation *inv)
 	if (group) {
 		help_children(out, cmd);
 	}
-	help_options(out, "Options", cmd->options, false);
+	help_options(out, "Options", cmd->options, false, NULL);
 	help_options(out, "Global options", therm_global_options,
-		     inv->depth > 1);
+		     inv->depth > 1, cmd);
 	if (group) {
 		fprintf(out,
 			"\nRun '%s COMMAND --help' for more about a "

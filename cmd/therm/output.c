@@ -29,6 +29,32 @@ int therm_format_parse(const char *name, enum therm_format *out)
 	return TM_INVALID;
 }
 
+void therm_formats_text(unsigned formats, char *buf, size_t size)
+{
+	size_t n = 0;
+	size_t at = 0;
+	size_t total = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof format_names / sizeof *format_names;
+	     i++) {
+		total += (formats & (unsigned)format_names[i].format) != 0;
+	}
+	for (size_t i = 0; i < sizeof format_names / sizeof *format_names;
+	     i++) {
+		if ((formats & (unsigned)format_names[i].format) == 0) {
+			continue;
+		}
+		const char *sep = n == 0 ? "" : n + 1 == total ? " or " : ", ";
+		int k = snprintf(buf + at, size - at, "%s%s", sep,
+				 format_names[i].name);
+		if (k < 0 || (size_t)k >= size - at) {
+			return;
+		}
+		at += (size_t)k;
+		n++;
+	}
+}
+
 const char *therm_format_name(enum therm_format format)
 {
 	for (size_t i = 0; i < sizeof format_names / sizeof *format_names;

@@ -28,6 +28,8 @@ enum therm_format {
 /* "table", "json", "yaml" or "csv" -> format; 0 or TM_INVALID. */
 int therm_format_parse(const char *name, enum therm_format *out);
 const char *therm_format_name(enum therm_format format);
+/* "table, json or yaml" for a mask of formats, into BUF (SIZE bytes). */
+void therm_formats_text(unsigned formats, char *buf, size_t size);
 
 /* How a JSON value becomes the text of a table or CSV cell. */
 enum therm_cell_kind {

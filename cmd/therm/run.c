@@ -46,10 +46,12 @@ static int check_invocation(struct therm_ctx *ctx,
 		return TM_INVALID;
 	}
 	if ((cmd->formats & (unsigned)ctx->format) == 0) {
+		char formats[64];
+		therm_formats_text(cmd->formats, formats, sizeof formats);
 		path = therm_command_path(inv);
 		snprintf(msg, THERM_ERRMSG_SIZE,
-			 "format %s is not supported by \"%s\"",
-			 therm_format_name(ctx->format), path);
+			 "format %s is not supported by \"%s\" (it prints %s)",
+			 therm_format_name(ctx->format), path, formats);
 		tm_free(path);
 		return TM_INVALID;
 	}

@@ -154,10 +154,10 @@ struct therm_sql_session {
 };
 
 /* Run the statements of TEXT as one request and print their results.
- * Returns THERM_EXIT_OK (also when TEXT holds no statement), or
- * THERM_EXIT_ERROR: either the request failed as a whole (ctx->errmsg
- * set, nothing printed) or statements failed (their errors printed, and
- * ctx->error_reported set). */
+ * Returns THERM_EXIT_OK, THERM_EXIT_USAGE when TEXT holds no statement
+ * (nothing sent, ctx->errmsg set), or THERM_EXIT_ERROR: either the request
+ * failed as a whole (ctx->errmsg set, nothing printed) or statements failed
+ * (their errors printed, and ctx->error_reported set). */
 int therm_sql_run_text(struct therm_sql_session *s, const char *text);
 
 /* Run N statements (borrowed) on the session's target, without

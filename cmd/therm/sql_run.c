@@ -54,7 +54,12 @@ int therm_sql_run_text(struct therm_sql_session *s, const char *text)
 
 	therm_sql_split(text, &stmts, &n);
 	if (n == 0) {
-		return THERM_EXIT_OK;
+		/* The API refuses an empty request too (400). */
+		therm_sql_split_free(stmts, n);
+		return therm_usage_fail(s->ctx,
+					"no SQL statement to run: the SQL "
+					"given holds only whitespace, comments "
+					"or ';'");
 	}
 	rv = therm_sql_query(s, (const char *const *)stmts, n, s->transaction,
 			     &results);

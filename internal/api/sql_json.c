@@ -52,17 +52,24 @@ static size_t utf8_len(const unsigned char *p, size_t left)
 	return n;
 }
 
-static bool utf8_valid(const char *s, size_t n)
+/* Offset of the first byte of S[0..n) that does not start a well-formed
+ * UTF-8 sequence, or N when all of S is valid. */
+static size_t utf8_invalid_at(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	for (size_t i = 0; i < n;) {
 		size_t k = utf8_len(p + i, n - i);
 		if (k == 0) {
-			return false;
+			return i;
 		}
 		i += k;
 	}
-	return true;
+	return n;
+}
+
+static bool utf8_valid(const char *s, size_t n)
+{
+	return utf8_invalid_at(s, n) == n;
 }
 
 struct buf {
@@ -428,6 +435,17 @@ static int parse_statement(const cJSON *item, size_t no, struct gdb_stmt *st,
 				 "%sfield \"params\" must be an array "
 				 "(positional) or an object (named)",
 				 prefix);
+		return TM_INVALID;
+	}
+	size_t len = strlen(sql->valuestring);
+	size_t bad = utf8_invalid_at(sql->valuestring, len);
+	if (bad < len) {
+		tm_errmsg_printf(errmsg,
+				 "%sfield \"sql\" is not valid UTF-8 (byte "
+				 "%zu of the SQL text, 0x%02x): send SQL as "
+				 "UTF-8, and binary data as a BLOB parameter",
+				 prefix, bad,
+				 (unsigned char)sql->valuestring[bad]);
 		return TM_INVALID;
 	}
 	st->sql = tm_strdup(sql->valuestring);

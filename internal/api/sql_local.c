@@ -97,7 +97,9 @@ static int authorize(void *arg, int action, const char *a, const char *b,
 		return SQLITE_DENY;
 	case SQLITE_FUNCTION:
 		if (b != NULL && strcasecmp(b, "load_extension") == 0) {
-			return deny(auth, "load_extension() is not allowed");
+			return deny(auth,
+				    "load_extension() is refused: it would "
+				    "load code into the daemon");
 		}
 		return SQLITE_OK;
 	default:
@@ -237,6 +239,14 @@ static void run_one(sqlite3 *db, struct local_auth *auth, sqlite3_stmt *st,
 	}
 }
 
+/* VACUUM has no authorizer action: recognise it by its first word. */
+static bool is_vacuum(const char *sql)
+{
+	const char *p = skip_filler(sql);
+	return strncasecmp(p, "VACUUM", 6) == 0 &&
+	       strchr(" \t\n\r\f\v;-/'\"", p[6]) != NULL;
+}
+
 /* Prepare every statement into PREPARED (per-statement SQL errors go to
  * RES). TM_INVALID with ERRMSG if one writes or was refused. */
 static int prepare_all(sqlite3 *db, struct local_auth *auth,
@@ -257,6 +267,18 @@ static int prepare_all(sqlite3 *db, struct local_auth *auth,
 				return TM_INVALID;
 			}
 			continue;
+		}
+		if (is_vacuum(stmts[i].sql)) {
+			tm_errmsg_printf(errmsg,
+					 "the local database is "
+					 "read-only through the SQL "
+					 "API: statement %zu: VACUUM and "
+					 "VACUUM INTO are refused (the daemon "
+					 "maintains its local database file; "
+					 "VACUUM INTO would write a file on "
+					 "the member)",
+					 i + 1);
+			return TM_INVALID;
 		}
 		if (!sqlite3_stmt_readonly(prepared[i])) {
 			tm_errmsg_printf(errmsg,

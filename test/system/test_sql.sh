@@ -113,6 +113,80 @@ case_errors_are_precise_and_apply_nothing() {
 	assert_eq "$(sql "SELECT count(*) FROM t" --format csv | tail -1)" 2
 }
 
+# CHECK (v > random()) passes about half the time. The leader checked each
+# row it committed: rebuilding the database from the log on restart must
+# keep them all, not evaluate the CHECK again and stop as "diverged".
+case_check_with_random_survives_restart() {
+	start_member m1
+	sql "CREATE TABLE chk(id INTEGER PRIMARY KEY, v INT CHECK (v > random()))" >/dev/null
+	local i ok=0 refused=0 out
+	for i in $(seq 1 200); do
+		if out=$(sql "INSERT INTO chk(v) VALUES (0)" 2>&1); then
+			ok=$((ok + 1))
+		else
+			assert_contains "$out" "CHECK constraint failed"
+			refused=$((refused + 1))
+		fi
+	done
+	[ "$ok" -gt 0 ] && [ "$refused" -gt 0 ] || fail "$ok inserted, $refused refused"
+	local before after
+	before=$(sql "SELECT id, v FROM chk ORDER BY id" --format csv)
+	assert_eq "$(sql "SELECT count(*) FROM chk" --format csv | tail -1)" "$ok"
+	is_running "$(member_pid m1)" || fail "member stopped after the inserts"
+	stop_member m1
+	start_member m1
+	after=$(sql "SELECT id, v FROM chk ORDER BY id" --format csv)
+	assert_eq "$after" "$before"
+	is_running "$(member_pid m1)" || fail "member stopped after the restart"
+	# A backup of it restores: the image's CHECKs are not evaluated again.
+	therm_on m1 backup "$TEST_ROOT/chk.db" >/dev/null || fail "backup failed"
+	sql "DELETE FROM chk" >/dev/null
+	out=$(therm_on m1 restore "$TEST_ROOT/chk.db" 2>&1) || fail "restore refused: $out"
+	assert_eq "$(sql "SELECT id, v FROM chk ORDER BY id" --format csv)" "$before"
+	echo "# $ok rows inserted, $refused refused by the CHECK"
+}
+
+# Each refusal says what was refused and why, on both targets; what can be
+# replicated exactly (FTS3/FTS4, a name used twice) works.
+case_refusals_say_why() {
+	start_member m1
+	setup_tls
+	local out body
+	out=$(post_sql '{"statements":[{"sql":"SELECT load_extension('"'"'/tmp/x.so'"'"')"},
+		{"sql":"VACUUM INTO '"'"'/tmp/tm-vacuum-copy.db'"'"'"},
+		{"sql":"CREATE VIRTUAL TABLE st USING dbstat"},
+		{"sql":"CREATE VIRTUAL TABLE f4 USING fts4(body)"},
+		{"sql":"INSERT INTO f4 VALUES (:b || :b)","params":{":b":"ab"}},
+		{"sql":"SELECT :a, :a","params":[1, 2]}]}')
+	assert_eq "$(tail -1 <<<"$out")" 200
+	body=$(head -n -1 <<<"$out")
+	assert_contains "$(jq -r '.metadata.results[0].error' <<<"$body")" "load_extension() is refused: it would load code"
+	assert_contains "$(jq -r '.metadata.results[1].error' <<<"$body")" "VACUUM INTO would write a file on one member only"
+	assert_contains "$(jq -r '.metadata.results[2].error' <<<"$body")" "USING dbstat is refused: describes each member's own database file"
+	assert_eq "$(jq -r '.metadata.results[3].error' <<<"$body")" null
+	assert_eq "$(jq -r '.metadata.results[4].rows_affected' <<<"$body")" 1
+	assert_contains "$(jq -r '.metadata.results[5].error' <<<"$body")" "statement has 1 parameter (:a), 2 given: a named parameter takes one value"
+	[ ! -e /tmp/tm-vacuum-copy.db ] || fail "VACUUM INTO wrote a file"
+	assert_eq "$(sql "SELECT body FROM f4 WHERE f4 MATCH 'abab'" --format csv | tail -1)" abab
+	out=$(post_sql '{"target":"local","statements":[{"sql":"VACUUM INTO '"'"'/tmp/tm-vacuum-copy.db'"'"'"}]}')
+	assert_eq "$(tail -1 <<<"$out")" 400
+	assert_contains "$(head -n -1 <<<"$out" | jq -r .error)" "statement 1: VACUUM and VACUUM INTO are refused"
+	# SQL text must be UTF-8: the offset is in the SQL text.
+	printf '{"statements":[{"sql":"SELECT 1"},{"sql":"SELECT '"'"'\xff'"'"'"}]}' >"$TEST_ROOT/bad.json"
+	out=$(post_sql "@$TEST_ROOT/bad.json")
+	assert_eq "$(tail -1 <<<"$out")" 400
+	assert_contains "$(head -n -1 <<<"$out" | jq -r .error)" 'statement 2: field "sql" is not valid UTF-8 (byte 8 of the SQL text, 0xff)'
+	# The CLI is as strict: no statement, an unknown key.
+	out=$(assert_fails sql "  ;  ")
+	assert_contains "$out" "no SQL statement to run"
+	out=$(assert_fails therm_on m1 sql </dev/null)
+	assert_contains "$out" "no SQL statement to run"
+	out=$(assert_fails therm_on m1 config get no.such.key)
+	assert_contains "$out" 'unknown configuration key "no.such.key"'
+	out=$(assert_fails therm_on m1 info --format csv)
+	assert_contains "$out" "(it prints table, json or yaml)"
+}
+
 case_acknowledged_writes_survive_kill_9() {
 	start_member m1
 	sql "CREATE TABLE acked(id INTEGER PRIMARY KEY)"

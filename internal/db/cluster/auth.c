@@ -6,6 +6,7 @@
  * prepare time and again at step time for nested work (a virtual table's
  * shadow tables, table-valued pragma functions), so refusals may surface from
  * either; the message kept here replaces SQLite's "not authorized". */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -104,6 +105,49 @@ static int check_pragma(struct gdb_auth *auth, const char *name,
 		    name);
 }
 
+/* Virtual table modules whose content replicates exactly: their data lives
+ * in shadow tables, which sessions record like any table; or, for the
+ * read-only views over them (fts4aux, fts5vocab, fts3tokenize), is
+ * computed from replicated data alone. */
+static const char *const vtab_modules[] = {
+    "fts3",    "fts4",	  "fts5",      "rtree",	       "rtree_i32",
+    "geopoly", "fts4aux", "fts5vocab", "fts3tokenize", NULL,
+};
+
+/* Modules known to show what differs between members. */
+static const char *const vtab_local[][2] = {
+    {"dbstat", "describes each member's own database file"},
+    {"sqlite_dbpage", "reads each member's own database pages"},
+    {"sqlite_stmt", "lists each member's own prepared statements"},
+    {NULL, NULL},
+};
+
+static int check_vtab(struct gdb_auth *auth, const char *table,
+		      const char *module)
+{
+	if (module != NULL && listed(vtab_modules, module)) {
+		return SQLITE_OK;
+	}
+	for (size_t i = 0; module != NULL && vtab_local[i][0] != NULL; i++) {
+		if (strcasecmp(module, vtab_local[i][0]) == 0) {
+			return deny(auth,
+				    "CREATE VIRTUAL TABLE %s USING %s is "
+				    "refused: %s, so its content would differ "
+				    "from member to member (query %s directly "
+				    "instead: SELECT * FROM %s)",
+				    table != NULL ? table : "?", module,
+				    vtab_local[i][1], module, module);
+		}
+	}
+	return deny(auth,
+		    "CREATE VIRTUAL TABLE %s USING %s is refused: only "
+		    "virtual tables known to replicate exactly through their "
+		    "shadow tables may be created (fts3, fts4, fts5, rtree, "
+		    "geopoly, and fts4aux, fts5vocab, fts3tokenize over "
+		    "them)",
+		    table != NULL ? table : "?", module != NULL ? module : "?");
+}
+
 static bool is_internal_table(const char *name)
 {
 	return name != NULL && (strcasecmp(name, "sqlite_sequence") == 0 ||
@@ -161,7 +205,6 @@ static int authorize(void *arg, int action, const char *a1, const char *a2,
 	case SQLITE_CREATE_INDEX:
 	case SQLITE_CREATE_TRIGGER:
 	case SQLITE_CREATE_VIEW:
-	case SQLITE_CREATE_VTABLE:
 	case SQLITE_DROP_TABLE:
 	case SQLITE_DROP_INDEX:
 	case SQLITE_DROP_TRIGGER:
@@ -172,6 +215,9 @@ static int authorize(void *arg, int action, const char *a1, const char *a2,
 	case SQLITE_ANALYZE:
 		note_schema(auth, action, a1, a2);
 		return SQLITE_OK;
+	case SQLITE_CREATE_VTABLE:
+		note_schema(auth, action, a1, a2);
+		return check_vtab(auth, a1, a2);
 	case SQLITE_CREATE_TEMP_TABLE:
 	case SQLITE_CREATE_TEMP_INDEX:
 	case SQLITE_CREATE_TEMP_TRIGGER:
@@ -196,6 +242,14 @@ static int authorize(void *arg, int action, const char *a1, const char *a2,
 			    a1 != NULL ? a1 : "SAVEPOINT");
 	case SQLITE_PRAGMA:
 		return check_pragma(auth, a1, a2);
+	case SQLITE_FUNCTION:
+		if (a2 != NULL && strcasecmp(a2, "load_extension") == 0) {
+			return deny(
+			    auth, "load_extension() is refused: it would load "
+				  "code into one member's process; extensions "
+				  "cannot be loaded through SQL");
+		}
+		return SQLITE_OK;
 	case SQLITE_INSERT:
 	case SQLITE_UPDATE:
 	case SQLITE_DELETE:
@@ -218,6 +272,22 @@ static int authorize(void *arg, int action, const char *a1, const char *a2,
 	default:
 		return SQLITE_OK;
 	}
+}
+
+bool gdb_auth_refuse_vacuum(struct gdb_auth *auth, const char *sql)
+{
+	static const char word[] = "VACUUM";
+	size_t n = sizeof word - 1;
+	if (strncasecmp(sql, word, n) != 0 || isalnum((unsigned char)sql[n]) ||
+	    sql[n] == '_' || (unsigned char)sql[n] >= 0x80) {
+		return false;
+	}
+	deny(auth, "VACUUM and VACUUM INTO are refused: each member's "
+		   "database file is its own, rebuilt from the raft log, and "
+		   "VACUUM INTO would write a file on one member only; to copy "
+		   "the global database use GET /1.0/sql/backup (therm "
+		   "backup)");
+	return true;
 }
 
 void gdb_auth_install(struct gdb_conn *c)

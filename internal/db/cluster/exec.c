@@ -71,6 +71,10 @@ static int prepare_one(struct gdb_conn *c, const char *sql,
 		gdb_result_fail(res, TM_INVALID, "empty SQL statement");
 		return res->status;
 	}
+	if (gdb_auth_refuse_vacuum(auth, skip_filler(sql))) {
+		sqlite3_finalize(st);
+		return fail_sqlite(c, auth, SQLITE_AUTH, res);
+	}
 	const char *rest = skip_filler(tail);
 	if (*rest != '\0') {
 		sqlite3_finalize(st);
@@ -159,11 +163,7 @@ static int bind_one(sqlite3_stmt *st, int idx, const struct gdb_value *v)
 int gdb_stmt_bind(sqlite3_stmt *st, const struct gdb_stmt *stmt,
 		  struct gdb_result *res)
 {
-	int count = sqlite3_bind_parameter_count(st);
-	if ((size_t)count != stmt->n_params) {
-		gdb_result_fail(res, TM_INVALID,
-				"statement has %d parameter%s, %zu given",
-				count, count == 1 ? "" : "s", stmt->n_params);
+	if (gdb_params_check(st, stmt, res) != 0) {
 		return res->status;
 	}
 	for (size_t i = 0; i < stmt->n_params; i++) {

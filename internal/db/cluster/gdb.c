@@ -585,7 +585,8 @@ static int open_apply(struct gdb *g, char *errmsg)
 		rc = sqlite3_exec(g->apply,
 				  PAGE_SIZE_SQL "; PRAGMA journal_mode = WAL; "
 						"PRAGMA synchronous = OFF; "
-						"PRAGMA foreign_keys = OFF",
+						"PRAGMA foreign_keys = OFF; "
+						"PRAGMA ignore_check_constraints = ON",
 				  NULL, NULL, &err);
 	}
 	if (rc != SQLITE_OK) {

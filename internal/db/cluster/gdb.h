@@ -19,7 +19,11 @@
  *   execution.
  * - Every member applies committed entries on the "apply" connection (the
  *   only connection that ever commits), with triggers and foreign keys off:
- *   the changesets already hold the effects of triggers and cascades. A
+ *   the changesets already hold the effects of triggers and cascades. CHECK
+ *   constraints are off there too (PRAGMA ignore_check_constraints, set
+ *   before anything is prepared on it): the leader checked every row it
+ *   commits, and a CHECK that calls random() or reads the clock would not
+ *   give the same answer twice. A
  *   conflict while applying means the members diverged: the process stops
  *   with a message naming the entry and the table (tm_panic, SIGABRT).
  * - Schema statements travel as SQL text in the same entry; their effects on
@@ -39,8 +43,11 @@
  * (and VACUUM INTO), transaction statements (use the request's transaction
  * flag), PRAGMAs that change settings (PRAGMA queries such as table_info(t)
  * are fine), direct writes to sqlite_sequence and sqlite_stat*, parameters
- * in schema statements, and more than one statement per gdb_stmt. Virtual
- * tables such as FTS5 replicate through their shadow tables.
+ * in schema statements, more than one statement per gdb_stmt, VACUUM,
+ * load_extension(), and virtual tables other than fts3, fts4, fts5, rtree,
+ * geopoly (which replicate through their shadow tables) and the read-only
+ * views over them (fts4aux, fts5vocab, fts3tokenize): dbstat, for one,
+ * describes each member's own file.
  *
  * One SQLite 3.40 quirk is worked around rather than refused: after
  * ALTER TABLE ... ADD COLUMN with a DEFAULT, every row is rewritten to store

@@ -273,6 +273,9 @@ void gdb_auth_stop(struct gdb_conn *c);
 void gdb_auth_resume(struct gdb_conn *c, struct gdb_auth *auth);
 /* Stop, and free what AUTH collected. */
 void gdb_auth_end(struct gdb_conn *c, struct gdb_auth *auth);
+/* VACUUM gets no authorizer call: refuse it by its first word. SQL points
+ * at the statement's first token. True (AUTH denied) if refused. */
+bool gdb_auth_refuse_vacuum(struct gdb_auth *auth, const char *sql);
 void gdb_names_add(struct gdb_names *names, const char *name);
 bool gdb_names_has(const struct gdb_names *names, const char *name);
 void gdb_names_clear(struct gdb_names *names);
@@ -344,6 +347,12 @@ enum gdb_apply_one {
 };
 enum gdb_apply_one gdb_apply_one(struct gdb *g, sqlite3_changeset_iter *it,
 				 int *rc);
+
+/* params.c: 0 if the values of STMT fit the parameters of ST (counts,
+ * names, each name given once); otherwise fills RES and returns its
+ * status. */
+int gdb_params_check(sqlite3_stmt *st, const struct gdb_stmt *stmt,
+		     struct gdb_result *res);
 
 /* exec.c: one user statement on the exec connection. */
 /* Prepare STMT under AUTH (already begun), through the statement cache;

@@ -9,7 +9,11 @@
  *   quirk) and rows with a NULL key are not recorded;
  * - generated columns: SQLite 3.40's session extension fails to build a
  *   changeset for such tables (SQLITE_SCHEMA).
- * All three are refused when the table is created or altered.
+ * All three are refused when the table is created or altered. The shadow
+ * tables of virtual tables (fts3's %_segdir has PRIMARY KEY(level, idx)
+ * without NOT NULL) are exempt from the second rule: only their module
+ * writes them, never with a NULL key. Which modules may be used at all is
+ * decided by the authorizer (auth.c).
  *
  * One more SQLite 3.40 quirk: for a row stored before ALTER TABLE ADD COLUMN
  * added a column with a DEFAULT, the preupdate hook (hence the session)
@@ -31,6 +35,26 @@ static int has_pk_index(sqlite3 *db, const char *table, bool *out)
 	int rc = sqlite3_prepare_v2(db,
 				    "SELECT 1 FROM pragma_index_list(?1) "
 				    "WHERE origin = 'pk'",
+				    -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		return rc;
+	}
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*out = rc == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* A shadow table of a virtual table (fts3, rtree, ...): its rows are
+ * written by the module only (the exec connection is defensive, so user SQL
+ * cannot write it), with keys that are never NULL. */
+static int is_shadow(sqlite3 *db, const char *table, bool *out)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db,
+				    "SELECT 1 FROM pragma_table_list(?1) "
+				    "WHERE schema = 'main' AND type = 'shadow'",
 				    -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		return rc;
@@ -87,9 +111,13 @@ int gdb_schema_check_table(sqlite3 *db, const char *table,
 {
 	struct table_shape shape;
 	bool pk_index = false;
+	bool shadow = false;
 	int rc = read_shape(db, table, &shape);
 	if (rc == SQLITE_OK) {
 		rc = has_pk_index(db, table, &pk_index);
+	}
+	if (rc == SQLITE_OK) {
+		rc = is_shadow(db, table, &shadow);
 	}
 	if (rc != SQLITE_OK) {
 		gdb_result_fail(res, TM_DB, "checking table \"%s\": %s", table,
@@ -106,7 +134,7 @@ int gdb_schema_check_table(sqlite3 *db, const char *table,
 				table);
 		return res->status;
 	}
-	if (shape.nullable_pk[0] != '\0' && pk_index) {
+	if (shape.nullable_pk[0] != '\0' && pk_index && !shadow) {
 		gdb_result_fail(res, TM_INVALID,
 				"table \"%s\": PRIMARY KEY column \"%s\" may "
 				"hold NULL, and rows with a NULL key cannot be "

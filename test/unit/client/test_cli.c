@@ -59,6 +59,47 @@ static void test_help_exits_zero(void **state)
 	cli_result_free(&r);
 }
 
+/* Each command's help names the formats it accepts, and the refusal of
+ * another one names them too; the global help says it depends. */
+static void test_help_tells_formats(void **state)
+{
+	static const struct {
+		const char *args[3];
+		const char *formats;
+	} cases[] = {
+	    {{"info"}, "table, json or yaml"},
+	    {{"version"}, "table, json or yaml"},
+	    {{"config", "get"}, "table, json or yaml"},
+	    {{"config", "show"}, "table, json, yaml or csv"},
+	    {{"sql"}, "table, json, yaml or csv"},
+	    {{"backup"}, "table"},
+	};
+	(void)state;
+	struct cli_result r = RUN("--help");
+	assert_contains(r.out, "--format FORMAT      output format: "
+			       "table|json|yaml|csv, see COMMAND --help\n");
+	cli_result_free(&r);
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char line[128];
+		snprintf(line, sizeof line, "output format: %s\n",
+			 cases[i].formats);
+		r = cli_run(cases[i].args[0],
+			    cases[i].args[1] != NULL ? cases[i].args[1]
+						     : "--help",
+			    cases[i].args[1] != NULL ? "--help" : NULL,
+			    (const char *)NULL);
+		assert_int_equal(r.rc, 0);
+		assert_contains(r.out, line);
+		cli_result_free(&r);
+	}
+	/* A format the help does not name is refused (usage). */
+	r = RUN("version", "--format=csv");
+	assert_int_equal(r.rc, 2);
+	assert_contains(r.err, "format csv is not supported by \"therm "
+			       "version\" (it prints table, json or yaml)");
+	cli_result_free(&r);
+}
+
 static void test_group_without_subcommand(void **state)
 {
 	const char *groups[] = {"config", "trust", "daemon"};
@@ -97,7 +138,8 @@ static void test_usage_errors(void **state)
 	    {{"info", "extra"}, "wrong number of arguments"},
 	    {{"--format", "xml", "info"}, "unknown format \"xml\""},
 	    {{"info", "--format=csv"},
-	     "format csv is not supported by \"therm info\""},
+	     "format csv is not supported by \"therm info\" (it prints "
+	     "table, json or yaml)"},
 	    {{"--fingerprint", "abc", "info"}, "invalid fingerprint \"abc\""},
 	    {{"daemon", "waitready", "--timeout", "soon"},
 	     "invalid --timeout \"soon\""},
@@ -260,6 +302,15 @@ static void test_config_get(void **state)
 	r = RUN("--address", f->address, "config", "get", "user.unset");
 	assert_int_equal(r.rc, 0);
 	assert_string_equal(r.out, "\n");
+	cli_result_free(&r);
+
+	/* A key that does not exist is refused, as set and unset do. */
+	fake_server_sync(&f->server, config_json, NULL);
+	r = RUN("--address", f->address, "config", "get", "no.such.key");
+	assert_int_equal(r.rc, 1);
+	assert_string_equal(r.out, "");
+	assert_string_equal(
+	    r.err, "therm: unknown configuration key \"no.such.key\"\n");
 	cli_result_free(&r);
 }
 
@@ -538,6 +589,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_no_arguments),
 	    cmocka_unit_test(test_help_exits_zero),
+	    cmocka_unit_test(test_help_tells_formats),
 	    cmocka_unit_test(test_group_without_subcommand),
 	    cmocka_unit_test(test_usage_errors),
 	    cmocka_unit_test(test_version_flag),

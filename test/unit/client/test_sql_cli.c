@@ -202,11 +202,22 @@ static void test_sql_from_stdin(void **state)
 	cli_result_free(&r);
 	assert_body(&f->server, 1, body);
 
-	/* Nothing to run: no request, success. */
-	r = RUN_INPUT(" ;\n-- nothing\n", "--address", f->address, "sql");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "");
-	cli_result_free(&r);
+	/* Nothing to run, on stdin or as the argument: a usage error, as the
+	 * API refuses an empty request; nothing is sent. */
+	static const char *const empty[] = {"", " ;\n-- nothing\n", "  ;  "};
+	for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++) {
+		r = RUN_INPUT(empty[i], "--address", f->address, "sql");
+		assert_int_equal(r.rc, 2);
+		assert_string_equal(r.out, "");
+		assert_contains(r.err, "therm: no SQL statement to run: the "
+				       "SQL given holds only whitespace, "
+				       "comments or ';'\n");
+		cli_result_free(&r);
+		r = RUN("--address", f->address, "sql", empty[i]);
+		assert_int_equal(r.rc, 2);
+		assert_contains(r.err, "no SQL statement to run");
+		cli_result_free(&r);
+	}
 	assert_int_equal(fake_server_n_requests(&f->server), 2);
 }
 

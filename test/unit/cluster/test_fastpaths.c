@@ -99,8 +99,8 @@ static void test_routed_delete_all(void **state)
 	}
 }
 
-/* The same SQL with other parameters is prepared once; bindings do not
- * leak from one use to the next. */
+/* The same SQL with other parameters is prepared once; a use whose values
+ * do not fit leaves nothing behind for the next one. */
 static void test_cache_reuse(void **state)
 {
 	struct cf *c = *state;
@@ -112,8 +112,8 @@ static void test_cache_reuse(void **state)
 		    {.type = GDB_TEXT, .p = (char *)"v", .n = 1},
 		    {.type = GDB_TEXT, .p = (char *)"w", .n = 1},
 		};
-		/* Once, :w is left out (":v" given twice): it must be NULL,
-		 * not what the previous use bound. */
+		/* Once, :w is left out (":v" given twice): refused, where it
+		 * used to run with :w NULL (params.c). */
 		char *names[2] = {(char *)":v", (char *)(i == 3 ? ":v" : ":w")};
 		cf_req_init(&r, false, "INSERT INTO t(v, w) VALUES (:v, :w)",
 			    NULL);
@@ -121,7 +121,12 @@ static void test_cache_reuse(void **state)
 		r.stmts[0].names = names;
 		r.stmts[0].n_params = 2;
 		assert_int_equal(route_and_run(c, 0, &r), 0);
-		assert_ok(&r);
+		if (i == 3) {
+			assert_string_equal(r.req.results[0].error,
+					    "parameter \":v\" is given twice");
+		} else {
+			assert_ok(&r);
+		}
 		cf_req_clear(&r);
 	}
 	struct gdb_stats after = stats(c, 0);
@@ -132,7 +137,8 @@ static void test_cache_reuse(void **state)
 	cf_wait_applied(c);
 	free(cf_assert_identical(c));
 	assert_int_equal(
-	    cf_query_int(c, 1, "SELECT count(*) FROM t WHERE w IS NULL"), 1);
+	    cf_query_int(c, 1, "SELECT count(*) FROM t WHERE w = 'w'"), 4);
+	assert_int_equal(cf_query_int(c, 1, "SELECT count(*) FROM t"), 4);
 }
 
 /* Cached statements follow schema changes. */

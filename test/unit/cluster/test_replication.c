@@ -396,10 +396,60 @@ static void test_named_parameters(void **state)
 			    "statement has no parameter named \":nope\"");
 	assert_int_equal(res(&r, 2)->status, TM_INVALID);
 	assert_string_equal(res(&r, 2)->error,
-			    "statement has 2 parameters, 1 given");
+			    "statement has 2 parameters (?1, ?2), 1 given");
 	cf_req_clear(&r);
 	free(cf_assert_identical(c));
 	assert_int_equal(cf_query_int(c, 2, "SELECT count(*) FROM p"), 1);
+}
+
+/* A name used several times is one parameter with one value, given by
+ * name or positionally; the errors say what does not fit. */
+static void test_repeated_named_parameter(void **state)
+{
+	struct cf *c = *state;
+	struct cf_req r;
+	struct gdb_value vals[2] = {{.type = GDB_INT, .i = 5},
+				    {.type = GDB_INT, .i = 5}};
+	char *one[1] = {(char *)":a"};
+	char *twice[2] = {(char *)":a", (char *)":a"};
+	char *mixed[1] = {(char *)":a"};
+
+	cf_exec(c, "CREATE TABLE q(id INTEGER PRIMARY KEY, a INT, b INT)");
+	cf_req_init(&r, false, "INSERT INTO q(a, b) VALUES(:a, :a * 2)",
+		    "INSERT INTO q(a, b) VALUES(:a, :a * 2)",
+		    "INSERT INTO q(a, b) VALUES(:a, :a)",
+		    "INSERT INTO q(a, b) VALUES(:a, :a)",
+		    "INSERT INTO q(a, b) VALUES(?, :a)", NULL);
+	r.stmts[0].params = vals;
+	r.stmts[0].names = one;
+	r.stmts[0].n_params = 1;
+	r.stmts[1].params = vals;
+	r.stmts[1].n_params = 1;
+	r.stmts[2].params = vals;
+	r.stmts[2].n_params = 2;
+	r.stmts[3].params = vals;
+	r.stmts[3].names = twice;
+	r.stmts[3].n_params = 2;
+	r.stmts[4].params = vals;
+	r.stmts[4].names = mixed;
+	r.stmts[4].n_params = 1;
+	assert_int_equal(cf_write(c, 0, &r), 0);
+	assert_int_equal(res(&r, 0)->status, 0);
+	assert_int_equal(res(&r, 1)->status, 0);
+	assert_string_equal(res(&r, 2)->error,
+			    "statement has 1 parameter (:a), 2 given: a named "
+			    "parameter takes one value, however often it "
+			    "appears");
+	assert_string_equal(res(&r, 3)->error,
+			    "parameter \":a\" is given twice");
+	assert_string_equal(res(&r, 4)->error,
+			    "parameter 1 of the statement (?) has no name: "
+			    "give the values as an array (positional), or "
+			    "name every parameter");
+	cf_req_clear(&r);
+	free(cf_assert_identical(c));
+	assert_int_equal(cf_query_int(c, 1, "SELECT sum(b) FROM q WHERE a = 5"),
+			 20);
 }
 
 /* WITHOUT ROWID tables with composite keys, UPSERT, and REPLACE that deletes
@@ -468,6 +518,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_values_round_trip, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_repeated_named_parameter,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_named_parameters, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_without_rowid_upsert_replace,

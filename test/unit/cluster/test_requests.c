@@ -322,7 +322,21 @@ static void test_refusals(void **state)
 		       "temporary objects are refused");
 	expect_refused(c, "ATTACH '/tmp/x.db' AS x", "ATTACH, DETACH");
 	expect_refused(c, "VACUUM INTO '/tmp/thermionic-vacuum.db'",
-		       "cannot VACUUM from within a transaction");
+		       "VACUUM and VACUUM INTO are refused: each member's "
+		       "database file is its own");
+	expect_refused(c, " /* c */ vacuum", "use GET /1.0/sql/backup");
+	expect_refused(c, "SELECT load_extension('/tmp/x.so')",
+		       "load_extension() is refused: it would load code into "
+		       "one member's process");
+	expect_refused(c, "CREATE VIRTUAL TABLE st USING dbstat",
+		       "CREATE VIRTUAL TABLE st USING dbstat is refused: "
+		       "describes each member's own database file, so its "
+		       "content would differ from member to member");
+	expect_refused(c, "CREATE VIRTUAL TABLE s USING sqlite_stmt",
+		       "lists each member's own prepared statements");
+	expect_refused(c, "CREATE VIRTUAL TABLE j USING json_each",
+		       "CREATE VIRTUAL TABLE j USING json_each is refused: "
+		       "only virtual tables known to replicate exactly");
 	expect_refused(c, "BEGIN", "transaction statements (BEGIN)");
 	expect_refused(c, "COMMIT", "set the request's transaction flag");
 	expect_refused(c, "SAVEPOINT x", "transaction statements");
@@ -358,7 +372,8 @@ static void test_refusals(void **state)
 		    "SELECT name FROM pragma_table_info('t') ORDER BY cid",
 		    "PRAGMA foreign_keys", "VACUUM INTO '/tmp/tm-vacuum.db'",
 		    "ATTACH '/tmp/tm-attach.db' AS x",
-		    "PRAGMA foreign_keys = 0", "BEGIN", NULL);
+		    "PRAGMA foreign_keys = 0", "BEGIN",
+		    "SELECT load_extension('/tmp/x.so')", NULL);
 	assert_int_equal(cf_read(c, 1, &r, GDB_READ_NONE), 0);
 	assert_int_equal(res(&r, 0)->status, 0);
 	assert_int_equal(res(&r, 0)->n_rows, 2);
@@ -370,6 +385,9 @@ static void test_refusals(void **state)
 			    "the global database is replicated");
 	assert_int_equal(res(&r, 5)->status, TM_INVALID);
 	assert_int_equal(res(&r, 6)->status, TM_INVALID);
+	assert_non_null(strstr(res(&r, 3)->error, "VACUUM INTO are refused"));
+	assert_non_null(strstr(res(&r, 7)->error, "load_extension() is "
+						  "refused"));
 	cf_req_clear(&r);
 
 	char *dump = cf_assert_identical(c);

@@ -212,6 +212,22 @@ static void test_statements_field(void **state)
 	    "statement 1: field \"params\" must be an array "
 	    "(positional) or an object (named)");
 	assert_parse_error("[]", "request body must be a JSON object");
+	/* SQL text must be UTF-8, as parameters must: the offset is in the
+	 * SQL text (byte 0 is its first byte). */
+	assert_parse_error("{\"statements\":[{\"sql\":\"SELECT 1\"},"
+			   "{\"sql\":\"SELECT 'a\xff'\"}]}",
+			   "statement 2: field \"sql\" is not valid UTF-8 "
+			   "(byte 9 of the SQL text, 0xff): send SQL as UTF-8, "
+			   "and binary data as a BLOB parameter");
+	assert_parse_error("{\"statements\":[{\"sql\":\"SELECT '\xc3\x28'"
+			   "\"}]}",
+			   "statement 1: field \"sql\" is not valid UTF-8 "
+			   "(byte 8 of the SQL text, 0xc3): send SQL as UTF-8, "
+			   "and binary data as a BLOB parameter");
+	assert_parse_error("{\"statements\":[{\"sql\":\"-- \xed\xa0\x80\"}]}",
+			   "statement 1: field \"sql\" is not valid UTF-8 "
+			   "(byte 3 of the SQL text, 0xed): send SQL as UTF-8, "
+			   "and binary data as a BLOB parameter");
 }
 
 static char *statements_body(size_t n)
