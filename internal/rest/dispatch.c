@@ -6,12 +6,12 @@
  * method is GET; a method the route does not handle is 405 with Allow.
  * Authorisation is evaluated per request, so a certificate removed from the
  * trust store stops working on keep-alive connections too. */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "internal/lib/assert.h"
+#include "internal/lib/json.h"
 #include "internal/lib/mem.h"
 #include "internal/rest/internal.h"
 #include "internal/rest/route.h"
@@ -153,34 +153,14 @@ void *rest_get_data(const struct rest_request *req)
 cJSON *rest_body_json(struct rest_request *req)
 {
 	const struct rest_message *m = req->msg;
+	char errmsg[TM_ERRMSG_SIZE];
 	if (m->body_len == 0) {
 		rest_respond_error(req, 400, "malformed JSON body: empty body");
 		return NULL;
 	}
-	const char *end = NULL;
-	cJSON *json = cJSON_ParseWithLengthOpts(m->body, m->body_len, &end,
-						false);
+	cJSON *json = json_parse_strict(m->body, m->body_len, errmsg);
 	if (json == NULL) {
-		size_t at = end != NULL && end >= m->body
-				    ? (size_t)(end - m->body)
-				    : 0;
-		rest_respond_error(req, 400,
-				   "malformed JSON body: syntax error at byte "
-				   "%zu",
-				   at);
-		return NULL;
-	}
-	size_t at = (size_t)(end - m->body);
-	while (at < m->body_len && isspace((unsigned char)m->body[at])) {
-		at++;
-	}
-	if (at < m->body_len) {
-		cJSON_Delete(json);
-		rest_respond_error(req, 400,
-				   "malformed JSON body: trailing data at "
-				   "byte %zu",
-				   at);
-		return NULL;
+		rest_respond_error(req, 400, "malformed JSON body: %s", errmsg);
 	}
 	return json;
 }

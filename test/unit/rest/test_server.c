@@ -416,7 +416,9 @@ static void test_body_json(void **state)
 		     "POST /1.0/json HTTP/1.1\r\nContent-Length: 7\r\n\r\n"
 		     "{\"a\":1,",
 		     &r);
-	fx_assert_error(&r, 400, "malformed JSON body: syntax error at byte 6");
+	fx_assert_error(&r, 400,
+			"malformed JSON body: unexpected end of input at byte "
+			"7");
 	fx_response_free(&r);
 	fx_roundtrip(f, c,
 		     "POST /1.0/json HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
@@ -428,7 +430,25 @@ static void test_body_json(void **state)
 		     "{} [] ",
 		     &r);
 	fx_assert_error(&r, 400,
-			"malformed JSON body: trailing data at byte 3");
+			"malformed JSON body: trailing data after the JSON "
+			"value at byte 3");
+	fx_response_free(&r);
+	/* What cJSON alone would let through. */
+	fx_roundtrip(f, c,
+		     "POST /1.0/json HTTP/1.1\r\nContent-Length: 10\r\n\r\n"
+		     "{\"a\":0123}",
+		     &r);
+	fx_assert_error(&r, 400,
+			"malformed JSON body: leading zero in number (write "
+			"123, not 0123) at byte 6");
+	fx_response_free(&r);
+	fx_roundtrip(f, c,
+		     "POST /1.0/json HTTP/1.1\r\nContent-Length: 9\r\n\r\n"
+		     "{\"a\":\"\t\"}",
+		     &r);
+	fx_assert_error(&r, 400,
+			"malformed JSON body: raw control character 0x09 in "
+			"string (escape it as \\u0009) at byte 6");
 	fx_response_free(&r);
 	/* The connection is still usable, a good body is parsed. */
 	fx_roundtrip(f, c,
