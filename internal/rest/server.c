@@ -136,6 +136,7 @@ static void conn_maybe_free(struct rest_conn *rc)
 	}
 	conn_unlink(rc);
 	rest_parser_close(&rc->parser);
+	rest_admission_clear(&rc->admission);
 	tm_free(rc->in);
 	tm_free(rc);
 	server_maybe_closed(s);
@@ -375,6 +376,7 @@ void rest_server_add_conn(struct rest_server *s, struct conn *c)
 	rc->state = REST_CONN_IDLE;
 	snprintf(rc->peer, sizeof rc->peer, "%s", conn_peer_name(c));
 	rest_parser_init(&rc->parser, &s->limits);
+	rest_parser_set_headers_cb(&rc->parser, rest_admit_headers_cb, rc);
 	int rv = uv_timer_init(s->loop, &rc->timer);
 	INVARIANT(rv == 0); /* only fails for an invalid loop */
 	rc->timer.data = rc;
