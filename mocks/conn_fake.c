@@ -331,6 +331,11 @@ void conn_close(struct conn *c, conn_close_cb cb)
 	fake_kick(c);
 }
 
+bool conn_peer_closed(const struct conn *c)
+{
+	return c->eof_pending || c->eof_delivered || c->broken != 0;
+}
+
 bool conn_is_tls(const struct conn *c)
 {
 	return c->tls;

@@ -37,7 +37,8 @@ void conn_fake_set_peer_name(struct conn *c, const char *name);
 /* The peer sends LEN bytes (copied); delivered as one read callback. */
 void conn_fake_push(struct conn *c, const void *buf, size_t len);
 void conn_fake_push_str(struct conn *c, const char *s);
-/* The peer closes its side: EOF (status 0) after the pushed bytes. */
+/* The peer closes its side: EOF (status 0) after the pushed bytes;
+ * conn_peer_closed is true from now on. */
 void conn_fake_push_eof(struct conn *c);
 /* The stream fails with STATUS (a TM_* code): the eof callback gets it even
  * while reading is stopped, later writes fail with it. */

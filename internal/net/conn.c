@@ -3,6 +3,7 @@
  * owned buffers, and the close sequence described in conn_internal.h. */
 #include "internal/net/conn_internal.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -128,6 +129,22 @@ void conn_deliver_eof(struct conn *c, int status)
 	if (c->eof_cb != NULL) {
 		c->eof_cb(c, status);
 	}
+}
+
+bool conn_peer_closed(const struct conn *c)
+{
+	if (c->eof_delivered || c->stream_broken) {
+		return true;
+	}
+	uv_os_fd_t fd;
+	if (c->handles_closing || uv_fileno(&c->h.handle, &fd) != 0) {
+		return false;
+	}
+	struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+	if (poll(&p, 1, 0) != 1) {
+		return false;
+	}
+	return (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 /* Writing. */

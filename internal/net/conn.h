@@ -64,6 +64,12 @@ int conn_write(struct conn *c, const void *buf, size_t len, conn_write_cb cb,
  * at any time; a second call is ignored. */
 void conn_close(struct conn *c, conn_close_cb cb);
 
+/* Has the peer finished sending (EOF) or reset the stream, even though
+ * bytes it sent before may still wait to be read? A cheap non-blocking
+ * look at the socket (poll for POLLRDHUP), for owners that should not
+ * start more work for a peer that is gone (pipelined requests). */
+bool conn_peer_closed(const struct conn *c);
+
 /* Identity of the peer. */
 bool conn_is_tls(const struct conn *c);
 /* Unix socket: true and *uid set from SO_PEERCRED. */

@@ -9,7 +9,7 @@
  * Connection states (one request at a time):
  *
  *   IDLE --first byte--> READING --request complete--> HANDLING
- *   HANDLING --response sent, keep-alive--> IDLE
+ *   HANDLING --response sent, keep-alive, peer not gone--> IDLE
  *   HANDLING --rest_respond_upgrade--> UPGRADING --101 written--> handed over
  *   IDLE --idle timeout, EOF--> CLOSING
  *   READING --timeout (408), parse error (4xx), EOF--> CLOSING
