@@ -84,6 +84,13 @@ const char *conn_peer_fingerprint(const struct conn *c)
 	return c->tls && c->has_fingerprint ? c->fingerprint : NULL;
 }
 
+const char *conn_peer_key_weakness(const struct conn *c)
+{
+	return c->tls && c->has_fingerprint && c->peer_key_weak
+		   ? c->peer_key_errmsg
+		   : NULL;
+}
+
 const char *conn_peer_name(const struct conn *c) { return c->peer_name; }
 
 const char *conn_errmsg(const struct conn *c) { return c->errmsg; }

@@ -78,6 +78,10 @@ bool conn_peer_uid(const struct conn *c, uid_t *uid);
  * characters, NUL-terminated, borrowed) or NULL if none was presented: the
  * client's on accepted conns, the server's on conn_connect ones (pin it). */
 const char *conn_peer_fingerprint(const struct conn *c);
+/* TLS: why the peer's certificate may not authenticate it (its key is
+ * too weak, see tls_check_key_strength), borrowed; NULL if it may, or if
+ * there is no certificate. */
+const char *conn_peer_key_weakness(const struct conn *c);
 /* Text form of the peer ("127.0.0.1:53422" or "unix"); borrowed. */
 const char *conn_peer_name(const struct conn *c);
 /* Detail of the last error. */

@@ -76,6 +76,8 @@ struct conn {
 	uid_t uid;
 	bool has_fingerprint;
 	char fingerprint[TLS_FINGERPRINT_LEN + 1];
+	bool peer_key_weak; /* why in peer_key_errmsg */
+	char peer_key_errmsg[TM_ERRMSG_SIZE];
 	char peer_name[CONN_PEER_NAME_SIZE];
 	char errmsg[TM_ERRMSG_SIZE];
 };

@@ -7,7 +7,8 @@
  *
  *   unix peer, root or our own uid     -> local, any body
  *   unix peer, another uid             -> 403
- *   TLS, certificate in the trust store -> trusted, any body
+ *   TLS, certificate in the trust store -> trusted, any body, unless its
+ *     key is too weak (conn_peer_key_weakness): then untrusted
  *   anyone else (untrusted):
  *     unknown path                     -> 404
  *     not a GET of a public route      -> 403
@@ -56,7 +57,9 @@ static void admit_identify(struct rest_admission *a, struct conn *c,
 	a->auth = REST_AUTH_UNTRUSTED;
 	if (fp != NULL) {
 		a->fingerprint = tm_strdup(fp);
-		if (s->trust_cb != NULL && s->trust_cb(s->data, fp)) {
+		a->weak_key = conn_peer_key_weakness(c);
+		if (a->weak_key == NULL && s->trust_cb != NULL &&
+		    s->trust_cb(s->data, fp)) {
 			a->auth = REST_AUTH_TRUSTED;
 		}
 	}
@@ -74,12 +77,19 @@ static void admit_untrusted(struct rest_admission *a,
 	if (route == NULL) {
 		admit_refuse(a, 404, "not found");
 	} else if (!(route->public_get && m->method == HTTP_GET)) {
-		admit_refuse(a, 403,
-			     a->fingerprint != NULL
-				 ? "not authorized: client certificate not "
-				   "trusted"
-				 : "not authorized: no client certificate "
-				   "presented");
+		a->status = 403;
+		if (a->weak_key != NULL) {
+			tm_errmsg_printf(a->message,
+					 "not authorized: client certificate "
+					 "refused: %s",
+					 a->weak_key);
+		} else {
+			tm_errmsg_printf(a->message, "not authorized: %s",
+					 a->fingerprint != NULL
+					     ? "client certificate not trusted"
+					     : "no client certificate "
+					       "presented");
+		}
 	} else if (m->has_body) {
 		admit_refuse(a, 413,
 			     "request body not accepted without a trusted "

@@ -46,6 +46,8 @@ struct rest_server {
 struct rest_admission {
 	enum rest_auth auth;
 	char *fingerprint; /* owned, or NULL */
+	const char *weak_key; /* why the certificate was refused, or NULL;
+			       * borrowed from the conn */
 	int status;	   /* 0, or the error to answer the request with */
 	char message[TM_ERRMSG_SIZE];
 };

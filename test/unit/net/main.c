@@ -3,6 +3,7 @@
 
 int test_address_run(void);
 int test_peer_closed_run(void);
+int test_peer_key_run(void);
 int test_tls_conn_run(void);
 int test_unix_run(void);
 
@@ -16,5 +17,6 @@ int main(void)
 	failed += test_tls_conn_run();
 	failed += test_unix_run();
 	failed += test_peer_closed_run();
+	failed += test_peer_key_run();
 	return failed == 0 ? 0 : 1;
 }

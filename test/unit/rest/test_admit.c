@@ -137,6 +137,37 @@ static void test_trusted_body_accepted(void **state)
 	}
 }
 
+#define WEAK                                                                   \
+	"RSA key of 1024 bits is too weak (use RSA of at least 2048 "          \
+	"bits, or EC P-256 or larger)"
+
+/* A certificate in the trust store whose key is too weak authenticates
+ * nobody: the client is untrusted and told why. */
+static void test_weak_key_not_trusted(void **state)
+{
+	struct fixture *f = *state;
+	struct conn *c = conn_fake_new(&f->loop);
+	conn_fake_set_tls(c, FX_TRUSTED_FP);
+	conn_fake_set_key_weakness(c, WEAK);
+	rest_server_add_conn(f->server, c);
+	struct fx_response r;
+	fx_roundtrip(f, c, "DELETE /1.0/items/x HTTP/1.1\r\n\r\n", &r);
+	fx_assert_error(&r, 403,
+			"not authorized: client certificate refused: " WEAK);
+	fx_response_free(&r);
+	fx_roundtrip(f, c, "GET /1.0 HTTP/1.1\r\n\r\n", &r);
+	cJSON *m = fx_sync_metadata(&r);
+	assert_int_equal(cJSON_GetObjectItem(m, "auth")->valueint,
+			 REST_AUTH_UNTRUSTED);
+	cJSON_Delete(m);
+	fx_response_free(&r);
+	f->handler_calls = 0;
+	assert_refused_early(
+	    f, c, BIG_PUT("/1.0/json"), 403,
+	    "not authorized: client certificate refused: " WEAK);
+	conn_fake_release(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -154,6 +185,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_refusal_without_body_keeps_connection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_trusted_body_accepted, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_weak_key_not_trusted, setup,
 					    teardown),
 	};
 	return cmocka_run_group_tests_name("rest-admit", tests, NULL, NULL);
