@@ -219,6 +219,11 @@ void conn_handle_closed_cb(uv_handle_t *handle)
 	if (c->handles_open > 0) {
 		return;
 	}
+	if (c->limiter != NULL) {
+		limiter_release(c->limiter, c->limiter_key);
+		limiter_unref(c->limiter);
+		c->limiter = NULL;
+	}
 	if (c->close_cb != NULL) {
 		c->close_cb(c);
 	}

@@ -4,6 +4,7 @@
 int test_address_run(void);
 int test_peer_closed_run(void);
 int test_peer_key_run(void);
+int test_caps_run(void);
 int test_tls_conn_run(void);
 int test_unix_run(void);
 
@@ -18,5 +19,6 @@ int main(void)
 	failed += test_unix_run();
 	failed += test_peer_closed_run();
 	failed += test_peer_key_run();
+	failed += test_caps_run();
 	return failed == 0 ? 0 : 1;
 }
