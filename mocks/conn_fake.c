@@ -54,6 +54,7 @@ struct conn {
 	bool tls;
 	bool has_fingerprint;
 	char fingerprint[128];
+	char key_weakness[TM_ERRMSG_SIZE]; /* "" if none */
 	bool is_unix;
 	uid_t uid;
 	char peer_name[64];
@@ -331,6 +332,11 @@ void conn_close(struct conn *c, conn_close_cb cb)
 	fake_kick(c);
 }
 
+bool conn_peer_closed(const struct conn *c)
+{
+	return c->eof_pending || c->eof_delivered || c->broken != 0;
+}
+
 bool conn_is_tls(const struct conn *c)
 {
 	return c->tls;
@@ -348,6 +354,18 @@ bool conn_peer_uid(const struct conn *c, uid_t *uid)
 const char *conn_peer_fingerprint(const struct conn *c)
 {
 	return c->tls && c->has_fingerprint ? c->fingerprint : NULL;
+}
+
+void conn_fake_set_key_weakness(struct conn *c, const char *why)
+{
+	snprintf(c->key_weakness, sizeof c->key_weakness, "%s", why);
+}
+
+const char *conn_peer_key_weakness(const struct conn *c)
+{
+	return c->tls && c->has_fingerprint && c->key_weakness[0] != '\0'
+		   ? c->key_weakness
+		   : NULL;
 }
 
 const char *conn_peer_name(const struct conn *c)

@@ -33,11 +33,15 @@ void conn_fake_release(struct conn *c);
 void conn_fake_set_tls(struct conn *c, const char *fingerprint);
 void conn_fake_set_unix(struct conn *c, uid_t uid);
 void conn_fake_set_peer_name(struct conn *c, const char *name);
+/* The TLS peer's certificate has a weak key: WHY (copied) is what
+ * conn_peer_key_weakness returns. */
+void conn_fake_set_key_weakness(struct conn *c, const char *why);
 
 /* The peer sends LEN bytes (copied); delivered as one read callback. */
 void conn_fake_push(struct conn *c, const void *buf, size_t len);
 void conn_fake_push_str(struct conn *c, const char *s);
-/* The peer closes its side: EOF (status 0) after the pushed bytes. */
+/* The peer closes its side: EOF (status 0) after the pushed bytes;
+ * conn_peer_closed is true from now on. */
 void conn_fake_push_eof(struct conn *c);
 /* The stream fails with STATUS (a TM_* code): the eof callback gets it even
  * while reading is stopped, later writes fail with it. */

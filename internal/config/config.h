@@ -9,6 +9,11 @@
  * Keys (scope: where the value lives; local keys are per member, e.g. the
  * raft snapshot settings, which each member applies to its own log):
  *   core.https_address       address  local   ""  (not listening)
+ *   core.max_connections     int      global  1000 HTTPS connections
+ *                                             (1..1000000)
+ *   core.max_connections_per_address
+ *                            int      global  100 per client address
+ *                                             (1..1000000)
  *   core.request_timeout     int      global  30 seconds (1..3600)
  *   core.max_request_size    int      global  8388608 bytes (4096..1 GiB)
  *   raft.snapshot_threshold  int      local   1024 entries (16..100000000)

@@ -17,6 +17,26 @@ static const struct config_key keys[] = {
 			       "(default port 8443); unset: not listening",
 	},
 	{
+		.name = "core.max_connections",
+		.type = CONFIG_INT,
+		.scope = CONFIG_SCOPE_GLOBAL,
+		.default_value = "1000",
+		.min = 1,
+		.max = 1000000,
+		.description = "Most HTTPS connections open at once (the unix "
+			       "socket is not counted)",
+	},
+	{
+		.name = "core.max_connections_per_address",
+		.type = CONFIG_INT,
+		.scope = CONFIG_SCOPE_GLOBAL,
+		.default_value = "100",
+		.min = 1,
+		.max = 1000000,
+		.description = "Most HTTPS connections open at once from one "
+			       "client address",
+	},
+	{
 		.name = "core.max_request_size",
 		.type = CONFIG_INT,
 		.scope = CONFIG_SCOPE_GLOBAL,

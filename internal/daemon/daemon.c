@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "internal/api/api.h"
@@ -117,6 +118,45 @@ static bool trust_cb(void *data, const char *fingerprint)
 	return nodedb_cert_trusted(d->nodedb, fingerprint);
 }
 
+/* Connections need file descriptors: keep the HTTPS caps under the
+ * open-files limit, so that the unix socket (never capped) and the
+ * databases always find one. */
+#define DAEMON_RESERVED_FDS 128
+
+static unsigned fd_budget(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+	    rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > 2 * DAEMON_RESERVED_FDS + 1000000) {
+		return 1000000;
+	}
+	if (rl.rlim_cur < 2 * DAEMON_RESERVED_FDS) {
+		return (unsigned)rl.rlim_cur / 2;
+	}
+	return (unsigned)(rl.rlim_cur - DAEMON_RESERVED_FDS);
+}
+
+static void apply_caps(struct daemon *d)
+{
+	if (d->https_listener == NULL) {
+		return;
+	}
+	unsigned total =
+	    (unsigned)config_get_int(d->config, "core.max_connections");
+	unsigned per_address = (unsigned)config_get_int(
+	    d->config, "core.max_connections_per_address");
+	unsigned budget = fd_budget();
+	if (total > budget) {
+		LOGI("daemon: core.max_connections %u is more than the "
+		     "open-files limit allows; using %u (raise the limit, "
+		     "e.g. LimitNOFILE= in the service unit)",
+		     total, budget);
+		total = budget;
+	}
+	listener_set_caps(d->https_listener, total, per_address);
+}
+
 static void apply_limits(struct daemon *d)
 {
 	struct rest_limits limits = {
@@ -129,6 +169,7 @@ static void apply_limits(struct daemon *d)
 		.idle_timeout_ms = 60 * 1000,
 	};
 	rest_server_set_limits(d->rest, &limits);
+	apply_caps(d);
 }
 
 static void conn_cb(struct listener *l, struct conn *c)
@@ -180,6 +221,7 @@ static int listen_https(struct daemon *d, const char *address, char *errmsg)
 		listener_close(d->https_listener, NULL);
 	}
 	d->https_listener = l;
+	apply_caps(d);
 	return 0;
 }
 

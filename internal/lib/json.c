@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/lib/err.h"
 #include "internal/lib/mem.h"
 
 /* Walk the (already validated) TEXT and the tree in document order; both
@@ -60,6 +61,10 @@ static void attach(cJSON *item, struct scan *s)
 
 cJSON *json_parse_exact(const char *text, size_t len, size_t *error_at)
 {
+	char errmsg[TM_ERRMSG_SIZE];
+	if (json_check(text, len, error_at, errmsg) != 0) {
+		return NULL;
+	}
 	const char *end = NULL;
 	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
 	if (root != NULL) {

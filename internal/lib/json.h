@@ -12,9 +12,25 @@
 
 #include <cjson/cJSON.h>
 
-/* Parse LEN bytes of TEXT. Returns NULL on invalid JSON, with *ERROR_AT
- * (may be NULL) set to the byte offset where parsing stopped. Owned by the
+/* Deepest nesting of arrays and objects accepted (cJSON's own limit is
+ * 1000 and reported as a bare syntax error). */
+#define JSON_MAX_DEPTH 512
+
+/* Is LEN bytes of TEXT exactly one JSON value (RFC 8259), surrounded by
+ * whitespace only? Stricter than cJSON: refuses leading zeros ("0123"),
+ * raw control characters in strings, invalid escapes and nesting deeper
+ * than JSON_MAX_DEPTH. On failure TM_INVALID, *ERROR_AT (may be NULL) the
+ * byte offset and ERRMSG (TM_ERRMSG_SIZE) what was refused, e.g. "nested
+ * too deep (limit 512) at byte 512". UTF-8 is not checked. */
+int json_check(const char *text, size_t len, size_t *error_at, char *errmsg);
+
+/* json_check, then cJSON; NULL with ERRMSG set on failure. Owned by the
  * caller (cJSON_Delete). */
+cJSON *json_parse_strict(const char *text, size_t len, char *errmsg);
+
+/* Parse LEN bytes of TEXT (checked by json_check first). Returns NULL on
+ * invalid JSON, with *ERROR_AT (may be NULL) set to the byte offset where
+ * parsing stopped. Owned by the caller (cJSON_Delete). */
 cJSON *json_parse_exact(const char *text, size_t len, size_t *error_at);
 
 /* True if ITEM is a number written as an integer literal (no fraction, no

@@ -3,6 +3,7 @@
  * owned buffers, and the close sequence described in conn_internal.h. */
 #include "internal/net/conn_internal.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -83,6 +84,13 @@ const char *conn_peer_fingerprint(const struct conn *c)
 	return c->tls && c->has_fingerprint ? c->fingerprint : NULL;
 }
 
+const char *conn_peer_key_weakness(const struct conn *c)
+{
+	return c->tls && c->has_fingerprint && c->peer_key_weak
+		   ? c->peer_key_errmsg
+		   : NULL;
+}
+
 const char *conn_peer_name(const struct conn *c) { return c->peer_name; }
 
 const char *conn_errmsg(const struct conn *c) { return c->errmsg; }
@@ -128,6 +136,22 @@ void conn_deliver_eof(struct conn *c, int status)
 	if (c->eof_cb != NULL) {
 		c->eof_cb(c, status);
 	}
+}
+
+bool conn_peer_closed(const struct conn *c)
+{
+	if (c->eof_delivered || c->stream_broken) {
+		return true;
+	}
+	uv_os_fd_t fd;
+	if (c->handles_closing || uv_fileno(&c->h.handle, &fd) != 0) {
+		return false;
+	}
+	struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+	if (poll(&p, 1, 0) != 1) {
+		return false;
+	}
+	return (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 /* Writing. */
@@ -194,6 +218,11 @@ void conn_handle_closed_cb(uv_handle_t *handle)
 	c->handles_open--;
 	if (c->handles_open > 0) {
 		return;
+	}
+	if (c->limiter != NULL) {
+		limiter_release(c->limiter, c->limiter_key);
+		limiter_unref(c->limiter);
+		c->limiter = NULL;
 	}
 	if (c->close_cb != NULL) {
 		c->close_cb(c);

@@ -64,6 +64,12 @@ int conn_write(struct conn *c, const void *buf, size_t len, conn_write_cb cb,
  * at any time; a second call is ignored. */
 void conn_close(struct conn *c, conn_close_cb cb);
 
+/* Has the peer finished sending (EOF) or reset the stream, even though
+ * bytes it sent before may still wait to be read? A cheap non-blocking
+ * look at the socket (poll for POLLRDHUP), for owners that should not
+ * start more work for a peer that is gone (pipelined requests). */
+bool conn_peer_closed(const struct conn *c);
+
 /* Identity of the peer. */
 bool conn_is_tls(const struct conn *c);
 /* Unix socket: true and *uid set from SO_PEERCRED. */
@@ -72,6 +78,10 @@ bool conn_peer_uid(const struct conn *c, uid_t *uid);
  * characters, NUL-terminated, borrowed) or NULL if none was presented: the
  * client's on accepted conns, the server's on conn_connect ones (pin it). */
 const char *conn_peer_fingerprint(const struct conn *c);
+/* TLS: why the peer's certificate may not authenticate it (its key is
+ * too weak, see tls_check_key_strength), borrowed; NULL if it may, or if
+ * there is no certificate. */
+const char *conn_peer_key_weakness(const struct conn *c);
 /* Text form of the peer ("127.0.0.1:53422" or "unix"); borrowed. */
 const char *conn_peer_name(const struct conn *c);
 /* Detail of the last error. */

@@ -23,6 +23,7 @@
 
 #include "internal/lib/err.h"
 #include "internal/net/conn.h"
+#include "internal/net/limiter.h"
 #include "internal/tls/tls.h"
 
 #define CONN_LINGER_MS 10000
@@ -76,8 +77,15 @@ struct conn {
 	uid_t uid;
 	bool has_fingerprint;
 	char fingerprint[TLS_FINGERPRINT_LEN + 1];
+	bool peer_key_weak; /* why in peer_key_errmsg */
+	char peer_key_errmsg[TM_ERRMSG_SIZE];
 	char peer_name[CONN_PEER_NAME_SIZE];
 	char errmsg[TM_ERRMSG_SIZE];
+
+	/* Counted against a listener's caps until its handles are closed;
+	 * NULL if not counted (unix socket, outgoing). A reference. */
+	struct net_limiter *limiter;
+	char limiter_key[LIMITER_KEY_SIZE];
 };
 
 /* Initialise the shared part of C (allocated by the kind, zeroed): a TCP

@@ -150,6 +150,10 @@ static void tls_handshake_finish(struct conn_tls *t, int status)
 		t->handshake_done = true;
 		c->has_fingerprint =
 		    tls_peer_fingerprint(t->ssl, c->fingerprint) == 0;
+		X509 *cert = SSL_get0_peer_certificate(t->ssl);
+		c->peer_key_weak = cert != NULL && tls_check_key_strength(
+						       X509_get0_pubkey(cert),
+						       c->peer_key_errmsg) != 0;
 	}
 	conn_handshake_cb cb = t->handshake_cb;
 	t->handshake_cb = NULL;

@@ -1,7 +1,10 @@
 /* Accepting connections.
  *
- * TCP: accept -> new TLS conn -> handshake (bounded by the handshake
- * timeout) -> the owner's callback. Until its handshake ends a conn
+ * TCP: caps (limiter.h) -> accept -> new TLS conn -> handshake (bounded by
+ * the handshake timeout) -> the owner's callback. A connection over the
+ * total cap is taken off the backlog and closed before anything is
+ * allocated for it; one over its address's cap is closed right after the
+ * accept, before any TLS work. Until its handshake ends a conn
  * belongs to the listener, which keeps it in `pending`; a failed handshake
  * is logged and the conn closed; listener_close closes the pending ones.
  * Unix: accept -> plain conn with the peer's uid -> the owner's callback.
@@ -11,6 +14,7 @@
  * last one calls the owner's callback, then frees the listener. */
 #include "internal/net/listener.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -46,7 +50,8 @@ struct listener {
 	bool closing;
 	unsigned closing_parts;
 	uint64_t handshake_timeout_ms;
-	struct conn **pending; /* conns still in their TLS handshake */
+	struct net_limiter *limiter; /* TCP: connection caps, a reference */
+	struct conn **pending;	     /* conns still in their TLS handshake */
 	size_t n_pending;
 	size_t cap_pending;
 	char *path; /* unix socket path, owned */
@@ -67,6 +72,9 @@ static struct listener *listener_new(uv_loop_t *loop, listener_conn_cb cb,
 static void listener_free(struct listener *l)
 {
 	INVARIANT(l->n_pending == 0);
+	if (l->limiter != NULL) {
+		limiter_unref(l->limiter);
+	}
 	tm_free(l->pending);
 	tm_free(l->path);
 	tm_free(l);
@@ -91,6 +99,20 @@ const char *listener_address(const struct listener *l) { return l->address; }
 void listener_set_handshake_timeout(struct listener *l, uint64_t ms)
 {
 	l->handshake_timeout_ms = ms;
+}
+
+unsigned listener_connections(const struct listener *l, const char *address)
+{
+	PRE(l->limiter != NULL);
+	return address != NULL ? limiter_count(l->limiter, address)
+			       : limiter_total(l->limiter);
+}
+
+void listener_set_caps(struct listener *l, unsigned max_connections,
+		       unsigned max_per_address)
+{
+	PRE(l->limiter != NULL);
+	limiter_set(l->limiter, max_connections, max_per_address);
 }
 
 /* TLS: handshakes in progress. */
@@ -143,6 +165,46 @@ static void listener_discard(struct listener *l)
 	uv_close((uv_handle_t *)tcp, listener_discard_closed_cb);
 }
 
+/* The client's address without the port, IPv4-mapped IPv6 as IPv4. */
+static void listener_peer_key(struct conn *c, char *key)
+{
+	struct sockaddr_storage ss;
+	int len = (int)sizeof ss;
+	snprintf(key, LIMITER_KEY_SIZE, "unknown");
+	if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len) != 0) {
+		return;
+	}
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &in->sin_addr, key, LIMITER_KEY_SIZE);
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+			inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], key,
+				  LIMITER_KEY_SIZE);
+		} else {
+			inet_ntop(AF_INET6, &in6->sin6_addr, key,
+				  LIMITER_KEY_SIZE);
+		}
+	}
+}
+
+/* Count C against the caps; false (and C closed) if over them. */
+static bool listener_admit(struct listener *l, struct conn *c)
+{
+	listener_peer_key(c, c->limiter_key);
+	if (!limiter_acquire(l->limiter, c->limiter_key)) {
+		limiter_note_refused(l->limiter, uv_now(l->loop), l->address,
+				     c->limiter_key);
+		c->stream_broken = true; /* nothing to flush: close at once */
+		conn_close(c, NULL);
+		return false;
+	}
+	limiter_ref(l->limiter);
+	c->limiter = l->limiter;
+	return true;
+}
+
 static void listener_tcp_connection_cb(uv_stream_t *server, int status)
 {
 	struct listener *l = server->data;
@@ -150,6 +212,13 @@ static void listener_tcp_connection_cb(uv_stream_t *server, int status)
 	struct conn *c;
 	if (status < 0) {
 		LOGW("net: accept on %s: %s", l->address, uv_strerror(status));
+		return;
+	}
+	if (limiter_full(l->limiter)) {
+		/* Refused before anything is allocated for it. */
+		limiter_note_refused(l->limiter, uv_now(l->loop), l->address,
+				     "any address");
+		listener_discard(l);
 		return;
 	}
 	int rv = conn_tls_new(l->loop, l->ctx, true, NULL, &c, errmsg);
@@ -162,6 +231,9 @@ static void listener_tcp_connection_cb(uv_stream_t *server, int status)
 	if (rv != 0) {
 		LOGW("net: accept on %s: %s", l->address, uv_strerror(rv));
 		conn_close(c, NULL);
+		return;
+	}
+	if (!listener_admit(l, c)) {
 		return;
 	}
 	uv_tcp_nodelay(&c->h.tcp, 1);
@@ -237,6 +309,7 @@ int listener_tcp(uv_loop_t *loop, const char *address, SSL_CTX *ctx,
 
 	struct listener *l = listener_new(loop, cb, data);
 	l->ctx = ctx;
+	l->limiter = limiter_new();
 	rv = uv_tcp_init(loop, &l->h.tcp);
 	INVARIANT(rv == 0);
 	l->h.handle.data = l;

@@ -31,6 +31,14 @@ int listener_tcp(uv_loop_t *loop, const char *address, SSL_CTX *ctx,
 int listener_unix(uv_loop_t *loop, const char *path, listener_conn_cb cb,
 		  void *data, struct listener **out, char *errmsg);
 
+/* Caps on the connections of a TCP listener (0: none, the default): in
+ * total and per client address. A connection counts from its accept until
+ * it is closed, whoever owns it then; connections over a cap are closed at
+ * accept, and logged at debug level at most once a second. Applies to new
+ * connections. Unix listeners have no caps. */
+void listener_set_caps(struct listener *l, unsigned max_connections,
+		       unsigned max_per_address);
+
 void *listener_data(struct listener *l);
 /* The address actually bound ("127.0.0.1:8443"), borrowed. */
 const char *listener_address(const struct listener *l);

@@ -19,5 +19,8 @@
 void conn_set_linger(struct conn *c, uint64_t ms);
 /* Handshake timeout for connections accepted from now on. */
 void listener_set_handshake_timeout(struct listener *l, uint64_t ms);
+/* Connections of a TCP listener counted against its caps now: from
+ * ADDRESS ("127.0.0.1"), or in total if ADDRESS is NULL. */
+unsigned listener_connections(const struct listener *l, const char *address);
 
 #endif /* TM_NET_TUNING_H */

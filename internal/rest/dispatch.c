@@ -1,46 +1,17 @@
-/* Authorisation, routing and the request accessors.
+/* Routing and the request accessors.
  *
- * Order of checks for a complete request: a unix peer that is neither root
- * nor our own user is refused outright (403); an unknown path is 404; an
- * untrusted TLS client gets 403 unless the route is public for GET and the
- * method is GET; a method the route does not handle is 405 with Allow.
- * Authorisation is evaluated per request, so a certificate removed from the
- * trust store stops working on keep-alive connections too. */
-#include <ctype.h>
+ * Order of checks for a complete request: what admission (admit.c) refused
+ * from the headers (a foreign unix peer, an untrusted client outside the
+ * public GETs); an unknown path is 404; a method the route does not handle
+ * is 405 with Allow. */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "internal/lib/assert.h"
+#include "internal/lib/json.h"
 #include "internal/lib/mem.h"
 #include "internal/rest/internal.h"
 #include "internal/rest/route.h"
-
-/* Sets REQ's auth; returns false after answering 403 to a foreign uid. */
-static bool dispatch_authenticate(struct rest_request *req, struct conn *c,
-				  const struct rest_server *s)
-{
-	uid_t uid;
-	if (conn_peer_uid(c, &uid)) {
-		if (uid != 0 && uid != geteuid()) {
-			rest_respond_error(
-				req, 403,
-				"unix socket access is restricted to root");
-			return false;
-		}
-		req->auth = REST_AUTH_LOCAL;
-		return true;
-	}
-	const char *fp = conn_is_tls(c) ? conn_peer_fingerprint(c) : NULL;
-	req->auth = REST_AUTH_UNTRUSTED;
-	if (fp != NULL) {
-		req->fingerprint = tm_strdup(fp);
-		if (s->trust_cb != NULL && s->trust_cb(s->data, fp)) {
-			req->auth = REST_AUTH_TRUSTED;
-		}
-	}
-	return true;
-}
 
 void rest_dispatch(struct rest_conn *rc, struct rest_message *msg)
 {
@@ -53,23 +24,19 @@ void rest_dispatch(struct rest_conn *rc, struct rest_message *msg)
 	req->start_ns = uv_hrtime();
 	memcpy(req->peer, rc->peer, sizeof req->peer);
 	rc->req = req;
-
-	if (!dispatch_authenticate(req, rc->conn, s)) {
+	req->auth = rc->admission.auth;
+	req->fingerprint = rc->admission.fingerprint;
+	rc->admission.fingerprint = NULL;
+	if (rc->admission.status != 0) {
+		int status = rc->admission.status;
+		rc->admission.status = 0;
+		rest_respond_error(req, status, "%s", rc->admission.message);
 		return;
 	}
 	req->route = rest_route_find(s->routes, s->n_routes, msg->raw_path,
 				     &req->param);
 	if (req->route == NULL) {
 		rest_respond_error(req, 404, "not found");
-		return;
-	}
-	if (req->auth == REST_AUTH_UNTRUSTED &&
-	    !(req->route->public_get && msg->method == HTTP_GET)) {
-		rest_respond_error(
-			req, 403, "not authorized: %s",
-			req->fingerprint != NULL
-				? "client certificate not trusted"
-				: "no client certificate presented");
 		return;
 	}
 	rest_handler handler = rest_route_handler(req->route, msg->method);
@@ -153,34 +120,14 @@ void *rest_get_data(const struct rest_request *req)
 cJSON *rest_body_json(struct rest_request *req)
 {
 	const struct rest_message *m = req->msg;
+	char errmsg[TM_ERRMSG_SIZE];
 	if (m->body_len == 0) {
 		rest_respond_error(req, 400, "malformed JSON body: empty body");
 		return NULL;
 	}
-	const char *end = NULL;
-	cJSON *json = cJSON_ParseWithLengthOpts(m->body, m->body_len, &end,
-						false);
+	cJSON *json = json_parse_strict(m->body, m->body_len, errmsg);
 	if (json == NULL) {
-		size_t at = end != NULL && end >= m->body
-				    ? (size_t)(end - m->body)
-				    : 0;
-		rest_respond_error(req, 400,
-				   "malformed JSON body: syntax error at byte "
-				   "%zu",
-				   at);
-		return NULL;
-	}
-	size_t at = (size_t)(end - m->body);
-	while (at < m->body_len && isspace((unsigned char)m->body[at])) {
-		at++;
-	}
-	if (at < m->body_len) {
-		cJSON_Delete(json);
-		rest_respond_error(req, 400,
-				   "malformed JSON body: trailing data at "
-				   "byte %zu",
-				   at);
-		return NULL;
+		rest_respond_error(req, 400, "malformed JSON body: %s", errmsg);
 	}
 	return json;
 }

@@ -1,14 +1,15 @@
 /* Private structures of the REST server, shared by its files:
  *
  *   server.c   server and connection lifecycle, reading, timers
- *   dispatch.c authorisation, routing, request accessors
+ *   admit.c    authentication and authorisation from the headers
+ *   dispatch.c routing, request accessors
  *   respond.c  whole responses, upgrade, request completion
  *   stream.c   chunked streaming responses
  *
  * Connection states (one request at a time):
  *
  *   IDLE --first byte--> READING --request complete--> HANDLING
- *   HANDLING --response sent, keep-alive--> IDLE
+ *   HANDLING --response sent, keep-alive, peer not gone--> IDLE
  *   HANDLING --rest_respond_upgrade--> UPGRADING --101 written--> handed over
  *   IDLE --idle timeout, EOF--> CLOSING
  *   READING --timeout (408), parse error (4xx), EOF--> CLOSING
@@ -41,6 +42,16 @@ struct rest_server {
 	void *close_data;
 };
 
+/* What the headers of the request being read decided (admit.c). */
+struct rest_admission {
+	enum rest_auth auth;
+	char *fingerprint; /* owned, or NULL */
+	const char *weak_key; /* why the certificate was refused, or NULL;
+			       * borrowed from the conn */
+	int status;	   /* 0, or the error to answer the request with */
+	char message[TM_ERRMSG_SIZE];
+};
+
 enum rest_conn_state {
 	REST_CONN_IDLE,
 	REST_CONN_READING,
@@ -56,6 +67,7 @@ struct rest_conn {
 	struct rest_conn *next;
 	enum rest_conn_state state;
 	struct rest_parser parser;
+	struct rest_admission admission; /* of the request being read */
 	char *in; /* received and not parsed yet */
 	size_t in_len;
 	size_t in_cap;
@@ -102,7 +114,14 @@ void rest_conn_next(struct rest_conn *rc, bool keep_alive);
 void rest_conn_upgrade(struct rest_conn *rc, const char *head, size_t len,
 		       rest_upgrade_cb cb, void *arg);
 
-/* dispatch.c: route and run the handler for a complete request. */
+/* admit.c */
+/* The parser's headers callback (ARG: the rest_conn); see admit.c. */
+int rest_admit_headers_cb(void *arg, const struct rest_message *m,
+			  size_t *max_body, char *errmsg);
+void rest_admission_clear(struct rest_admission *a);
+
+/* dispatch.c: route and run the handler for a complete request, as
+ * admitted by rest_admit_headers_cb (whose result it takes). */
 void rest_dispatch(struct rest_conn *rc, struct rest_message *msg);
 
 /* respond.c */

@@ -34,7 +34,7 @@ static int fail_body_too_large(struct rest_parser *p)
 {
 	p->error_status = 413;
 	tm_errmsg_printf(p->error, "request body too large (limit %zu bytes)",
-			 p->limits->max_body_bytes);
+			 p->max_body);
 	return -1;
 }
 
@@ -178,6 +178,49 @@ static int parse_target(struct rest_parser *p)
 	return 0;
 }
 
+/* Only "chunked" is implemented: a body in any other coding (gzip,
+ * deflate...) would be taken for its encoded bytes. */
+static int check_transfer_codings(struct rest_parser *p)
+{
+	const struct rest_message *m = p->msg;
+	for (size_t i = 0; i < m->n_headers; i++) {
+		if (m->headers[i].name == NULL ||
+		    strcasecmp(m->headers[i].name, "Transfer-Encoding") != 0) {
+			continue;
+		}
+		const char *v = m->headers[i].value;
+		while (*v != '\0') {
+			v += strspn(v, " \t,");
+			size_t n = strcspn(v, ",");
+			size_t len = n;
+			while (len > 0 &&
+			       (v[len - 1] == ' ' || v[len - 1] == '\t')) {
+				len--;
+			}
+			if (len > 0 &&
+			    !(len == 7 && strncasecmp(v, "chunked", 7) == 0)) {
+				p->error_status = 501;
+				tm_errmsg_printf(
+				    p->error,
+				    "transfer coding \"%.*s\" is not "
+				    "implemented (send the body "
+				    "as is, with Content-Length or "
+				    "Transfer-Encoding: chunked)",
+				    (int)(len < 64 ? len : 64), v);
+				return -1;
+			}
+			v += n;
+		}
+	}
+	return 0;
+}
+
+static bool message_has_body(const http_parser *http)
+{
+	return (http->flags & F_CHUNKED) != 0 ||
+	       (http->content_length != UINT64_MAX && http->content_length > 0);
+}
+
 static int on_headers_complete(http_parser *http)
 {
 	struct rest_parser *p = http->data;
@@ -187,12 +230,22 @@ static int on_headers_complete(http_parser *http)
 	m->method_name = http_method_str(m->method);
 	m->http_major = http->http_major;
 	m->http_minor = http->http_minor;
+	m->has_body = message_has_body(http);
 	trim_values(m);
-	if (parse_target(p) != 0) {
+	if (parse_target(p) != 0 || check_transfer_codings(p) != 0) {
 		return -1;
 	}
+	p->max_body = p->limits->max_body_bytes;
+	if (p->headers_cb != NULL) {
+		int status =
+		    p->headers_cb(p->headers_arg, m, &p->max_body, p->error);
+		if (status != 0) {
+			p->error_status = status;
+			return -1;
+		}
+	}
 	if (http->content_length != UINT64_MAX &&
-	    http->content_length > p->limits->max_body_bytes) {
+	    http->content_length > p->max_body) {
 		return fail_body_too_large(p);
 	}
 	const char *expect = rest_message_header(m, "Expect");
@@ -207,7 +260,7 @@ static int on_body(http_parser *http, const char *at, size_t n)
 {
 	struct rest_parser *p = http->data;
 	struct rest_message *m = p->msg;
-	if (n > p->limits->max_body_bytes - m->body_len) {
+	if (n > p->max_body - m->body_len) {
 		return fail_body_too_large(p);
 	}
 	if (m->body_len + n + 1 > p->body_cap) {
@@ -252,6 +305,13 @@ void rest_parser_init(struct rest_parser *p, const struct rest_limits *limits)
 	p->limits = limits;
 }
 
+void rest_parser_set_headers_cb(struct rest_parser *p, rest_headers_cb cb,
+				void *arg)
+{
+	p->headers_cb = cb;
+	p->headers_arg = arg;
+}
+
 void rest_parser_close(struct rest_parser *p)
 {
 	if (p->msg != NULL) {
@@ -268,6 +328,10 @@ static enum rest_parse_result parse_error(struct rest_parser *p)
 	}
 	if (err == HPE_HEADER_OVERFLOW) {
 		fail(p, 431, "request headers too large");
+	} else if (err == HPE_INVALID_CONTENT_LENGTH && p->headers_done) {
+		/* http_parser reports an overflowing chunk size as a bad
+		 * content-length. */
+		fail(p, 400, "malformed request: chunk size too large");
 	} else {
 		p->error_status = 400;
 		tm_errmsg_printf(p->error, "malformed request: %s",

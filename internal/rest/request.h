@@ -6,8 +6,11 @@
  * after an upgrade, to the new protocol. Size limits are enforced while
  * parsing: the request line and headers against max_header_bytes (431), the
  * body against max_body_bytes, from Content-Length before any body byte is
- * read and while reading a chunked body (413). Any other syntax error is a
- * 400 carrying http_parser's description. */
+ * read and while reading a chunked body (413). A transfer coding other
+ * than chunked is refused (501). Once the headers are complete, an optional
+ * callback may refuse the request or lower its body limit before any body
+ * byte is read (authorisation). Any other syntax error is a 400 carrying
+ * http_parser's description. */
 #ifndef TM_REST_REQUEST_H
 #define TM_REST_REQUEST_H
 
@@ -44,6 +47,7 @@ struct rest_message {
 	size_t body_len;
 	unsigned short http_major;
 	unsigned short http_minor;
+	bool has_body;	 /* Content-Length > 0 or chunked */
 	bool keep_alive; /* HTTP/1.1 default, Connection: close, HTTP/1.0 */
 	bool upgrade;    /* Connection: Upgrade + Upgrade: ... */
 };
@@ -62,11 +66,21 @@ enum rest_parse_result {
 	REST_PARSE_ERROR, /* rest_parser_error_*; the stream is unusable */
 };
 
+/* Decides on a request from its headers, before any body byte is read:
+ * returns 0 to go on (and may lower *MAX_BODY for this request), or an
+ * HTTP status to refuse it with, ERRMSG (TM_ERRMSG_SIZE) saying why. M is
+ * borrowed for the call. */
+typedef int (*rest_headers_cb)(void *arg, const struct rest_message *m,
+			       size_t *max_body, char *errmsg);
+
 struct rest_parser {
 	http_parser http;
 	const struct rest_limits *limits; /* borrowed */
-	struct rest_message *msg;         /* being built, owned */
+	rest_headers_cb headers_cb;	  /* may be NULL */
+	void *headers_arg;
+	struct rest_message *msg; /* being built, owned */
 	size_t body_cap;
+	size_t max_body;     /* of the current request */
 	size_t header_bytes; /* fed while the headers were incomplete */
 	bool started;        /* a byte of the current request was seen */
 	bool headers_done;
@@ -80,6 +94,9 @@ struct rest_parser {
 /* LIMITS is borrowed and read on every feed (changes apply at once). */
 void rest_parser_init(struct rest_parser *p, const struct rest_limits *limits);
 void rest_parser_close(struct rest_parser *p);
+/* Called for every request once its headers are complete. */
+void rest_parser_set_headers_cb(struct rest_parser *p, rest_headers_cb cb,
+				void *arg);
 
 /* Feed LEN bytes of BUF; *CONSUMED is how many were used (all of them
  * unless DONE or ERROR). After DONE, take the message before feeding the

@@ -10,9 +10,11 @@
  *
  * Failure modes:
  * - idle timeout, or EOF between requests: close quietly;
+ * - EOF or reset seen (conn_peer_closed) once a request is answered: close,
+ *   dropping the requests it pipelined after it;
  * - read timeout: 408, then close;
  * - malformed request or a limit exceeded: 400/413/431, then close;
- * - EOF (half-close) while a request is handled: answer, then close;
+ * - EOF (half-close) while a request is handled: answer it, then close;
  * - stream error or failed write: close; a request still in its handler is
  *   detached and its response dropped;
  * - rest_server_close: every connection is closed as above.
@@ -136,6 +138,7 @@ static void conn_maybe_free(struct rest_conn *rc)
 	}
 	conn_unlink(rc);
 	rest_parser_close(&rc->parser);
+	rest_admission_clear(&rc->admission);
 	tm_free(rc->in);
 	tm_free(rc);
 	server_maybe_closed(s);
@@ -343,11 +346,6 @@ static void server_conn_eof_cb(struct conn *c, int status)
 	}
 	rc->peer_eof = true;
 	switch (rc->state) {
-	case REST_CONN_IDLE:
-		if (rc->in_len == 0) {
-			rest_conn_close(rc);
-		}
-		break; /* else the pending kick parses what is left */
 	case REST_CONN_HANDLING:
 		break; /* answer, then close */
 	default:
@@ -375,6 +373,7 @@ void rest_server_add_conn(struct rest_server *s, struct conn *c)
 	rc->state = REST_CONN_IDLE;
 	snprintf(rc->peer, sizeof rc->peer, "%s", conn_peer_name(c));
 	rest_parser_init(&rc->parser, &s->limits);
+	rest_parser_set_headers_cb(&rc->parser, rest_admit_headers_cb, rc);
 	int rv = uv_timer_init(s->loop, &rc->timer);
 	INVARIANT(rv == 0); /* only fails for an invalid loop */
 	rc->timer.data = rc;
@@ -397,7 +396,10 @@ void rest_server_add_conn(struct rest_server *s, struct conn *c)
 void rest_conn_next(struct rest_conn *rc, bool keep_alive)
 {
 	PRE(rc->state == REST_CONN_HANDLING && rc->req == NULL);
-	if (!keep_alive || (rc->peer_eof && rc->in_len == 0)) {
+	/* A peer that has gone (or half-closed) gets no answers to requests
+	 * it pipelined: a client that sent 200,000 and left would otherwise
+	 * keep the member busy answering into the void. */
+	if (!keep_alive || rc->peer_eof || conn_peer_closed(rc->conn)) {
 		rest_conn_close(rc);
 		return;
 	}

@@ -231,6 +231,10 @@ int tls_cert_parse(const char *pem, char **canonical_pem, char *fingerprint,
 		rv = TM_INVALID;
 		goto out;
 	}
+	rv = tls_check_key_strength(X509_get0_pubkey(cert), errmsg);
+	if (rv != 0) {
+		goto out;
+	}
 	char *canonical = NULL;
 	if (canonical_pem != NULL) {
 		rv = cert_to_pem(cert, &canonical, errmsg);

@@ -30,7 +30,9 @@ int tls_fingerprint_x509(X509 *cert, char *out);
 
 /* Parse PEM text into a canonical PEM string (owned by the caller, tm_free)
  * and its fingerprint; rejects anything that is not exactly one valid
- * X.509 certificate. Also returns the subject's CN (owned, may be "") */
+ * X.509 certificate, and certificates whose key is too weak
+ * (tls_check_key_strength). Also returns the subject's CN (owned, may be
+ * "") */
 int tls_cert_parse(const char *pem, char **canonical_pem, char *fingerprint,
 		   char **common_name, char *errmsg);
 
@@ -46,6 +48,12 @@ int tls_server_ctx(const char *cert_path, const char *key_path,
  * (tls_peer_fingerprint after the handshake). */
 int tls_client_ctx(const char *cert_path, const char *key_path,
 		   SSL_CTX **out, char *errmsg);
+
+/* Is KEY (borrowed, may be NULL) strong enough to authenticate with? RSA
+ * and DSA need 2048 bits, EC a curve of 256 bits or more. Otherwise
+ * TM_INVALID and ERRMSG like "RSA key of 1024 bits is too weak (use RSA
+ * of at least 2048 bits, or EC P-256 or larger)". */
+int tls_check_key_strength(EVP_PKEY *key, char *errmsg);
 
 /* Fingerprint of the peer's certificate on an established SSL, or
  * TM_NOTFOUND if the peer presented none. */

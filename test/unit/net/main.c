@@ -2,6 +2,9 @@
 #include <signal.h>
 
 int test_address_run(void);
+int test_peer_closed_run(void);
+int test_peer_key_run(void);
+int test_caps_run(void);
 int test_tls_conn_run(void);
 int test_unix_run(void);
 
@@ -14,5 +17,8 @@ int main(void)
 	failed += test_address_run();
 	failed += test_tls_conn_run();
 	failed += test_unix_run();
+	failed += test_peer_closed_run();
+	failed += test_peer_key_run();
+	failed += test_caps_run();
 	return failed == 0 ? 0 : 1;
 }

@@ -281,9 +281,112 @@ static void test_bad_chunk_encoding(void **state)
 			   "size header");
 	assert_parse_error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
 			   "\r\nfffffffffffffffff\r\n",
-			   400,
+			   400, "malformed request: chunk size too large");
+	/* A bad Content-Length header keeps http_parser's words. */
+	assert_parse_error("POST / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", 400,
 			   "malformed request: invalid character in "
 			   "content-length header");
+}
+
+static void test_unimplemented_transfer_coding(void **state)
+{
+	(void)state;
+	assert_parse_error("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, "
+			   "chunked\r\n\r\n5\r\nabcde\r\n0\r\n\r\n",
+			   501,
+			   "transfer coding \"gzip\" is not implemented (send "
+			   "the body as is, with Content-Length or "
+			   "Transfer-Encoding: chunked)");
+	assert_parse_error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+			   "Transfer-Encoding: x-custom ,chunked\r\n\r\n",
+			   501,
+			   "transfer coding \"x-custom\" is not implemented "
+			   "(send the body as is, with Content-Length or "
+			   "Transfer-Encoding: chunked)");
+	assert_parse_error("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n"
+			   "\r\n",
+			   501,
+			   "transfer coding \"gzip\" is not implemented (send "
+			   "the body as is, with Content-Length or "
+			   "Transfer-Encoding: chunked)");
+	struct parsed p;
+	parse("POST / HTTP/1.1\r\nTransfer-Encoding:  Chunked \r\n\r\n"
+	      "3\r\nabc\r\n0\r\n\r\n",
+	      &p);
+	assert_int_equal(p.result, REST_PARSE_DONE);
+	assert_string_equal(p.msg->body, "abc");
+	assert_true(p.msg->has_body);
+	parsed_free(&p);
+}
+
+struct hook {
+	int calls;
+	int status;
+	size_t max_body;
+	bool saw_body;
+};
+
+static int hook_cb(void *arg, const struct rest_message *m, size_t *max_body,
+		   char *errmsg)
+{
+	struct hook *h = arg;
+	h->calls++;
+	h->saw_body = m->has_body;
+	assert_int_equal(m->body_len, 0); /* before any body byte */
+	if (h->status != 0) {
+		tm_errmsg_printf(errmsg, "refused by the hook");
+		return h->status;
+	}
+	*max_body = h->max_body;
+	return 0;
+}
+
+static enum rest_parse_result feed_hooked(struct hook *h, const char *s,
+					  size_t *used, char *error)
+{
+	struct rest_parser p;
+	rest_parser_init(&p, &default_limits);
+	rest_parser_set_headers_cb(&p, hook_cb, h);
+	enum rest_parse_result r = rest_parser_feed(&p, s, strlen(s), used);
+	if (r == REST_PARSE_DONE) {
+		rest_message_free(rest_parser_take(&p));
+	} else if (r == REST_PARSE_ERROR) {
+		snprintf(error, TM_ERRMSG_SIZE, "%d %s",
+			 rest_parser_error_status(&p), rest_parser_error(&p));
+	}
+	rest_parser_close(&p);
+	return r;
+}
+
+static void test_headers_hook(void **state)
+{
+	(void)state;
+	const char *big = "PUT /x HTTP/1.1\r\nContent-Length: 8388608\r\n\r\n"
+			  "some of the body";
+	struct hook h = {0, 403, 0, false};
+	char error[TM_ERRMSG_SIZE];
+	size_t used;
+	/* Refused from the headers: the body is not read. */
+	assert_int_equal(feed_hooked(&h, big, &used, error), REST_PARSE_ERROR);
+	assert_string_equal(error, "403 refused by the hook");
+	assert_int_equal(h.calls, 1);
+	assert_true(h.saw_body);
+	assert_true(used < strlen(big));
+	/* Accepted with a lower body limit. */
+	h = (struct hook){0, 0, 4, false};
+	assert_int_equal(feed_hooked(&h, big, &used, error), REST_PARSE_ERROR);
+	assert_string_equal(error,
+			    "413 request body too large (limit 4 bytes)");
+	const char *chunked = "POST /x HTTP/1.1\r\nTransfer-Encoding: "
+			      "chunked\r\n\r\n5\r\nabcde\r\n0\r\n\r\n";
+	assert_int_equal(feed_hooked(&h, chunked, &used, error),
+			 REST_PARSE_ERROR);
+	assert_string_equal(error,
+			    "413 request body too large (limit 4 bytes)");
+	const char *get = "GET /x HTTP/1.1\r\n\r\n";
+	h = (struct hook){0, 0, 0, true};
+	assert_int_equal(feed_hooked(&h, get, &used, error), REST_PARSE_DONE);
+	assert_false(h.saw_body);
 }
 
 static void test_pipelined(void **state)
@@ -538,27 +641,29 @@ static void test_etag_matches(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_simple_get),
-		cmocka_unit_test(test_body_content_length),
-		cmocka_unit_test(test_chunked_body),
-		cmocka_unit_test(test_trailers_ignored),
-		cmocka_unit_test(test_malformed_request_line),
-		cmocka_unit_test(test_bad_header_syntax),
-		cmocka_unit_test(test_oversized_headers),
-		cmocka_unit_test(test_oversized_content_length),
-		cmocka_unit_test(test_oversized_chunked_body),
-		cmocka_unit_test(test_bad_chunk_encoding),
-		cmocka_unit_test(test_pipelined),
-		cmocka_unit_test(test_percent_decoding),
-		cmocka_unit_test(test_percent_decode_function),
-		cmocka_unit_test(test_path_normalisation),
-		cmocka_unit_test(test_keep_alive_rules),
-		cmocka_unit_test(test_upgrade_leaves_extra_bytes),
-		cmocka_unit_test(test_expect_continue),
-		cmocka_unit_test(test_incomplete_is_freed),
-		cmocka_unit_test(test_routes),
-		cmocka_unit_test(test_allow),
-		cmocka_unit_test(test_etag_matches),
+	    cmocka_unit_test(test_simple_get),
+	    cmocka_unit_test(test_body_content_length),
+	    cmocka_unit_test(test_chunked_body),
+	    cmocka_unit_test(test_trailers_ignored),
+	    cmocka_unit_test(test_malformed_request_line),
+	    cmocka_unit_test(test_bad_header_syntax),
+	    cmocka_unit_test(test_oversized_headers),
+	    cmocka_unit_test(test_oversized_content_length),
+	    cmocka_unit_test(test_oversized_chunked_body),
+	    cmocka_unit_test(test_bad_chunk_encoding),
+	    cmocka_unit_test(test_unimplemented_transfer_coding),
+	    cmocka_unit_test(test_headers_hook),
+	    cmocka_unit_test(test_pipelined),
+	    cmocka_unit_test(test_percent_decoding),
+	    cmocka_unit_test(test_percent_decode_function),
+	    cmocka_unit_test(test_path_normalisation),
+	    cmocka_unit_test(test_keep_alive_rules),
+	    cmocka_unit_test(test_upgrade_leaves_extra_bytes),
+	    cmocka_unit_test(test_expect_continue),
+	    cmocka_unit_test(test_incomplete_is_freed),
+	    cmocka_unit_test(test_routes),
+	    cmocka_unit_test(test_allow),
+	    cmocka_unit_test(test_etag_matches),
 	};
 	return cmocka_run_group_tests_name("rest-request", tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "internal/lib/err.h"
 #include "internal/lib/mem.h"
 #include "test/unit/rest/fixture.h"
 
@@ -416,7 +417,9 @@ static void test_body_json(void **state)
 		     "POST /1.0/json HTTP/1.1\r\nContent-Length: 7\r\n\r\n"
 		     "{\"a\":1,",
 		     &r);
-	fx_assert_error(&r, 400, "malformed JSON body: syntax error at byte 6");
+	fx_assert_error(&r, 400,
+			"malformed JSON body: unexpected end of input at byte "
+			"7");
 	fx_response_free(&r);
 	fx_roundtrip(f, c,
 		     "POST /1.0/json HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
@@ -428,7 +431,25 @@ static void test_body_json(void **state)
 		     "{} [] ",
 		     &r);
 	fx_assert_error(&r, 400,
-			"malformed JSON body: trailing data at byte 3");
+			"malformed JSON body: trailing data after the JSON "
+			"value at byte 3");
+	fx_response_free(&r);
+	/* What cJSON alone would let through. */
+	fx_roundtrip(f, c,
+		     "POST /1.0/json HTTP/1.1\r\nContent-Length: 10\r\n\r\n"
+		     "{\"a\":0123}",
+		     &r);
+	fx_assert_error(&r, 400,
+			"malformed JSON body: leading zero in number (write "
+			"123, not 0123) at byte 6");
+	fx_response_free(&r);
+	fx_roundtrip(f, c,
+		     "POST /1.0/json HTTP/1.1\r\nContent-Length: 9\r\n\r\n"
+		     "{\"a\":\"\t\"}",
+		     &r);
+	fx_assert_error(&r, 400,
+			"malformed JSON body: raw control character 0x09 in "
+			"string (escape it as \\u0009) at byte 6");
 	fx_response_free(&r);
 	/* The connection is still usable, a good body is parsed. */
 	fx_roundtrip(f, c,
@@ -475,8 +496,8 @@ static void test_pipelined_then_eof(void **state)
 {
 	struct fixture *f = *state;
 	struct conn *c = fx_conn(f, FX_UNIX_ROOT);
-	/* A client that sends two requests and half-closes gets both
-	 * answers. */
+	/* A client that sends two requests and half-closes gets the first
+	 * answer only: after EOF nothing it pipelined is started. */
 	conn_fake_push_str(c, GET("/1.0/items/a") GET("/1.0/items/b"));
 	conn_fake_push_eof(c);
 	assert_true(fx_wait_closed(f, c));
@@ -484,53 +505,73 @@ static void test_pipelined_then_eof(void **state)
 	assert_true(fx_try_response(c, true, &r));
 	assert_int_equal(r.status, 200);
 	fx_response_free(&r);
-	assert_true(fx_try_response(c, true, &r));
-	assert_int_equal(r.status, 200);
-	fx_response_free(&r);
-	assert_int_equal(f->handler_calls, 2);
+	assert_false(fx_try_response(c, true, &r));
+	assert_int_equal(f->handler_calls, 1);
 	conn_fake_release(c);
+}
+
+/* Many pipelined requests from a client that went away: the server stops
+ * after the one it was handling. */
+static void test_pipelined_flood_then_gone(void **state)
+{
+	struct fixture *f = *state;
+	int statuses[] = {0, TM_IO};
+	for (size_t i = 0; i < 2; i++) {
+		struct conn *c = fx_conn(f, FX_TLS_TRUSTED);
+		size_t one = strlen(GET("/1.0/items/a"));
+		size_t n = 2000;
+		char *flood = tm_malloc(one * n);
+		for (size_t k = 0; k < n; k++) {
+			memcpy(flood + k * one, GET("/1.0/items/a"), one);
+		}
+		conn_fake_push(c, flood, one * n);
+		tm_free(flood);
+		if (statuses[i] == 0) {
+			conn_fake_push_eof(c);
+		} else {
+			conn_fake_break(c, statuses[i]);
+		}
+		assert_true(fx_wait_closed(f, c));
+		assert_true(f->handler_calls <= 1);
+		f->handler_calls = 0;
+		conn_fake_release(c);
+	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_not_found, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_method_not_allowed, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_head_has_no_body, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_echo_and_routing, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_etag_header, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_untrusted, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_no_certificate, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_trusted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unix_peers, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_keep_alive, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_pipelined, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_byte_by_byte, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_connection_close, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_http10, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_malformed_closes, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_body_json, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_expect_continue, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_idle_eof_closes, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_pipelined_then_eof, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_method_not_allowed, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_head_has_no_body, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_echo_and_routing, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_etag_header, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_untrusted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_certificate, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_trusted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unix_peers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keep_alive, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pipelined, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_byte_by_byte, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_connection_close, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_http10, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_malformed_closes, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_body_json, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_expect_continue, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_idle_eof_closes, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_pipelined_then_eof, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_pipelined_flood_then_gone,
+					    setup, teardown),
 	};
 	return cmocka_run_group_tests_name("rest-server", tests, NULL, NULL);
 }
