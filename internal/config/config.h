@@ -16,6 +16,15 @@
  *                                             (1..1000000)
  *   core.request_timeout     int      global  30 seconds (1..3600)
  *   core.max_request_size    int      global  8388608 bytes (4096..1 GiB)
+ *   core.query_timeout       int      global  5 seconds a SQL statement may
+ *                                             run (1..86400)
+ *   core.max_query_timeout   int      global  60: the most a request's
+ *                                             "timeout" may ask (1..86400)
+ *   core.max_response_size   int      global  33554432 bytes of SQL result
+ *                                             (64 KiB..1 GiB)
+ *   core.max_write_size      int      global  8388608 bytes of changes per
+ *                                             SQL write (4096..15 MiB: two
+ *                                             must fit a 32 MiB raft segment)
  *   raft.snapshot_threshold  int      local   1024 entries (16..100000000)
  *   raft.snapshot_trailing   int      local   512 entries (0..100000000)
  *   user.*                   string   local   "" (free-form)

@@ -1,30 +1,23 @@
 #include "internal/daemon/daemon_priv.h"
 #include "internal/net/listener.h"
 
-uv_loop_t *daemon_loop(struct daemon *d)
-{
-	return d->loop;
-}
+uv_loop_t *daemon_loop(struct daemon *d) { return d->loop; }
 
-struct nodedb *daemon_nodedb(struct daemon *d)
-{
-	return d->nodedb;
-}
+struct nodedb *daemon_nodedb(struct daemon *d) { return d->nodedb; }
 
 struct gdb *daemon_gdb(struct daemon *d)
 {
 	return d->state == DAEMON_READY ? d->gdb : NULL;
 }
 
-const char *daemon_dir(const struct daemon *d)
+struct pool *daemon_pool(struct daemon *d)
 {
-	return d->dir;
+	return d->state == DAEMON_READY ? d->pool : NULL;
 }
 
-const char *daemon_cert_pem(const struct daemon *d)
-{
-	return d->cert_pem;
-}
+const char *daemon_dir(const struct daemon *d) { return d->dir; }
+
+const char *daemon_cert_pem(const struct daemon *d) { return d->cert_pem; }
 
 const char *daemon_fingerprint(const struct daemon *d)
 {
@@ -36,18 +29,14 @@ const char *daemon_server_name(const struct daemon *d)
 	return d->server_name;
 }
 
-const cJSON *daemon_config(const struct daemon *d)
-{
-	return d->config;
-}
+const cJSON *daemon_config(const struct daemon *d) { return d->config; }
 
 cJSON *daemon_addresses(const struct daemon *d)
 {
 	cJSON *list = cJSON_CreateArray();
 	if (d->https_listener != NULL) {
-		cJSON_AddItemToArray(list,
-				     cJSON_CreateString(listener_address(
-					     d->https_listener)));
+		cJSON_AddItemToArray(list, cJSON_CreateString(listener_address(
+					       d->https_listener)));
 	}
 	return list;
 }

@@ -160,13 +160,13 @@ static void apply_caps(struct daemon *d)
 static void apply_limits(struct daemon *d)
 {
 	struct rest_limits limits = {
-		.max_header_bytes = 16 * 1024,
-		.max_body_bytes =
-			(size_t)config_get_int(d->config, "core.max_request_size"),
-		.read_timeout_ms = (unsigned)config_get_int(
-					   d->config, "core.request_timeout") *
-				   1000,
-		.idle_timeout_ms = 60 * 1000,
+	    .max_header_bytes = 16 * 1024,
+	    .max_body_bytes =
+		(size_t)config_get_int(d->config, "core.max_request_size"),
+	    .read_timeout_ms =
+		(unsigned)config_get_int(d->config, "core.request_timeout") *
+		1000,
+	    .idle_timeout_ms = 60 * 1000,
 	};
 	rest_server_set_limits(d->rest, &limits);
 	apply_caps(d);
@@ -194,8 +194,8 @@ static int start_rest(struct daemon *d, char *errmsg)
 	}
 	apply_limits(d);
 	char *path = tm_asprintf("%s/unix.socket", d->dir);
-	rv = listener_unix(d->loop, path, conn_cb, d, &d->unix_listener,
-			   errmsg);
+	rv =
+	    listener_unix(d->loop, path, conn_cb, d, &d->unix_listener, errmsg);
 	if (rv == 0) {
 		LOGI("daemon: local API on %s", path);
 	}
@@ -273,7 +273,8 @@ int daemon_start(struct daemon *d, char *errmsg)
 	const char *address = config_get(d->config, "core.https_address");
 	char lerr[TM_ERRMSG_SIZE];
 	if (listen_https(d, address, lerr) != 0) {
-		/* Keep serving on the unix socket so the address can be fixed. */
+		/* Keep serving on the unix socket so the address can be fixed.
+		 */
 		LOGE("daemon: %s (fix with: therm config set "
 		     "core.https_address ADDRESS)",
 		     lerr);
@@ -331,13 +332,13 @@ int daemon_config_update(struct daemon *d, cJSON *new_config, char *errmsg)
 	cJSON_Delete(d->config);
 	d->config = new_config;
 	apply_limits(d);
+	daemon_global_limits(d);
 	if (d->raftnode != NULL) {
-		raftnode_set_snapshot(
-			d->raftnode,
-			(unsigned)config_get_int(d->config,
-						 "raft.snapshot_threshold"),
-			(unsigned)config_get_int(d->config,
-						 "raft.snapshot_trailing"));
+		raftnode_set_snapshot(d->raftnode,
+				      (unsigned)config_get_int(
+					  d->config, "raft.snapshot_threshold"),
+				      (unsigned)config_get_int(
+					  d->config, "raft.snapshot_trailing"));
 	}
 	return 0;
 }

@@ -9,28 +9,31 @@
 
 struct daemon {
 	uv_loop_t *loop;
-	char *dir;          /* state directory, owned */
+	char *dir; /* state directory, owned */
 	enum daemon_state state;
 	int exit_code;
-	int lock_fd;        /* flock'ed DIR/daemon.lock, -1 if none */
+	int lock_fd; /* flock'ed DIR/daemon.lock, -1 if none */
 
-	char *server_name;  /* hostname, owned */
-	char *cert_pem;     /* member certificate, owned */
+	char *server_name; /* hostname, owned */
+	char *cert_pem;	   /* member certificate, owned */
 	char fingerprint[TLS_FINGERPRINT_LEN + 1];
-	SSL_CTX *tls_ctx;   /* server context, owned */
+	SSL_CTX *tls_ctx; /* server context, owned */
 
-	struct nodedb *nodedb; /* owned */
-	struct gdb *gdb;             /* owned; NULL until open / once closed */
-	struct raftnode *raftnode;   /* owned; NULL until open / once closed */
+	struct nodedb *nodedb;	   /* owned */
+	struct gdb *gdb;	   /* owned; NULL until open / once closed */
+	struct raftnode *raftnode; /* owned; NULL until open / once closed */
 	struct schema_upgrade *schema_upgrade; /* while the schema is checked */
 	bool raft_closing;
 	bool gdb_closing;
-	cJSON *config;         /* current config, owned */
+	struct pool *pool; /* owned: SQL work off the loop; NULL once
+			      closed */
+	bool pool_closing;
+	cJSON *config; /* current config, owned */
 
-	struct rest_server *rest;          /* owned; NULL once closed */
-	struct listener *unix_listener;    /* owned; NULL once closed */
-	struct listener *https_listener;   /* owned; NULL if not listening */
-	int listeners_closing;             /* close callbacks still pending */
+	struct rest_server *rest;	 /* owned; NULL once closed */
+	struct listener *unix_listener;	 /* owned; NULL once closed */
+	struct listener *https_listener; /* owned; NULL if not listening */
+	int listeners_closing;		 /* close callbacks still pending */
 	uv_signal_t signals[2];
 	bool signals_alive;
 	int signals_closing;
@@ -40,6 +43,8 @@ void daemon_set_state(struct daemon *d, enum daemon_state next);
 
 /* global.c */
 int daemon_global_open(struct daemon *d, char *errmsg);
+/* Give the global database the limits of the current config. */
+void daemon_global_limits(struct daemon *d);
 /* Check and update the global schema; calls daemon_global_ready() when
  * done, or stops the daemon on failure. */
 void daemon_global_schema(struct daemon *d);

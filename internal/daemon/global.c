@@ -16,6 +16,7 @@
 #include "internal/db/schema/schema.h"
 #include "internal/lib/log.h"
 #include "internal/lib/mem.h"
+#include "internal/lib/pool.h"
 #include "internal/raft/raftnode.h"
 
 #define RAFT_ID_STANDALONE 1
@@ -24,6 +25,10 @@
  * open its next two 32 MiB segments, so that a committed entry never
  * meets a full disk when it is applied. */
 #define GLOBAL_MIN_FREE_SPACE ((uint64_t)64 * 1024 * 1024)
+
+/* Worker threads for SQL: one per concurrent read, plus one that stays
+ * free for the leader's write batches (gdb_set_pool). */
+#define GLOBAL_SQL_THREADS 5
 
 /* The raft identity of this member, from the local database; a member
  * that has none yet is a standalone cluster of one with id 1. */
@@ -46,9 +51,9 @@ static int raft_identity(struct daemon *d, raft_id *id, char **address,
 	nodedb_raft_nodes_free(nodes, n);
 	const char *https = config_get(d->config, "core.https_address");
 	struct nodedb_raft_node self = {
-		.id = RAFT_ID_STANDALONE,
-		.address = (char *)(https[0] != '\0' ? https : "standalone"),
-		.role = 0,
+	    .id = RAFT_ID_STANDALONE,
+	    .address = (char *)(https[0] != '\0' ? https : "standalone"),
+	    .role = 0,
 	};
 	if (nodedb_raft_nodes_replace(d->nodedb, &self, 1) != 0) {
 		tm_errmsg_printf(errmsg, "store raft member: %s",
@@ -71,17 +76,28 @@ int daemon_global_open(struct daemon *d, char *errmsg)
 		goto out;
 	}
 	gdb_set_min_free_space(d->gdb, GLOBAL_MIN_FREE_SPACE);
+	daemon_global_limits(d);
+	rv = pool_init(&d->pool, d->loop, GLOBAL_SQL_THREADS);
+	if (rv != 0) {
+		d->pool = NULL;
+		tm_errmsg_printf(errmsg, "cannot start the SQL worker threads");
+		goto out;
+	}
+	rv = gdb_set_pool(d->gdb, d->pool, errmsg);
+	if (rv != 0) {
+		goto out;
+	}
 	rv = raft_identity(d, &id, &address, errmsg);
 	if (rv != 0) {
 		goto out;
 	}
 	struct raftnode_options opts = {
-		.id = id,
-		.address = address,
-		.snapshot_threshold = (unsigned)config_get_int(
-			d->config, "raft.snapshot_threshold"),
-		.snapshot_trailing = (unsigned)config_get_int(
-			d->config, "raft.snapshot_trailing"),
+	    .id = id,
+	    .address = address,
+	    .snapshot_threshold =
+		(unsigned)config_get_int(d->config, "raft.snapshot_threshold"),
+	    .snapshot_trailing =
+		(unsigned)config_get_int(d->config, "raft.snapshot_trailing"),
 	};
 	rv = raftnode_init(&d->raftnode, d->loop, raft_dir, &opts,
 			   gdb_fsm(d->gdb), errmsg);
@@ -99,6 +115,23 @@ out:
 	tm_free(raft_dir);
 	tm_free(db_path);
 	return rv;
+}
+
+void daemon_global_limits(struct daemon *d)
+{
+	if (d->gdb == NULL) {
+		return;
+	}
+	struct gdb_limits limits = {
+	    .timeout_ms =
+		(unsigned)config_get_int(d->config, "core.query_timeout") *
+		1000,
+	    .max_result_bytes =
+		(uint64_t)config_get_int(d->config, "core.max_response_size"),
+	    .max_write_bytes =
+		(uint64_t)config_get_int(d->config, "core.max_write_size"),
+	};
+	gdb_set_limits(d->gdb, &limits);
 }
 
 /* ---- schema of the global database ----
@@ -193,10 +226,7 @@ static int submit_updates(struct schema_upgrade *u, char *errmsg)
 
 static void check(struct schema_upgrade *u);
 
-static void retry_cb(uv_timer_t *t)
-{
-	check(t->data);
-}
+static void retry_cb(uv_timer_t *t) { check(t->data); }
 
 static void check_cb(struct gdb_request *req, int status)
 {

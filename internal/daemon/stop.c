@@ -7,10 +7,11 @@
 #include "internal/daemon/daemon_priv.h"
 #include "internal/db/cluster/gdb.h"
 #include "internal/db/node/nodedb.h"
-#include "internal/raft/raftnode.h"
 #include "internal/lib/log.h"
 #include "internal/lib/mem.h"
+#include "internal/lib/pool.h"
 #include "internal/net/listener.h"
+#include "internal/raft/raftnode.h"
 #include "internal/rest/rest.h"
 
 static void maybe_stopped(struct daemon *d);
@@ -19,6 +20,13 @@ static void gdb_closed_cb(void *arg)
 {
 	struct daemon *d = arg;
 	d->gdb_closing = false;
+	maybe_stopped(d);
+}
+
+static void pool_closed_cb(void *arg)
+{
+	struct daemon *d = arg;
+	d->pool_closing = false;
 	maybe_stopped(d);
 }
 
@@ -57,6 +65,16 @@ static void maybe_stopped(struct daemon *d)
 	}
 	if (d->raftnode != NULL || d->gdb != NULL || d->gdb_closing) {
 		close_global(d);
+		return;
+	}
+	/* The global database no longer submits work. */
+	if (d->pool != NULL) {
+		struct pool *p = d->pool;
+		d->pool = NULL;
+		d->pool_closing = true;
+		pool_close(p, pool_closed_cb, d);
+	}
+	if (d->pool_closing) {
 		return;
 	}
 	if (d->nodedb != NULL) {
@@ -120,15 +138,9 @@ void daemon_stop(struct daemon *d)
 	maybe_stopped(d);
 }
 
-enum daemon_state daemon_state(const struct daemon *d)
-{
-	return d->state;
-}
+enum daemon_state daemon_state(const struct daemon *d) { return d->state; }
 
-int daemon_exit_code(const struct daemon *d)
-{
-	return d->exit_code;
-}
+int daemon_exit_code(const struct daemon *d) { return d->exit_code; }
 
 void daemon_free(struct daemon *d)
 {
