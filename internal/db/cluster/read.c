@@ -42,8 +42,11 @@ static void run_statement(struct gdb_conn *c, struct gdb_request *req, size_t i,
 	if (gdb_stmt_bind(st, stmt, res) != 0) {
 		goto out;
 	}
-	gdb_exec_step_rows(c, st, &auth, res, req->sink, i, row_bytes,
-			   row_budget);
+	uint64_t before = *row_bytes;
+	if (gdb_exec_step_rows(c, st, &auth, res, req->sink, i, row_bytes,
+			       row_budget) != 0) {
+		*row_bytes = before; /* its rows were dropped */
+	}
 out:
 	gdb_exec_release(c, st);
 	gdb_auth_end(c, &auth);
@@ -93,6 +96,7 @@ static void read_done(struct pool_work *w)
 	}
 	gdb_done(g, req);
 	gdb_schedule(g);
+	gdb_maybe_closed(g);
 }
 
 static void start_read(struct gdb *g, struct gdb_conn *c,

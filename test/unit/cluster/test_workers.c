@@ -1,0 +1,323 @@
+/* Reads and write batches on worker threads (a real pool), and the bounds
+ * on what they run: timeouts, cancel, close, write size, result size. The
+ * cluster runs on raft's fixture; waits are bounded in real time because
+ * the workers run in real time. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "internal/lib/err.h"
+#include "internal/lib/pool.h"
+#include "test/unit/cluster/cluster_fixture.h"
+
+#define N_THREADS 3
+#define REAL_WAIT_S 20
+
+#define ENDLESS                                                                \
+	"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "     \
+	"SELECT count(*) FROM c"
+
+struct fx {
+	struct cf c;
+	struct pool *pool[CF_MAX];
+	unsigned pools_closed;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int setup(void **state)
+{
+	char errmsg[TM_ERRMSG_SIZE];
+	struct fx *f = calloc(1, sizeof *f);
+	cf_setup(&f->c, 3);
+	for (unsigned i = 0; i < f->c.n; i++) {
+		assert_int_equal(pool_init(&f->pool[i], &f->c.loop, N_THREADS),
+				 0);
+		assert_int_equal(gdb_set_pool(f->c.gdb[i], f->pool[i], errmsg),
+				 0);
+	}
+	*state = f;
+	return 0;
+}
+
+static void pool_closed_cb(void *arg)
+{
+	struct fx *f = arg;
+	f->pools_closed++;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	cf_close_raft_and_gdbs(&f->c);
+	while (f->c.closed < f->c.n) {
+		uv_run(&f->c.loop, UV_RUN_ONCE);
+	}
+	for (unsigned i = 0; i < f->c.n; i++) {
+		pool_close(f->pool[i], pool_closed_cb, f);
+	}
+	while (f->pools_closed < f->c.n) {
+		uv_run(&f->c.loop, UV_RUN_ONCE);
+	}
+	cf_finish_teardown(&f->c);
+	free(f);
+	return 0;
+}
+
+/* Step the fixture and the loop until every request of R (N of them) is
+ * done, within REAL_WAIT_S seconds of real time. */
+static void wait_all(struct fx *f, struct cf_req *r, size_t n)
+{
+	uint64_t deadline = now_ms() + REAL_WAIT_S * 1000;
+	for (;;) {
+		size_t done = 0;
+		for (size_t i = 0; i < n; i++) {
+			done += r[i].done ? 1 : 0;
+		}
+		if (done == n) {
+			return;
+		}
+		if (now_ms() > deadline) {
+			fail_msg("requests not done after %d s", REAL_WAIT_S);
+		}
+		cf_step(&f->c);
+		usleep(200);
+	}
+}
+
+static const struct gdb_result *res(struct cf_req *r, size_t i)
+{
+	assert_non_null(r->req.results);
+	return &r->req.results[i];
+}
+
+/* An endless read stops at its timeout; a quick read submitted after it
+ * is answered meanwhile, by another worker. */
+static void test_read_timeout(void **state)
+{
+	struct fx *f = *state;
+	struct cf_req r[2];
+	cf_req_init(&r[0], false, ENDLESS, NULL);
+	r[0].req.timeout_ms = 300;
+	cf_req_init(&r[1], false, "SELECT 42", NULL);
+	uint64_t start = now_ms();
+	cf_submit_read(&f->c, 1, &r[0], GDB_READ_NONE);
+	cf_submit_read(&f->c, 1, &r[1], GDB_READ_NONE);
+	wait_all(f, &r[1], 1);
+	assert_false(r[0].done);
+	assert_int_equal(res(&r[1], 0)->rows[0].i, 42);
+	wait_all(f, r, 2);
+	uint64_t took = now_ms() - start;
+	assert_true(took >= 300);
+	assert_int_equal(r[0].status, 0);
+	assert_int_equal(res(&r[0], 0)->status, TM_TIMEOUT);
+	assert_non_null(strstr(res(&r[0], 0)->error, "timeout of 300 ms"));
+	cf_req_clear(&r[0]);
+	cf_req_clear(&r[1]);
+}
+
+/* The default timeout applies when the request sets none. */
+static void test_default_timeout(void **state)
+{
+	struct fx *f = *state;
+	struct gdb_limits limits = {.timeout_ms = 200};
+	struct cf_req r;
+	gdb_set_limits(f->c.gdb[0], &limits);
+	cf_req_init(&r, false, ENDLESS, NULL);
+	cf_submit_read(&f->c, 0, &r, GDB_READ_NONE);
+	wait_all(f, &r, 1);
+	assert_int_equal(res(&r, 0)->status, TM_TIMEOUT);
+	cf_req_clear(&r);
+}
+
+/* Canceling a running read interrupts it; a queued one is answered
+ * without running. */
+static void test_cancel(void **state)
+{
+	struct fx *f = *state;
+	struct cf_req r[N_THREADS + 1];
+	for (size_t i = 0; i < N_THREADS + 1; i++) {
+		cf_req_init(&r[i], false, ENDLESS, NULL);
+		cf_submit_read(&f->c, 2, &r[i], GDB_READ_NONE);
+	}
+	/* Readers: N_THREADS - 1 (one thread stays for batches), so at
+	 * least one request waits in the queue. */
+	for (size_t i = 0; i < N_THREADS + 1; i++) {
+		gdb_cancel(f->c.gdb[2], &r[i].req);
+		assert_false(r[i].done);
+	}
+	wait_all(f, r, N_THREADS + 1);
+	size_t queued = 0;
+	for (size_t i = 0; i < N_THREADS + 1; i++) {
+		if (r[i].status == TM_CANCELED) {
+			queued++;
+			assert_null(r[i].req.results);
+		} else {
+			assert_int_equal(r[i].status, 0);
+			assert_int_equal(res(&r[i], 0)->status, TM_CANCELED);
+			assert_non_null(
+			    strstr(res(&r[i], 0)->error, "client went away"));
+		}
+		cf_req_clear(&r[i]);
+	}
+	assert_true(queued >= 2);
+}
+
+/* Closing while reads run forever: they are interrupted and the close
+ * completes (teardown would hang otherwise). */
+static void test_close_interrupts(void **state)
+{
+	struct fx *f = *state;
+	static struct cf_req r[2];
+	for (size_t i = 0; i < 2; i++) {
+		cf_req_init(&r[i], false, ENDLESS, NULL);
+		cf_submit_read(&f->c, i, &r[i], GDB_READ_NONE);
+	}
+	/* Let them start on their workers. */
+	for (int i = 0; i < 20; i++) {
+		cf_step(&f->c);
+		usleep(1000);
+	}
+	assert_false(r[0].done || r[1].done);
+	uint64_t start = now_ms();
+	cf_close_raft_and_gdbs(&f->c);
+	while (f->c.closed < f->c.n) {
+		uv_run(&f->c.loop, UV_RUN_ONCE);
+	}
+	assert_true(now_ms() - start < 5000);
+	for (size_t i = 0; i < 2; i++) {
+		assert_true(r[i].done);
+		assert_int_equal(res(&r[i], 0)->status, TM_SHUTDOWN);
+		cf_req_clear(&r[i]);
+	}
+	/* Teardown closes the pools and the loop. */
+	f->c.closed = 0;
+	for (unsigned i = 0; i < f->c.n; i++) {
+		pool_close(f->pool[i], pool_closed_cb, f);
+	}
+	while (f->pools_closed < f->c.n) {
+		uv_run(&f->c.loop, UV_RUN_ONCE);
+	}
+	f->c.closed = f->c.n;
+	cf_finish_teardown(&f->c);
+	f->c.n = 0;
+}
+
+static int teardown_closed(void **state)
+{
+	free(*state);
+	return 0;
+}
+
+/* A write that runs past its timeout fails alone: SQLite rolls the batch
+ * back, and the write queued with it runs in the next batch. */
+static void test_write_timeout(void **state)
+{
+	struct fx *f = *state;
+	struct cf_req r[2];
+	cf_exec(&f->c, "CREATE TABLE t(x INTEGER PRIMARY KEY)");
+	cf_req_init(&r[0], false,
+		    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+		    "FROM c) INSERT INTO t SELECT x FROM c",
+		    NULL);
+	r[0].req.timeout_ms = 300;
+	cf_req_init(&r[1], false, "INSERT INTO t VALUES (-1)", NULL);
+	cf_submit_write(&f->c, 0, &r[0]);
+	cf_submit_write(&f->c, 0, &r[1]);
+	wait_all(f, r, 2);
+	assert_int_equal(r[0].status, 0);
+	assert_int_equal(res(&r[0], 0)->status, TM_TIMEOUT);
+	assert_int_equal(r[1].status, 0);
+	assert_int_equal(res(&r[1], 0)->status, 0);
+	cf_req_clear(&r[0]);
+	cf_req_clear(&r[1]);
+	cf_wait_applied(&f->c);
+	free(cf_assert_identical(&f->c));
+	assert_int_equal(cf_query_int(&f->c, 1, "SELECT count(*) FROM t"), 1);
+}
+
+/* A write request's changes are bounded by max_write_bytes, whether the
+ * statement is stopped while it runs (its session grows too large) or its
+ * changeset is measured after. */
+static void test_write_size(void **state)
+{
+	struct fx *f = *state;
+	struct gdb_limits limits = {.max_write_bytes = 100000};
+	struct cf_req r[3];
+	gdb_set_limits(f->c.gdb[0], &limits);
+	cf_exec(&f->c, "CREATE TABLE t(x INTEGER PRIMARY KEY, b BLOB)");
+	cf_req_init(&r[0], false,
+		    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+		    "FROM c WHERE x < 100000) INSERT INTO t SELECT x, "
+		    "randomblob(100) FROM c",
+		    NULL);
+	cf_req_init(&r[1], true, "INSERT INTO t VALUES (-1, randomblob(60000))",
+		    "INSERT INTO t VALUES (-2, randomblob(60000))", NULL);
+	cf_req_init(&r[2], false,
+		    "INSERT INTO t VALUES (-3, randomblob(200000))", NULL);
+	for (int i = 0; i < 3; i++) {
+		cf_submit_write(&f->c, 0, &r[i]);
+	}
+	wait_all(f, r, 3);
+	assert_int_equal(res(&r[0], 0)->status, TM_TOOBIG);
+	assert_non_null(strstr(res(&r[0], 0)->error, "core.max_write_size"));
+	assert_int_equal(r[1].status, TM_TOOBIG);
+	assert_non_null(strstr(r[1].req.errmsg, "core.max_write_size"));
+	assert_int_equal(res(&r[2], 0)->status, TM_TOOBIG);
+	assert_non_null(strstr(res(&r[2], 0)->error, "core.max_write_size"));
+	for (int i = 0; i < 3; i++) {
+		cf_req_clear(&r[i]);
+	}
+	cf_wait_applied(&f->c);
+	free(cf_assert_identical(&f->c));
+	assert_int_equal(cf_query_int(&f->c, 0, "SELECT count(*) FROM t"), 0);
+}
+
+/* Rows kept in results[] are bounded by max_result_bytes. */
+static void test_result_size(void **state)
+{
+	struct fx *f = *state;
+	struct gdb_limits limits = {.max_result_bytes = 100000};
+	struct cf_req r;
+	gdb_set_limits(f->c.gdb[1], &limits);
+	cf_req_init(&r, false,
+		    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+		    "FROM c WHERE x < 1000000) SELECT x FROM c",
+		    "SELECT 1", NULL);
+	cf_submit_read(&f->c, 1, &r, GDB_READ_NONE);
+	wait_all(f, &r, 1);
+	assert_int_equal(res(&r, 0)->status, TM_TOOBIG);
+	assert_null(res(&r, 0)->rows);
+	assert_non_null(strstr(res(&r, 0)->error, "core.max_response_size"));
+	assert_int_equal(res(&r, 1)->status, 0);
+	cf_req_clear(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_read_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_default_timeout, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_close_interrupts, setup,
+					    teardown_closed),
+	    cmocka_unit_test_setup_teardown(test_write_timeout, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_write_size, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_result_size, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
