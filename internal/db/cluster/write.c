@@ -454,15 +454,21 @@ static bool deferred_fk_pending(sqlite3 *db)
 	return current > 0;
 }
 
-/* The changes of a request (ITEMS) must stay within max_write_bytes: an
- * entry is held in memory by every member and written to every log. */
-static int check_write_size(struct batch *b, const struct item_list *items,
-			    struct gdb_result *res)
+static uint64_t items_bytes(const struct item_list *items)
 {
 	uint64_t total = 0;
 	for (size_t i = 0; i < items->n; i++) {
 		total += items->v[i].len;
 	}
+	return total;
+}
+
+/* The changes of a request (ITEMS) must stay within max_write_bytes: an
+ * entry is held in memory by every member and written to every log. */
+static int check_write_size(struct batch *b, const struct item_list *items,
+			    struct gdb_result *res)
+{
+	uint64_t total = items_bytes(items);
 	if (b->c->max_write_bytes == 0 || total <= b->c->max_write_bytes) {
 		return 0;
 	}
@@ -627,10 +633,17 @@ int gdb_write_batch(struct gdb_conn *c, struct gdb_request **reqs, size_t n,
 	struct item_list *lists = tm_calloc(n, sizeof *lists);
 	size_t n_items = 0;
 	/* Once SQLite rolled the transaction back, the requests left did not
-	 * run: the caller queues them again. */
+	 * run: the caller queues them again. So are the requests after the
+	 * batch's changes reached max_write_bytes: each request is bounded by
+	 * it, so an entry stays below twice that. */
+	uint64_t bytes = 0;
 	for (size_t k = 0; k < n && !b.broken; k++) {
+		if (c->max_write_bytes != 0 && bytes >= c->max_write_bytes) {
+			break;
+		}
 		run_request(&b, reqs[k], &lists[k]);
 		n_items += lists[k].n;
+		bytes += items_bytes(&lists[k]);
 		*n_ran = k + 1;
 	}
 	gdb_conn_unbound(c);

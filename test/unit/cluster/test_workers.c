@@ -97,6 +97,20 @@ static void wait_all(struct fx *f, struct cf_req *r, size_t n)
 	}
 }
 
+/* cf_exec with a real-time bound: the workers run in real time, and
+ * raft's virtual time may pass faster than they work. */
+static void exec(struct fx *f, const char *sql)
+{
+	struct cf_req r;
+	cf_req_init(&r, false, sql, NULL);
+	cf_submit_write(&f->c, 0, &r);
+	wait_all(f, &r, 1);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(r.req.results[0].status, 0);
+	cf_req_clear(&r);
+	cf_wait_applied(&f->c);
+}
+
 static const struct gdb_result *res(struct cf_req *r, size_t i)
 {
 	assert_non_null(r->req.results);
@@ -227,7 +241,7 @@ static void test_write_timeout(void **state)
 {
 	struct fx *f = *state;
 	struct cf_req r[2];
-	cf_exec(&f->c, "CREATE TABLE t(x INTEGER PRIMARY KEY)");
+	exec(f, "CREATE TABLE t(x INTEGER PRIMARY KEY)");
 	cf_req_init(&r[0], false,
 		    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
 		    "FROM c) INSERT INTO t SELECT x FROM c",
@@ -257,7 +271,7 @@ static void test_write_size(void **state)
 	struct gdb_limits limits = {.max_write_bytes = 100000};
 	struct cf_req r[3];
 	gdb_set_limits(f->c.gdb[0], &limits);
-	cf_exec(&f->c, "CREATE TABLE t(x INTEGER PRIMARY KEY, b BLOB)");
+	exec(f, "CREATE TABLE t(x INTEGER PRIMARY KEY, b BLOB)");
 	cf_req_init(&r[0], false,
 		    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
 		    "FROM c WHERE x < 100000) INSERT INTO t SELECT x, "
@@ -283,6 +297,40 @@ static void test_write_size(void **state)
 	cf_wait_applied(&f->c);
 	free(cf_assert_identical(&f->c));
 	assert_int_equal(cf_query_int(&f->c, 0, "SELECT count(*) FROM t"), 0);
+}
+
+/* Group commit stops taking requests into an entry once its changes reach
+ * max_write_bytes: the rest go out in the next entry. */
+static void test_batch_bound(void **state)
+{
+	struct fx *f = *state;
+	struct gdb_limits limits = {.max_write_bytes = 100000};
+	struct cf_req r[3];
+	struct gdb_stats before;
+	gdb_set_limits(f->c.gdb[0], &limits);
+	exec(f, "CREATE TABLE t(x INTEGER PRIMARY KEY, b BLOB)");
+	gdb_get_stats(f->c.gdb[0], &before);
+	cf_req_init(&r[0], false, "INSERT INTO t VALUES (1, randomblob(60000))",
+		    NULL);
+	cf_req_init(&r[1], false, "INSERT INTO t VALUES (2, randomblob(60000))",
+		    NULL);
+	cf_req_init(&r[2], false, "INSERT INTO t VALUES (3, randomblob(60000))",
+		    NULL);
+	for (int i = 0; i < 3; i++) {
+		cf_submit_write(&f->c, 0, &r[i]);
+	}
+	wait_all(f, r, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(r[i].status, 0);
+		assert_int_equal(res(&r[i], 0)->status, 0);
+		cf_req_clear(&r[i]);
+	}
+	struct gdb_stats after;
+	gdb_get_stats(f->c.gdb[0], &after);
+	assert_int_equal(after.entries_proposed - before.entries_proposed, 2);
+	assert_int_equal(after.max_requests_entry, 2);
+	cf_wait_applied(&f->c);
+	free(cf_assert_identical(&f->c));
 }
 
 /* Rows kept in results[] are bounded by max_result_bytes. */
@@ -317,6 +365,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_write_timeout, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_write_size, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_batch_bound, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_result_size, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

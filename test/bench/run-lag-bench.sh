@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# How long does a trivial request wait while heavy SQL runs?
+#
+# Starts a throw-away member, then measures the latency of GET /1.0/ready
+# over the unix socket (curl's time_total; the request is answered on the
+# member's event loop, the loop that also carries raft) in three phases:
+# idle, while a long read runs, and while a large write runs. A loop held
+# by SQL shows up directly as that latency. Every phase is bounded: a
+# fixed number of samples, each request with a timeout.
+#
+# Usage: test/bench/run-lag-bench.sh [BUILD_DIR] [SAMPLES]
+# Prints one line per phase: p50, p99 and max latency in milliseconds.
+set -euo pipefail
+build=${1:-build}
+samples=${2:-100}
+dir=$(mktemp -d /tmp/thermionic-lag.XXXXXX)
+"$build/cmd/thermionicd/thermionicd" --dir "$dir/member" 2>"$dir/member.log" &
+pid=$!
+bg=""
+cleanup() {
+	[ -n "$bg" ] && kill "$bg" 2>/dev/null
+	kill "$pid" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+export THERMIONIC_DIR="$dir/member"
+therm="$build/cmd/therm/therm"
+"$therm" daemon waitready --timeout 30
+sock="$dir/member/unix.socket"
+
+# sample N: N latencies in ms, one per line
+sample() {
+	for _ in $(seq "$1"); do
+		curl -s -o /dev/null --max-time 30 -w '%{time_total}\n' \
+			--unix-socket "$sock" http://member/1.0/ready
+	done | awk '{ printf "%.3f\n", $1 * 1000 }'
+}
+
+report() {
+	sort -n | awk -v phase="$1" '
+		{ v[NR] = $1 }
+		END {
+			if (NR == 0) { print phase ": no samples"; exit }
+			p50 = v[int((NR - 1) * 0.50) + 1]
+			p99 = v[int((NR - 1) * 0.99) + 1]
+			printf "%-24s n=%d p50 %.2f ms  p99 %.2f ms  max %.2f ms\n",
+				phase, NR, p50, p99, v[NR]
+		}'
+}
+
+# A read of a few seconds, and a write of a few hundred thousand rows.
+long_read="WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c
+  LIMIT 20000000) SELECT count(*) FROM c"
+"$therm" sql "CREATE TABLE lag(id INTEGER PRIMARY KEY, v TEXT)" >/dev/null
+big_write="WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c
+  LIMIT 200000) INSERT INTO lag(v) SELECT printf('row-%d', x) FROM c"
+
+sample "$samples" | report idle
+
+# run_during SQL PHASE: sample while SQL runs (repeated until the samples
+# are taken, at most 30 times).
+run_during() {
+	(for _ in $(seq 30); do "$therm" sql "$1" >/dev/null 2>&1 || true; done) &
+	bg=$!
+	sleep 0.2
+	sample "$samples" | report "$2"
+	kill "$bg" 2>/dev/null || true
+	wait "$bg" 2>/dev/null || true
+	bg=""
+}
+run_during "$long_read" "during a long read"
+run_during "$big_write" "during a large write"
