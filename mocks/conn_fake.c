@@ -25,6 +25,7 @@ struct fake_write {
 	conn_write_cb cb;
 	void *arg;
 	int status;
+	size_t len;
 };
 
 struct conn {
@@ -46,6 +47,8 @@ struct conn {
 	struct fake_write *w_head;
 	struct fake_write *w_tail;
 	size_t n_pending_writes;
+	size_t pending_bytes;
+	bool stalled; /* writes stay pending */
 	char *out;
 	size_t out_len;
 	size_t out_cap;
@@ -119,10 +122,7 @@ struct conn *conn_fake_new(uv_loop_t *loop)
 	return c;
 }
 
-void conn_fake_release(struct conn *c)
-{
-	fake_unref(c);
-}
+void conn_fake_release(struct conn *c) { fake_unref(c); }
 
 void conn_fake_set_tls(struct conn *c, const char *fingerprint)
 {
@@ -217,25 +217,24 @@ void conn_fake_consume(struct conn *c, size_t n)
 	c->out[c->out_len] = '\0';
 }
 
-bool conn_fake_is_reading(const struct conn *c)
-{
-	return c->reading;
-}
+bool conn_fake_is_reading(const struct conn *c) { return c->reading; }
 
-bool conn_fake_close_called(const struct conn *c)
-{
-	return c->close_called;
-}
+bool conn_fake_close_called(const struct conn *c) { return c->close_called; }
 
-bool conn_fake_closed(const struct conn *c)
-{
-	return c->closed;
-}
+bool conn_fake_closed(const struct conn *c) { return c->closed; }
 
 size_t conn_fake_pending_writes(const struct conn *c)
 {
 	return c->n_pending_writes;
 }
+
+void conn_fake_stall_writes(struct conn *c, bool stalled)
+{
+	c->stalled = stalled;
+	fake_kick(c);
+}
+
+size_t conn_write_queue_size(const struct conn *c) { return c->pending_bytes; }
 
 void conn_fake_set_connect_hook(conn_fake_connect_hook hook, void *arg)
 {
@@ -245,15 +244,9 @@ void conn_fake_set_connect_hook(conn_fake_connect_hook hook, void *arg)
 
 /* conn.h */
 
-void *conn_data(struct conn *c)
-{
-	return c->data;
-}
+void *conn_data(struct conn *c) { return c->data; }
 
-void conn_set_data(struct conn *c, void *data)
-{
-	c->data = data;
-}
+void conn_set_data(struct conn *c, void *data) { c->data = data; }
 
 void conn_set_callbacks(struct conn *c, conn_read_cb read_cb,
 			conn_eof_cb eof_cb)
@@ -271,10 +264,7 @@ int conn_read_start(struct conn *c)
 	return 0;
 }
 
-void conn_read_stop(struct conn *c)
-{
-	c->reading = false;
-}
+void conn_read_stop(struct conn *c) { c->reading = false; }
 
 static void fake_append_output(struct conn *c, const void *buf, size_t len)
 {
@@ -299,6 +289,8 @@ int conn_write(struct conn *c, const void *buf, size_t len, conn_write_cb cb,
 	w->cb = cb;
 	w->arg = arg;
 	w->status = c->broken;
+	w->len = len;
+	c->pending_bytes += len;
 	if (c->broken == 0) {
 		fake_append_output(c, buf, len);
 	}
@@ -337,10 +329,7 @@ bool conn_peer_closed(const struct conn *c)
 	return c->eof_pending || c->eof_delivered || c->broken != 0;
 }
 
-bool conn_is_tls(const struct conn *c)
-{
-	return c->tls;
-}
+bool conn_is_tls(const struct conn *c) { return c->tls; }
 
 bool conn_peer_uid(const struct conn *c, uid_t *uid)
 {
@@ -368,15 +357,9 @@ const char *conn_peer_key_weakness(const struct conn *c)
 		   : NULL;
 }
 
-const char *conn_peer_name(const struct conn *c)
-{
-	return c->peer_name;
-}
+const char *conn_peer_name(const struct conn *c) { return c->peer_name; }
 
-const char *conn_errmsg(const struct conn *c)
-{
-	return c->errmsg;
-}
+const char *conn_errmsg(const struct conn *c) { return c->errmsg; }
 
 int conn_connect(uv_loop_t *loop, const char *address, SSL_CTX *ctx,
 		 conn_connect_cb cb, void *arg)
@@ -397,13 +380,14 @@ int conn_connect(uv_loop_t *loop, const char *address, SSL_CTX *ctx,
 
 static void fake_complete_writes(struct conn *c)
 {
-	while (c->w_head != NULL) {
+	while (c->w_head != NULL && (!c->stalled || c->broken != 0)) {
 		struct fake_write *w = c->w_head;
 		c->w_head = w->next;
 		if (c->w_head == NULL) {
 			c->w_tail = NULL;
 		}
 		c->n_pending_writes--;
+		c->pending_bytes -= w->len;
 		if (w->cb != NULL) {
 			w->cb(c, w->arg, w->status);
 		}
@@ -458,7 +442,7 @@ static void fake_deliver_reads(struct conn *c)
 
 static bool fake_has_work(const struct conn *c)
 {
-	if (c->w_head != NULL || c->connect_cb != NULL) {
+	if ((c->w_head != NULL && !c->stalled) || c->connect_cb != NULL) {
 		return true;
 	}
 	if (c->close_called) {
@@ -481,6 +465,7 @@ static void fake_idle_cb(uv_idle_t *idle)
 		return;
 	}
 	if (c->close_called) {
+		c->stalled = false; /* a close fails or flushes them all */
 		fake_complete_writes(c);
 		if (!uv_is_closing((uv_handle_t *)&c->idle)) {
 			uv_idle_stop(&c->idle);

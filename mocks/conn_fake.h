@@ -61,6 +61,9 @@ bool conn_fake_close_called(const struct conn *c);
 bool conn_fake_closed(const struct conn *c);
 /* Number of writes queued and not yet completed. */
 size_t conn_fake_pending_writes(const struct conn *c);
+/* While STALLED, writes stay queued (conn_write_queue_size counts them) as
+ * with a peer that does not read; a broken stream fails them anyway. */
+void conn_fake_stall_writes(struct conn *c, bool stalled);
 
 /* Outgoing connections (conn_connect): HOOK decides, on the loop, whether
  * a connection to ADDRESS succeeds. On 0 the fresh fake conn C (already

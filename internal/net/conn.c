@@ -198,6 +198,11 @@ int conn_stream_write(struct conn *c, char *buf, size_t len, conn_write_cb cb,
 	return 0;
 }
 
+size_t conn_write_queue_size(const struct conn *c)
+{
+	return c->h.stream.write_queue_size;
+}
+
 int conn_write(struct conn *c, const void *buf, size_t len, conn_write_cb cb,
 	       void *arg)
 {

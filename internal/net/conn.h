@@ -64,6 +64,10 @@ int conn_write(struct conn *c, const void *buf, size_t len, conn_write_cb cb,
  * at any time; a second call is ignored. */
 void conn_close(struct conn *c, conn_close_cb cb);
 
+/* Bytes queued with conn_write (after TLS) that the kernel has not taken
+ * yet: what a slow or gone peer leaves piling up. */
+size_t conn_write_queue_size(const struct conn *c);
+
 /* Has the peer finished sending (EOF) or reset the stream, even though
  * bytes it sent before may still wait to be read? A cheap non-blocking
  * look at the socket (poll for POLLRDHUP), for owners that should not

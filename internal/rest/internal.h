@@ -21,6 +21,10 @@
 #ifndef TM_REST_INTERNAL_H
 #define TM_REST_INTERNAL_H
 
+/* Pipelined requests wait while more than this many bytes of answers are
+ * queued unsent on their connection. */
+#define REST_MAX_UNSENT (1024 * 1024)
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -35,7 +39,7 @@ struct rest_server {
 	void *data;
 	struct rest_limits limits;
 	struct rest_conn *conns; /* list of live connections */
-	uv_timer_t close_timer;  /* only closed, so that close is async */
+	uv_timer_t close_timer;	 /* only closed, so that close is async */
 	bool closing;
 	bool close_timer_alive;
 	void (*close_cb)(void *data);
@@ -45,10 +49,10 @@ struct rest_server {
 /* What the headers of the request being read decided (admit.c). */
 struct rest_admission {
 	enum rest_auth auth;
-	char *fingerprint; /* owned, or NULL */
+	char *fingerprint;    /* owned, or NULL */
 	const char *weak_key; /* why the certificate was refused, or NULL;
 			       * borrowed from the conn */
-	int status;	   /* 0, or the error to answer the request with */
+	int status;	      /* 0, or the error to answer the request with */
 	char message[TM_ERRMSG_SIZE];
 };
 
@@ -68,14 +72,15 @@ struct rest_conn {
 	enum rest_conn_state state;
 	struct rest_parser parser;
 	struct rest_admission admission; /* of the request being read */
-	char *in; /* received and not parsed yet */
+	char *in;			 /* received and not parsed yet */
 	size_t in_len;
 	size_t in_cap;
 	uv_timer_t timer; /* idle or read timeout, or a kick */
-	bool kick;        /* the timer is a kick to parse buffered input */
+	bool kick;	  /* the timer is a kick to parse buffered input */
 	bool conn_alive;
 	bool timer_alive;
-	bool peer_eof; /* the peer half-closed during a request */
+	bool peer_eof;	 /* the peer half-closed during a request */
+	bool drain_wait; /* pipelined input waits for answers to drain */
 	struct rest_request *req; /* in its handler, or NULL */
 	rest_upgrade_cb upgrade_cb;
 	void *upgrade_arg;
@@ -88,19 +93,19 @@ struct rest_request {
 	void *server_data;
 	struct rest_message *msg; /* owned */
 	const struct rest_route *route;
-	char *param;       /* owned, or NULL */
+	char *param;	   /* owned, or NULL */
 	char *fingerprint; /* owned copy, or NULL */
 	enum rest_auth auth;
 	void *data;
 	uint64_t start_ns;
 	char peer[64];
-	int status;      /* answered status, for the log */
+	int status;	 /* answered status, for the log */
 	bool keep_alive; /* as announced in the response head */
-	bool answered;  /* a rest_respond_* or rest_stream_begin happened */
-	bool streaming; /* rest_stream_begin happened */
+	bool answered;	 /* a rest_respond_* or rest_stream_begin happened */
+	bool streaming;	 /* rest_stream_begin happened */
 	bool chunked;
 	bool stream_ended;
-	bool upgraded; /* the connection was passed on with a 101 */
+	bool upgraded;	       /* the connection was passed on with a 101 */
 	size_t stream_pending; /* stream writes not completed yet */
 };
 

@@ -31,18 +31,16 @@
 #include "internal/rest/internal.h"
 
 static const struct rest_limits default_limits = {
-	.max_header_bytes = 16 * 1024,
-	.max_body_bytes = 8 * 1024 * 1024,
-	.read_timeout_ms = 30 * 1000,
-	.idle_timeout_ms = 60 * 1000,
+    .max_header_bytes = 16 * 1024,
+    .max_body_bytes = 8 * 1024 * 1024,
+    .read_timeout_ms = 30 * 1000,
+    .idle_timeout_ms = 60 * 1000,
 };
 
 static const char *state_names[] = {
-	[REST_CONN_IDLE] = "idle",
-	[REST_CONN_READING] = "reading",
-	[REST_CONN_HANDLING] = "handling",
-	[REST_CONN_UPGRADING] = "upgrading",
-	[REST_CONN_CLOSING] = "closing",
+    [REST_CONN_IDLE] = "idle",	       [REST_CONN_READING] = "reading",
+    [REST_CONN_HANDLING] = "handling", [REST_CONN_UPGRADING] = "upgrading",
+    [REST_CONN_CLOSING] = "closing",
 };
 
 static void server_maybe_closed(struct rest_server *s)
@@ -182,10 +180,19 @@ void rest_conn_close(struct rest_conn *rc)
 	}
 }
 
+static void conn_resume_pipeline(struct rest_conn *rc);
+
 static void server_conn_write_cb(struct conn *c, void *arg, int status)
 {
 	struct rest_conn *rc = arg;
-	if (status == 0 || rc->state == REST_CONN_CLOSING) {
+	if (rc->state == REST_CONN_CLOSING) {
+		return;
+	}
+	if (status == 0) {
+		if (rc->drain_wait &&
+		    conn_write_queue_size(c) <= REST_MAX_UNSENT) {
+			conn_resume_pipeline(rc);
+		}
 		return;
 	}
 	LOGD("rest: %s: write failed: %s", rc->peer, conn_errmsg(c));
@@ -229,8 +236,7 @@ static void conn_drop_input(struct rest_conn *rc, size_t n)
 	rc->in_len -= n;
 }
 
-static void conn_append_input(struct rest_conn *rc, const char *buf,
-			      size_t len)
+static void conn_append_input(struct rest_conn *rc, const char *buf, size_t len)
 {
 	if (rc->in_len + len > rc->in_cap) {
 		size_t cap = rc->in_cap < 4096 ? 4096 : rc->in_cap;
@@ -259,12 +265,12 @@ static void conn_process_input(struct rest_conn *rc)
 {
 	static const char continue_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 	const struct rest_limits *limits = &rc->server->limits;
-	while ((rc->state == REST_CONN_IDLE ||
-		rc->state == REST_CONN_READING) &&
-	       rc->in_len > 0) {
+	while (
+	    (rc->state == REST_CONN_IDLE || rc->state == REST_CONN_READING) &&
+	    rc->in_len > 0) {
 		size_t used;
-		enum rest_parse_result r = rest_parser_feed(
-			&rc->parser, rc->in, rc->in_len, &used);
+		enum rest_parse_result r =
+		    rest_parser_feed(&rc->parser, rc->in, rc->in_len, &used);
 		conn_drop_input(rc, used);
 		if (rest_parser_take_continue(&rc->parser)) {
 			rest_conn_write(rc, continue_100,
@@ -354,10 +360,7 @@ static void server_conn_eof_cb(struct conn *c, int status)
 	}
 }
 
-static void conn_discard_close_cb(struct conn *c)
-{
-	(void)c;
-}
+static void conn_discard_close_cb(struct conn *c) { (void)c; }
 
 void rest_server_add_conn(struct rest_server *s, struct conn *c)
 {
@@ -393,6 +396,20 @@ void rest_server_add_conn(struct rest_server *s, struct conn *c)
 	}
 }
 
+static void conn_resume_pipeline(struct rest_conn *rc)
+{
+	rc->drain_wait = false;
+	if (rc->state != REST_CONN_IDLE) {
+		return;
+	}
+	rc->kick = true;
+	uv_timer_start(&rc->timer, conn_timer_cb, 0, 0);
+	if (!rc->peer_eof && conn_read_start(rc->conn) != 0) {
+		LOGD("rest: %s: read: %s", rc->peer, conn_errmsg(rc->conn));
+		rest_conn_close(rc);
+	}
+}
+
 void rest_conn_next(struct rest_conn *rc, bool keep_alive)
 {
 	PRE(rc->state == REST_CONN_HANDLING && rc->req == NULL);
@@ -404,13 +421,21 @@ void rest_conn_next(struct rest_conn *rc, bool keep_alive)
 		return;
 	}
 	conn_set_state(rc, REST_CONN_IDLE);
-	if (rc->in_len > 0) {
+	if (rc->in_len > 0 &&
+	    conn_write_queue_size(rc->conn) > REST_MAX_UNSENT) {
+		/* Answers pile up unsent: the client reads slowly or has
+		 * gone. Parse what it pipelined only once they drain (or the
+		 * failed write closes the connection). */
+		rc->drain_wait = true;
+		conn_timer_start(rc, rc->server->limits.read_timeout_ms);
+	} else if (rc->in_len > 0) {
 		rc->kick = true;
 		uv_timer_start(&rc->timer, conn_timer_cb, 0, 0);
 	} else {
 		conn_timer_start(rc, rc->server->limits.idle_timeout_ms);
 	}
-	if (!rc->peer_eof && conn_read_start(rc->conn) != 0) {
+	if (!rc->peer_eof && !rc->drain_wait &&
+	    conn_read_start(rc->conn) != 0) {
 		LOGD("rest: %s: read: %s", rc->peer, conn_errmsg(rc->conn));
 		rest_conn_close(rc);
 	}

@@ -159,9 +159,8 @@ static void test_untrusted(void **state)
 	cJSON *m = fx_sync_metadata(&r);
 	assert_int_equal(cJSON_GetObjectItem(m, "auth")->valueint,
 			 REST_AUTH_UNTRUSTED);
-	assert_string_equal(
-		cJSON_GetObjectItem(m, "fingerprint")->valuestring,
-		FX_UNTRUSTED_FP);
+	assert_string_equal(cJSON_GetObjectItem(m, "fingerprint")->valuestring,
+			    FX_UNTRUSTED_FP);
 	cJSON_Delete(m);
 	fx_response_free(&r);
 	conn_fake_release(c);
@@ -176,13 +175,12 @@ static void test_no_certificate(void **state)
 		struct fx_response r;
 		fx_roundtrip(f, c, GET("/1.0/items/x"), &r);
 		fx_assert_error(
-			&r, 403,
-			"not authorized: no client certificate presented");
+		    &r, 403, "not authorized: no client certificate presented");
 		fx_response_free(&r);
 		fx_roundtrip(f, c, GET("/1.0"), &r);
 		cJSON *m = fx_sync_metadata(&r);
 		assert_true(
-			cJSON_IsNull(cJSON_GetObjectItem(m, "fingerprint")));
+		    cJSON_IsNull(cJSON_GetObjectItem(m, "fingerprint")));
 		cJSON_Delete(m);
 		fx_response_free(&r);
 		conn_fake_release(c);
@@ -198,9 +196,8 @@ static void test_trusted(void **state)
 	cJSON *m = fx_sync_metadata(&r);
 	assert_int_equal(cJSON_GetObjectItem(m, "auth")->valueint,
 			 REST_AUTH_TRUSTED);
-	assert_string_equal(
-		cJSON_GetObjectItem(m, "fingerprint")->valuestring,
-		FX_TRUSTED_FP);
+	assert_string_equal(cJSON_GetObjectItem(m, "fingerprint")->valuestring,
+			    FX_TRUSTED_FP);
 	cJSON_Delete(m);
 	fx_response_free(&r);
 	conn_fake_release(c);
@@ -263,9 +260,10 @@ static void test_pipelined(void **state)
 	struct fixture *f = *state;
 	struct conn *c = fx_conn(f, FX_UNIX_ROOT);
 	/* Two requests and the start of a third in one segment. */
-	conn_fake_push_str(c, GET("/1.0/items/one")
-			   "PUT /1.0/json HTTP/1.1\r\nContent-Length: 7\r\n"
-			   "\r\n[1,2,3]GET /1.0/items/th");
+	conn_fake_push_str(
+	    c, GET("/1.0/items/one") "PUT /1.0/json "
+				     "HTTP/1.1\r\nContent-Length: 7\r\n"
+				     "\r\n[1,2,3]GET /1.0/items/th");
 	struct fx_response r;
 	fx_response(f, c, &r);
 	cJSON *m = fx_sync_metadata(&r);
@@ -302,8 +300,7 @@ static void test_byte_by_byte(void **state)
 	fx_response(f, c, &r);
 	cJSON *m = fx_sync_metadata(&r);
 	assert_int_equal(
-		cJSON_GetArrayItem(cJSON_GetObjectItem(m, "k"), 0)->valueint,
-		1);
+	    cJSON_GetArrayItem(cJSON_GetObjectItem(m, "k"), 0)->valueint, 1);
 	cJSON_Delete(m);
 	fx_response_free(&r);
 	conn_fake_release(c);
@@ -315,10 +312,9 @@ static void test_connection_close(void **state)
 	struct conn *c = fx_conn(f, FX_UNIX_ROOT);
 	struct fx_response r;
 	/* The second request must not be handled. */
-	fx_roundtrip(f, c,
-		     "GET /1.0 HTTP/1.1\r\nConnection: close\r\n\r\n" GET(
-			     "/1.0"),
-		     &r);
+	fx_roundtrip(
+	    f, c, "GET /1.0 HTTP/1.1\r\nConnection: close\r\n\r\n" GET("/1.0"),
+	    &r);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(fx_header(&r, "Connection"), "close");
 	fx_response_free(&r);
@@ -344,8 +340,7 @@ static void test_http10(void **state)
 
 	c = fx_conn(f, FX_UNIX_ROOT);
 	fx_roundtrip(f, c,
-		     "GET /1.0 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
-		     &r);
+		     "GET /1.0 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", &r);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(fx_header(&r, "Connection"), "keep-alive");
 	fx_response_free(&r);
@@ -388,9 +383,8 @@ static void test_limits(void **state)
 	conn_fake_release(c);
 
 	c = fx_conn(f, FX_UNIX_ROOT);
-	fx_roundtrip(f, c,
-		     "PUT /1.0/json HTTP/1.1\r\nContent-Length: 17\r\n\r\n",
-		     &r);
+	fx_roundtrip(
+	    f, c, "PUT /1.0/json HTTP/1.1\r\nContent-Length: 17\r\n\r\n", &r);
 	fx_assert_error(&r, 413, "request body too large (limit 16 bytes)");
 	fx_response_free(&r);
 	assert_true(fx_wait_closed(f, c));
@@ -421,9 +415,8 @@ static void test_body_json(void **state)
 			"malformed JSON body: unexpected end of input at byte "
 			"7");
 	fx_response_free(&r);
-	fx_roundtrip(f, c,
-		     "POST /1.0/json HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
-		     &r);
+	fx_roundtrip(
+	    f, c, "POST /1.0/json HTTP/1.1\r\nContent-Length: 0\r\n\r\n", &r);
 	fx_assert_error(&r, 400, "malformed JSON body: empty body");
 	fx_response_free(&r);
 	fx_roundtrip(f, c,
@@ -538,6 +531,43 @@ static void test_pipelined_flood_then_gone(void **state)
 	}
 }
 
+/* A client that pipelines and does not read: the server stops parsing
+ * what it pipelined once answers pile up unsent, and goes on when they
+ * drain. */
+static void test_pipelined_waits_for_drain(void **state)
+{
+	struct fixture *f = *state;
+	struct conn *c = fx_conn(f, FX_TLS_TRUSTED);
+	size_t one = strlen(GET("/1.0/items/a"));
+	size_t n = 20000;
+	char *flood = tm_malloc(one * n);
+	for (size_t k = 0; k < n; k++) {
+		memcpy(flood + k * one, GET("/1.0/items/a"), one);
+	}
+	conn_fake_stall_writes(c, true);
+	conn_fake_push(c, flood, one * n);
+	tm_free(flood);
+	for (int i = 0; i < 200; i++) {
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+	}
+	size_t stalled_calls = (size_t)f->handler_calls;
+	assert_true(stalled_calls > 0);
+	assert_true(stalled_calls < n / 2);
+	assert_true(conn_write_queue_size(c) > 1024 * 1024);
+	conn_fake_stall_writes(c, false);
+	for (int i = 0; i < 1000000 && (size_t)f->handler_calls < n; i++) {
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		size_t len;
+		conn_fake_output(c, &len);
+		conn_fake_consume(c, len);
+	}
+	assert_int_equal((size_t)f->handler_calls, n);
+	f->handler_calls = 0;
+	conn_fake_push_eof(c);
+	assert_true(fx_wait_closed(f, c));
+	conn_fake_release(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -571,6 +601,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pipelined_then_eof, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_pipelined_flood_then_gone,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pipelined_waits_for_drain,
 					    setup, teardown),
 	};
 	return cmocka_run_group_tests_name("rest-server", tests, NULL, NULL);
