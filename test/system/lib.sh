@@ -52,13 +52,22 @@ start_member() {
 	local dir
 	dir=$(member_dir "$name")
 	mkdir -p "$TEST_ROOT/logs"
-	"$THERMIONICD" --dir "$dir" --debug >>"$TEST_ROOT/logs/$name.log" 2>&1 &
+	# TM_MEMORY_LIMIT_MB: run under that address-space limit (not with
+	# ASan, whose shadow memory needs terabytes of address space).
+	local limit=()
+	if [ -n "${TM_MEMORY_LIMIT_MB:-}" ] && ! is_asan; then
+		limit=(prlimit --as=$((TM_MEMORY_LIMIT_MB * 1024 * 1024)) --)
+	fi
+	"${limit[@]}" "$THERMIONICD" --dir "$dir" --debug >>"$TEST_ROOT/logs/$name.log" 2>&1 &
 	echo $! >"$TEST_ROOT/$name.pid"
 	wait_for 30 therm_on "$name" daemon waitready --timeout 1 ||
 		fail "member $name did not become ready; log: $(tail -5 "$TEST_ROOT/logs/$name.log")"
 }
 
 member_pid() { cat "$TEST_ROOT/$1.pid"; }
+
+# Is thermionicd built with AddressSanitizer?
+is_asan() { ldd "$THERMIONICD" | grep -q libasan; }
 
 is_running() { kill -0 "$1" 2>/dev/null; }
 
