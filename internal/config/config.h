@@ -16,6 +16,10 @@
  *                                             (1..1000000)
  *   core.request_timeout     int      global  30 seconds (1..3600)
  *   core.max_request_size    int      global  8388608 bytes (4096..1 GiB)
+ *   core.min_free_space      int      local   67108864 bytes of disk kept
+ *                                             free: writes that would eat
+ *                                             into it are refused (8 MiB..
+ *                                             1 TiB)
  *   core.query_timeout       int      global  5 seconds a SQL statement may
  *                                             run (1..86400)
  *   core.max_query_timeout   int      global  60: the most a request's

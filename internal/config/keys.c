@@ -73,6 +73,16 @@ static const struct config_key keys[] = {
 	.description = "Largest change a SQL write request may make, in bytes",
     },
     {
+	.name = "core.min_free_space",
+	.type = CONFIG_INT,
+	.scope = CONFIG_SCOPE_LOCAL,
+	.default_value = "67108864",
+	.min = 8388608,
+	.max = 1099511627776,
+	.description = "Free disk space, in bytes, kept in reserve: writes "
+		       "that would eat into it are refused",
+    },
+    {
 	.name = "core.query_timeout",
 	.type = CONFIG_INT,
 	.scope = CONFIG_SCOPE_GLOBAL,

@@ -21,11 +21,6 @@
 
 #define RAFT_ID_STANDALONE 1
 
-/* Writes are refused below this much free disk space: room for raft to
- * open its next two 32 MiB segments, so that a committed entry never
- * meets a full disk when it is applied. */
-#define GLOBAL_MIN_FREE_SPACE ((uint64_t)64 * 1024 * 1024)
-
 /* Worker threads for SQL: one per concurrent read, plus one that stays
  * free for the leader's write batches (gdb_set_pool). */
 #define GLOBAL_SQL_THREADS 5
@@ -75,7 +70,6 @@ int daemon_global_open(struct daemon *d, char *errmsg)
 	if (rv != 0) {
 		goto out;
 	}
-	gdb_set_min_free_space(d->gdb, GLOBAL_MIN_FREE_SPACE);
 	daemon_global_limits(d);
 	rv = pool_init(&d->pool, d->loop, GLOBAL_SQL_THREADS);
 	if (rv != 0) {
@@ -132,6 +126,11 @@ void daemon_global_limits(struct daemon *d)
 		(uint64_t)config_get_int(d->config, "core.max_write_size"),
 	};
 	gdb_set_limits(d->gdb, &limits);
+	/* Writes are refused below this much free disk space (by default
+	 * room for raft to open its next two 32 MiB segments), so that a
+	 * committed entry never meets a full disk when it is applied. */
+	gdb_set_min_free_space(
+	    d->gdb, (uint64_t)config_get_int(d->config, "core.min_free_space"));
 }
 
 /* ---- schema of the global database ----

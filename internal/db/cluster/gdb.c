@@ -347,6 +347,9 @@ static void batch_done(struct pool_work *w)
 	} else if (!g->batch_changed) {
 		g->stats.batches_unchanged++;
 		gdb_queue_append(&g->done, &batch);
+	} else if (gdb_space_check(g, g->batch_buf.len, g->batch_errmsg) != 0) {
+		raft_free(g->batch_buf.base);
+		fail_queue(g, &batch, TM_NOSPACE, g->batch_errmsg);
 	} else {
 		propose(g, &batch, n, &g->batch_buf);
 	}
@@ -406,7 +409,7 @@ static void tick_writes(struct gdb *g)
 			return; /* a barrier callback schedules the next tick */
 		}
 		char errmsg[TM_ERRMSG_SIZE];
-		if (gdb_space_check(g, errmsg) != 0) {
+		if (gdb_space_check(g, 0, errmsg) != 0) {
 			fail_queue(g, &g->writes, TM_NOSPACE, errmsg);
 			return;
 		}
@@ -583,10 +586,11 @@ static int open_apply(struct gdb *g, char *errmsg)
 	if (rc == SQLITE_OK) {
 		sqlite3_busy_timeout(g->apply, GDB_BUSY_TIMEOUT_MS);
 		rc = sqlite3_exec(g->apply,
-				  PAGE_SIZE_SQL "; PRAGMA journal_mode = WAL; "
-						"PRAGMA synchronous = OFF; "
-						"PRAGMA foreign_keys = OFF; "
-						"PRAGMA ignore_check_constraints = ON",
+				  PAGE_SIZE_SQL
+				  "; PRAGMA journal_mode = WAL; "
+				  "PRAGMA synchronous = OFF; "
+				  "PRAGMA foreign_keys = OFF; "
+				  "PRAGMA ignore_check_constraints = ON",
 				  NULL, NULL, &err);
 	}
 	if (rc != SQLITE_OK) {

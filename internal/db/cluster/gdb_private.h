@@ -201,8 +201,10 @@ struct gdb {
 };
 
 /* space.c: 0, or TM_NOSPACE with errmsg when the file system holding the
- * database has less than min_free_bytes free. */
-int gdb_space_check(const struct gdb *g, char *errmsg);
+ * database has less than min_free_bytes free, plus twice ENTRY_BYTES (the
+ * entry about to be proposed, in the log and then in the database; 0 before
+ * its size is known). */
+int gdb_space_check(const struct gdb *g, uint64_t entry_bytes, char *errmsg);
 
 /* gdb.c */
 void gdb_schedule(struct gdb *g);

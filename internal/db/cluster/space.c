@@ -4,15 +4,18 @@
  * the member unable to follow the log, so the leader refuses new writes
  * while the file system holding the database has less free space than a
  * reserve (enough for raft to open its next segments and write a
- * snapshot). Refused writes were never proposed: nothing is applied, and
- * the client can retry once space is back. */
+ * snapshot). The check runs twice: before a batch runs (is there room at
+ * all?) and before its entry is proposed, against the entry's size (a
+ * single large write must not eat the reserve). Refused writes were never
+ * proposed: nothing is applied, and the client can retry once space is
+ * back. */
 #include <errno.h>
 #include <string.h>
 #include <sys/statvfs.h>
 
 #include "internal/db/cluster/gdb_private.h"
 
-int gdb_space_check(const struct gdb *g, char *errmsg)
+int gdb_space_check(const struct gdb *g, uint64_t entry_bytes, char *errmsg)
 {
 	if (g->min_free_bytes == 0) {
 		return 0;
@@ -23,13 +26,30 @@ int gdb_space_check(const struct gdb *g, char *errmsg)
 		return 0;
 	}
 	uint64_t free_bytes = (uint64_t)st.f_bavail * st.f_frsize;
-	if (free_bytes >= g->min_free_bytes) {
+	/* The entry goes to the raft log and, applied, about as much again
+	 * into the database: both must fit above the reserve. */
+	uint64_t needed = g->min_free_bytes + 2 * entry_bytes;
+	if (free_bytes >= needed) {
 		return 0;
 	}
-	tm_errmsg_printf(errmsg,
-			 "not enough disk space to accept writes: %llu MiB "
-			 "free in %s, %llu MiB are kept in reserve",
-			 (unsigned long long)(free_bytes >> 20), g->dir,
-			 (unsigned long long)(g->min_free_bytes >> 20));
+	if (entry_bytes == 0) {
+		tm_errmsg_printf(errmsg,
+				 "disk full: not enough disk space to accept "
+				 "writes: %llu MiB free in %s, %llu MiB are "
+				 "kept in reserve (core.min_free_space)",
+				 (unsigned long long)(free_bytes >> 20), g->dir,
+				 (unsigned long long)(g->min_free_bytes >> 20));
+	} else {
+		tm_errmsg_printf(
+		    errmsg,
+		    "disk full: a write of %llu KiB needs %llu MiB "
+		    "free in %s (twice its size above the %llu MiB "
+		    "reserve, core.min_free_space); %llu MiB are "
+		    "free; nothing was applied",
+		    (unsigned long long)(entry_bytes >> 10),
+		    (unsigned long long)((needed + (1 << 20) - 1) >> 20),
+		    g->dir, (unsigned long long)(g->min_free_bytes >> 20),
+		    (unsigned long long)(free_bytes >> 20));
+	}
 	return TM_NOSPACE;
 }
