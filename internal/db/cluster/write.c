@@ -561,6 +561,17 @@ static void run_request(struct batch *b, struct gdb_request *req,
 	req->results = tm_calloc(req->n_stmts, sizeof *req->results);
 	req->status = 0;
 	req->errmsg[0] = '\0';
+	if (atomic_load(&req->canceled)) {
+		/* Its client went away while it waited in the batch. */
+		req->status = TM_CANCELED;
+		tm_errmsg_printf(req->errmsg, "canceled: the client went "
+					      "away; nothing was applied");
+		for (size_t i = 0; i < req->n_stmts; i++) {
+			gdb_result_fail(&req->results[i], TM_CANCELED,
+					"not executed: the client went away");
+		}
+		return;
+	}
 	savepoint(b, GDB_SQL_SP_REQUEST);
 	for (size_t i = 0; i < req->n_stmts; i++) {
 		if (req->transaction && failed != SIZE_MAX) {
