@@ -2,7 +2,8 @@
  *
  * init:  raft_uv I/O in DIR (auto-recovery off) + our transport +
  *        raft_init.
- * start: read DIR/watermark -> raft_bootstrap (only when there is no
+ * start: read DIR/watermark -> check closed segments (segcheck.c) ->
+ *        raft_bootstrap (only when there is no
  *        watermark; only succeeds on an empty directory) -> raft_start ->
  *        refuse if the loaded log ends below the watermark -> keep the
  *        watermark up to date (watermark.c).
@@ -19,6 +20,7 @@
 #include "internal/lib/log.h"
 #include "internal/lib/mem.h"
 #include "internal/raft/refusal.h"
+#include "internal/raft/segcheck.h"
 #include "internal/raft/transport.h"
 #include "internal/raft/watermark.h"
 
@@ -152,6 +154,14 @@ int raftnode_start(struct raftnode *n, char *errmsg)
 		     "reached; if it alone is damaged, remove it to start "
 		     "without that check");
 		tm_errmsg_wrapf(errmsg, "refusing to start");
+		return rv;
+	}
+	/* Before raft reads them: raft's loader leaks on a damaged closed
+	 * segment and does not say which entries are lost. */
+	char problem[TM_ERRMSG_SIZE];
+	rv = segcheck_closed(n->dir, problem);
+	if (rv != 0) {
+		refusal_segment(n->dir, problem, watermark, errmsg);
 		return rv;
 	}
 	/* With a watermark the directory held a log: never start a new one

@@ -76,6 +76,17 @@ void refusal_load_failed(const char *dir, const char *raft_msg,
 	refusal_advise(dir);
 }
 
+void refusal_segment(const char *dir, const char *problem, raft_index watermark,
+		     char *errmsg)
+{
+	tm_errmsg_printf(errmsg, "refusing to start: raft %s", problem);
+	LOGE("raft: damaged log in %s: %s (this member had applied the log "
+	     "up to index %llu; the entries of that batch and every entry "
+	     "after it are unreadable)",
+	     dir, problem, (unsigned long long)watermark);
+	refusal_advise(dir);
+}
+
 void refusal_log_short(const char *dir, raft_index last, raft_index watermark,
 		       char *errmsg)
 {

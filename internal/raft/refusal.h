@@ -11,6 +11,10 @@
 void refusal_load_failed(const char *dir, const char *raft_msg,
 			 raft_index watermark, char *errmsg);
 
+/* segcheck_closed() found PROBLEM ("segment PATH: ..."). */
+void refusal_segment(const char *dir, const char *problem, raft_index watermark,
+		     char *errmsg);
+
 /* The loaded log ends at LAST, below WATERMARK. */
 void refusal_log_short(const char *dir, raft_index last, raft_index watermark,
 		       char *errmsg);

@@ -97,6 +97,7 @@ case_flipped_byte_in_newest_closed_segment() {
 	assert_contains "$out" "refusing to start"
 	assert_contains "$out" "$seg"
 	assert_contains "$out" "checksum mismatch"
+	assert_contains "$out" "entries "
 	assert_contains "$out" "therm restore"
 	if ls "$(raft_dir)" | grep -q corrupt; then
 		fail "raft set the segment aside: $(ls "$(raft_dir)")"
