@@ -1,8 +1,10 @@
 /* The daemon's lifecycle: start-up in order, stop gathered in one place.
  *
- * Start: state directory (0700) and lock -> member key pair -> local
- * database and its config -> REST server -> unix socket -> HTTPS listener
- * (if core.https_address is set) -> signals -> READY.
+ * Start: state directory (0700) and lock -> leftovers of killed backups
+ * removed -> member key pair -> local database (checked against the raft
+ * state, startcheck.c) and its config -> REST server -> unix socket ->
+ * global database (raft) -> HTTPS listener (if core.https_address is set)
+ * -> signals -> READY.
  *
  * Stop: listeners, REST server (all connections), signal handles; each
  * close callback clears its flag and calls maybe_stopped(), which releases
@@ -100,16 +102,23 @@ static int load_identity(struct daemon *d, char *errmsg)
 
 static int open_local_db(struct daemon *d, char *errmsg)
 {
-	int rv = nodedb_open(d->dir, &d->nodedb, errmsg);
+	int rv = daemon_check_local_db(d, errmsg);
 	if (rv != 0) {
+		return rv;
+	}
+	rv = nodedb_open(d->dir, &d->nodedb, errmsg);
+	if (rv != 0) {
+		daemon_local_db_failed(d, errmsg);
 		return rv;
 	}
 	rv = nodedb_config_load(d->nodedb, &d->config);
 	if (rv != 0) {
 		tm_errmsg_printf(errmsg, "load config: %s",
 				 nodedb_errmsg(d->nodedb));
+		daemon_local_db_failed(d, errmsg);
+		return rv;
 	}
-	return rv;
+	return daemon_check_raft_member(d, errmsg);
 }
 
 static bool trust_cb(void *data, const char *fingerprint)
@@ -251,6 +260,9 @@ int daemon_start(struct daemon *d, char *errmsg)
 	int rv = fs_ensure_dir(d->dir, 0700, errmsg);
 	if (rv == 0) {
 		rv = take_lock(d, errmsg);
+	}
+	if (rv == 0) {
+		daemon_remove_backup_leftovers(d);
 	}
 	if (rv == 0) {
 		rv = load_identity(d, errmsg);

@@ -41,6 +41,19 @@ struct daemon {
 
 void daemon_set_state(struct daemon *d, enum daemon_state next);
 
+/* startcheck.c: remove DIR/backup-* files left by a killed backup. */
+void daemon_remove_backup_leftovers(struct daemon *d);
+/* Before opening local.db: refuse (TM_CORRUPT, errmsg "refusing to
+ * start: ...", advice logged) when it is missing or empty while
+ * DIR/global holds raft state. */
+int daemon_check_local_db(struct daemon *d, char *errmsg);
+/* After opening it: refuse when it names no raft member while DIR/global
+ * holds raft state. */
+int daemon_check_raft_member(struct daemon *d, char *errmsg);
+/* local.db failed to open or load (ERRMSG says why): prefix ERRMSG with
+ * "refusing to start" and log what to do. */
+void daemon_local_db_failed(struct daemon *d, char *errmsg);
+
 /* global.c */
 int daemon_global_open(struct daemon *d, char *errmsg);
 /* Give the global database the limits of the current config. */

@@ -1,10 +1,17 @@
 /* Lifecycle of the member's raft instance.
  *
- * init:  raft_uv I/O in DIR + our transport + raft_init.
- * start: raft_bootstrap (only succeeds on an empty directory) + raft_start.
- * close: raft_close -> (raft closed) raft_uv_close, transport_free, free,
- *        user callback last. */
+ * init:  raft_uv I/O in DIR (auto-recovery off) + our transport +
+ *        raft_init.
+ * start: read DIR/watermark -> check closed segments (segcheck.c) ->
+ *        raft_bootstrap (only when there is no
+ *        watermark; only succeeds on an empty directory) -> raft_start ->
+ *        refuse if the loaded log ends below the watermark -> keep the
+ *        watermark up to date (watermark.c).
+ * close: raft_close -> (raft closed) final watermark -> raft_uv_close,
+ *        transport_free, free, user callback last. */
 #include "internal/raft/raftnode.h"
+
+#include <stdlib.h>
 
 #include <raft/uv.h>
 
@@ -12,20 +19,49 @@
 #include "internal/lib/fs.h"
 #include "internal/lib/log.h"
 #include "internal/lib/mem.h"
+#include "internal/raft/refusal.h"
+#include "internal/raft/segcheck.h"
 #include "internal/raft/transport.h"
+#include "internal/raft/watermark.h"
 
 #define RAFTNODE_SEGMENT_SIZE (32 * 1024 * 1024)
+
+/* Tests only: the segment size in bytes, so that a few writes fill closed
+ * segments. Read only when set. */
+#define RAFTNODE_SEGMENT_SIZE_ENV "TM_RAFT_SEGMENT_SIZE"
 
 struct raftnode {
 	struct raft raft;
 	struct raft_io io;
+	uv_loop_t *loop;
 	struct raft_uv_transport transport;
 	raft_id id;
 	char *address;
+	char *dir;
+	struct watermark *watermark; /* NULL until started */
 	bool started;
 	void (*close_cb)(void *data);
 	void *close_data;
 };
+
+static void set_segment_size(struct raftnode *n)
+{
+	/* 32 MiB holds the largest default request body (8 MiB) with room
+	 * to spare; raft accepts larger entries too. */
+	size_t size = RAFTNODE_SEGMENT_SIZE;
+	const char *env = getenv(RAFTNODE_SEGMENT_SIZE_ENV);
+	if (env != NULL && env[0] != '\0') {
+		char *end;
+		unsigned long long v = strtoull(env, &end, 10);
+		if (*end == '\0' && v >= 8192) {
+			size = (size_t)v;
+			LOGW("raft: segment size %zu bytes from %s (for tests "
+			     "only)",
+			     size, RAFTNODE_SEGMENT_SIZE_ENV);
+		}
+	}
+	raft_uv_set_segment_size(&n->io, size);
+}
 
 int raftnode_init(struct raftnode **out, uv_loop_t *loop, const char *dir,
 		  const struct raftnode_options *opts, struct raft_fsm *fsm,
@@ -38,6 +74,8 @@ int raftnode_init(struct raftnode **out, uv_loop_t *loop, const char *dir,
 	struct raftnode *n = tm_calloc(1, sizeof *n);
 	n->id = opts->id;
 	n->address = tm_strdup(opts->address);
+	n->dir = tm_strdup(dir);
+	n->loop = loop;
 	transport_init(&n->transport, loop);
 	rv = raft_uv_init(&n->io, loop, dir, &n->transport);
 	if (rv != 0) {
@@ -45,9 +83,10 @@ int raftnode_init(struct raftnode **out, uv_loop_t *loop, const char *dir,
 				 n->io.errmsg);
 		goto err_after_transport;
 	}
-	/* An entry must fit in one segment: 32 MiB leaves room for the
-	 * largest default request body (8 MiB) and a restored image. */
-	raft_uv_set_segment_size(&n->io, RAFTNODE_SEGMENT_SIZE);
+	set_segment_size(n);
+	/* A damaged segment must stop the start, not be renamed corrupt-...
+	 * and silently left out. */
+	raft_uv_set_auto_recovery(&n->io, false);
 	rv = raft_init(&n->raft, &n->io, fsm, n->id, n->address);
 	if (rv != 0) {
 		tm_errmsg_printf(errmsg, "raft: %s", raft_errmsg(&n->raft));
@@ -62,6 +101,7 @@ err_after_io:
 	raft_uv_close(&n->io);
 err_after_transport:
 	transport_free(&n->transport);
+	tm_free(n->dir);
 	tm_free(n->address);
 	tm_free(n);
 	return TM_IO;
@@ -74,7 +114,9 @@ void raftnode_set_snapshot(struct raftnode *n, unsigned threshold,
 	raft_set_snapshot_trailing(&n->raft, trailing);
 }
 
-int raftnode_start(struct raftnode *n, char *errmsg)
+/* Bootstrap as the single voter; a directory that holds raft state
+ * already is left alone. */
+static int bootstrap(struct raftnode *n, char *errmsg)
 {
 	struct raft_configuration conf;
 	raft_configuration_init(&conf);
@@ -94,13 +136,58 @@ int raftnode_start(struct raftnode *n, char *errmsg)
 				 raft_errmsg(&n->raft));
 		return TM_IO;
 	}
+	return 0;
+}
+
+static raft_index applied_cb(void *data)
+{
+	struct raftnode *n = data;
+	return raft_last_applied(&n->raft);
+}
+
+int raftnode_start(struct raftnode *n, char *errmsg)
+{
+	raft_index watermark;
+	int rv = watermark_read(n->dir, &watermark, errmsg);
+	if (rv != 0) {
+		LOGE("raft: the watermark file says how far this member's log "
+		     "reached; if it alone is damaged, remove it to start "
+		     "without that check");
+		tm_errmsg_wrapf(errmsg, "refusing to start");
+		return rv;
+	}
+	/* Before raft reads them: raft's loader leaks on a damaged closed
+	 * segment and does not say which entries are lost. */
+	char problem[TM_ERRMSG_SIZE];
+	rv = segcheck_closed(n->dir, problem);
+	if (rv != 0) {
+		refusal_segment(n->dir, problem, watermark, errmsg);
+		return rv;
+	}
+	/* With a watermark the directory held a log: never start a new one
+	 * in its place. */
+	if (watermark == 0) {
+		rv = bootstrap(n, errmsg);
+		if (rv != 0) {
+			return rv;
+		}
+	}
 	rv = raft_start(&n->raft);
 	if (rv != 0) {
-		tm_errmsg_printf(errmsg, "raft start: %s",
-				 raft_errmsg(&n->raft));
-		return TM_IO;
+		refusal_load_failed(n->dir, raft_errmsg(&n->raft), watermark,
+				    errmsg);
+		return TM_CORRUPT;
 	}
 	n->started = true;
+	raft_index last = raft_last_index(&n->raft);
+	if (last < watermark) {
+		refusal_log_short(n->dir, last, watermark, errmsg);
+		return TM_CORRUPT;
+	}
+	LOGD("raft: log ends at index %llu, watermark %llu",
+	     (unsigned long long)last, (unsigned long long)watermark);
+	watermark_start(&n->watermark, n->loop, n->dir, watermark, applied_cb,
+			n);
 	return 0;
 }
 
@@ -109,18 +196,32 @@ struct raft *raftnode_raft(struct raftnode *n)
 	return &n->raft;
 }
 
-static void raft_closed_cb(struct raft *r)
+static void release(void *data)
 {
-	struct raftnode *n = r->data;
+	struct raftnode *n = data;
 	void (*cb)(void *data) = n->close_cb;
-	void *data = n->close_data;
+	void *cb_data = n->close_data;
 	raft_uv_close(&n->io);
 	transport_free(&n->transport);
+	tm_free(n->dir);
 	tm_free(n->address);
 	tm_free(n);
 	if (cb != NULL) {
-		cb(data);
+		cb(cb_data);
 	}
+}
+
+static void raft_closed_cb(struct raft *r)
+{
+	struct raftnode *n = r->data;
+	if (n->watermark == NULL) {
+		release(n);
+		return;
+	}
+	/* Everything applied is in the log, which raft has written: record
+	 * how far it reached. */
+	watermark_close(n->watermark, raft_last_applied(&n->raft), release, n);
+	n->watermark = NULL;
 }
 
 void raftnode_close(struct raftnode *n, void (*cb)(void *data), void *data)

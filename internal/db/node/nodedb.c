@@ -3,7 +3,8 @@
  *
  * Open: check DIR, create local.db with mode 0600 if missing (SQLite would
  * use 0644 and its -wal/-shm files copy the database's mode), open it, set
- * WAL + synchronous=FULL + foreign keys + busy timeout, apply the local
+ * WAL + synchronous=FULL + foreign keys + busy timeout, PRAGMA quick_check
+ * (TM_CORRUPT if the file is damaged), apply the local
  * schema (backup to local.db.bak before an update), prepare the statements.
  * Any failure closes what was opened and returns the reason. */
 #include <errno.h>
@@ -145,6 +146,36 @@ static int set_pragmas(struct nodedb *db)
 		    "set pragmas");
 }
 
+/* The file is small: read all of it once, so that damage anywhere stops
+ * the open instead of a later request. */
+static int quick_check(struct nodedb *db)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = sqlite3_prepare_v2(db->sql, "PRAGMA quick_check(1)", -1,
+				    &stmt, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(stmt);
+	}
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(stmt);
+		return nodedb_sqlite_error(db, rc, "quick_check");
+	}
+	const char *result = (const char *)sqlite3_column_text(stmt, 0);
+	int rv = 0;
+	if (result == NULL || strcmp(result, "ok") != 0) {
+		tm_errmsg_printf(db->errmsg,
+				 "quick_check: database disk image is "
+				 "malformed: %s",
+				 result != NULL ? result : "(no result)");
+		for (char *p = db->errmsg; *p != '\0'; p++) {
+			*p = *p == '\n' ? ' ' : *p;
+		}
+		rv = TM_CORRUPT;
+	}
+	sqlite3_finalize(stmt);
+	return rv;
+}
+
 static int prepare_all(struct nodedb *db)
 {
 	for (int i = 0; i < NODEDB_STMT_COUNT; i++) {
@@ -173,6 +204,9 @@ static int setup(struct nodedb *db, const char *dir)
 	sqlite3_extended_result_codes(db->sql, 1);
 	sqlite3_busy_timeout(db->sql, NODEDB_BUSY_TIMEOUT_MS);
 	int rv = set_pragmas(db);
+	if (rv == 0) {
+		rv = quick_check(db);
+	}
 	if (rv != 0) {
 		return rv;
 	}

@@ -36,7 +36,8 @@ const struct schema *nodedb_schema(void);
 /* Open (creating if needed, mode 0600) DIR/local.db and bring it to the
  * latest schema. DIR must exist; its mode is not touched. On success *OUT is
  * owned by the caller (nodedb_close). On failure returns TM_NOTFOUND (no
- * DIR), TM_NEWER/TM_CORRUPT (see schema_ensure), TM_IO or TM_DB with ERRMSG
+ * DIR), TM_NEWER/TM_CORRUPT (see schema_ensure; TM_CORRUPT also when PRAGMA
+ * quick_check finds the file damaged), TM_IO or TM_DB with ERRMSG
  * (TM_ERRMSG_SIZE bytes) set as "<path>: <reason>". */
 int nodedb_open(const char *dir, struct nodedb **out, char *errmsg);
 
