@@ -96,6 +96,8 @@ static void read_done(struct pool_work *w)
 	}
 	gdb_done(g, req);
 	gdb_schedule(g);
+	/* gdb_close() may be waiting for this reader. */
+	gdb_maybe_closed(g);
 }
 
 static void start_read(struct gdb *g, struct gdb_conn *c,
