@@ -1,36 +1,31 @@
 /* POST /1.0/sql and GET /1.0/sql/backup (doc/sql-api.md).
  *
- * POST, target "global", happy path: parse the body (sql_request_parse) ->
- * is every statement read-only when prepared on the exec connection
- * (gdb_read_only, which leaves them in gdb's statement cache for the
- * execution that follows)? ->
- * gdb_read with the consistency level, else gdb_write with the transaction
- * flag -> the callback builds the answer from the status and the results,
- * responds, and frees the one struct sql_call that owned the gdb_request
- * and the converted statements.
+ * POST, happy path: parse the body (sql_request_parse) -> check the
+ * request's "timeout" against core.max_query_timeout -> a struct sql_call
+ * (sql_call.c) takes the statements -> target "global": is every statement
+ * read-only when prepared on the exec connection (gdb_read_only, which
+ * leaves them in gdb's statement cache for the execution that follows)?
+ * gdb_read with the consistency level and the call's encoder as its sink,
+ * else gdb_write with the transaction flag; target "local": a job on a
+ * worker of the daemon's pool (sql_local_job.c) -> the answer, plain or
+ * streamed, comes from sql_call_done.
  *
- * Failure modes: a malformed request (400, nothing is queued); no global
- * database yet (503); whatever gdb reports (sql_answer_build maps it). The
+ * Failure modes: a malformed request or a timeout above the maximum (400,
+ * nothing is queued); no global database or no worker pool yet (503);
+ * whatever gdb or the local job report (sql_answer_build maps it). The
  * REST request stays valid until we respond, even if the client went away
- * meanwhile (the answer is then dropped), so the callback may always
- * respond; a gdb that closes answers its queued requests with TM_SHUTDOWN.
- *
- * Target "local" runs synchronously on the local database connection
- * (sql_local_run) and responds at once. */
-#include "internal/api/sql.h"
+ * meanwhile (the answer is then dropped); the call's watch timer cancels
+ * the work when that happens. */
+#include <math.h>
+
 #include "internal/api/api.h"
+#include "internal/api/sql.h"
+#include "internal/api/sql_call.h"
+#include "internal/config/config.h"
 #include "internal/daemon/daemon.h"
 #include "internal/db/node/nodedb.h"
 #include "internal/lib/log.h"
 #include "internal/lib/mem.h"
-
-/* One POST /1.0/sql on the global database, from the handler to gdb's
- * callback. Owns the parsed statements that gdb borrows. */
-struct sql_call {
-	struct rest_request *http; /* borrowed until we respond */
-	struct sql_request parsed;
-	struct gdb_request gdb;
-};
 
 void sql_answer_send(struct rest_request *req, struct sql_answer *answer)
 {
@@ -48,63 +43,63 @@ void sql_answer_send(struct rest_request *req, struct sql_answer *answer)
 static void global_done_cb(struct gdb_request *greq, int status)
 {
 	struct sql_call *call = greq->data;
-	struct sql_answer answer;
-	sql_answer_build(status, greq->errmsg, greq->results, greq->n_stmts,
-			 call->parsed.transaction, &answer);
-	if (answer.http_status >= 500) {
-		LOGD("sql: request of %zu statement(s): %d %s", greq->n_stmts,
-		     answer.http_status, answer.message);
-	}
-	sql_answer_send(call->http, &answer);
-	gdb_request_clear(greq);
-	sql_request_clear(&call->parsed);
-	tm_free(call);
+	sql_call_done(call, status, greq->errmsg, greq->results, greq->n_stmts);
 }
 
-static void run_global(struct rest_request *req, struct gdb *g,
-		       struct sql_request *parsed)
+/* The bound of each statement in milliseconds: the request's "timeout",
+ * else core.query_timeout. 0 with ERRMSG set when the request asks for
+ * more than core.max_query_timeout. */
+static unsigned statement_timeout_ms(const cJSON *config,
+				     const struct sql_request *parsed,
+				     char *errmsg)
 {
-	struct sql_call *call = tm_calloc(1, sizeof *call);
-	call->http = req;
-	call->parsed = *parsed; /* takes the statements */
-	call->gdb.data = call;
-	call->gdb.stmts = call->parsed.stmts;
-	call->gdb.n_stmts = call->parsed.n_stmts;
-	call->gdb.transaction = call->parsed.transaction;
-	call->gdb.level = call->parsed.level;
+	int64_t max = config_get_int(config, "core.max_query_timeout");
+	if (parsed->timeout <= 0) {
+		return (unsigned)config_get_int(config, "core.query_timeout") *
+		       1000u;
+	}
+	if (parsed->timeout > (double)max) {
+		tm_errmsg_printf(errmsg,
+				 "field \"timeout\" (%g seconds) is above "
+				 "core.max_query_timeout (%lld seconds): ask "
+				 "for less, or raise core.max_query_timeout",
+				 parsed->timeout, (long long)max);
+		return 0;
+	}
+	double ms = ceil(parsed->timeout * 1000.0);
+	return ms < 1.0 ? 1u : (unsigned)ms;
+}
+
+static void run_global(struct daemon *d, struct gdb *g, struct sql_call *call)
+{
+	(void)d;
+	call->g = g;
 	if (gdb_read_only(g, call->parsed.stmts, call->parsed.n_stmts)) {
+		call->read = true;
+		call->gdb.sink = &call->sink;
 		gdb_read(g, &call->gdb, global_done_cb);
 	} else {
+		call->read = false;
+		call->gdb.sink = NULL;
 		gdb_write(g, &call->gdb, global_done_cb);
 	}
+	sql_call_started(call);
 }
 
-static void run_local(struct rest_request *req, sqlite3 *db,
-		      struct sql_request *parsed)
+static void run_local(struct daemon *d, struct pool *pool,
+		      struct sql_call *call)
 {
-	char errmsg[TM_ERRMSG_SIZE];
-	struct gdb_result *results = NULL;
-	struct sql_answer answer;
-	int rv =
-	    sql_local_run(db, parsed->stmts, parsed->n_stmts, &results, errmsg);
-	if (rv == TM_INVALID) {
-		rest_respond_error(req, 400, "%s", errmsg);
-		return;
-	}
-	if (rv != 0) {
-		rest_respond_error(req, rv == TM_BUSY ? 503 : 500, "%s",
-				   errmsg);
-		return;
-	}
-	sql_answer_build(0, NULL, results, parsed->n_stmts, parsed->transaction,
-			 &answer);
-	sql_answer_send(req, &answer);
-	sql_results_free(results, parsed->n_stmts);
+	call->local = true;
+	call->read = true;
+	call->local_path = tm_asprintf("%s/%s", daemon_dir(d), NODEDB_FILE);
+	sql_local_job_submit(call, pool);
+	sql_call_started(call);
 }
 
 void api_sql_post(struct rest_request *req)
 {
 	struct daemon *d = rest_server_data(req);
+	const cJSON *config = daemon_config(d);
 	char errmsg[TM_ERRMSG_SIZE];
 	struct sql_request parsed;
 	size_t len = 0;
@@ -114,19 +109,33 @@ void api_sql_post(struct rest_request *req)
 		rest_respond_error(req, 400, "%s", errmsg);
 		return;
 	}
-	if (parsed.target == SQL_TARGET_LOCAL) {
-		run_local(req, nodedb_sqlite(daemon_nodedb(d)), &parsed);
+	unsigned timeout_ms = statement_timeout_ms(config, &parsed, errmsg);
+	if (timeout_ms == 0) {
+		rest_respond_error(req, 400, "%s", errmsg);
 		sql_request_clear(&parsed);
 		return;
 	}
 	struct gdb *g = daemon_gdb(d);
-	if (g == NULL) {
-		rest_respond_error(req, 503,
-				   "global database not available yet");
+	struct pool *pool = daemon_pool(d);
+	bool local = parsed.target == SQL_TARGET_LOCAL;
+	if (local ? pool == NULL : g == NULL) {
+		rest_respond_error(req, 503, "%s",
+				   local ? "the SQL worker threads are not "
+					   "running yet; retry once the "
+					   "daemon is ready"
+					 : "global database not available yet");
 		sql_request_clear(&parsed);
 		return;
 	}
-	run_global(req, g, &parsed);
+	uint64_t limit =
+	    (uint64_t)config_get_int(config, "core.max_response_size");
+	struct sql_call *call = sql_call_new(req, daemon_loop(d), &parsed,
+					     local, timeout_ms, limit);
+	if (local) {
+		run_local(d, pool, call);
+	} else {
+		run_global(d, g, call);
+	}
 }
 
 void api_sql_backup_get(struct rest_request *req)

@@ -4,8 +4,18 @@
  * The pieces are split so that tests can reach each without a daemon:
  * - sql_json.c: request body -> struct sql_request (gdb_stmt/gdb_value) and
  *   gdb_result -> JSON, plus the choice of HTTP answer. Pure functions.
- * - sql_local.c: the read-only executor for the member's local database and
- *   the read-only test used to route global requests. SQLite only.
+ * - sql_text.c: SQL values as JSON text in a growable buffer (the encoding
+ *   rules, shared by sql_json.c and sql_stream.c). Pure functions.
+ * - sql_stream.c: the response's results as JSON text, row by row, bounded
+ *   by core.max_response_size, handed over in chunks. Pure.
+ * - sql_pipe.c: chunks from a worker thread to the loop (uv_async) and on
+ *   to the client (chunked transfer encoding), with back-pressure.
+ * - sql_local.c: the read-only executor for the member's local database.
+ *   SQLite only.
+ * - sql_local_job.c: that executor on a worker thread, on a read-only
+ *   connection of its own, bounded in time.
+ * - sql_call.c: one request in flight: its pipe, the timer that notices a
+ *   client gone, the answer, and the release of it all.
  * - backup.c: a consistent copy of the global database, streamed.
  * - sql.c: the handlers, which glue these to the daemon and gdb.
  *
@@ -14,8 +24,10 @@
 #ifndef TM_API_SQL_H
 #define TM_API_SQL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
@@ -27,6 +39,13 @@
 #define SQL_MAX_STATEMENTS 1000
 #define SQL_BACKUP_CHUNK (64 * 1024)
 #define SQL_BACKUP_CONTENT_TYPE "application/vnd.sqlite3"
+/* A streamed response is handed to the client in pieces of about this
+ * size; a response smaller than one piece is sent whole, with
+ * Content-Length. */
+#define SQL_STREAM_CHUNK (64 * 1024)
+/* Pieces a worker may have handed over and not yet seen written before
+ * it waits for the client to read. */
+#define SQL_STREAM_MAX_UNSENT 4
 
 enum sql_target { SQL_TARGET_GLOBAL, SQL_TARGET_LOCAL };
 
@@ -37,6 +56,7 @@ struct sql_request {
 	enum sql_target target;
 	bool transaction;
 	enum gdb_read_level level;
+	double timeout; /* seconds asked for by "timeout"; 0: not given */
 	struct gdb_stmt *stmts;
 	size_t n_stmts;
 };
@@ -85,6 +105,101 @@ void sql_answer_build(int status, const char *errmsg,
  * the answer's metadata and message. */
 void sql_answer_send(struct rest_request *req, struct sql_answer *answer);
 
+/* Does the request fail as a whole (an error envelope rather than 200)?
+ * True when STATUS != 0, RESULTS is NULL, or TRANSACTION and a statement
+ * failed. Then sql_answer_build gives the error. */
+bool sql_answer_fails(int status, const struct gdb_result *results, size_t n,
+		      bool transaction);
+
+/* --- sql_text.c --- */
+
+/* A growable byte buffer, always NUL-terminated once not empty. */
+struct sql_buf {
+	char *p; /* owned */
+	size_t n;
+	size_t cap;
+};
+void sql_buf_add(struct sql_buf *b, const void *data, size_t n);
+void sql_buf_adds(struct sql_buf *b, const char *s);
+/* Hand the bytes over (owned by the caller, tm_free; may be NULL when
+ * empty) and leave B empty. */
+char *sql_buf_take(struct sql_buf *b, size_t *len);
+void sql_buf_clear(struct sql_buf *b);
+
+/* Length of the well-formed UTF-8 sequence at P (LEFT > 0 bytes), or 0:
+ * no overlong forms, no surrogates, nothing above U+10FFFF. */
+size_t sql_utf8_len(const unsigned char *p, size_t left);
+/* Offset of the first byte of S[0..n) that does not start a well-formed
+ * sequence, or N when all of S is valid. */
+size_t sql_utf8_invalid_at(const char *s, size_t n);
+
+/* JSON text per doc/sql-api.md: a string for N bytes of S, valid whatever
+ * the bytes (control characters and NUL escaped, each byte that does not
+ * start a well-formed UTF-8 sequence as U+FFFD); a BLOB as
+ * {"base64":"..."}; exact integers; reals always with a fraction or an
+ * exponent (null for infinities and NaN). The _len functions give the
+ * exact bytes the matching writer adds. */
+void sql_json_text(struct sql_buf *b, const char *s, size_t n);
+size_t sql_json_text_len(const char *s, size_t n);
+void sql_json_blob(struct sql_buf *b, const void *p, size_t n);
+size_t sql_json_blob_len(size_t n);
+void sql_json_int(struct sql_buf *b, int64_t v);
+void sql_json_real(struct sql_buf *b, double v);
+/* Column COL of ST's current row; _len is exact for TEXT and BLOB and an
+ * upper bound (24) for the others. */
+void sql_json_column(struct sql_buf *b, sqlite3_stmt *st, int col);
+uint64_t sql_json_column_len(sqlite3_stmt *st, int col);
+
+/* --- sql_stream.c --- */
+
+/* Hand the text T[0..len) (owned from now on by the callee) to whoever
+ * sends it. Returns 0, or a TM_* status with ERRMSG set when the rows can
+ * no longer go out (client gone, timed out waiting for it): the statement
+ * then ends with that error. */
+typedef int (*sql_enc_flush_fn)(void *arg, char *t, size_t len, char *errmsg);
+
+/* The "metadata" of a POST /1.0/sql answer, {"results":[...]}, written as
+ * JSON text while statements run: the entry of each statement from
+ * sql_enc_columns, sql_enc_row and sql_enc_end, in that order, one
+ * statement after the other. Whenever OUT holds CHUNK bytes or more after a
+ * row, it is handed to FLUSH; what is left at the end is the caller's.
+ *
+ * LIMIT bounds the whole text (0: none): a row that would pass it fails
+ * its statement with TM_TOOBIG and a message naming core.max_response_size
+ * and how to page, and the rows before it stay. A statement that fails
+ * before its first row is written {"error": ...}; one that fails after
+ * rows gets "error" after "rows" (doc/sql-api.md). */
+struct sql_enc {
+	struct sql_buf out; /* written, not handed over */
+	uint64_t total;	    /* bytes handed over before OUT */
+	uint64_t limit;
+	size_t chunk;
+	sql_enc_flush_fn flush; /* NULL: never hand over */
+	void *arg;
+	size_t n_chunks; /* handed over */
+	size_t n_ended;	 /* statements ended */
+	bool open;	 /* a statement's rows are open */
+	size_t start;	 /* where the open statement's entry starts in OUT */
+	uint64_t rows;	 /* rows of the open statement */
+	int failed;	 /* FLUSH failed: every later row fails so */
+	char failed_msg[TM_ERRMSG_SIZE];
+};
+void sql_enc_init(struct sql_enc *e, uint64_t limit, size_t chunk,
+		  sql_enc_flush_fn flush, void *arg);
+/* Statement I starts returning rows; ST is positioned after its first
+ * step. Returns 0 (nothing can fail here yet). */
+int sql_enc_columns(struct sql_enc *e, sqlite3_stmt *st, char *errmsg);
+/* The current row of ST. 0, or TM_TOOBIG / FLUSH's status with ERRMSG. */
+int sql_enc_row(struct sql_enc *e, sqlite3_stmt *st, char *errmsg);
+/* The statement ended with RES (borrowed: status, error, rows_affected,
+ * last_insert_id, n_cols). */
+void sql_enc_end(struct sql_enc *e, const struct gdb_result *res);
+/* Close the results array: OUT then holds the end of the text. */
+void sql_enc_finish(struct sql_enc *e);
+void sql_enc_clear(struct sql_enc *e);
+/* A gdb_sink whose data is an sql_enc. */
+void sql_enc_sink(struct sql_enc *e, struct gdb_sink *sink);
+
 /* --- sql_local.c --- */
 
 /* Run STMTS (borrowed) on DB (the local database connection, borrowed,
@@ -99,6 +214,24 @@ void sql_answer_send(struct rest_request *req, struct sql_answer *answer);
  * - TM_BUSY: DB is inside a transaction; TM_DB: BEGIN failed (ERRMSG). */
 int sql_local_run(sqlite3 *db, const struct gdb_stmt *stmts, size_t n,
 		  struct gdb_result **results, char *errmsg);
+
+/* Bounds of a local run, read by a progress handler on the thread that
+ * runs it. */
+struct sql_bounds {
+	unsigned timeout_ms;	   /* per statement; 0: none */
+	const atomic_bool *cancel; /* set when the client went away; or NULL */
+	/* Private. */
+	uint64_t deadline_ns;
+	int why; /* TM_TIMEOUT or TM_CANCELED once interrupted */
+};
+
+/* sql_local_run, with each statement bounded by BOUNDS (may be NULL) and,
+ * when SINK is not NULL, rows given to SINK (as gdb does for reads:
+ * columns, row, end) instead of kept in *RESULTS. An interrupted statement
+ * fails with TM_TIMEOUT or TM_CANCELED and a message saying why. */
+int sql_local_run_bounded(sqlite3 *db, const struct gdb_stmt *stmts, size_t n,
+			  struct sql_bounds *bounds, struct gdb_sink *sink,
+			  struct gdb_result **results, char *errmsg);
 
 /* Free N results and the array (NULL is fine). */
 void sql_results_free(struct gdb_result *results, size_t n);

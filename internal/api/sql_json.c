@@ -15,119 +15,26 @@
 #include "internal/lib/json.h"
 #include "internal/lib/mem.h"
 
-/* --- UTF-8 and JSON strings --- */
-
-/* Length of the well-formed UTF-8 sequence at P (LEFT > 0 bytes available),
- * or 0: no overlong forms, no surrogates, nothing above U+10FFFF. */
-static size_t utf8_len(const unsigned char *p, size_t left)
-{
-	unsigned char c = p[0];
-	unsigned char lo = 0x80;
-	unsigned char hi = 0xBF;
-	size_t n;
-	if (c < 0x80) {
-		return 1;
-	}
-	if (c >= 0xC2 && c <= 0xDF) {
-		n = 2;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		n = 3;
-		lo = c == 0xE0 ? 0xA0 : lo;
-		hi = c == 0xED ? 0x9F : hi;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		n = 4;
-		lo = c == 0xF0 ? 0x90 : lo;
-		hi = c == 0xF4 ? 0x8F : hi;
-	} else {
-		return 0;
-	}
-	if (left < n || p[1] < lo || p[1] > hi) {
-		return 0;
-	}
-	for (size_t i = 2; i < n; i++) {
-		if ((p[i] & 0xC0) != 0x80) {
-			return 0;
-		}
-	}
-	return n;
-}
-
-/* Offset of the first byte of S[0..n) that does not start a well-formed
- * UTF-8 sequence, or N when all of S is valid. */
-static size_t utf8_invalid_at(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	for (size_t i = 0; i < n;) {
-		size_t k = utf8_len(p + i, n - i);
-		if (k == 0) {
-			return i;
-		}
-		i += k;
-	}
-	return n;
-}
+/* --- JSON strings --- */
 
 static bool utf8_valid(const char *s, size_t n)
 {
-	return utf8_invalid_at(s, n) == n;
+	return sql_utf8_invalid_at(s, n) == n;
 }
 
-struct buf {
-	char *p;
-	size_t n;
-	size_t cap;
-};
-
-static void buf_add(struct buf *b, const void *data, size_t n)
+/* A raw item holding the JSON text that sql_text.c writes. */
+static cJSON *raw_item(struct sql_buf *b)
 {
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = b->cap == 0 ? 64 : b->cap;
-		while (cap < b->n + n + 1) {
-			cap *= 2;
-		}
-		b->p = tm_realloc(b->p, cap);
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, data, n);
-	b->n += n;
-	b->p[b->n] = '\0';
+	cJSON *item = cJSON_CreateRaw(b->p);
+	sql_buf_clear(b);
+	return item;
 }
 
-/* A JSON string item for N bytes of S, valid JSON whatever the bytes:
- * NUL and other control characters are escaped, each byte that does not
- * start a well-formed UTF-8 sequence becomes U+FFFD. */
 static cJSON *json_text(const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	struct buf b = {0};
-	buf_add(&b, "\"", 1);
-	for (size_t i = 0; i < n;) {
-		unsigned char c = p[i];
-		char esc[8];
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			buf_add(&b, esc, 2);
-			i++;
-		} else if (c < 0x20) {
-			snprintf(esc, sizeof esc, "\\u%04x", c);
-			buf_add(&b, esc, 6);
-			i++;
-		} else {
-			size_t k = utf8_len(p + i, n - i);
-			if (k == 0) {
-				buf_add(&b, "\\ufffd", 6);
-				i++;
-			} else {
-				buf_add(&b, p + i, k);
-				i += k;
-			}
-		}
-	}
-	buf_add(&b, "\"", 1);
-	cJSON *item = cJSON_CreateRaw(b.p);
-	tm_free(b.p);
-	return item;
+	struct sql_buf b = {0};
+	sql_json_text(&b, s, n);
+	return raw_item(&b);
 }
 
 static cJSON *json_cstr(const char *s) { return json_text(s, strlen(s)); }
@@ -172,23 +79,9 @@ static bool base64_decode(const char *s, size_t len, char **out, size_t *n)
 
 static cJSON *base64_json(const char *p, size_t n)
 {
-	/* Whole 3-byte groups per call keep the concatenation valid and the
-	 * length within EVP_EncodeBlock's int. */
-	enum { GROUP = 3 * 1024 * 1024 };
-	const unsigned char *in = (const unsigned char *)p;
-	char *text = tm_malloc((n + 2) / 3 * 4 + 1);
-	size_t at = 0;
-	text[0] = '\0';
-	for (size_t done = 0; done < n;) {
-		size_t k = n - done < GROUP ? n - done : GROUP;
-		at += (size_t)EVP_EncodeBlock((unsigned char *)text + at,
-					      in + done, (int)k);
-		done += k;
-	}
-	cJSON *obj = cJSON_CreateObject();
-	cJSON_AddStringToObject(obj, "base64", text);
-	tm_free(text);
-	return obj;
+	struct sql_buf b = {0};
+	sql_json_blob(&b, p, n);
+	return raw_item(&b);
 }
 
 /* --- values --- */
@@ -273,8 +166,8 @@ int sql_value_from_json(const cJSON *item, struct gdb_value *out, char *errmsg)
 
 /* --- request --- */
 
-static const char *const body_fields[] = {"statements", "target", "transaction",
-					  "consistency", NULL};
+static const char *const body_fields[] = {
+    "statements", "target", "transaction", "consistency", "timeout", NULL};
 static const char *const stmt_fields[] = {"sql", "params", NULL};
 
 /* False, with ERRMSG "<PREFIX>unknown field ..." or "...duplicate field",
@@ -347,6 +240,15 @@ static int parse_options(const cJSON *root, struct sql_request *out,
 					 "\"none\" or \"linearizable\"");
 		return TM_INVALID;
 	}
+	const cJSON *timeout = member(root, "timeout");
+	if (timeout != NULL &&
+	    (!cJSON_IsNumber(timeout) || !isfinite(timeout->valuedouble) ||
+	     timeout->valuedouble <= 0)) {
+		tm_errmsg_printf(errmsg, "field \"timeout\" must be a number "
+					 "of seconds greater than 0");
+		return TM_INVALID;
+	}
+	out->timeout = timeout != NULL ? timeout->valuedouble : 0;
 	if (out->target == SQL_TARGET_LOCAL &&
 	    out->level == GDB_READ_LINEARIZABLE) {
 		tm_errmsg_printf(errmsg,
@@ -438,7 +340,7 @@ static int parse_statement(const cJSON *item, size_t no, struct gdb_stmt *st,
 		return TM_INVALID;
 	}
 	size_t len = strlen(sql->valuestring);
-	size_t bad = utf8_invalid_at(sql->valuestring, len);
+	size_t bad = sql_utf8_invalid_at(sql->valuestring, len);
 	if (bad < len) {
 		tm_errmsg_printf(errmsg,
 				 "%sfield \"sql\" is not valid UTF-8 (byte "
@@ -694,9 +596,18 @@ static int http_for_statement(int status)
 		return 400;
 	case TM_BUSY:
 		return 503;
+	case TM_TIMEOUT:
+		return 504;
 	default:
 		return 500;
 	}
+}
+
+bool sql_answer_fails(int status, const struct gdb_result *results, size_t n,
+		      bool transaction)
+{
+	return status != 0 || results == NULL ||
+	       (transaction && first_failure(results, n) < n);
 }
 
 static void fail(struct sql_answer *out, int http_status, const char *msg)
@@ -749,6 +660,9 @@ void sql_answer_build(int status, const char *errmsg,
 		break;
 	case TM_TOOBIG:
 		fail(out, 413, why);
+		break;
+	case TM_TIMEOUT:
+		fail(out, 504, why);
 		break;
 	case TM_NOSPACE:
 		fail(out, 507, why);

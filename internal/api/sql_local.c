@@ -14,16 +14,24 @@
  *   a PRAGMA that sets or acts): the whole request is refused (TM_INVALID)
  *   before anything runs;
  * - SQL errors (syntax, unknown table, wrong parameter count, a failure
- *   while stepping): that statement's own result, the others still run.
+ *   while stepping): that statement's own result, the others still run;
+ * - with bounds (sql_local_run_bounded): a statement that runs past its
+ *   timeout or whose client went away is interrupted by the progress
+ *   handler: its own result says why, the others still run (and are
+ *   interrupted at once when the client is gone).
  *
  * The transaction is rolled back, never committed: whatever a statement
  * might have changed is undone, and all statements see one snapshot. */
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "internal/api/sql.h"
 #include "internal/lib/log.h"
 #include "internal/lib/mem.h"
+
+/* Instructions between two looks at a statement's bounds. */
+#define PROGRESS_OPS 1000
 
 struct local_auth {
 	bool denied;
@@ -214,28 +222,115 @@ static void add_row(sqlite3_stmt *st, struct gdb_result *res, size_t *cap)
 	res->n_rows++;
 }
 
-static void run_one(sqlite3 *db, struct local_auth *auth, sqlite3_stmt *st,
-		    const struct gdb_stmt *stmt, struct gdb_result *res)
+static uint64_t now_ns(void)
 {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* SQLite calls this every PROGRESS_OPS instructions of a statement. */
+static int progress_cb(void *arg)
+{
+	struct sql_bounds *b = arg;
+	if (b->cancel != NULL && atomic_load(b->cancel)) {
+		b->why = TM_CANCELED;
+		return 1;
+	}
+	if (b->deadline_ns != 0 && now_ns() > b->deadline_ns) {
+		b->why = TM_TIMEOUT;
+		return 1;
+	}
+	return 0;
+}
+
+static void bound_statement(struct sql_bounds *b)
+{
+	if (b != NULL) {
+		b->why = 0;
+		b->deadline_ns =
+		    b->timeout_ms != 0
+			? now_ns() + (uint64_t)b->timeout_ms * 1000000u
+			: 0;
+	}
+}
+
+/* Why statement stepping failed with RC: RES gets the status and error. */
+static void step_failed(sqlite3 *db, struct local_auth *auth,
+			const struct sql_bounds *b, int rc,
+			struct gdb_result *res)
+{
+	char *error;
+	int status = sqlite_status(rc);
+	if (b != NULL && (rc & 0xff) == SQLITE_INTERRUPT && b->why != 0) {
+		status = b->why;
+		error = b->why == TM_TIMEOUT
+			    ? tm_asprintf("interrupted: the statement ran "
+					  "longer than its timeout of %u ms "
+					  "(core.query_timeout; a request may "
+					  "ask for another with \"timeout\", "
+					  "up to core.max_query_timeout)",
+					  b->timeout_ms)
+			    : tm_strdup("interrupted: the client went away");
+	} else if ((rc & 0xff) == SQLITE_TOOBIG) {
+		error = tm_asprintf("a value is larger than "
+				    "core.max_response_size (%d bytes)",
+				    sqlite3_limit(db, SQLITE_LIMIT_LENGTH, -1));
+	} else {
+		error = tm_strdup(auth->denied ? auth->message
+					       : sqlite3_errmsg(db));
+	}
+	gdb_result_clear(res);
+	res->status = status;
+	res->error = error;
+}
+
+/* One row: to SINK, or kept in RES. 0, or the sink's status (RES
+ * failed). */
+static int take_row(sqlite3_stmt *st, struct gdb_sink *sink, size_t i,
+		    struct gdb_result *res, size_t *cap)
+{
+	char errmsg[TM_ERRMSG_SIZE];
+	if (sink == NULL) {
+		add_row(st, res, cap);
+		return 0;
+	}
+	res->n_rows++;
+	int rv = sink->row(sink, i, st, errmsg);
+	if (rv != 0) {
+		fail(res, rv, errmsg);
+	}
+	return rv;
+}
+
+static void run_one(sqlite3 *db, struct local_auth *auth, sqlite3_stmt *st,
+		    const struct gdb_stmt *stmt, struct sql_bounds *b,
+		    struct gdb_sink *sink, size_t i, struct gdb_result *res)
+{
+	char errmsg[TM_ERRMSG_SIZE];
 	size_t cap = 0;
 	if (gdb_stmt_bind(st, stmt, res) != 0) {
 		return;
 	}
+	bound_statement(b);
 	int rc = sqlite3_step(st);
 	/* Names after the first step: a re-prepare may change them. */
 	set_columns(st, res);
+	if (sink != NULL && res->n_cols > 0) {
+		int rv = sink->columns(sink, i, st, errmsg);
+		if (rv != 0) {
+			fail(res, rv, errmsg);
+			return;
+		}
+	}
 	while (rc == SQLITE_ROW) {
-		if (res->n_cols > 0) {
-			add_row(st, res, &cap);
+		if (res->n_cols > 0 && take_row(st, sink, i, res, &cap) != 0) {
+			return;
 		}
 		rc = sqlite3_step(st);
 	}
 	if (rc != SQLITE_DONE) {
-		char *error = tm_strdup(auth->denied ? auth->message
-						     : sqlite3_errmsg(db));
-		gdb_result_clear(res);
-		res->status = sqlite_status(rc);
-		res->error = error;
+		step_failed(db, auth, b, rc, res);
 	}
 }
 
@@ -295,6 +390,13 @@ static int prepare_all(sqlite3 *db, struct local_auth *auth,
 int sql_local_run(sqlite3 *db, const struct gdb_stmt *stmts, size_t n,
 		  struct gdb_result **results, char *errmsg)
 {
+	return sql_local_run_bounded(db, stmts, n, NULL, NULL, results, errmsg);
+}
+
+int sql_local_run_bounded(sqlite3 *db, const struct gdb_stmt *stmts, size_t n,
+			  struct sql_bounds *bounds, struct gdb_sink *sink,
+			  struct gdb_result **results, char *errmsg)
+{
 	struct local_auth auth = {0};
 	*results = NULL;
 	if (!sqlite3_get_autocommit(db)) {
@@ -311,12 +413,20 @@ int sql_local_run(sqlite3 *db, const struct gdb_stmt *stmts, size_t n,
 	sqlite3_stmt **prepared = tm_calloc(n, sizeof *prepared);
 	struct gdb_result *res = tm_calloc(n, sizeof *res);
 	int rv = prepare_all(db, &auth, stmts, n, prepared, res, errmsg);
+	if (rv == 0 && bounds != NULL) {
+		sqlite3_progress_handler(db, PROGRESS_OPS, progress_cb, bounds);
+	}
 	for (size_t i = 0; i < n && rv == 0; i++) {
 		if (prepared[i] != NULL) {
 			auth.denied = false;
-			run_one(db, &auth, prepared[i], &stmts[i], &res[i]);
+			run_one(db, &auth, prepared[i], &stmts[i], bounds, sink,
+				i, &res[i]);
+		}
+		if (sink != NULL && sink->end != NULL) {
+			sink->end(sink, i, &res[i]);
 		}
 	}
+	sqlite3_progress_handler(db, 0, NULL, NULL);
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_finalize(prepared[i]);
 	}

@@ -139,19 +139,24 @@ struct gdb_request;
 typedef void (*gdb_request_cb)(struct gdb_request *req, int status);
 
 /* Where the rows of a read go instead of results[].rows, so that a caller
- * can encode them as they are produced and bound what it keeps. Both
+ * can encode them as they are produced and bound what it keeps. The
  * functions run on the worker thread that runs the statement, one statement
  * after the other (I is its index); ST is the statement, positioned on the
  * row. A non-zero return stops the statement with that TM_* status and the
  * message the sink wrote into ERRMSG (TM_ERRMSG_SIZE bytes); the results
  * of that statement then hold that error. results[i].n_rows still counts
- * the rows given to the sink. */
+ * the rows given to the sink. END (may be NULL) is called once for every
+ * statement, whether or not it had columns or ran at all, after its last
+ * row, with its result (borrowed for the call: status and error say how it
+ * ended, rows_affected and last_insert_id are set), so that an encoder can
+ * close it, error included, before the next statement starts. */
 struct gdb_sink {
 	void *data;
 	int (*columns)(struct gdb_sink *s, size_t i, sqlite3_stmt *st,
 		       char *errmsg);
 	int (*row)(struct gdb_sink *s, size_t i, sqlite3_stmt *st,
 		   char *errmsg);
+	void (*end)(struct gdb_sink *s, size_t i, const struct gdb_result *res);
 };
 
 /* A read or write request, owned by the caller, who must keep it (and the

@@ -50,6 +50,9 @@ static void run_statement(struct gdb_conn *c, struct gdb_request *req, size_t i,
 out:
 	gdb_exec_release(c, st);
 	gdb_auth_end(c, &auth);
+	if (req->sink != NULL && req->sink->end != NULL) {
+		req->sink->end(req->sink, i, res);
+	}
 }
 
 /* On a worker thread: the whole request in one read transaction. */
@@ -96,6 +99,7 @@ static void read_done(struct pool_work *w)
 	}
 	gdb_done(g, req);
 	gdb_schedule(g);
+	/* gdb_close() may be waiting for this reader. */
 	gdb_maybe_closed(g);
 }
 
@@ -106,6 +110,14 @@ static void start_read(struct gdb *g, struct gdb_conn *c,
 	c->job = req;
 	c->default_timeout_ms = g->limits.timeout_ms;
 	c->row_budget = req->sink == NULL ? g->limits.max_result_bytes : 0;
+	/* No value larger than a whole response: SQLite refuses to make one
+	 * (SQLITE_TOOBIG, reported with c->length_key) instead of building
+	 * it in memory first. Set here, with the reader idle. */
+	sqlite3_limit(c->db, SQLITE_LIMIT_LENGTH,
+		      g->limits.max_result_bytes == 0 ||
+			      g->limits.max_result_bytes > INT32_MAX
+			  ? INT32_MAX
+			  : (int)g->limits.max_result_bytes);
 	atomic_store(&c->stop, GDB_STOP_NONE);
 	c->work.data = c;
 	g->readers_busy++;

@@ -64,7 +64,9 @@ void gdb_result_clear(struct gdb_result *res)
 	}
 	tm_free(res->columns);
 	tm_free(res->decltypes);
-	for (size_t i = 0; i < res->n_rows * res->n_cols; i++) {
+	/* Rows given to a sink are counted in n_rows but not kept. */
+	for (size_t i = 0; res->rows != NULL && i < res->n_rows * res->n_cols;
+	     i++) {
 		gdb_value_clear(&res->rows[i]);
 	}
 	tm_free(res->rows);

@@ -481,6 +481,63 @@ static void test_reads(void **state)
 	assert_int_equal(cf_write(c, 0, &r), TM_INVALID);
 }
 
+/* A sink that records how each statement ended. */
+struct ends {
+	size_t n;
+	int status[4];
+	uint64_t rows[4];
+};
+
+static int sink_columns(struct gdb_sink *s, size_t i, sqlite3_stmt *st,
+			char *errmsg)
+{
+	(void)s, (void)i, (void)st, (void)errmsg;
+	return 0;
+}
+
+static int sink_row(struct gdb_sink *s, size_t i, sqlite3_stmt *st,
+		    char *errmsg)
+{
+	(void)s, (void)i, (void)st, (void)errmsg;
+	return 0;
+}
+
+static void sink_end(struct gdb_sink *s, size_t i, const struct gdb_result *r)
+{
+	struct ends *e = s->data;
+	assert_int_equal(i, e->n);
+	e->status[i] = r->status;
+	e->rows[i] = r->n_rows;
+	e->n++;
+}
+
+/* A sink learns where each statement ends, errors included; a reader
+ * refuses to build a value larger than a whole response. */
+static void test_read_sink_and_value_limit(void **state)
+{
+	struct cf *c = *state;
+	struct cf_req r;
+	struct ends ends = {0};
+	struct gdb_sink sink = {&ends, sink_columns, sink_row, sink_end};
+	struct gdb_limits limits = {.max_result_bytes = 100000};
+	cf_exec(c, "INSERT INTO t VALUES(1, 'one'), (2, 'two')");
+	gdb_set_limits(c->gdb[0], &limits);
+
+	cf_req_init(&r, false, "SELECT id FROM t", "SELECT * FROM nosuch",
+		    "SELECT length(randomblob(200000))", NULL);
+	r.req.sink = &sink;
+	assert_int_equal(cf_read(c, 0, &r, GDB_READ_NONE), 0);
+	assert_int_equal(ends.n, 3);
+	assert_int_equal(ends.status[0], 0);
+	assert_int_equal(ends.rows[0], 2);
+	assert_int_equal(ends.status[1], TM_INVALID);
+	assert_int_equal(ends.status[2], TM_TOOBIG);
+	assert_string_equal(res(&r, 2)->error,
+			    "a value is larger than core.max_response_size "
+			    "(100000 bytes)");
+	cf_req_clear(&r);
+}
+
 /* Linearizable reads waiting together share one barrier. */
 static void test_linearizable_reads_share_a_barrier(void **state)
 {
@@ -701,6 +758,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_exec_conn_cannot_commit, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_reads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_read_sink_and_value_limit,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_linearizable_reads_share_a_barrier, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_leadership_lost, setup,

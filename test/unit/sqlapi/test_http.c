@@ -27,6 +27,7 @@
 #include "internal/db/cluster/gdb.h"
 #include "internal/db/node/nodedb.h"
 #include "internal/lib/mem.h"
+#include "internal/lib/pool.h"
 #include "test/unit/rest/fixture.h"
 
 #define DEADLINE_NS (10ULL * 1000 * 1000 * 1000)
@@ -41,6 +42,9 @@ struct env {
 	struct raft_fixture raft;
 	bool step_raft;
 	unsigned gdb_closed;
+	struct pool *pool; /* the local target's worker threads */
+	bool pool_closed;
+	cJSON *config; /* what daemon_config() answers */
 };
 
 static struct env *current;
@@ -63,6 +67,24 @@ const char *daemon_dir(const struct daemon *d)
 {
 	(void)d;
 	return current->dir;
+}
+
+struct pool *daemon_pool(struct daemon *d)
+{
+	(void)d;
+	return current->pool;
+}
+
+uv_loop_t *daemon_loop(struct daemon *d)
+{
+	(void)d;
+	return &current->fx.loop;
+}
+
+const cJSON *daemon_config(const struct daemon *d)
+{
+	(void)d;
+	return current->config;
 }
 
 static const struct rest_route routes[] = {
@@ -112,6 +134,7 @@ static struct env *env_new(unsigned n)
 		fail_msg("nodedb_open: %s", errmsg);
 	}
 	setup_gdb(e, n);
+	assert_int_equal(pool_init(&e->pool, &e->fx.loop, 1), 0);
 	return e;
 }
 
@@ -133,10 +156,21 @@ static void gdb_closed_cb(void *arg)
 	e->gdb_closed++;
 }
 
+static void pool_closed_cb(void *arg)
+{
+	struct env *e = arg;
+	e->pool_closed = true;
+}
+
 static int teardown(void **state)
 {
 	struct env *e = *state;
 	fx_close_server(&e->fx);
+	pool_close(e->pool, pool_closed_cb, e);
+	while (!e->pool_closed) {
+		uv_run(&e->fx.loop, UV_RUN_ONCE);
+	}
+	cJSON_Delete(e->config);
 	raft_fixture_close(&e->raft);
 	for (unsigned i = 0; i < e->n_gdb; i++) {
 		gdb_close(e->gdb[i], gdb_closed_cb, e);
@@ -460,6 +494,140 @@ static void test_local(void **state)
 	assert_int_equal(stats(e).entries_proposed, 0);
 }
 
+/* --- streaming, limits, timeouts --- */
+
+#define ENDLESS                                                                \
+	"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) "       \
+	"SELECT count(*) FROM c"
+
+/* A result larger than one chunk is streamed (chunked) inside the same
+ * envelope; the text is the same JSON a plain answer would hold. */
+static void test_streamed_read(void **state)
+{
+	struct env *e = *state;
+	struct fx_response r;
+	post(e,
+	     "{\"statements\":[{\"sql\":\"WITH RECURSIVE c(x) AS (SELECT 1 "
+	     "UNION ALL SELECT x+1 FROM c WHERE x < 20000) SELECT x, 'row' "
+	     "AS t FROM c\"},{\"sql\":\"SELECT 1 AS one\"}]}",
+	     &r);
+	assert_int_equal(r.status, 200);
+	assert_true(r.chunked_seen);
+	assert_null(fx_header(&r, "Content-Length"));
+	assert_string_equal(fx_header(&r, "Content-Type"), "application/json");
+	cJSON *json = cJSON_Parse(r.body);
+	assert_non_null(json);
+	assert_string_equal(cJSON_GetObjectItem(json, "type")->valuestring,
+			    "sync");
+	assert_int_equal(cJSON_GetObjectItem(json, "status_code")->valueint,
+			 200);
+	cJSON *m = cJSON_DetachItemFromObject(json, "metadata");
+	cJSON_Delete(json);
+	cJSON *results = cJSON_GetObjectItem(m, "results");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(
+			     cJSON_GetArrayItem(results, 0), "rows")),
+			 20000);
+	assert_int_equal(cJSON_GetArraySize(results), 2);
+	cJSON_Delete(m);
+	fx_response_free(&r);
+	/* A small one keeps Content-Length. */
+	post(e, "{\"statements\":[{\"sql\":\"SELECT 1\"}]}", &r);
+	assert_false(r.chunked_seen);
+	assert_non_null(fx_header(&r, "Content-Length"));
+	fx_response_free(&r);
+}
+
+/* core.max_response_size bounds the text: the rows before the limit stay,
+ * the statement says why it ended and how to page. */
+static void test_response_limit(void **state)
+{
+	struct env *e = *state;
+	struct fx_response r;
+	e->config = cJSON_CreateObject();
+	cJSON_AddStringToObject(e->config, "core.max_response_size", "65536");
+	/* What the daemon does with the same key. */
+	struct gdb_limits limits = {.max_result_bytes = 65536};
+	gdb_set_limits(e->gdb[0], &limits);
+	post(e,
+	     "{\"statements\":[{\"sql\":\"WITH RECURSIVE c(x) AS (SELECT 1 "
+	     "UNION ALL SELECT x+1 FROM c) SELECT x FROM c\"}]}",
+	     &r);
+	assert_int_equal(r.status, 200);
+	assert_true(r.body_len < 65536 + 1024);
+	assert_non_null(strstr(r.body, "]],\"error\":\"the result is larger "
+				       "than core.max_response_size (65536 "
+				       "bytes) after "));
+	assert_non_null(strstr(r.body, "fetch it in pages (LIMIT and a WHERE "
+				       "on the key)\"}]}}"));
+	fx_response_free(&r);
+	/* One value larger than the limit is refused by SQLite at once. */
+	post_ok(e,
+		"{\"statements\":[{\"sql\":\"SELECT randomblob(500000000)\"}]}",
+		"{\"results\":[{\"error\":\"a value is larger than "
+		"core.max_response_size (65536 bytes)\"}]}");
+	post_ok(e,
+		"{\"target\":\"local\",\"statements\":[{\"sql\":\"SELECT "
+		"randomblob(500000000)\"}]}",
+		"{\"results\":[{\"error\":\"a value is larger than "
+		"core.max_response_size (65536 bytes)\"}]}");
+}
+
+static void test_timeout_field(void **state)
+{
+	struct env *e = *state;
+	post_error(
+	    e, "{\"timeout\":61,\"statements\":[{\"sql\":\"SELECT 1\"}]}", 400,
+	    "field \"timeout\" (61 seconds) is above "
+	    "core.max_query_timeout (60 seconds): ask for less, or "
+	    "raise core.max_query_timeout");
+	const char *want =
+	    "{\"results\":[{\"error\":\"interrupted: the statement ran "
+	    "longer than its timeout of 200 ms (core.query_timeout; a "
+	    "request may ask for another with \\\"timeout\\\", up to "
+	    "core.max_query_timeout)\"}]}";
+	post_ok(e,
+		"{\"timeout\":0.2,\"statements\":[{\"sql\":\"" ENDLESS "\"}]}",
+		want);
+	post_ok(
+	    e,
+	    "{\"target\":\"local\",\"timeout\":0.2,\"statements\":[{\"sql\":"
+	    "\"" ENDLESS "\"}]}",
+	    want);
+	/* A transaction fails as a whole: 504. */
+	post_error(e,
+		   "{\"target\":\"local\",\"transaction\":true,\"timeout\":0.1,"
+		   "\"statements\":[{\"sql\":\"" ENDLESS "\"}]}",
+		   504,
+		   "statement 1: interrupted: the statement ran longer than "
+		   "its timeout of 100 ms (core.query_timeout; a request may "
+		   "ask for another with \"timeout\", up to "
+		   "core.max_query_timeout) (transaction rolled back, nothing "
+		   "applied)");
+}
+
+/* The client goes away while its local query runs: the query is
+ * interrupted, and the only worker is free for the next request. */
+static void test_local_client_gone(void **state)
+{
+	struct env *e = *state;
+	struct conn *c = send_request(
+	    e, "POST", "/1.0/sql",
+	    "{\"target\":\"local\",\"timeout\":30,\"statements\":[{\"sql\":"
+	    "\"" ENDLESS "\"}]}");
+	uint64_t start = uv_hrtime();
+	for (int i = 0; i < 20; i++) {
+		uv_run(&e->fx.loop, UV_RUN_NOWAIT);
+	}
+	conn_fake_break(c, TM_IO);
+	post_ok(e,
+		"{\"target\":\"local\",\"statements\":[{\"sql\":\"SELECT 1 AS "
+		"one\"}]}",
+		"{\"results\":[{\"columns\":[\"one\"],\"types\":[null],"
+		"\"rows\":[[1]]}]}");
+	assert_true(uv_hrtime() - start < 5ULL * 1000 * 1000 * 1000);
+	conn_fake_release(c);
+}
+
 /* --- GET /1.0/sql/backup --- */
 
 static size_t count_backup_files(const char *dir)
@@ -622,6 +790,14 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_follower, setup_follower,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_local, setup_leader, teardown),
+	    cmocka_unit_test_setup_teardown(test_streamed_read, setup_leader,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_response_limit, setup_leader,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_timeout_field, setup_leader,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_local_client_gone,
+					    setup_leader, teardown),
 	    cmocka_unit_test_setup_teardown(test_backup, setup_leader,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_backup_client_gone,

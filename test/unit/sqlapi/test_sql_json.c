@@ -170,13 +170,42 @@ static void test_option_errors(void **state)
 			   "\"linearizable\",\"statements\":[{\"sql\":\"x\"}]}",
 			   "consistency \"linearizable\" applies to the global "
 			   "database only, not to target \"local\"");
+	const char *bad[] = {"0", "-1", "\"5\"", "true", "[]", "1e400"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char *body = tm_asprintf(
+		    "{\"timeout\":%s,\"statements\":[{\"sql\":\"x\"}]}",
+		    bad[i]);
+		assert_parse_error(body, "field \"timeout\" must be a number "
+					 "of seconds greater than 0");
+		tm_free(body);
+	}
+}
+
+/* "timeout": seconds, fractions allowed; absent or null is 0. */
+static void test_timeout_field(void **state)
+{
+	(void)state;
+	struct sql_request r;
+	char errmsg[TM_ERRMSG_SIZE];
+	assert_int_equal(parse("{\"timeout\":0.25,\"statements\":"
+			       "[{\"sql\":\"x\"}]}",
+			       &r, errmsg),
+			 0);
+	assert_true(r.timeout > 0.2499 && r.timeout < 0.2501);
+	sql_request_clear(&r);
+	assert_int_equal(parse("{\"timeout\":null,\"statements\":"
+			       "[{\"sql\":\"x\"}]}",
+			       &r, errmsg),
+			 0);
+	assert_true(r.timeout <= 0 && r.timeout >= 0);
+	sql_request_clear(&r);
 }
 
 static void test_unknown_and_duplicate_fields(void **state)
 {
 	(void)state;
-	assert_parse_error("{\"statements\":[{\"sql\":\"x\"}],\"timeout\":5}",
-			   "unknown field \"timeout\"");
+	assert_parse_error("{\"statements\":[{\"sql\":\"x\"}],\"deadline\":5}",
+			   "unknown field \"deadline\"");
 	assert_parse_error("{\"statements\":[{\"sql\":\"x\"},"
 			   "{\"sql\":\"y\",\"args\":[]}]}",
 			   "statement 2: unknown field \"args\"");
@@ -714,6 +743,7 @@ int main(void)
 	    cmocka_unit_test(test_minimal_defaults),
 	    cmocka_unit_test(test_options),
 	    cmocka_unit_test(test_option_errors),
+	    cmocka_unit_test(test_timeout_field),
 	    cmocka_unit_test(test_unknown_and_duplicate_fields),
 	    cmocka_unit_test(test_statements_field),
 	    cmocka_unit_test(test_statement_limit),
