@@ -431,6 +431,11 @@ static int parse_json(const char *body, size_t len, cJSON **out, char *errmsg)
 				 (size_t)(nul - body));
 		return TM_INVALID;
 	}
+	char why[TM_ERRMSG_SIZE];
+	if (json_check(body, len, &at, why) != 0) {
+		tm_errmsg_printf(errmsg, "malformed JSON body: %s", why);
+		return TM_INVALID;
+	}
 	*out = json_parse_exact(body, len, &at);
 	if (*out == NULL) {
 		tm_errmsg_printf(errmsg,

@@ -254,6 +254,13 @@ static void submit_exec(struct gdb *g, pool_work_fn work, pool_done_fn done)
 	gdb_conn_sync_schema(g, &g->exec);
 	g->exec.default_timeout_ms = g->limits.timeout_ms;
 	g->exec.max_write_bytes = g->limits.max_write_bytes;
+	g->exec.row_budget = g->limits.max_result_bytes;
+	if (g->limits.max_write_bytes != 0) {
+		sqlite3_limit(g->exec.db, SQLITE_LIMIT_LENGTH,
+			      (int)(g->limits.max_write_bytes < INT32_MAX
+					? g->limits.max_write_bytes
+					: INT32_MAX));
+	}
 	atomic_store(&g->exec.stop, GDB_STOP_NONE);
 	if (g->pool != NULL) {
 		pthread_mutex_lock(&g->exec_mutex);
@@ -747,13 +754,9 @@ int gdb_set_pool(struct gdb *g, struct pool *pool, char *errmsg)
 
 void gdb_set_limits(struct gdb *g, const struct gdb_limits *limits)
 {
+	/* Connection limits are set when a connection is next handed to a
+	 * job (submit_exec, start_read), never under a running worker. */
 	g->limits = *limits;
-	if (limits->max_write_bytes != 0) {
-		sqlite3_limit(g->exec.db, SQLITE_LIMIT_LENGTH,
-			      (int)(limits->max_write_bytes < INT32_MAX
-					? limits->max_write_bytes
-					: INT32_MAX));
-	}
 }
 
 struct raft_fsm *gdb_fsm(struct gdb *g) { return &g->fsm; }

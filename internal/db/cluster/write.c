@@ -116,6 +116,16 @@ static void savepoint(struct batch *b, enum gdb_sql which)
 	}
 }
 
+/* Run ST to the end; the rows it returns (RETURNING, or a read in a write
+ * request) are bounded as a read's are. */
+static int step(struct batch *b, sqlite3_stmt *st, struct gdb_auth *auth,
+		struct gdb_result *res)
+{
+	uint64_t bytes = 0;
+	return gdb_exec_step_rows(b->c, st, auth, res, NULL, 0, &bytes,
+				  b->c->row_budget);
+}
+
 /* Collect the session's changeset as an item; empty changesets add none. */
 static int take_changeset(sqlite3_session *s, struct item_list *items,
 			  struct gdb_result *res)
@@ -163,7 +173,7 @@ static int run_with_session(struct batch *b, sqlite3_stmt *st,
 	}
 	sqlite3session_attach(s, NULL);
 	b->c->session = s;
-	rv = gdb_exec_step(b->c, st, auth, res);
+	rv = step(b, st, auth, res);
 	b->c->session = NULL;
 	gdb_auth_stop(b->c);
 	if (rv == 0) {
@@ -189,7 +199,7 @@ static int run_recorded(struct batch *b, sqlite3_stmt *st,
 	int n = 0;
 
 	gdb_record_begin(&rec, b->db);
-	int rv = gdb_exec_step(b->c, st, auth, res);
+	int rv = step(b, st, auth, res);
 	gdb_record_end(&rec);
 	gdb_auth_stop(b->c);
 	if (rv == 0) {
@@ -233,7 +243,7 @@ static int run_data(struct batch *b, sqlite3_stmt *st, struct gdb_auth *auth,
 		    struct gdb_result *res, struct item_list *items)
 {
 	if (sqlite3_stmt_readonly(st)) {
-		int rv = gdb_exec_step(b->c, st, auth, res);
+		int rv = step(b, st, auth, res);
 		gdb_auth_stop(b->c);
 		return rv;
 	}
@@ -348,7 +358,7 @@ static int step_schema(struct batch *b, sqlite3_stmt *st, struct gdb_auth *auth,
 	int *before = tm_calloc(auth->altered.n, sizeof *before);
 	int rv = count_altered_columns(b, auth, before, res);
 	if (rv == 0) {
-		rv = gdb_exec_step(b->c, st, auth, res);
+		rv = step(b, st, auth, res);
 	}
 	gdb_auth_stop(b->c);
 	if (rv == 0) {

@@ -353,6 +353,31 @@ static void test_result_size(void **state)
 	cf_req_clear(&r);
 }
 
+/* Rows a write returns (RETURNING) are bounded as a read's: the statement
+ * fails and changes nothing. */
+static void test_returning_size(void **state)
+{
+	struct fx *f = *state;
+	struct gdb_limits limits = {.max_result_bytes = 100000};
+	struct cf_req r;
+	exec(f, "CREATE TABLE t(x INTEGER PRIMARY KEY)");
+	gdb_set_limits(f->c.gdb[0], &limits);
+	cf_req_init(&r, false,
+		    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+		    "FROM c WHERE x < 100000) INSERT INTO t SELECT x FROM c "
+		    "RETURNING x",
+		    "INSERT INTO t VALUES (-1) RETURNING x", NULL);
+	cf_submit_write(&f->c, 0, &r);
+	wait_all(f, &r, 1);
+	assert_int_equal(res(&r, 0)->status, TM_TOOBIG);
+	assert_non_null(strstr(res(&r, 0)->error, "core.max_response_size"));
+	assert_int_equal(res(&r, 1)->status, 0);
+	assert_int_equal(res(&r, 1)->rows[0].i, -1);
+	cf_req_clear(&r);
+	cf_wait_applied(&f->c);
+	assert_int_equal(cf_query_int(&f->c, 2, "SELECT count(*) FROM t"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +392,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_write_size, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch_bound, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_result_size, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_returning_size, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -396,7 +396,8 @@ static void test_bad_requests(void **state)
 {
 	struct env *e = *state;
 	post_error(e, "{\"statements\":[{\"sql\":\"SELECT 1\"}]} []", 400,
-		   "malformed JSON body: syntax error at byte 36");
+		   "malformed JSON body: trailing data after the JSON value at "
+		   "byte 36");
 	post_error(e, "{\"statements\":[{\"sql\":\"SELECT 1\"}],\"x\":1}", 400,
 		   "unknown field \"x\"");
 	post_error(

@@ -297,10 +297,19 @@ static void test_malformed_json(void **state)
 	struct sql_request r;
 	char errmsg[TM_ERRMSG_SIZE];
 	assert_int_equal(parse("{\"statements\": [", &r, errmsg), TM_INVALID);
-	assert_non_null(strstr(errmsg, "malformed JSON body: syntax error at "
-				       "byte "));
+	assert_non_null(strstr(errmsg, "malformed JSON body: unexpected end of "
+				       "input at byte "));
 	assert_parse_error("{\"statements\":[{\"sql\":\"x\"}]} {}",
-			   "malformed JSON body: syntax error at byte 29");
+			   "malformed JSON body: trailing data after the JSON "
+			   "value at byte 29");
+	/* Stricter than cJSON, with what was refused. */
+	assert_parse_error("{\"statements\":[{\"sql\":\"SELECT ?\","
+			   "\"params\":[0123]}]}",
+			   "malformed JSON body: leading zero in number "
+			   "(write 123, not 0123) at byte 44");
+	assert_parse_error("{\"statements\":[{\"sql\":\"SELECT '\x01'\"}]}",
+			   "malformed JSON body: raw control character 0x01 in "
+			   "string (escape it as \\u0001) at byte 31");
 	check_parse_error("{\"statements\":\0[]}", 18,
 			  "malformed JSON body: NUL byte at byte 14");
 	/* cJSON would cut the string at the NUL: refused instead. */
