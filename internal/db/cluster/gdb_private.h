@@ -208,6 +208,11 @@ int gdb_space_check(const struct gdb *g, uint64_t entry_bytes, char *errmsg);
 
 /* gdb.c */
 void gdb_schedule(struct gdb *g);
+/* Answer every request of Q with STATUS and MESSAGE (results cleared). */
+void gdb_fail_queue(struct gdb *g, struct gdb_queue *q, int status,
+		    const char *message);
+/* Fire the callbacks of the answered requests. */
+void gdb_deliver(struct gdb *g);
 /* REQ is answered (status and errmsg set): fire its cb from a tick. */
 void gdb_done(struct gdb *g, struct gdb_request *req);
 /* Before the apply connection writes: if a write batch holds the exec
