@@ -8,7 +8,9 @@
  *   or an apply needs the write lock that a batch holds);
  * - the running request was canceled (its client went away);
  * - the statement's deadline passed (the request's timeout);
- * - a write batch's session grew past max_write_bytes.
+ * - a write batch's session grew past max_write_bytes;
+ * - a batch tried on the loop passed its budget (gdb.c runs it again on a
+ *   worker).
  * Unlike sqlite3_interrupt(), these conditions stay true between
  * statements, so nothing that starts after them runs long either.
  * conn->why says which one fired; gdb_conn_stop_message() turns it into the
@@ -34,6 +36,11 @@ static int progress_cb(void *arg)
 	int stop = atomic_load_explicit(&c->stop, memory_order_relaxed);
 	if (stop != GDB_STOP_NONE) {
 		c->why = (enum gdb_stop)stop;
+		return 1;
+	}
+	if (c->budget_ns != 0 && gdb_now_ns() > c->budget_ns) {
+		c->why = GDB_STOP_BUDGET;
+		c->budget_hit = true;
 		return 1;
 	}
 	if (c->req != NULL &&
@@ -165,6 +172,10 @@ int gdb_conn_stop_message(const struct gdb_conn *c, char *buf, size_t size)
 			 "(%llu bytes); split it into smaller requests",
 			 (unsigned long long)c->max_write_bytes);
 		return TM_TOOBIG;
+	case GDB_STOP_BUDGET:
+		snprintf(buf, size,
+			 "interrupted on the loop, to run again on a worker");
+		return TM_BUSY;
 	case GDB_STOP_SHUTDOWN:
 	default:
 		snprintf(buf, size,

@@ -31,6 +31,10 @@
 #include "internal/lib/log.h"
 #include "internal/lib/mem.h"
 
+/* How long a write batch may hold the loop before it moves to a worker: far
+ * below raft's heartbeat interval (100 ms). */
+#define GDB_LOOP_BUDGET_US 2000
+
 /* Queues. */
 
 void gdb_queue_push(struct gdb_queue *q, struct gdb_request *req)
@@ -241,9 +245,8 @@ void gdb_submit(struct gdb *g, struct pool_work *w, pool_work_fn work,
 	}
 }
 
-/* Hand the exec connection to WORK (then DONE) for the batch or restore
- * in g->running. */
-static void submit_exec(struct gdb *g, pool_work_fn work, pool_done_fn done)
+/* Ready the exec connection for the batch or restore in g->running. */
+static void prepare_exec(struct gdb *g)
 {
 	g->batch_running = true;
 	g->batch_void = false;
@@ -259,6 +262,13 @@ static void submit_exec(struct gdb *g, pool_work_fn work, pool_done_fn done)
 					: INT32_MAX));
 	}
 	atomic_store(&g->exec.stop, GDB_STOP_NONE);
+}
+
+/* Hand the exec connection to WORK (then DONE) for the batch or restore
+ * in g->running. */
+static void submit_exec(struct gdb *g, pool_work_fn work, pool_done_fn done)
+{
+	prepare_exec(g);
 	if (g->pool != NULL) {
 		pthread_mutex_lock(&g->exec_mutex);
 		g->exec_busy = true;
@@ -362,10 +372,42 @@ static void batch_done(struct pool_work *w)
 	gdb_maybe_closed(g);
 }
 
+/* A batch is first run right here on the loop, within GDB_LOOP_BUDGET_US:
+ * most batches are done well within it, and save the two thread switches
+ * of a worker. One that passes it is interrupted (SQLite rolls its
+ * transaction back: nothing of it stays), its results are dropped, and it
+ * runs again from the start on a worker. True if it was done here. */
+static bool try_on_loop(struct gdb *g)
+{
+	prepare_exec(g);
+	g->exec.budget_ns = gdb_now_ns() + GDB_LOOP_BUDGET_US * 1000u;
+	g->exec.budget_hit = false;
+	batch_work(&g->exec.work);
+	g->exec.budget_ns = 0;
+	if (!g->exec.budget_hit) {
+		batch_done(&g->exec.work);
+		return true;
+	}
+	if (g->batch_changed) {
+		raft_free(g->batch_buf.base);
+	}
+	for (struct gdb_request *r = g->running.head; r != NULL; r = r->next) {
+		gdb_request_clear(r);
+		r->status = 0;
+		r->errmsg[0] = '\0';
+	}
+	g->batch_running = false;
+	g->stats.batches_offloaded++;
+	return false;
+}
+
 static void start_batch(struct gdb *g)
 {
 	g->running = take_batch(g);
 	PRE(!gdb_queue_empty(&g->running));
+	if (g->pool != NULL && try_on_loop(g)) {
+		return;
+	}
 	submit_exec(g, batch_work, batch_done);
 }
 

@@ -229,6 +229,8 @@ struct gdb_stats {
 	uint64_t requests_proposed;  /* write requests carried by them */
 	uint64_t max_requests_entry; /* largest batch in one entry */
 	uint64_t batches_unchanged;  /* batches answered without an entry */
+	uint64_t batches_offloaded;  /* passed the loop's budget: re-run on a
+					worker */
 	uint64_t entries_applied;    /* entries applied on this member */
 	uint64_t snapshots_taken;
 	uint64_t snapshots_restored;

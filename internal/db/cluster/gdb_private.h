@@ -99,6 +99,7 @@ enum gdb_stop {
 	GDB_STOP_CANCELED, /* its request was canceled (client gone) */
 	GDB_STOP_SHUTDOWN, /* the module is closing or must have the lock */
 	GDB_STOP_TOOBIG,   /* a write grew past max_write_bytes */
+	GDB_STOP_BUDGET,   /* a batch tried on the loop ran past its budget */
 };
 
 /* A connection that runs user statements (conn.c): the exec connection
@@ -122,6 +123,8 @@ struct gdb_conn {
 	atomic_int stop;	  /* enum gdb_stop forced by the loop */
 	struct gdb_request *req;  /* running; its cancel flag counts */
 	uint64_t deadline_ns;	  /* monotonic; 0 = none */
+	uint64_t budget_ns;	  /* a batch on the loop: stop here; 0 = none */
+	bool budget_hit;	  /* ... and it was stopped */
 	unsigned timeout_ms;	  /* for messages */
 	sqlite3_session *session; /* measured against max_write_bytes */
 	uint64_t max_write_bytes; /* 0 = no bound */

@@ -450,7 +450,12 @@ static void check_broken(struct batch *b, const struct gdb_result *res)
 	if (!b->broken && sqlite3_get_autocommit(b->db)) {
 		b->broken = true;
 		tm_errmsg_printf(b->broken_msg, "%s", res->error);
-		LOGW("gdb: SQLite rolled back the batch: %s", res->error);
+		if (b->c->why == GDB_STOP_BUDGET) {
+			LOGT("gdb: batch past the loop's budget: to a worker");
+		} else {
+			LOGW("gdb: SQLite rolled back the batch: %s",
+			     res->error);
+		}
 	}
 }
 

@@ -241,7 +241,12 @@ static void test_write_timeout(void **state)
 {
 	struct fx *f = *state;
 	struct cf_req r[2];
+	struct gdb_stats before;
+	struct gdb_stats after;
 	exec(f, "CREATE TABLE t(x INTEGER PRIMARY KEY)");
+	/* Short writes run on the loop, within its budget. */
+	gdb_get_stats(f->c.gdb[0], &before);
+	assert_int_equal(before.batches_offloaded, 0);
 	cf_req_init(&r[0], false,
 		    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
 		    "FROM c) INSERT INTO t SELECT x FROM c",
@@ -257,6 +262,9 @@ static void test_write_timeout(void **state)
 	assert_int_equal(res(&r[1], 0)->status, 0);
 	cf_req_clear(&r[0]);
 	cf_req_clear(&r[1]);
+	/* The long one passed the loop's budget and ran on a worker. */
+	gdb_get_stats(f->c.gdb[0], &after);
+	assert_true(after.batches_offloaded >= 1);
 	cf_wait_applied(&f->c);
 	free(cf_assert_identical(&f->c));
 	assert_int_equal(cf_query_int(&f->c, 1, "SELECT count(*) FROM t"), 1);
