@@ -1,8 +1,8 @@
 /* Worker threads with completion on the loop (see pool.h).
  *
- * One mutex guards two FIFOs: "todo" (submitted, not started) and "finished"
+ * One mutex guards two FIFOs: "queued" (submitted, not started) and "finished"
  * (work returned, done() not yet called). Workers sleep on a condition
- * variable while todo is empty; a worker that finishes an item moves it to
+ * variable while queued is empty; a worker that finishes an item moves it to
  * finished and wakes the loop with a uv_async_t, whose callback calls done()
  * for everything finished. Close waits, on the loop, until nothing is queued,
  * running or finished, then tells the workers to exit, joins them (they are
@@ -28,7 +28,7 @@ struct pool {
 
 	pthread_mutex_t mutex;
 	pthread_cond_t cond;
-	struct fifo todo;     /* guarded by mutex */
+	struct fifo queued;   /* guarded by mutex */
 	struct fifo finished; /* guarded by mutex */
 	unsigned running;     /* guarded by mutex */
 	bool exit;	      /* guarded by mutex: workers return */
@@ -66,7 +66,7 @@ static void *worker_main(void *arg)
 	struct pool *p = arg;
 	pthread_mutex_lock(&p->mutex);
 	for (;;) {
-		struct pool_work *w = fifo_pop(&p->todo);
+		struct pool_work *w = fifo_pop(&p->queued);
 		if (w == NULL) {
 			if (p->exit) {
 				break;
@@ -112,8 +112,8 @@ static void maybe_close(struct pool *p)
 		return;
 	}
 	pthread_mutex_lock(&p->mutex);
-	bool idle =
-	    p->todo.head == NULL && p->finished.head == NULL && p->running == 0;
+	bool idle = p->queued.head == NULL && p->finished.head == NULL &&
+		    p->running == 0;
 	if (idle) {
 		p->exit = true;
 		pthread_cond_broadcast(&p->cond);
@@ -194,7 +194,7 @@ void pool_submit(struct pool *p, struct pool_work *w, pool_work_fn work,
 	w->work = work;
 	w->done = done;
 	pthread_mutex_lock(&p->mutex);
-	fifo_push(&p->todo, w);
+	fifo_push(&p->queued, w);
 	pthread_cond_signal(&p->cond);
 	pthread_mutex_unlock(&p->mutex);
 }

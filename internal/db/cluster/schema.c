@@ -29,13 +29,13 @@
 #include "internal/db/cluster/gdb_private.h"
 #include "internal/lib/mem.h"
 
-static int has_pk_index(sqlite3 *db, const char *table, bool *out)
+/* Does SQL, with TABLE bound to ?1, return a row? *OUT says; a SQLite
+ * code. */
+static int query_exists(sqlite3 *db, const char *sql, const char *table,
+			bool *out)
 {
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db,
-				    "SELECT 1 FROM pragma_index_list(?1) "
-				    "WHERE origin = 'pk'",
-				    -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		return rc;
 	}
@@ -46,24 +46,23 @@ static int has_pk_index(sqlite3 *db, const char *table, bool *out)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+static int has_pk_index(sqlite3 *db, const char *table, bool *out)
+{
+	return query_exists(db,
+			    "SELECT 1 FROM pragma_index_list(?1) "
+			    "WHERE origin = 'pk'",
+			    table, out);
+}
+
 /* A shadow table of a virtual table (fts3, rtree, ...): its rows are
  * written by the module only (the exec connection is defensive, so user SQL
  * cannot write it), with keys that are never NULL. */
 static int is_shadow(sqlite3 *db, const char *table, bool *out)
 {
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db,
-				    "SELECT 1 FROM pragma_table_list(?1) "
-				    "WHERE schema = 'main' AND type = 'shadow'",
-				    -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		return rc;
-	}
-	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	*out = rc == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+	return query_exists(db,
+			    "SELECT 1 FROM pragma_table_list(?1) "
+			    "WHERE schema = 'main' AND type = 'shadow'",
+			    table, out);
 }
 
 struct table_shape {
