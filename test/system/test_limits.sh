@@ -55,22 +55,25 @@ assert_quick() {
 select_one() { post m1 "$(query_json 'SELECT 1')" | tail -1 | grep -qx 200; }
 
 # endless_is_bounded TARGET: the endless query stops at core.query_timeout
-# (1 s) with the message; meanwhile other clients are served at once.
+# (2 s) with the message; meanwhile other clients are served at once.
 endless_is_bounded() {
 	local target=$1 start took out
 	start=$(now_ms)
 	post m1 "$(query_json "$ENDLESS" "$target")" >"$TEST_ROOT/endless.out" &
 	local cp=$!
 	sleep 0.2
-	assert_quick 500 select_one
-	assert_quick 500 therm_on m1 info
+	# Answered while the endless query still runs, and promptly (the
+	# bound is loose: sanitizer builds on a busy machine are slow).
+	assert_quick 1000 select_one
+	assert_quick 1000 therm_on m1 info
+	is_running "$cp" || fail "the quick requests waited for the endless one"
 	wait "$cp" || fail "curl failed"
 	took=$(($(now_ms) - start))
 	out=$(cat "$TEST_ROOT/endless.out")
 	echo "# endless $target query answered after ${took} ms"
 	assert_eq "$(tail -1 <<<"$out")" 200
-	assert_contains "$out" "interrupted: the statement ran longer than its timeout of 1000 ms (core.query_timeout"
-	[ "$took" -ge 900 ] && [ "$took" -lt 4000 ] || fail "interrupted after ${took} ms"
+	assert_contains "$out" "interrupted: the statement ran longer than its timeout of 2000 ms (core.query_timeout"
+	[ "$took" -ge 1900 ] && [ "$took" -lt 6000 ] || fail "interrupted after ${took} ms"
 }
 
 # sigterm_stops_with TARGET: SIGTERM stops the daemon promptly while an
@@ -91,14 +94,14 @@ sigterm_stops_with() {
 
 case_endless_global_read_is_interrupted() {
 	start_member m1
-	therm_on m1 config set core.query_timeout 1
+	therm_on m1 config set core.query_timeout 2
 	endless_is_bounded global
 	sigterm_stops_with global
 }
 
 case_endless_local_read_is_interrupted() {
 	start_member m1
-	therm_on m1 config set core.query_timeout 1
+	therm_on m1 config set core.query_timeout 2
 	endless_is_bounded local
 	sigterm_stops_with local
 }
@@ -135,14 +138,14 @@ case_two_million_rows_stream_memory_bounded() {
 	start_member m1
 	local pid peak rows
 	pid=$(member_pid m1)
-	post m1 "$(query_json 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 2000000) SELECT x FROM c')" \
+	post m1 "$(query_json 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 2000000) SELECT x FROM c' global 60)" \
 		-D "$TEST_ROOT/headers" >"$TEST_ROOT/rows.out"
 	assert_eq "$(tail -1 "$TEST_ROOT/rows.out")" 200
 	grep -qi '^transfer-encoding: chunked' "$TEST_ROOT/headers" || fail "not streamed"
 	rows=$(head -n -1 "$TEST_ROOT/rows.out" | jq '.metadata.results[0].rows | length')
 	assert_eq "$rows" 2000000
 	# Twice as many rows pass core.max_response_size: refused in-band.
-	post m1 "$(query_json 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 4000000) SELECT x FROM c')" \
+	post m1 "$(query_json 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 4000000) SELECT x FROM c' global 60)" \
 		>"$TEST_ROOT/rows.out"
 	head -n -1 "$TEST_ROOT/rows.out" | jq -e '.metadata.results[0].error | test("larger than core.max_response_size")' >/dev/null ||
 		fail "no limit error: $(tail -c 300 "$TEST_ROOT/rows.out")"
@@ -156,13 +159,13 @@ case_oversized_write_refused() {
 	start_member m1
 	therm_on m1 sql "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)" >/dev/null
 	local out
-	out=$(post m1 "$(query_json "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 2000000) INSERT INTO t SELECT x, 'some text to make it big' FROM c")")
+	out=$(post m1 "$(query_json "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 2000000) INSERT INTO t SELECT x, 'some text to make it big' FROM c" global 60)")
 	assert_eq "$(tail -1 <<<"$out")" 200
 	assert_contains "$out" "core.max_write_size (8388608 bytes); split it into smaller requests"
 	out=$(post m1 '{"transaction":true,"statements":[{"sql":"INSERT INTO t VALUES (1, randomblob(20000000))"}]}')
 	assert_eq "$(tail -1 <<<"$out")" 400
 	assert_contains "$out" "a value is larger than core.max_write_size (8388608 bytes)"
-	assert_quick 500 select_one
+	assert_quick 1000 select_one
 	assert_eq "$(therm_on m1 sql 'SELECT count(*) FROM t' --format csv | tail -1)" 0
 }
 
