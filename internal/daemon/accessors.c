@@ -12,7 +12,7 @@ struct gdb *daemon_gdb(struct daemon *d)
 
 struct pool *daemon_pool(struct daemon *d)
 {
-	return d->state == DAEMON_READY ? d->pool : NULL;
+	return d->state == DAEMON_READY ? d->api_pool : NULL;
 }
 
 const char *daemon_dir(const struct daemon *d) { return d->dir; }

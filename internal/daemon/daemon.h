@@ -50,7 +50,8 @@ struct nodedb *daemon_nodedb(struct daemon *d);
 const char *daemon_dir(const struct daemon *d);
 /* The global database; NULL until it is open. */
 struct gdb *daemon_gdb(struct daemon *d);
-/* Worker threads for SQL work off the loop; NULL unless READY. */
+/* Worker threads for the API's work off the loop (not the global
+ * database's, which has its own); NULL unless READY. */
 struct pool *daemon_pool(struct daemon *d);
 const char *daemon_cert_pem(const struct daemon *d);
 const char *daemon_fingerprint(const struct daemon *d);

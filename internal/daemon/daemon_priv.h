@@ -25,9 +25,11 @@ struct daemon {
 	struct schema_upgrade *schema_upgrade; /* while the schema is checked */
 	bool raft_closing;
 	bool gdb_closing;
-	struct pool *pool; /* owned: SQL work off the loop; NULL once
-			      closed */
-	bool pool_closing;
+	struct pool *pool;     /* owned: the global database's readers and
+				  batches; NULL once closed */
+	struct pool *api_pool; /* owned: the API's own work off the loop
+				  (target local, backups); NULL once closed */
+	int pools_closing;
 	cJSON *config; /* current config, owned */
 
 	struct rest_server *rest;	 /* owned; NULL once closed */

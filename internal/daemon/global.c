@@ -25,6 +25,11 @@
  * free for the leader's write batches (gdb_set_pool). */
 #define GLOBAL_SQL_THREADS 5
 
+/* Worker threads for the API's own work (queries on the local database,
+ * backups): a pool of their own, so that they can never take the global
+ * database's threads. */
+#define API_THREADS 2
+
 /* The raft identity of this member, from the local database; a member
  * that has none yet is a standalone cluster of one with id 1. */
 static int raft_identity(struct daemon *d, raft_id *id, char **address,
@@ -72,8 +77,10 @@ int daemon_global_open(struct daemon *d, char *errmsg)
 	}
 	daemon_global_limits(d);
 	rv = pool_init(&d->pool, d->loop, GLOBAL_SQL_THREADS);
+	if (rv == 0) {
+		rv = pool_init(&d->api_pool, d->loop, API_THREADS);
+	}
 	if (rv != 0) {
-		d->pool = NULL;
 		tm_errmsg_printf(errmsg, "cannot start the SQL worker threads");
 		goto out;
 	}

@@ -26,8 +26,17 @@ static void gdb_closed_cb(void *arg)
 static void pool_closed_cb(void *arg)
 {
 	struct daemon *d = arg;
-	d->pool_closing = false;
+	d->pools_closing--;
 	maybe_stopped(d);
+}
+
+static void close_pool(struct daemon *d, struct pool **p)
+{
+	if (*p != NULL) {
+		d->pools_closing++;
+		pool_close(*p, pool_closed_cb, d);
+		*p = NULL;
+	}
 }
 
 static void raft_closed_cb(void *data)
@@ -67,14 +76,10 @@ static void maybe_stopped(struct daemon *d)
 		close_global(d);
 		return;
 	}
-	/* The global database no longer submits work. */
-	if (d->pool != NULL) {
-		struct pool *p = d->pool;
-		d->pool = NULL;
-		d->pool_closing = true;
-		pool_close(p, pool_closed_cb, d);
-	}
-	if (d->pool_closing) {
+	/* Neither the global database nor the API submits work any more. */
+	close_pool(d, &d->pool);
+	close_pool(d, &d->api_pool);
+	if (d->pools_closing > 0) {
 		return;
 	}
 	if (d->nodedb != NULL) {

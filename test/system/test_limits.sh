@@ -191,4 +191,26 @@ case_client_gone_cancels_its_query() {
 	done
 }
 
+# Queries on the local database run on the API's own workers: however many
+# run long, the global database's reads and writes are still served.
+case_local_queries_cannot_starve_global_ones() {
+	start_member m1
+	therm_on m1 sql "CREATE TABLE t(id INTEGER PRIMARY KEY)" >/dev/null
+	local pids=() i
+	for i in 1 2 3 4 5 6; do
+		post m1 "$(query_json "$ENDLESS" local 20)" --max-time 25 \
+			>/dev/null 2>&1 &
+		pids+=($!)
+	done
+	sleep 0.3
+	assert_quick 2000 select_one
+	assert_quick 2000 therm_on m1 sql "INSERT INTO t VALUES (1)"
+	assert_quick 2000 post m1 "$(query_json 'SELECT count(*) FROM t')"
+	for i in "${pids[@]}"; do
+		is_running "$i" || fail "an endless local query ended early"
+	done
+	stop_member m1
+	wait "${pids[@]}" 2>/dev/null || true
+}
+
 run_cases
