@@ -28,6 +28,7 @@
 #include "internal/db/node/nodedb.h"
 #include "internal/lib/mem.h"
 #include "internal/lib/pool.h"
+#include "test/unit/raft_grow.h"
 #include "test/unit/rest/fixture.h"
 
 #define DEADLINE_NS (10ULL * 1000 * 1000 * 1000)
@@ -107,8 +108,8 @@ static void setup_gdb(struct env *e, unsigned n)
 			fail_msg("gdb_init: %s", errmsg);
 		}
 		tm_free(path);
-		assert_int_equal(
-		    raft_fixture_grow(&e->raft, gdb_fsm(e->gdb[i])), 0);
+		assert_int_equal(test_raft_grow(&e->raft, gdb_fsm(e->gdb[i])),
+				 0);
 	}
 	e->n_gdb = n;
 	for (unsigned i = 0; i < n; i++) {
