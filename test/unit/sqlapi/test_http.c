@@ -691,10 +691,23 @@ static void check_with_cli(const char *path)
 	tm_free(cmd);
 }
 
+/* SQLite keeps the descriptor of a closed connection open while other
+ * connections of the process use the same file (closing it would drop
+ * their POSIX locks) and reuses it at the next open: the worker's
+ * connection leaves one such descriptor. Count after a first backup. */
+static void warm_up_backup(struct env *e)
+{
+	struct fx_response r;
+	roundtrip(e, "GET", "/1.0/sql/backup", "", &r);
+	assert_int_equal(r.status, 200);
+	fx_response_free(&r);
+}
+
 static void test_backup(void **state)
 {
 	struct env *e = *state;
 	fill(e);
+	warm_up_backup(e);
 	size_t fds = count_fds();
 	struct fx_response r;
 	roundtrip(e, "GET", "/1.0/sql/backup", "", &r);
@@ -766,6 +779,7 @@ static void test_backup_client_gone(void **state)
 {
 	struct env *e = *state;
 	fill(e);
+	warm_up_backup(e);
 	struct gone g = {.fds = count_fds()};
 	g.c = send_request(e, "GET", "/1.0/sql/backup", "");
 	assert_true(run_until(e, has_output, g.c));
