@@ -335,8 +335,8 @@ void gdb_value_from_column(sqlite3_stmt *st, int col, struct gdb_value *out);
 void gdb_result_clear(struct gdb_result *res);
 void gdb_value_clear(struct gdb_value *v);
 
-/* A connection for quick local reads on the loop (the schema version,
- * backups): a consistent read transaction sees the last applied entry.
+/* A connection for quick local reads on the loop (the schema version):
+ * a consistent read transaction sees the last applied entry.
  * Borrowed; read-only. Do not keep a transaction open across loop turns. */
 sqlite3 *gdb_exec_conn(struct gdb *g);
 
