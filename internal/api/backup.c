@@ -1,30 +1,43 @@
 /* GET /1.0/sql/backup: a consistent copy of the global database, streamed.
  *
- * Happy path: create DIR/backup-XXXXXX (mode 0600) -> open it with SQLite
- * -> ONE sqlite3_backup_step(-1) from the source connection: all pages are
- * copied under one read transaction, so the copy is the state after one
- * applied entry and nothing changes in between -> PRAGMA journal_mode=DELETE
- * so that the file alone is the database (no -wal to go with it) -> close ->
- * open the file for reading and unlink it at once (the descriptor keeps it
- * readable; nothing is left behind whatever happens next) -> rest_stream_*
- * in SQL_BACKUP_CHUNK pieces, each read and written only after the previous
- * write's callback, so memory stays bounded whatever the database size.
+ * Happy path:
+ *   1. on the loop: queue a job on the daemon's worker pool; the loop is
+ *      free at once;
+ *   2. on a worker: open the database file read-only (a WAL reader: it
+ *      neither blocks nor waits for the apply connection), create
+ *      DIR/backup-XXXXXX (mode 0600), BEGIN a read transaction on the
+ *      source and copy it with sqlite3_backup_step in steps of
+ *      SQL_BACKUP_STEP_PAGES pages. The source's read transaction stays
+ *      open between steps, so every step reads the same state (the one
+ *      after one applied entry) and the backup never restarts. Then
+ *      PRAGMA journal_mode=DELETE so that the file alone is the database
+ *      (no -wal to go with it), close;
+ *   3. back on the loop: open the file for reading and unlink it at once
+ *      (the descriptor keeps it readable; nothing is left behind whatever
+ *      happens next) -> rest_stream_* in SQL_BACKUP_CHUNK pieces, each read
+ *      and written only after the previous write's callback, so memory
+ *      stays bounded whatever the database size. Reading 64 KiB of a file
+ *      just written comes from the page cache.
  *
  * Failure modes:
+ * - no worker pool yet: 503;
  * - the copy fails (disk full, I/O error): 500, the temporary file is
  *   removed;
- * - the client goes away: the pending write's callback reports an error (or
+ * - the client goes away: during the copy, the copy finishes and the
+ *   answer goes nowhere (the request stays valid until it); while
+ *   streaming, the pending write's callback reports an error (or
  *   rest_stream_write refuses): stop and close the descriptor;
  * - a read error mid-stream (not expected from a file we just wrote):
  *   logged, and the response ends early. The REST server has no way to
  *   abort a started chunked response, so the client could see a short file;
  *   a short file fails SQLite's integrity check.
  *
- * The copy and each chunk's read run synchronously on the loop: the copy
- * must not let the source change between steps, and reading 64 KiB of a
- * file just written comes from the page cache. */
+ * While the copy runs, the source's read transaction holds back WAL
+ * checkpoints: the -wal file grows by what is written meanwhile. A daemon
+ * that stops waits for a running copy (the pool drains its queue). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +46,9 @@
 #include "internal/api/sql.h"
 #include "internal/lib/log.h"
 #include "internal/lib/mem.h"
+#include "internal/lib/pool.h"
+
+static int copy_file(sqlite3 *src, const char *dir, char **path, char *errmsg);
 
 static void remove_files(const char *path)
 {
@@ -57,7 +73,9 @@ static int copy_into(sqlite3 *src, sqlite3 *dst, char *errmsg)
 				 sqlite3_errmsg(dst));
 		return TM_DB;
 	}
-	rc = sqlite3_backup_step(b, -1);
+	do {
+		rc = sqlite3_backup_step(b, SQL_BACKUP_STEP_PAGES);
+	} while (rc == SQLITE_OK);
 	int finish_rc = sqlite3_backup_finish(b);
 	if (rc != SQLITE_DONE || finish_rc != SQLITE_OK) {
 		tm_errmsg_printf(
@@ -76,7 +94,62 @@ static int copy_into(sqlite3 *src, sqlite3 *dst, char *errmsg)
 	return 0;
 }
 
+/* The source's read transaction, held across every step. */
+static int pin_source(sqlite3 *src, bool *began, char *errmsg)
+{
+	*began = false;
+	if (!sqlite3_get_autocommit(src)) {
+		return 0; /* the caller's transaction holds it already */
+	}
+	int rc = sqlite3_exec(src, "BEGIN; SELECT 1 FROM sqlite_schema LIMIT 1",
+			      NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		tm_errmsg_printf(errmsg, "begin reading the database: %s",
+				 sqlite3_errmsg(src));
+		if (!sqlite3_get_autocommit(src)) {
+			sqlite3_exec(src, "ROLLBACK", NULL, NULL, NULL);
+		}
+		return TM_DB;
+	}
+	*began = true;
+	return 0;
+}
+
 int sql_backup_copy(sqlite3 *src, const char *dir, char **path, char *errmsg)
+{
+	bool began;
+	int rv = pin_source(src, &began, errmsg);
+	if (rv != 0) {
+		return rv;
+	}
+	rv = copy_file(src, dir, path, errmsg);
+	if (began) {
+		sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
+	}
+	return rv;
+}
+
+int sql_backup_copy_file(const char *src_path, const char *dir, char **path,
+			 char *errmsg)
+{
+	sqlite3 *src = NULL;
+	int rc = sqlite3_open_v2(
+	    src_path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(src, 1000);
+	} else {
+		tm_errmsg_printf(errmsg, "open %s: %s", src_path,
+				 src != NULL ? sqlite3_errmsg(src)
+					     : sqlite3_errstr(rc));
+		sqlite3_close(src);
+		return TM_IO;
+	}
+	int rv = sql_backup_copy(src, dir, path, errmsg);
+	sqlite3_close(src);
+	return rv;
+}
+
+static int copy_file(sqlite3 *src, const char *dir, char **path, char *errmsg)
 {
 	sqlite3 *dst = NULL;
 	char *tmp = tm_asprintf("%s/backup-XXXXXX", dir);
@@ -175,14 +248,9 @@ static void stream_next(struct rest_request *req, struct backup_stream *s)
 	s->sent += (uint64_t)n;
 }
 
-void sql_backup_send(struct rest_request *req, sqlite3 *src, const char *dir)
+/* Step 3, on the loop: stream the copy at PATH (owned, freed here). */
+static void send_copy(struct rest_request *req, char *path)
 {
-	char errmsg[TM_ERRMSG_SIZE];
-	char *path = NULL;
-	if (sql_backup_copy(src, dir, &path, errmsg) != 0) {
-		rest_respond_error(req, 500, "backup: %s", errmsg);
-		return;
-	}
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int open_errno = errno;
 	remove_files(path);
@@ -203,4 +271,47 @@ void sql_backup_send(struct rest_request *req, sqlite3 *src, const char *dir)
 		return;
 	}
 	stream_next(req, s);
+}
+
+/* One copy on a worker; freed by copy_done. */
+struct backup_job {
+	struct pool_work work;
+	struct rest_request *req;
+	char *src_path; /* owned */
+	char *dir;	/* owned */
+	char *path;	/* the copy, owned; NULL on failure */
+	int rv;
+	char errmsg[TM_ERRMSG_SIZE];
+};
+
+static void copy_work(struct pool_work *w)
+{
+	struct backup_job *job = w->data;
+	job->rv = sql_backup_copy_file(job->src_path, job->dir, &job->path,
+				       job->errmsg);
+}
+
+static void copy_done(struct pool_work *w)
+{
+	struct backup_job *job = w->data;
+	if (job->rv != 0) {
+		LOGE("sql: backup: %s", job->errmsg);
+		rest_respond_error(job->req, 500, "backup: %s", job->errmsg);
+	} else {
+		send_copy(job->req, job->path);
+	}
+	tm_free(job->src_path);
+	tm_free(job->dir);
+	tm_free(job);
+}
+
+void sql_backup_send(struct rest_request *req, struct pool *pool,
+		     const char *src_path, const char *dir)
+{
+	struct backup_job *job = tm_calloc(1, sizeof *job);
+	job->req = req;
+	job->src_path = tm_strdup(src_path);
+	job->dir = tm_strdup(dir);
+	job->work.data = job;
+	pool_submit(pool, &job->work, copy_work, copy_done);
 }

@@ -147,5 +147,12 @@ void api_sql_backup_get(struct rest_request *req)
 				   "global database not available yet");
 		return;
 	}
-	sql_backup_send(req, gdb_exec_conn(g), daemon_dir(d));
+	struct pool *pool = daemon_pool(d);
+	if (pool == NULL) {
+		rest_respond_error(req, 503,
+				   "the SQL worker threads are not running "
+				   "yet; retry once the daemon is ready");
+		return;
+	}
+	sql_backup_send(req, pool, gdb_path(g), daemon_dir(d));
 }

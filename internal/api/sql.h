@@ -38,6 +38,8 @@
 
 #define SQL_MAX_STATEMENTS 1000
 #define SQL_BACKUP_CHUNK (64 * 1024)
+/* Pages copied by one sqlite3_backup_step (4 MiB of 4 KiB pages). */
+#define SQL_BACKUP_STEP_PAGES 1024
 #define SQL_BACKUP_CONTENT_TYPE "application/vnd.sqlite3"
 /* A streamed response is handed to the client in pieces of about this
  * size; a response smaller than one piece is sent whole, with
@@ -238,19 +240,31 @@ void sql_results_free(struct gdb_result *results, size_t n);
 
 /* --- backup.c --- */
 
-/* Copy the main database of SRC (borrowed; e.g. gdb_exec_conn()) in one
- * backup step, which reads it in one read transaction, into a new file
- * DIR/backup-XXXXXX (mode 0600) in rollback-journal mode (DELETE), so that
- * the file alone is the whole database. On success *PATH is owned by the
- * caller (tm_free), and so is the file (unlink). Returns 0, or TM_IO/TM_DB
- * with ERRMSG set; no file is left behind on failure. */
+/* Copy the main database of SRC (borrowed, used by the calling thread
+ * only) into a new file DIR/backup-XXXXXX (mode 0600) in rollback-journal
+ * mode (DELETE), so that the file alone is the whole database. The copy
+ * goes in steps of SQL_BACKUP_STEP_PAGES pages, all under one read
+ * transaction of SRC (the caller's, or one begun and ended here), so it is
+ * the state of one moment. On success *PATH is owned by the caller
+ * (tm_free), and so is the file (unlink). Returns 0, or TM_IO/TM_DB with
+ * ERRMSG set; no file is left behind on failure. Takes as long as reading
+ * the database: call it on a worker thread. */
 int sql_backup_copy(sqlite3 *src, const char *dir, char **path, char *errmsg);
 
-/* Answer REQ with a backup of SRC made through DIR: 500 if the copy fails,
- * else a streamed 200 of SQL_BACKUP_CONTENT_TYPE. The temporary file is
- * unlinked before the first byte is sent (the open descriptor keeps it
- * readable), so nothing is left behind whether the client reads to the end
- * or goes away. */
-void sql_backup_send(struct rest_request *req, sqlite3 *src, const char *dir);
+/* The same from the database file SRC_PATH, opened read-only for the copy
+ * (a WAL reader: it does not block the database's writer). */
+int sql_backup_copy_file(const char *src_path, const char *dir, char **path,
+			 char *errmsg);
+
+/* Answer REQ, later, with a backup of the database file SRC_PATH made
+ * through DIR by a worker of POOL (borrowed; it must outlive the copy):
+ * 500 if the copy fails, else a streamed 200 of SQL_BACKUP_CONTENT_TYPE.
+ * The loop only queues the job and, afterwards, streams the file. The
+ * temporary file is unlinked before the first byte is sent (the open
+ * descriptor keeps it readable), so nothing is left behind whether the
+ * client reads to the end or goes away. SRC_PATH and DIR are copied. */
+struct pool;
+void sql_backup_send(struct rest_request *req, struct pool *pool,
+		     const char *src_path, const char *dir);
 
 #endif /* TM_API_SQL_H */

@@ -29,7 +29,8 @@
  *   core.max_write_size      int      global  8388608 bytes of changes per
  *                                             SQL write (4096..15 MiB: two
  *                                             must fit a 32 MiB raft segment)
- *   raft.snapshot_threshold  int      local   1024 entries (16..100000000)
+ *   raft.snapshot_threshold  int      local   1024 entries (16..100000000),
+ *                                             the least interval (gdb.h)
  *   raft.snapshot_trailing   int      local   512 entries (0..100000000)
  *   user.*                   string   local   "" (free-form)
  *

@@ -108,7 +108,10 @@ static const struct config_key keys[] = {
 	.default_value = "1024",
 	.min = 16,
 	.max = 100000000,
-	.description = "Raft log entries between two snapshots",
+	.description = "Least raft log entries between two snapshots; the "
+		       "interval grows so that the entries between two "
+		       "snapshots carry about a quarter of the global "
+		       "database's size",
     },
     {
 	.name = "raft.snapshot_trailing",

@@ -22,6 +22,7 @@
 #include "internal/api/api.h"
 #include "internal/config/config.h"
 #include "internal/daemon/daemon_priv.h"
+#include "internal/db/cluster/gdb.h"
 #include "internal/db/node/nodedb.h"
 #include "internal/lib/assert.h"
 #include "internal/lib/fs.h"
@@ -351,6 +352,11 @@ int daemon_config_update(struct daemon *d, cJSON *new_config, char *errmsg)
 					  d->config, "raft.snapshot_threshold"),
 				      (unsigned)config_get_int(
 					  d->config, "raft.snapshot_trailing"));
+		/* The least interval; gdb lengthens it as the database
+		 * grows. */
+		gdb_set_snapshot_threshold(
+		    d->gdb, (unsigned)config_get_int(
+				d->config, "raft.snapshot_threshold"));
 	}
 	return 0;
 }

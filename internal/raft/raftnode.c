@@ -84,6 +84,12 @@ int raftnode_init(struct raftnode **out, uv_loop_t *loop, const char *dir,
 		goto err_after_transport;
 	}
 	set_segment_size(n);
+	/* Debian's raft_uv 0.15 implements async_work but says version 1,
+	 * and raft_init refuses an FSM with asynchronous snapshots (gdb's,
+	 * taken off the loop) on such an io. */
+	if (n->io.async_work != NULL && n->io.version < 2) {
+		n->io.version = 2;
+	}
 	/* A damaged segment must stop the start, not be renamed corrupt-...
 	 * and silently left out. */
 	raft_uv_set_auto_recovery(&n->io, false);

@@ -8,7 +8,14 @@
 # by SQL shows up directly as that latency. Every phase is bounded: a
 # fixed number of samples, each request with a timeout.
 #
-# Usage: test/bench/run-lag-bench.sh [BUILD_DIR] [SAMPLES]
+# With DB_MB set (e.g. DB_MB=100), the database is then filled to about
+# that many MB and two more phases run: while backups are taken one after
+# the other (GET /1.0/sql/backup), and while small writes go on with
+# raft.snapshot_threshold at its least (16), so that raft takes snapshots
+# as often as the member lets it; the raft index of the newest snapshot
+# before and after the phase is printed.
+#
+# Usage: [DB_MB=N] test/bench/run-lag-bench.sh [BUILD_DIR] [SAMPLES]
 # Prints one line per phase: p50, p99 and max latency in milliseconds.
 set -euo pipefail
 build=${1:-build}
@@ -71,3 +78,51 @@ run_during() {
 }
 run_during "$long_read" "during a long read"
 run_during "$big_write" "during a large write"
+
+[ -n "${DB_MB:-}" ] || exit 0
+
+# 4 MB per request (under core.max_write_size).
+"$therm" sql "CREATE TABLE fill(id INTEGER PRIMARY KEY, b BLOB)" >/dev/null
+for _ in $(seq "$(( DB_MB / 4 ))"); do
+	"$therm" sql "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1
+	  FROM c LIMIT 1000) INSERT INTO fill(b) SELECT randomblob(4000)
+	  FROM c" >/dev/null
+done
+echo "database: $(( $(stat -c %s "$dir/member/global.db") / 1048576 )) MB"
+
+backups() {
+	(for _ in $(seq 30); do
+		curl -s -o /dev/null --max-time 60 --unix-socket "$sock" \
+			http://member/1.0/sql/backup || true
+	done) &
+	bg=$!
+	sleep 0.2
+	sample "$samples" | report "during backups"
+	kill "$bg" 2>/dev/null || true
+	wait "$bg" 2>/dev/null || true
+	bg=""
+}
+backups
+
+# The raft index of the newest snapshot file, or 0.
+newest_snapshot() {
+	ls "$dir/member/global" | sed -n 's/^snapshot-[0-9]*-\([0-9]*\)-.*\.meta$/\1/p' |
+		sort -n | tail -1 | grep . || echo 0
+}
+
+snapshots() {
+	"$therm" config set raft.snapshot_threshold 16
+	local before
+	before=$(newest_snapshot)
+	(for i in $(seq 3000); do
+		"$therm" sql "INSERT INTO lag(v) VALUES ('s$i')" >/dev/null 2>&1 || true
+	done) &
+	bg=$!
+	sleep 0.2
+	sample "$samples" | report "during snapshots"
+	kill "$bg" 2>/dev/null || true
+	wait "$bg" 2>/dev/null || true
+	bg=""
+	echo "newest snapshot at index $before before, $(newest_snapshot) after"
+}
+snapshots

@@ -338,6 +338,7 @@ int gdb_fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
 	gdb_apply_entry(g, &e, ctx.index);
 	gdb_entry_release(&e);
 	g->stats.entries_applied++;
+	g->applied_bytes += buf->len;
 	*result = NULL;
 	return 0;
 }

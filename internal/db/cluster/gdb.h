@@ -53,6 +53,14 @@
  * ALTER TABLE ... ADD COLUMN with a DEFAULT, every row is rewritten to store
  * the default (see schema.c), which costs one pass over the table.
  *
+ * Snapshots are taken without stalling the loop (raft_fsm version 3):
+ * raft's snapshot() call, on the loop, only begins a read transaction on a
+ * read-only connection of the snapshot's own, which pins the state after
+ * the last applied entry; snapshot_async(), on a worker of libuv's
+ * threadpool, copies that state into one buffer (the only copy held);
+ * snapshot_finalize(), on the loop, frees it and ends the transaction.
+ * Entries keep being applied meanwhile. See snapshot.c and interval.c.
+ *
  * The database file is NOT durable and need not be: gdb_init() deletes it and
  * starts empty, and raft rebuilds it from the last snapshot plus the log when
  * raft_start() runs (restore, then apply). It uses WAL with synchronous=OFF.
@@ -329,10 +337,16 @@ void gdb_value_from_column(sqlite3_stmt *st, int col, struct gdb_value *out);
 void gdb_result_clear(struct gdb_result *res);
 void gdb_value_clear(struct gdb_value *v);
 
-/* A connection for quick local reads on the loop (the schema version,
- * backups): a consistent read transaction sees the last applied entry.
+/* A connection for quick local reads on the loop (the schema version):
+ * a consistent read transaction sees the last applied entry.
  * Borrowed; read-only. Do not keep a transaction open across loop turns. */
 sqlite3 *gdb_exec_conn(struct gdb *g);
+
+/* The path of the database file, borrowed: valid until gdb_close(). Other
+ * connections may open it read-only (backups, on a worker thread): in WAL
+ * mode they see the entries applied before their read transaction began
+ * and never block the apply connection. */
+const char *gdb_path(struct gdb *g);
 
 /* The connection that executes the leader's write batches, borrowed, for
  * tests that make it fail (PRAGMA max_page_count). Only while no batch
@@ -363,6 +377,25 @@ void gdb_cancel(struct gdb *g, struct gdb_request *req);
  * committed entry never meets a full disk when it is applied. 0 (the
  * default) turns the check off. */
 void gdb_set_min_free_space(struct gdb *g, uint64_t bytes);
+
+/* Snapshot interval. raft takes a snapshot every "threshold" entries; each
+ * snapshot copies the whole database, so with a fixed threshold the cost
+ * per write grows with the database. After each snapshot the module tells
+ * raft (raft_set_snapshot_threshold) the interval gdb_snapshot_interval()
+ * gives for it, so that the bytes of the entries between two snapshots
+ * stay about a quarter of the database and the copying per written byte
+ * stays flat. BASE is raft.snapshot_threshold, the smallest interval; it
+ * applies at once, and 0 (the default) leaves raft's threshold alone. */
+void gdb_set_snapshot_threshold(struct gdb *g, unsigned base);
+
+/* The interval after a snapshot of DB_BYTES when the ENTRIES entries
+ * before it (barriers and other entries included) carried ENTRY_BYTES:
+ * max(BASE, DB_BYTES / GDB_SNAPSHOT_DB_SHARE / average entry size), at
+ * most GDB_SNAPSHOT_MAX_INTERVAL. Pure. */
+#define GDB_SNAPSHOT_DB_SHARE 4
+#define GDB_SNAPSHOT_MAX_INTERVAL 100000000u
+unsigned gdb_snapshot_interval(unsigned base, uint64_t db_bytes,
+			       uint64_t entry_bytes, uint64_t entries);
 
 /* Close asynchronously. Requirements: raft is closed (or was never set):
  * closing raft fails the entry or barrier it still holds for us, whose

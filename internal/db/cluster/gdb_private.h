@@ -143,6 +143,13 @@ struct gdb_conn {
 	struct gdb_conn *next;	 /* free list of readers */
 };
 
+/* Where the log stood when a snapshot was pinned (interval.c). */
+struct gdb_snap_mark {
+	uint64_t index;		/* raft's last applied index */
+	uint64_t applied_bytes; /* g->applied_bytes */
+	bool valid;
+};
+
 struct gdb {
 	uv_loop_t *loop; /* borrowed */
 	uv_idle_t idle;	 /* runs gdb_tick() on the next loop turn */
@@ -167,6 +174,16 @@ struct gdb {
 
 	struct raft_fsm fsm;
 	struct raft *raft; /* borrowed, NULL until gdb_set_raft() */
+
+	/* Snapshots (snapshot.c, interval.c). */
+	sqlite3 *snap;			/* read-only; pins a snapshot's state */
+	bool snap_pinned;		/* snap holds a read transaction */
+	struct raft_buffer snap_buf;	/* the image; set off the loop */
+	uint64_t applied_bytes;		/* of every entry applied so far */
+	struct gdb_snap_mark snap_at;	/* the pinned snapshot */
+	struct gdb_snap_mark snap_prev; /* the last one taken */
+	unsigned snap_base;		/* raft.snapshot_threshold; 0 = unset */
+	unsigned snap_wanted;		/* the interval the database asks for */
 
 	/* Writes. */
 	struct gdb_queue writes;  /* waiting for the next batch */
@@ -424,8 +441,13 @@ void gdb_apply_entry(struct gdb *g, const struct gdb_entry *e,
 		     unsigned long long index);
 
 /* snapshot.c */
+/* Open and close g->snap, the connection that pins snapshots. */
+int gdb_snap_open(struct gdb *g, char *errmsg);
+void gdb_snap_close(struct gdb *g);
 int gdb_fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 		     unsigned *n_bufs);
+int gdb_fsm_snapshot_async(struct raft_fsm *fsm, struct raft_buffer *bufs[],
+			   unsigned *n_bufs);
 int gdb_fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 			      unsigned *n_bufs);
 int gdb_fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf);
@@ -436,6 +458,11 @@ int gdb_fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf);
  * errmsg set. */
 int gdb_snapshot_load(struct gdb *g, const unsigned char *image, size_t len,
 		      char *errmsg);
+
+/* interval.c: a snapshot of DB_BYTES was taken at mark AT: tell raft the
+ * interval to the next one (gdb_snapshot_interval in gdb.h). */
+void gdb_interval_update(struct gdb *g, const struct gdb_snap_mark *at,
+			 uint64_t db_bytes);
 
 /* restore.c: the leader's side of gdb_restore(). Check and normalise the
  * database file IMAGE[0..len) (borrowed) and encode the RESTORE entry that

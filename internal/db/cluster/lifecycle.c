@@ -107,6 +107,7 @@ static void close_readers(struct gdb *g)
 static void close_databases(struct gdb *g)
 {
 	close_readers(g);
+	gdb_snap_close(g);
 	gdb_conn_close(&g->route);
 	gdb_conn_close(&g->exec);
 	gdb_shapes_clear(&g->shapes);
@@ -131,6 +132,9 @@ static int open_databases(struct gdb *g, char *errmsg)
 		rv = gdb_conn_open(&g->route, g->path, READER_FLAGS,
 				   READER_SETUP, errmsg);
 		g->route.g = g;
+	}
+	if (rv == 0) {
+		rv = gdb_snap_open(g, errmsg);
 	}
 	if (rv == 0) {
 		/* Without a pool, reads run on the loop: one reader. */
@@ -178,13 +182,13 @@ int gdb_init(struct gdb **out, uv_loop_t *loop, const char *db_path,
 	pthread_cond_init(&g->exec_cond, NULL);
 	uv_idle_init(loop, &g->idle);
 	g->idle.data = g;
-	g->fsm.version = 2;
+	g->fsm.version = 3;
 	g->fsm.data = g;
 	g->fsm.apply = gdb_fsm_apply;
 	g->fsm.snapshot = gdb_fsm_snapshot;
 	g->fsm.snapshot_finalize = gdb_fsm_snapshot_finalize;
 	g->fsm.restore = gdb_fsm_restore;
-	g->fsm.snapshot_async = NULL;
+	g->fsm.snapshot_async = gdb_fsm_snapshot_async;
 	*out = g;
 	return 0;
 }
@@ -221,6 +225,8 @@ void gdb_set_raft(struct gdb *g, struct raft *raft)
 sqlite3 *gdb_exec_conn(struct gdb *g) { return g->route.db; }
 
 sqlite3 *gdb_batch_conn(struct gdb *g) { return g->exec.db; }
+
+const char *gdb_path(struct gdb *g) { return g->path; }
 
 void gdb_get_stats(struct gdb *g, struct gdb_stats *out) { *out = g->stats; }
 

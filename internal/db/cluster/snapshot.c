@@ -1,12 +1,31 @@
-/* Snapshots: the raft_fsm snapshot, snapshot_finalize and restore methods.
+/* Snapshots: the raft_fsm snapshot, snapshot_async, snapshot_finalize and
+ * restore methods (raft_fsm version 3).
  *
- * A snapshot is one buffer holding a consistent image of the database file,
- * taken with sqlite3_serialize() on the apply connection (raft calls
- * snapshot right after an apply, so it matches raft's last applied index).
- * Bytes 18 and 19 of the image (file format write/read versions) are set to 1,
- * the rollback-journal format, so the image is a standalone SQLite database
- * file: it opens without a -wal file, and it can be deserialized into memory
- * (SQLite refuses to deserialize a WAL-format image).
+ * Happy path of a snapshot:
+ *   1. snapshot(), on the loop, right after an apply: BEGIN a read
+ *      transaction on g->snap, a read-only connection kept for this. In WAL
+ *      mode it sees exactly the entries applied so far, whatever is applied
+ *      after it. Cheap: it reads the WAL index, not the database.
+ *   2. snapshot_async(), on a worker of libuv's threadpool (raft's
+ *      io->async_work; in raft's fixture, on the test's thread later in
+ *      virtual time): sqlite3_serialize() of that read transaction into one
+ *      buffer, the only copy of the database this module holds. Bytes 18
+ *      and 19 (file format write/read versions) are set to 1, the
+ *      rollback-journal format, so the image is a standalone SQLite
+ *      database file: it opens without a -wal file, and it can be
+ *      deserialized into memory (SQLite refuses a WAL-format image).
+ *   3. snapshot_finalize(), on the loop, once raft has written the image:
+ *      free it, end the read transaction, set the next interval
+ *      (interval.c).
+ * Meanwhile the apply connection keeps committing: WAL readers do not block
+ * the writer. What the pinned reader holds back is the checkpoint: frames
+ * written after the pin stay in the -wal file (which grows by the entries
+ * applied during the copy) until the transaction ends.
+ *
+ * Failure modes: BEGIN fails (snapshot() returns RAFT_IOERR; raft retries
+ * at the next threshold), sqlite3_serialize fails or runs out of memory
+ * (snapshot_async returns RAFT_NOMEM/RAFT_IOERR; raft calls finalize, which
+ * releases the pin). Both are logged.
  *
  * Restore deserializes the image into a read-only in-memory database and
  * copies it over the file with the backup API (one transaction on the apply
@@ -19,44 +38,113 @@
 #include <string.h>
 
 #include "internal/db/cluster/gdb_private.h"
+#include "internal/lib/assert.h"
 #include "internal/lib/log.h"
 #include "internal/lib/mem.h"
 
 #define SQLITE_HEADER "SQLite format 3"
 #define SQLITE_HEADER_SIZE 100
 
+/* Reading one page of the schema starts the read transaction. */
+#define PIN_SQL "BEGIN; SELECT 1 FROM sqlite_schema LIMIT 1"
+
+int gdb_snap_open(struct gdb *g, char *errmsg)
+{
+	int flags =
+	    SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+	int rc = sqlite3_open_v2(g->path, &g->snap, flags, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(g->snap, GDB_BUSY_TIMEOUT_MS);
+		/* The copy reads every page once: keep few in the cache. */
+		rc = sqlite3_exec(g->snap, "PRAGMA cache_size = -512", NULL,
+				  NULL, NULL);
+	}
+	if (rc != SQLITE_OK) {
+		tm_errmsg_printf(errmsg, "open %s for snapshots: %s", g->path,
+				 sqlite3_errmsg(g->snap));
+		sqlite3_close(g->snap);
+		g->snap = NULL;
+		return TM_DB;
+	}
+	return 0;
+}
+
+void gdb_snap_close(struct gdb *g)
+{
+	/* A pin left by raft (never finalized) is rolled back by close. */
+	sqlite3_close(g->snap);
+	g->snap = NULL;
+	g->snap_pinned = false;
+}
+
 int gdb_fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 		     unsigned *n_bufs)
 {
 	struct gdb *g = fsm->data;
-	sqlite3_int64 size = 0;
-	unsigned char *image = sqlite3_serialize(g->apply, "main", &size, 0);
-	if (image == NULL || size < SQLITE_HEADER_SIZE) {
-		LOGE("gdb: snapshot: sqlite3_serialize failed: %s",
-		     sqlite3_errmsg(g->apply));
-		sqlite3_free(image);
+	PRE(!g->snap_pinned);
+	int rc = sqlite3_exec(g->snap, PIN_SQL, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		LOGE("gdb: snapshot: cannot begin a read transaction on %s: "
+		     "%s; raft retries at its next snapshot",
+		     g->path, sqlite3_errmsg(g->snap));
+		if (!sqlite3_get_autocommit(g->snap)) {
+			sqlite3_exec(g->snap, "ROLLBACK", NULL, NULL, NULL);
+		}
 		return RAFT_IOERR;
+	}
+	g->snap_pinned = true;
+	g->snap_at.index = g->raft != NULL ? raft_last_applied(g->raft) : 0;
+	g->snap_at.applied_bytes = g->applied_bytes;
+	g->snap_at.valid = g->raft != NULL;
+	g->snap_buf.base = NULL;
+	g->snap_buf.len = 0;
+	*bufs = NULL;
+	*n_bufs = 0;
+	return 0;
+}
+
+/* Off the loop: touches g->snap and g->snap_buf only. */
+int gdb_fsm_snapshot_async(struct raft_fsm *fsm, struct raft_buffer *bufs[],
+			   unsigned *n_bufs)
+{
+	struct gdb *g = fsm->data;
+	sqlite3_int64 size = 0;
+	unsigned char *image = sqlite3_serialize(g->snap, "main", &size, 0);
+	if (image == NULL || size < SQLITE_HEADER_SIZE) {
+		sqlite3_free(image);
+		/* Logged by finalize, on the loop. */
+		return size > 0 ? RAFT_NOMEM : RAFT_IOERR;
 	}
 	image[18] = 1;
 	image[19] = 1;
-	*bufs = tm_malloc(sizeof **bufs);
-	(*bufs)[0].base = image;
-	(*bufs)[0].len = (size_t)size;
+	g->snap_buf.base = image;
+	g->snap_buf.len = (size_t)size;
+	*bufs = &g->snap_buf;
 	*n_bufs = 1;
-	g->stats.snapshots_taken++;
-	LOGD("gdb: snapshot of %lld bytes", (long long)size);
 	return 0;
 }
 
 int gdb_fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 			      unsigned *n_bufs)
 {
-	(void)fsm;
-	if (*bufs != NULL) {
-		for (unsigned i = 0; i < *n_bufs; i++) {
-			sqlite3_free((*bufs)[i].base);
-		}
-		tm_free(*bufs);
+	struct gdb *g = fsm->data;
+	size_t size = g->snap_buf.len;
+	if (g->snap_buf.base != NULL) {
+		sqlite3_free(g->snap_buf.base);
+		g->stats.snapshots_taken++;
+		LOGD("gdb: snapshot of %zu bytes at index %llu", size,
+		     (unsigned long long)g->snap_at.index);
+		gdb_interval_update(g, &g->snap_at, size);
+	} else if (g->snap_pinned) {
+		LOGE("gdb: snapshot: copying the database failed (%s); raft "
+		     "retries at its next snapshot",
+		     sqlite3_errmsg(g->snap));
+	}
+	g->snap_buf.base = NULL;
+	g->snap_buf.len = 0;
+	if (g->snap_pinned) {
+		sqlite3_exec(g->snap, "COMMIT", NULL, NULL, NULL);
+		g->snap_pinned = false;
 	}
 	*bufs = NULL;
 	*n_bufs = 0;
@@ -165,6 +253,8 @@ int gdb_fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 		       : rv == TM_NOMEM ? RAFT_NOMEM
 					: RAFT_IOERR;
 	}
+	/* The next interval is measured from the next snapshot on. */
+	g->snap_prev.valid = false;
 	/* On success the buffer is ours (raft's contract). */
 	raft_free(buf->base);
 	g->stats.snapshots_restored++;

@@ -1,4 +1,5 @@
 #include "test/unit/cluster/cluster_fixture.h"
+#include "test/unit/raft_grow.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,8 +30,8 @@ void cf_setup(struct cf *c, unsigned n)
 		if (rv != 0) {
 			fail_msg("gdb_init: %s", errmsg);
 		}
-		assert_int_equal(
-		    raft_fixture_grow(&c->raft, gdb_fsm(c->gdb[i])), 0);
+		assert_int_equal(test_raft_grow(&c->raft, gdb_fsm(c->gdb[i])),
+				 0);
 	}
 	for (unsigned i = 0; i < n; i++) {
 		gdb_set_raft(c->gdb[i], raft_fixture_get(&c->raft, i));

@@ -122,6 +122,33 @@ static void test_member_behind_catches_up_by_snapshot(void **state)
 	free(dump);
 }
 
+static int64_t count_rows(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "SELECT count(*) FROM t", -1, &st, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int64_t n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* No snapshot of raft's own from now on, and none still running: the test
+ * drives the FSM's snapshot methods itself. */
+static void no_raft_snapshots(struct cf *c)
+{
+	for (unsigned i = 0; i < c->n; i++) {
+		struct raft *r = raft_fixture_get(&c->raft, i);
+		raft_set_snapshot_threshold(r, 100000);
+		for (int n = 0; n < 1000 && r->snapshot.pending.term != 0;
+		     n++) {
+			raft_fixture_step(&c->raft);
+		}
+		assert_int_equal(r->snapshot.pending.term, 0);
+	}
+}
+
 /* The snapshot buffer is a SQLite database file anyone can open. */
 static void test_snapshot_is_a_database_file(void **state)
 {
@@ -131,10 +158,15 @@ static void test_snapshot_is_a_database_file(void **state)
 	unsigned n = 0;
 	char path[128];
 
+	no_raft_snapshots(c);
 	write_ok(c, "INSERT INTO t VALUES(2, 'two', x'00ff00')");
 	cf_wait_applied(c);
+	assert_int_equal(fsm->version, 3);
 	assert_int_equal(fsm->snapshot(fsm, &bufs, &n), 0);
+	assert_int_equal(fsm->snapshot_async(fsm, &bufs, &n), 0);
 	assert_int_equal(n, 1);
+	assert_int_equal(((unsigned char *)bufs[0].base)[18], 1);
+	assert_int_equal(((unsigned char *)bufs[0].base)[19], 1);
 	snprintf(path, sizeof path, "%s/snapshot.db", c->dir);
 	FILE *f = fopen(path, "wb");
 	assert_non_null(f);
@@ -162,6 +194,116 @@ static void test_snapshot_is_a_database_file(void **state)
 	assert_int_equal(sqlite3_column_int(st, 1), 3);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
+}
+
+/* snapshot() on the loop only pins the state; entries applied before
+ * snapshot_async() copies it (off the loop) are not in the image, and the
+ * apply connection keeps committing meanwhile. */
+static void test_snapshot_pins_state_while_applying(void **state)
+{
+	struct cf *c = *state;
+	struct raft_fsm *fsm = gdb_fsm(c->gdb[1]);
+	struct raft_buffer *bufs = NULL;
+	unsigned n = 0;
+
+	no_raft_snapshots(c);
+	cf_wait_applied(c);
+	uint64_t taken = stats(c, 1).snapshots_taken;
+	assert_non_null(fsm->snapshot_async);
+	assert_int_equal(fsm->snapshot(fsm, &bufs, &n), 0);
+	assert_int_equal(n, 0); /* nothing copied on the loop */
+	for (int i = 0; i < 20; i++) {
+		char sql[96];
+		snprintf(sql, sizeof sql,
+			 "INSERT INTO t VALUES(%d, 'during', randomblob(4000))",
+			 10 + i);
+		write_ok(c, sql);
+	}
+	cf_wait_applied(c);
+	assert_int_equal(fsm->snapshot_async(fsm, &bufs, &n), 0);
+	assert_int_equal(n, 1);
+
+	sqlite3 *mem;
+	assert_int_equal(sqlite3_open(":memory:", &mem), SQLITE_OK);
+	assert_int_equal(sqlite3_deserialize(mem, "main", bufs[0].base,
+					     (sqlite3_int64)bufs[0].len,
+					     (sqlite3_int64)bufs[0].len,
+					     SQLITE_DESERIALIZE_READONLY),
+			 SQLITE_OK);
+	assert_int_equal(count_rows(mem), 1);
+	sqlite3_close(mem);
+	assert_int_equal(fsm->snapshot_finalize(fsm, &bufs, &n), 0);
+	assert_null(bufs);
+	assert_int_equal(stats(c, 1).snapshots_taken, taken + 1);
+
+	/* The member applied the 20 writes, and snapshots again. */
+	free(cf_assert_identical(c));
+	assert_int_equal(
+	    cf_query_int(c, 1, "SELECT count(*) FROM t WHERE v = 'during'"),
+	    20);
+	assert_int_equal(fsm->snapshot(fsm, &bufs, &n), 0);
+	assert_int_equal(fsm->snapshot_async(fsm, &bufs, &n), 0);
+	assert_int_equal(fsm->snapshot_finalize(fsm, &bufs, &n), 0);
+}
+
+static void test_interval_rule(void **state)
+{
+	(void)state;
+	/* 1 MB database, 100-byte entries: a quarter is 2,500 entries. */
+	assert_int_equal(gdb_snapshot_interval(1024, 1000000, 100000, 1000),
+			 2500);
+	/* Never below the configured threshold. */
+	assert_int_equal(gdb_snapshot_interval(1024, 100000, 100000, 1000),
+			 1024);
+	/* 100 MB: a hundred times the interval, the same cost per write. */
+	assert_int_equal(gdb_snapshot_interval(16, 100000000, 100000, 1000),
+			 250000);
+	/* Entries of no bytes (barriers) and no entries at all. */
+	assert_int_equal(gdb_snapshot_interval(16, 4000, 0, 10), 1000);
+	assert_int_equal(gdb_snapshot_interval(16, 4000, 0, 0), 16);
+	assert_int_equal(gdb_snapshot_interval(16, UINT64_MAX, 1, 1),
+			 GDB_SNAPSHOT_MAX_INTERVAL);
+}
+
+/* Once the database is large next to the entries, raft is told to wait
+ * longer between snapshots, never less than the configured threshold. */
+static void test_interval_grows_with_database(void **state)
+{
+	struct cf *c = *state;
+	char sql[128];
+	for (unsigned i = 0; i < c->n; i++) {
+		gdb_set_snapshot_threshold(c->gdb[i], THRESHOLD);
+	}
+	struct raft *leader = raft_fixture_get(&c->raft, cf_leader(c));
+	assert_int_equal(leader->snapshot.threshold, THRESHOLD);
+	for (int i = 0; i < 4 * THRESHOLD; i++) {
+		snprintf(sql, sizeof sql,
+			 "INSERT INTO t VALUES(%d, 'big', randomblob(50000))",
+			 1000 + i);
+		write_ok(c, sql);
+	}
+	for (int i = 0; i < 16 * THRESHOLD; i++) {
+		snprintf(sql, sizeof sql, "UPDATE t SET v = 'v%d' WHERE id = 1",
+			 i);
+		write_ok(c, sql);
+	}
+	/* About 800 KB of database, entries of a few hundred bytes. */
+	assert_true(leader->snapshot.threshold > 100);
+	uint64_t taken = stats(c, cf_leader(c)).snapshots_taken;
+	for (int i = 0; i < 50; i++) {
+		snprintf(sql, sizeof sql, "UPDATE t SET v = 'w%d' WHERE id = 1",
+			 i);
+		write_ok(c, sql);
+	}
+	assert_int_equal(stats(c, cf_leader(c)).snapshots_taken, taken);
+
+	/* A lower configured threshold does not undo it; a higher one
+	 * wins. */
+	gdb_set_snapshot_threshold(c->gdb[cf_leader(c)], 16);
+	assert_true(leader->snapshot.threshold > 100);
+	gdb_set_snapshot_threshold(c->gdb[cf_leader(c)], 1000000);
+	assert_int_equal(leader->snapshot.threshold, 1000000);
+	free(cf_assert_identical(c));
 }
 
 /* A buffer that is not a database is refused and changes nothing. */
@@ -195,6 +337,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_member_behind_catches_up_by_snapshot, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_snapshot_is_a_database_file,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_snapshot_pins_state_while_applying, setup, teardown),
+	    cmocka_unit_test(test_interval_rule),
+	    cmocka_unit_test_setup_teardown(test_interval_grows_with_database,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_corrupt_snapshot_refused,
 					    setup, teardown),

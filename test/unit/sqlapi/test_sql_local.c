@@ -10,6 +10,8 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -454,6 +456,80 @@ static void test_backup_copy(void **state)
 	assert_int_equal(count_files(f->dir), before);
 }
 
+/* Writes another connection commits while the copy runs, in steps, from
+ * the file: the copy is the state of one moment (every row whole, as many
+ * as some commit left), and the writer was never blocked. */
+struct writer {
+	char *path;
+	atomic_bool stop;
+	int commits;
+	int failures;
+};
+
+static void *write_loop(void *arg)
+{
+	struct writer *w = arg;
+	sqlite3 *db;
+	if (sqlite3_open(w->path, &db) != SQLITE_OK) {
+		w->failures++;
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	while (!atomic_load(&w->stop)) {
+		int rc = sqlite3_exec(db,
+				      "INSERT INTO big(b) VALUES "
+				      "(randomblob(1000)), (randomblob(1000))",
+				      NULL, NULL, NULL);
+		if (rc == SQLITE_OK) {
+			w->commits++;
+		} else {
+			w->failures++;
+		}
+	}
+	sqlite3_close(db);
+	return NULL;
+}
+
+static void test_backup_copy_file_while_writing(void **state)
+{
+	struct fixture *f = *state;
+	exec_ok(f->db, "CREATE TABLE big (id INTEGER PRIMARY KEY, b BLOB);"
+		       "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + "
+		       "1 FROM s WHERE i < 20000) INSERT INTO big SELECT i, "
+		       "randomblob(1000) FROM s;");
+	struct writer w = {.path = tm_asprintf("%s/local.db", f->dir)};
+	pthread_t thread;
+	assert_int_equal(pthread_create(&thread, NULL, write_loop, &w), 0);
+	while (w.commits < 5) {
+		usleep(1000);
+	}
+	char errmsg[TM_ERRMSG_SIZE];
+	char *path = NULL;
+	int rv = sql_backup_copy_file(w.path, f->dir, &path, errmsg);
+	int during = w.commits;
+	atomic_store(&w.stop, true);
+	pthread_join(thread, NULL);
+	assert_int_equal(rv, 0);
+	assert_int_equal(w.failures, 0);
+
+	sqlite3 *copy;
+	assert_int_equal(
+	    sqlite3_open_v2(path, &copy, SQLITE_OPEN_READONLY, NULL),
+	    SQLITE_OK);
+	char *check = query_text(copy, "PRAGMA integrity_check");
+	assert_string_equal(check, "ok");
+	tm_free(check);
+	long long rows = query_int(copy, "SELECT count(*) FROM big");
+	assert_true(rows >= 20000 + 2 * 5 && rows <= 20000 + 2 * during);
+	assert_true(rows % 2 == 0); /* whole commits only */
+	assert_true(query_int(copy, "SELECT sum(length(b)) FROM big") ==
+		    rows * 1000);
+	sqlite3_close(copy);
+	unlink(path);
+	tm_free(path);
+	tm_free(w.path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -470,6 +546,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_busy_inside_transaction, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_backup_copy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_backup_copy_file_while_writing,
+					    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,69 @@
+/* The snapshot interval grows with the database (gdb_set_snapshot_threshold
+ * in gdb.h).
+ *
+ * A snapshot copies the whole database (D bytes). Taken every N entries of
+ * E bytes on average, it costs D / N per entry: with a fixed N that grows
+ * with the database. Choosing N so that the entries between two snapshots
+ * carry D / GDB_SNAPSHOT_DB_SHARE bytes makes it GDB_SNAPSHOT_DB_SHARE * E
+ * per entry, the same for a small and a large database. The price: raft
+ * keeps the entries since the last snapshot in memory and on disk, about
+ * D / GDB_SNAPSHOT_DB_SHARE bytes, and a restart replays them.
+ *
+ * E is measured over the interval that just ended: the bytes of the
+ * entries applied (raft's barriers and configuration changes count as
+ * entries of no bytes) divided by how far raft's applied index moved. */
+#include "internal/db/cluster/gdb_private.h"
+#include "internal/lib/log.h"
+
+unsigned gdb_snapshot_interval(unsigned base, uint64_t db_bytes,
+			       uint64_t entry_bytes, uint64_t entries)
+{
+	uint64_t wanted = 0;
+	if (entries > 0) {
+		uint64_t average = entry_bytes / entries;
+		if (average == 0) {
+			average = 1;
+		}
+		wanted = db_bytes / GDB_SNAPSHOT_DB_SHARE / average;
+	}
+	if (wanted > GDB_SNAPSHOT_MAX_INTERVAL) {
+		wanted = GDB_SNAPSHOT_MAX_INTERVAL;
+	}
+	return wanted > base ? (unsigned)wanted : base;
+}
+
+static void apply_interval(struct gdb *g)
+{
+	if (g->raft == NULL || g->snap_base == 0) {
+		return;
+	}
+	unsigned interval =
+	    g->snap_wanted > g->snap_base ? g->snap_wanted : g->snap_base;
+	if (interval != g->raft->snapshot.threshold) {
+		LOGD("gdb: snapshots every %u entries "
+		     "(raft.snapshot_threshold %u)",
+		     interval, g->snap_base);
+	}
+	raft_set_snapshot_threshold(g->raft, interval);
+}
+
+void gdb_set_snapshot_threshold(struct gdb *g, unsigned base)
+{
+	g->snap_base = base;
+	apply_interval(g);
+}
+
+void gdb_interval_update(struct gdb *g, const struct gdb_snap_mark *at,
+			 uint64_t db_bytes)
+{
+	if (!at->valid) {
+		return;
+	}
+	if (g->snap_prev.valid && at->index > g->snap_prev.index) {
+		g->snap_wanted = gdb_snapshot_interval(
+		    0, db_bytes, at->applied_bytes - g->snap_prev.applied_bytes,
+		    at->index - g->snap_prev.index);
+	}
+	g->snap_prev = *at;
+	apply_interval(g);
+}
