@@ -140,24 +140,49 @@ static bool is_leader(const struct gdb *g)
 	return g->raft != NULL && raft_state(g->raft) == RAFT_LEADER;
 }
 
+/* Answer REQ, whose entry raft failed with STATUS. */
+static void fail_proposed(struct gdb *g, struct gdb_request *req, int status)
+{
+	const char *what = req->restore ? "restore" : "write";
+	gdb_request_clear(req);
+	if (status == RAFT_NOSPACE) {
+		/* raft 0.15 fails the entry when its own log write or the
+		 * creation of its next segment meets ENOSPC, truncates the
+		 * entry from its log and stays leader. A follower may have
+		 * stored it already, so in a cluster it may still commit. */
+		gdb_finish(g, req, TM_NOSPACE,
+			   "disk full: the %s could not be stored in the raft "
+			   "log (not applied on this member; in a cluster it "
+			   "may or may not have been); free disk space in %s, "
+			   "check, then retry: %s",
+			   what, g->dir, raft_errmsg(g->raft));
+		return;
+	}
+	gdb_finish(g, req, TM_CANCELED,
+		   "%s before the %s was committed; it may or may not have "
+		   "been applied",
+		   status == RAFT_SHUTDOWN ? "raft shut down"
+					   : "leadership lost",
+		   what);
+}
+
 static void apply_cb(struct raft_apply *apply, int status, void *result)
 {
 	struct gdb *g = apply->data;
 	struct gdb_request *req;
 	(void)result;
 	g->apply_inflight = false;
+	if (status == RAFT_NOSPACE) {
+		LOGE("gdb: disk full: raft could not write entry %llu to its "
+		     "log: %s",
+		     (unsigned long long)apply->index, raft_errmsg(g->raft));
+	}
 	while ((req = gdb_queue_pop(&g->inflight)) != NULL) {
 		if (status == 0) {
 			gdb_done(g, req);
-			continue;
+		} else {
+			fail_proposed(g, req, status);
 		}
-		gdb_request_clear(req);
-		gdb_finish(g, req, TM_CANCELED,
-			   "%s before the %s was committed; it may or may "
-			   "not have been applied",
-			   status == RAFT_SHUTDOWN ? "raft shut down"
-						   : "leadership lost",
-			   req->restore ? "restore" : "write");
 	}
 	gdb_schedule(g);
 }

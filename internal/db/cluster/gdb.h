@@ -177,6 +177,11 @@ struct gdb_sink {
  * - TM_CANCELED: the write was proposed but leadership was lost (or raft shut
  *   down) before it was known to commit: it MAY OR MAY NOT have been applied.
  *   results is NULL.
+ * - TM_NOSPACE: refused for lack of disk space before it was proposed
+ *   (gdb_set_min_free_space; errmsg says "nothing was applied"), or raft
+ *   could not write its entry to the log for lack of space: then it was not
+ *   applied on this member but, in a cluster, MAY OR MAY NOT have been
+ *   (errmsg says which case). results is NULL.
  * - TM_SHUTDOWN: gdb_close() was called before the request was proposed;
  *   nothing was applied. results is NULL.
  * - TM_INVALID: the request itself is malformed (no statements).
