@@ -117,6 +117,40 @@ rewrite() {
 	return 1
 }
 
+# The member stops cleanly: exit status 0 and no sanitizer report.
+term_and_check() {
+	local pid rc=0
+	pid=$(member_pid "$1")
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	rm -f "$TEST_ROOT/$1.pid"
+	assert_eq "$rc" 0 "exit status after SIGTERM ($2)"
+	check_logs
+}
+
+# SIGTERM once raft had met ENOSPC crashed in libraft (a double free).
+# The cause is not the full disk: raft_uv 0.15 can fire its close callback
+# twice when it finalizes an open segment holding entries at close, which
+# a fast file system (tmpfs) makes likely; see doc/storage.md. Runs
+# alternate: 40 writes (raft's creation of its next segment fails with
+# ENOSPC after about 32, the writes still fit), or writes until raft
+# fails one for lack of space.
+case_sigterm_after_raft_enospc() {
+	local i dir
+	dir=$(member_dir m1)
+	for i in 1 2 3 4; do
+		raft_tight m1
+		if [ $((i % 2)) -eq 1 ]; then
+			! rewrite m1 40 || fail "raft ran out of space early"
+		else
+			rewrite m1 80 || fail "raft never ran out of space"
+		fi
+		term_and_check m1 "run $i"
+		umount "$dir"
+		rm -rf "$dir" "$TEST_ROOT/logs"
+	done
+}
+
 # When raft's own append fails for lack of space, the write is answered
 # 507 "disk full", not 503 "leadership lost"; the member stays leader and
 # writes work again once space is back.
@@ -143,10 +177,11 @@ after_case() {
 }
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "1..3"
+	echo "1..4"
 	echo "ok 1 - full_disk_refuses_writes_and_recovers # SKIP needs root to mount a tmpfs"
 	echo "ok 2 - large_write_checked_against_reserve # SKIP needs root to mount a tmpfs"
 	echo "ok 3 - raft_enospc_answers_disk_full # SKIP needs root to mount a tmpfs"
+	echo "ok 4 - sigterm_after_raft_enospc # SKIP needs root to mount a tmpfs"
 	exit 0
 fi
 run_cases
