@@ -327,9 +327,10 @@ static void fail_void_batch(struct gdb *g, struct gdb_queue *batch)
 	if (g->batch_changed) {
 		raft_free(g->batch_buf.base);
 	}
-	if (g->closing) {
+	if (g->closing || g->draining) {
 		gdb_fail_queue(g, batch, TM_SHUTDOWN,
-			       "shutting down; the write was not proposed");
+			       "shutting down; the write was not proposed, "
+			       "nothing was applied");
 	} else {
 		gdb_fail_queue(
 		    g, batch, TM_NOTLEADER,
@@ -370,7 +371,7 @@ static void batch_done(struct pool_work *w)
 	}
 	size_t n = gdb_queue_len(&batch);
 	gdb_conn_collect_stats(g, &g->exec);
-	if (g->batch_void || g->closing) {
+	if (g->batch_void || g->closing || g->draining) {
 		fail_void_batch(g, &batch);
 	} else if (g->batch_rv != 0) {
 		gdb_fail_queue(g, &batch, g->batch_rv, g->batch_errmsg);
@@ -421,6 +422,12 @@ static void start_restore(struct gdb *g)
  * the loop ends. */
 static void tick_writes(struct gdb *g)
 {
+	if (g->draining) {
+		gdb_fail_queue(g, &g->writes, TM_SHUTDOWN,
+			       "shutting down; the write was not proposed, "
+			       "nothing was applied");
+		return;
+	}
 	while (!gdb_queue_empty(&g->writes) && !g->apply_inflight &&
 	       !g->catchup_inflight && !g->batch_running) {
 		if (!is_leader(g)) {
@@ -491,6 +498,17 @@ static bool accept_common(struct gdb *g, struct gdb_request *req,
 	return true;
 }
 
+/* While draining nothing new is proposed; false (REQ answered) then. */
+static bool accept_proposal(struct gdb *g, struct gdb_request *req)
+{
+	if (!g->draining) {
+		return true;
+	}
+	gdb_finish(g, req, TM_SHUTDOWN, "shutting down; nothing was applied");
+	gdb_schedule(g);
+	return false;
+}
+
 static bool accept_request(struct gdb *g, struct gdb_request *req,
 			   gdb_request_cb cb)
 {
@@ -508,7 +526,7 @@ static bool accept_request(struct gdb *g, struct gdb_request *req,
 
 void gdb_write(struct gdb *g, struct gdb_request *req, gdb_request_cb cb)
 {
-	if (accept_request(g, req, cb)) {
+	if (accept_request(g, req, cb) && accept_proposal(g, req)) {
 		gdb_queue_push(&g->writes, req);
 		gdb_schedule(g);
 	}
@@ -518,7 +536,7 @@ void gdb_restore(struct gdb *g, struct gdb_request *req, const void *image,
 		 size_t len, gdb_request_cb cb)
 {
 	PRE(image != NULL || len == 0);
-	if (accept_common(g, req, cb)) {
+	if (accept_common(g, req, cb) && accept_proposal(g, req)) {
 		req->restore = true;
 		req->image = image;
 		req->image_len = len;
@@ -536,6 +554,18 @@ void gdb_read(struct gdb *g, struct gdb_request *req, gdb_request_cb cb)
 			       req);
 		gdb_schedule(g);
 	}
+}
+
+void gdb_drain(struct gdb *g)
+{
+	if (g->draining || g->closing) {
+		return;
+	}
+	g->draining = true;
+	LOGD("gdb: draining: %zu write(s) queued are refused, %zu proposed "
+	     "go on",
+	     gdb_queue_len(&g->writes), gdb_queue_len(&g->inflight));
+	gdb_schedule(g);
 }
 
 /* Remove REQ from Q; false if it is not there. */

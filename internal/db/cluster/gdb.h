@@ -367,6 +367,14 @@ void gdb_cancel(struct gdb *g, struct gdb_request *req);
  * default) turns the check off. */
 void gdb_set_min_free_space(struct gdb *g, uint64_t bytes);
 
+/* Stop proposing: writes and restores that are queued, or whose batch is
+ * still running, fail with TM_SHUTDOWN (nothing proposed, nothing
+ * applied), and so do requests submitted after this call. The entry
+ * already proposed to raft, if any, goes on and its requests get their
+ * real outcome; reads go on too. Call before gdb_close, so that what was
+ * proposed can finish while raft still runs. */
+void gdb_drain(struct gdb *g);
+
 /* Close asynchronously. Requirements: raft is closed (or was never set):
  * closing raft fails the entry or barrier it still holds for us, whose
  * requests then report TM_CANCELED/TM_NOTLEADER. Requests not yet proposed
