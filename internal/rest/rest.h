@@ -69,6 +69,8 @@ void rest_server_add_conn(struct rest_server *s, struct conn *c);
  * "shutting down" without reaching its handler. Requests already in their
  * handlers go on; rest_server_pending says how many are left. */
 void rest_server_drain(struct rest_server *s);
+/* Is the server of REQ draining? False once the client has gone. */
+bool rest_draining(const struct rest_request *req);
 /* Requests in their handlers (not yet answered, client still there). */
 size_t rest_server_pending(const struct rest_server *s);
 /* Close every connection; requests still in their handlers are answered

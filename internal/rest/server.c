@@ -487,6 +487,11 @@ void rest_conn_upgrade(struct rest_conn *rc, const char *head, size_t len,
 
 void rest_server_drain(struct rest_server *s) { s->draining = true; }
 
+bool rest_draining(const struct rest_request *req)
+{
+	return req->rc != NULL && req->rc->server->draining;
+}
+
 size_t rest_server_pending(const struct rest_server *s)
 {
 	size_t n = 0;
