@@ -14,7 +14,10 @@
  *   the watch timer every SQL_WATCH_MS): gdb_cancel (or the local job's
  *   cancel flag) once, and the pipe aborts, so that a worker waiting for
  *   the client returns at once; the answer goes into the void;
- * - the daemon stops: the REST server closes every connection first,
+ * - the daemon drains (rest_draining): a read is canceled the same way
+ *   and, unless rows were streamed already, answered 503 "shutting down";
+ *   a write runs on, so that its answer tells what happened;
+ * - the daemon stops: the REST server closes every connection,
  *   which the watch timer sees as a client gone;
  * - once streaming has begun, a failure can only be reported in-band (the
  *   statement's "error"): the HTTP status is already 200. */
@@ -91,12 +94,19 @@ static bool client_gone(struct sql_call *call)
 static void watch_cb(uv_timer_t *t)
 {
 	struct sql_call *call = t->data;
-	if (!call->running || call->canceled || !client_gone(call)) {
+	if (!call->running || call->canceled) {
+		return;
+	}
+	if (client_gone(call)) {
+		LOGD("sql: the client went away; canceling its request");
+	} else if (call->read && rest_draining(call->http)) {
+		LOGD("sql: shutting down; canceling a read");
+		call->shutdown = true;
+	} else {
 		return;
 	}
 	call->canceled = true;
 	uv_timer_stop(t);
-	LOGD("sql: the client went away; canceling its request");
 	atomic_store(&call->cancel, true);
 	sql_pipe_abort(&call->pipe);
 	if (call->g != NULL) {
@@ -121,6 +131,13 @@ static void answer_whole(struct sql_call *call, int status, const char *errmsg,
 			 const struct gdb_result *results, size_t n)
 {
 	struct sql_answer answer;
+	if (call->shutdown) {
+		rest_respond_error(call->http, 503,
+				   "shutting down: the daemon is stopping and "
+				   "interrupted the read; retry once it is "
+				   "back");
+		return;
+	}
 	bool fails =
 	    sql_answer_fails(status, results, n, call->parsed.transaction);
 	if (!call->read || fails) {

@@ -93,6 +93,7 @@ struct sql_call {
 	uv_timer_t watch; /* polls for a client gone */
 	bool watch_alive;
 	bool canceled; /* cancel sent once */
+	bool shutdown; /* ... because the daemon is draining (reads only) */
 	bool running;  /* gdb or the worker has not answered yet */
 	bool answered;
 };

@@ -6,9 +6,11 @@
  * global database (raft) -> HTTPS listener (if core.https_address is set)
  * -> signals -> READY.
  *
- * Stop: listeners, REST server (all connections), signal handles; each
- * close callback clears its flag and calls maybe_stopped(), which releases
- * the rest once nothing is left open. */
+ * Stop (stop.c): drain (listeners and signal handles closed, new requests
+ * answered 503, what was proposed to raft finishes, bounded), then the
+ * REST server (all connections); each close callback clears its flag and
+ * calls maybe_stopped(), which releases the rest once nothing is left
+ * open. */
 #include "internal/daemon/daemon.h"
 
 #include <errno.h>
@@ -33,8 +35,9 @@
 #include "internal/rest/rest.h"
 #include "internal/tls/tls.h"
 
-static const char *state_names[] = {"init", "starting", "ready", "stopping",
-				    "stopped"};
+static const char *state_names[] = {
+    "init", "starting", "ready", "draining", "stopping", "stopped",
+};
 
 void daemon_set_state(struct daemon *d, enum daemon_state next)
 {
@@ -185,7 +188,8 @@ static void apply_limits(struct daemon *d)
 static void conn_cb(struct listener *l, struct conn *c)
 {
 	struct daemon *d = listener_data(l);
-	if (d->state == DAEMON_STOPPING || d->rest == NULL) {
+	if (d->state == DAEMON_DRAINING || d->state == DAEMON_STOPPING ||
+	    d->rest == NULL) {
 		conn_close(c, NULL);
 		return;
 	}

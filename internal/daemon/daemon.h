@@ -26,6 +26,7 @@ enum daemon_state {
 	DAEMON_INIT,
 	DAEMON_STARTING,
 	DAEMON_READY,
+	DAEMON_DRAINING, /* answering what is in flight, refusing the rest */
 	DAEMON_STOPPING,
 	DAEMON_STOPPED,
 };

@@ -36,6 +36,9 @@ struct daemon {
 	struct listener *unix_listener;	 /* owned; NULL once closed */
 	struct listener *https_listener; /* owned; NULL if not listening */
 	int listeners_closing;		 /* close callbacks still pending */
+	uv_timer_t drain_timer; /* while DRAINING: is anything in flight? */
+	bool drain_alive;
+	uint64_t drain_deadline; /* uv_now() in ms */
 	uv_signal_t signals[2];
 	bool signals_alive;
 	int signals_closing;

@@ -1,7 +1,19 @@
-/* Stopping: every child closes asynchronously; each close callback
- * decrements its counter and calls maybe_stopped(), which finishes once
- * nothing is left. Memory is released in daemon_free() after the loop has
- * run dry. */
+/* Stopping, in two steps.
+ *
+ * Draining (READY -> DRAINING): the listeners and signal handles close, so
+ * no new connection comes in; requests that complete on open connections
+ * are answered 503 "shutting down" (rest_server_drain); the global
+ * database refuses writes it has not proposed yet (gdb_drain), while the
+ * entry already proposed to raft is committed and applied and its
+ * requests answered with their real outcome; SQL reads are interrupted
+ * and answered 503 (sql_call.c). A timer checks every
+ * DRAIN_POLL_MS whether any request is still in its handler, for at most
+ * DRAIN_MS.
+ *
+ * Closing (DRAINING -> STOPPING): every child closes asynchronously; each
+ * close callback decrements its counter and calls maybe_stopped(), which
+ * finishes once nothing is left. Memory is released in daemon_free() after
+ * the loop has run dry. */
 #include <unistd.h>
 
 #include "internal/daemon/daemon_priv.h"
@@ -13,6 +25,10 @@
 #include "internal/net/listener.h"
 #include "internal/raft/raftnode.h"
 #include "internal/rest/rest.h"
+
+/* How long the requests in flight at a stop may take to finish. */
+#define DRAIN_MS 5000
+#define DRAIN_POLL_MS 10
 
 static void maybe_stopped(struct daemon *d);
 
@@ -69,7 +85,8 @@ static void close_global(struct daemon *d)
 static void maybe_stopped(struct daemon *d)
 {
 	if (d->state != DAEMON_STOPPING || d->rest != NULL ||
-	    d->listeners_closing > 0 || d->signals_closing > 0) {
+	    d->listeners_closing > 0 || d->signals_closing > 0 ||
+	    d->drain_alive) {
 		return;
 	}
 	if (d->raftnode != NULL || d->gdb != NULL || d->gdb_closing) {
@@ -120,27 +137,80 @@ static void close_listener(struct daemon *d, struct listener **l)
 	*l = NULL;
 }
 
-void daemon_stop(struct daemon *d)
+static void drain_closed_cb(uv_handle_t *handle)
 {
-	if (d->state == DAEMON_STOPPING || d->state == DAEMON_STOPPED) {
-		return;
-	}
+	struct daemon *d = handle->data;
+	d->drain_alive = false;
+	maybe_stopped(d);
+}
+
+/* Drained, or out of time: close everything. */
+static void close_all(struct daemon *d)
+{
 	daemon_set_state(d, DAEMON_STOPPING);
-	daemon_global_schema_cancel(d);
-	close_listener(d, &d->https_listener);
-	close_listener(d, &d->unix_listener);
-	if (d->signals_alive) {
-		d->signals_alive = false;
-		for (int i = 0; i < 2; i++) {
-			d->signals_closing++;
-			uv_close((uv_handle_t *)&d->signals[i],
-				 signal_closed_cb);
-		}
+	if (d->drain_alive) {
+		uv_close((uv_handle_t *)&d->drain_timer, drain_closed_cb);
 	}
 	if (d->rest != NULL) {
+		size_t left = rest_server_pending(d->rest);
+		if (left > 0) {
+			LOGE("daemon: %zu request(s) still running after %d s "
+			     "of draining are dropped: their clients get no "
+			     "answer, and a write among them may or may not "
+			     "have been applied",
+			     left, DRAIN_MS / 1000);
+		}
 		rest_server_close(d->rest, rest_closed_cb, d);
 	}
 	maybe_stopped(d);
+}
+
+static void drain_tick_cb(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	if (rest_server_pending(d->rest) == 0 ||
+	    uv_now(d->loop) >= d->drain_deadline) {
+		uv_timer_stop(t);
+		close_all(d);
+	}
+}
+
+static void close_signals(struct daemon *d)
+{
+	if (!d->signals_alive) {
+		return;
+	}
+	d->signals_alive = false;
+	for (int i = 0; i < 2; i++) {
+		d->signals_closing++;
+		uv_close((uv_handle_t *)&d->signals[i], signal_closed_cb);
+	}
+}
+
+void daemon_stop(struct daemon *d)
+{
+	if (d->state == DAEMON_DRAINING || d->state == DAEMON_STOPPING ||
+	    d->state == DAEMON_STOPPED) {
+		return;
+	}
+	daemon_set_state(d, DAEMON_DRAINING);
+	daemon_global_schema_cancel(d);
+	close_listener(d, &d->https_listener);
+	close_listener(d, &d->unix_listener);
+	close_signals(d);
+	if (d->rest == NULL) {
+		close_all(d);
+		return;
+	}
+	rest_server_drain(d->rest);
+	if (d->gdb != NULL) {
+		gdb_drain(d->gdb);
+	}
+	uv_timer_init(d->loop, &d->drain_timer);
+	d->drain_timer.data = d;
+	d->drain_alive = true;
+	d->drain_deadline = uv_now(d->loop) + DRAIN_MS;
+	uv_timer_start(&d->drain_timer, drain_tick_cb, 0, DRAIN_POLL_MS);
 }
 
 enum daemon_state daemon_state(const struct daemon *d) { return d->state; }

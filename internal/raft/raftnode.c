@@ -7,8 +7,22 @@
  *        watermark; only succeeds on an empty directory) -> raft_start ->
  *        refuse if the loaded log ends below the watermark -> keep the
  *        watermark up to date (watermark.c).
- * close: raft_close -> (raft closed) final watermark -> raft_uv_close,
- *        transport_free, free, user callback last. */
+ * close: (next check phase) raft_close -> (raft closed) final watermark
+ *        -> raft_uv_close, transport_free, free, user callback last.
+ *
+ * Why raft_close waits for a check callback: raft_uv 0.15 does not count
+ * the writer of the open segment it finalizes at close among the things
+ * its close waits for, and fires its close callback again when that writer
+ * has closed. If the segment's finalize work (truncate and rename, on the
+ * thread pool) completes before the writer's handles are closed, raft's
+ * close callback runs twice and frees raft's memory twice (a segfault
+ * or "double free" at SIGTERM; see doc/storage.md). That happens when
+ * raft_close is called from a close callback, as our stop path does: the
+ * handles raft closes then wait for the next loop iteration, after the
+ * thread pool's results. Called from a check callback, raft's handles are
+ * closed in the same iteration, before any thread pool result arrives.
+ * An idle handle runs meanwhile only so that the loop does not block in
+ * poll before the check phase (raft may have no timer running yet). */
 #include "internal/raft/raftnode.h"
 
 #include <stdlib.h>
@@ -40,6 +54,10 @@ struct raftnode {
 	char *dir;
 	struct watermark *watermark; /* NULL until started */
 	bool started;
+	uv_check_t close_check; /* runs raft_close outside close callbacks */
+	uv_idle_t close_wake;	/* keeps poll from blocking until then */
+	int handles_alive;	/* close_check and close_wake */
+	bool raft_closed;
 	void (*close_cb)(void *data);
 	void *close_data;
 };
@@ -205,6 +223,10 @@ struct raft *raftnode_raft(struct raftnode *n)
 static void release(void *data)
 {
 	struct raftnode *n = data;
+	n->raft_closed = true;
+	if (n->handles_alive > 0) {
+		return; /* close_handle_closed_cb releases */
+	}
 	void (*cb)(void *data) = n->close_cb;
 	void *cb_data = n->close_data;
 	raft_uv_close(&n->io);
@@ -230,10 +252,37 @@ static void raft_closed_cb(struct raft *r)
 	n->watermark = NULL;
 }
 
+static void close_handle_closed_cb(uv_handle_t *h)
+{
+	struct raftnode *n = h->data;
+	n->handles_alive--;
+	if (n->handles_alive == 0 && n->raft_closed) {
+		release(n);
+	}
+}
+
+static void close_wake_cb(uv_idle_t *idle) { (void)idle; }
+
+static void close_check_cb(uv_check_t *check)
+{
+	struct raftnode *n = check->data;
+	uv_check_stop(check);
+	uv_idle_stop(&n->close_wake);
+	uv_close((uv_handle_t *)check, close_handle_closed_cb);
+	uv_close((uv_handle_t *)&n->close_wake, close_handle_closed_cb);
+	raft_close(&n->raft, raft_closed_cb);
+}
+
 void raftnode_close(struct raftnode *n, void (*cb)(void *data), void *data)
 {
 	n->close_cb = cb;
 	n->close_data = data;
 	n->raft.data = n;
-	raft_close(&n->raft, raft_closed_cb);
+	uv_check_init(n->loop, &n->close_check);
+	n->close_check.data = n;
+	uv_idle_init(n->loop, &n->close_wake);
+	n->close_wake.data = n;
+	n->handles_alive = 2;
+	uv_check_start(&n->close_check, close_check_cb);
+	uv_idle_start(&n->close_wake, close_wake_cb);
 }

@@ -2,8 +2,8 @@
  *
  * Order of checks for a complete request: what admission (admit.c) refused
  * from the headers (a foreign unix peer, an untrusted client outside the
- * public GETs); an unknown path is 404; a method the route does not handle
- * is 405 with Allow. */
+ * public GETs); a server that is draining answers 503; an unknown path is
+ * 404; a method the route does not handle is 405 with Allow. */
 #include <stdio.h>
 #include <string.h>
 
@@ -31,6 +31,13 @@ void rest_dispatch(struct rest_conn *rc, struct rest_message *msg)
 		int status = rc->admission.status;
 		rc->admission.status = 0;
 		rest_respond_error(req, status, "%s", rc->admission.message);
+		return;
+	}
+	if (s->draining) {
+		rest_respond_error(req, 503,
+				   "shutting down: the daemon is stopping and "
+				   "took no new requests; nothing was done, "
+				   "retry once it is back");
 		return;
 	}
 	req->route = rest_route_find(s->routes, s->n_routes, msg->raw_path,

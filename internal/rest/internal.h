@@ -41,6 +41,7 @@ struct rest_server {
 	struct rest_conn *conns; /* list of live connections */
 	uv_timer_t close_timer;	 /* only closed, so that close is async */
 	bool closing;
+	bool draining; /* new requests are answered 503 */
 	bool close_timer_alive;
 	void (*close_cb)(void *data);
 	void *close_data;

@@ -65,6 +65,14 @@ void rest_server_set_limits(struct rest_server *s,
 			    const struct rest_limits *limits);
 /* Take ownership of an accepted connection and start serving it. */
 void rest_server_add_conn(struct rest_server *s, struct conn *c);
+/* Stop taking requests: from now on a complete request is answered 503
+ * "shutting down" without reaching its handler. Requests already in their
+ * handlers go on; rest_server_pending says how many are left. */
+void rest_server_drain(struct rest_server *s);
+/* Is the server of REQ draining? False once the client has gone. */
+bool rest_draining(const struct rest_request *req);
+/* Requests in their handlers (not yet answered, client still there). */
+size_t rest_server_pending(const struct rest_server *s);
 /* Close every connection; requests still in their handlers are answered
  * into the void. CB runs when all is released and S is freed. It does not
  * wait for those handlers: their requests no longer refer to S and are

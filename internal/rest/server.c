@@ -485,6 +485,24 @@ void rest_conn_upgrade(struct rest_conn *rc, const char *head, size_t len,
 	}
 }
 
+void rest_server_drain(struct rest_server *s) { s->draining = true; }
+
+bool rest_draining(const struct rest_request *req)
+{
+	return req->rc != NULL && req->rc->server->draining;
+}
+
+size_t rest_server_pending(const struct rest_server *s)
+{
+	size_t n = 0;
+	for (const struct rest_conn *rc = s->conns; rc != NULL; rc = rc->next) {
+		if (rc->req != NULL) {
+			n++;
+		}
+	}
+	return n;
+}
+
 void rest_server_close(struct rest_server *s, void (*cb)(void *data),
 		       void *data)
 {

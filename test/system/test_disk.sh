@@ -77,14 +77,111 @@ case_large_write_checked_against_reserve() {
 	assert_eq "$(sql "SELECT count(*) FROM t" --format csv | tail -1)" 2
 }
 
+# unix_sql NAME SQL: POST one statement on NAME's unix socket, printing the
+# body then a last line with the HTTP status.
+unix_sql() {
+	curl -sS --unix-socket "$(member_dir "$1")/unix.socket" -X POST \
+		-w '\n%{http_code}' -d "{\"statements\":[{\"sql\":\"$2\"}]}" \
+		http://local/1.0/sql
+}
+
+# raft_tight NAME: start NAME on a fresh 256 MiB tmpfs with the smallest
+# reserve (8 MiB) and a 1 MB row, and leave 20 MiB free: less than raft's
+# next 32 MiB segment, which it creates ahead of time.
+raft_tight() {
+	local name=$1 dir avail
+	dir=$(member_dir "$name")
+	mkdir -p "$dir"
+	mount -t tmpfs -o size=256m tmpfs "$dir"
+	start_member "$name"
+	therm_on "$name" config set core.min_free_space 8388608 >/dev/null
+	therm_on "$name" config set core.max_write_size 15728640 >/dev/null
+	therm_on "$name" sql "CREATE TABLE t(id INTEGER PRIMARY KEY, b BLOB)"
+	therm_on "$name" sql "INSERT INTO t VALUES (1, randomblob(1000000))"
+	avail=$(df --output=avail -B1M "$dir" | tail -1)
+	dd if=/dev/zero of="$dir/filler" bs=1M count=$((avail - 20)) >/dev/null 2>&1
+}
+
+# rewrite NAME N: rewrite the row N times, stopping at the first write
+# that is not answered 200 (that answer is left in $TEST_ROOT/answer).
+# False if all N succeeded.
+rewrite() {
+	local name=$1 n=$2 i out
+	for i in $(seq "$n"); do
+		out=$(unix_sql "$name" "UPDATE t SET b = randomblob(1000000)")
+		if [ "$(tail -1 <<<"$out")" != 200 ]; then
+			echo "$out" >"$TEST_ROOT/answer"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# The member stops cleanly: exit status 0 and no sanitizer report.
+term_and_check() {
+	local pid rc=0
+	pid=$(member_pid "$1")
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	rm -f "$TEST_ROOT/$1.pid"
+	assert_eq "$rc" 0 "exit status after SIGTERM ($2)"
+	check_logs
+}
+
+# SIGTERM once raft had met ENOSPC crashed in libraft (a double free).
+# The cause is not the full disk: raft_uv 0.15 can fire its close callback
+# twice when it finalizes an open segment holding entries at close, which
+# a fast file system (tmpfs) makes likely; see doc/storage.md. Runs
+# alternate: 40 writes (raft's creation of its next segment fails with
+# ENOSPC after about 32, the writes still fit), or writes until raft
+# fails one for lack of space.
+case_sigterm_after_raft_enospc() {
+	local i dir
+	dir=$(member_dir m1)
+	for i in 1 2 3 4; do
+		raft_tight m1
+		if [ $((i % 2)) -eq 1 ]; then
+			! rewrite m1 40 || fail "raft ran out of space early"
+		else
+			rewrite m1 80 || fail "raft never ran out of space"
+		fi
+		term_and_check m1 "run $i"
+		umount "$dir"
+		rm -rf "$dir" "$TEST_ROOT/logs"
+	done
+}
+
+# When raft's own append fails for lack of space, the write is answered
+# 507 "disk full", not 503 "leadership lost"; the member stays leader and
+# writes work again once space is back.
+case_raft_enospc_answers_disk_full() {
+	local out dir
+	dir=$(member_dir m1)
+	raft_tight m1
+	rewrite m1 80 || fail "raft never ran out of space"
+	out=$(cat "$TEST_ROOT/answer")
+	assert_eq "$(tail -1 <<<"$out")" 507
+	assert_contains "$(head -n -1 <<<"$out" | jq -r .error)" "disk full: the write could not be stored in the raft log"
+	assert_contains "$(head -n -1 <<<"$out" | jq -r .error)" "may or may not"
+	rm -f "$dir/filler"
+	out=$(unix_sql m1 "UPDATE t SET b = randomblob(10)")
+	assert_eq "$(tail -1 <<<"$out")" 200
+	assert_eq "$(therm_on m1 sql "SELECT length(b) FROM t" --format csv | tail -1)" 10
+	stop_member m1
+	start_member m1
+	assert_eq "$(therm_on m1 sql "SELECT length(b) FROM t" --format csv | tail -1)" 10
+}
+
 after_case() {
 	umount "$(member_dir m1)" 2>/dev/null || true
 }
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "1..2"
+	echo "1..4"
 	echo "ok 1 - full_disk_refuses_writes_and_recovers # SKIP needs root to mount a tmpfs"
 	echo "ok 2 - large_write_checked_against_reserve # SKIP needs root to mount a tmpfs"
+	echo "ok 3 - raft_enospc_answers_disk_full # SKIP needs root to mount a tmpfs"
+	echo "ok 4 - sigterm_after_raft_enospc # SKIP needs root to mount a tmpfs"
 	exit 0
 fi
 run_cases

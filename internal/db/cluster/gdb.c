@@ -144,24 +144,49 @@ static bool is_leader(const struct gdb *g)
 	return g->raft != NULL && raft_state(g->raft) == RAFT_LEADER;
 }
 
+/* Answer REQ, whose entry raft failed with STATUS. */
+static void fail_proposed(struct gdb *g, struct gdb_request *req, int status)
+{
+	const char *what = req->restore ? "restore" : "write";
+	gdb_request_clear(req);
+	if (status == RAFT_NOSPACE) {
+		/* raft 0.15 fails the entry when its own log write or the
+		 * creation of its next segment meets ENOSPC, truncates the
+		 * entry from its log and stays leader. A follower may have
+		 * stored it already, so in a cluster it may still commit. */
+		gdb_finish(g, req, TM_NOSPACE,
+			   "disk full: the %s could not be stored in the raft "
+			   "log (not applied on this member; in a cluster it "
+			   "may or may not have been); free disk space in %s, "
+			   "check, then retry: %s",
+			   what, g->dir, raft_errmsg(g->raft));
+		return;
+	}
+	gdb_finish(g, req, TM_CANCELED,
+		   "%s before the %s was committed; it may or may not have "
+		   "been applied",
+		   status == RAFT_SHUTDOWN ? "raft shut down"
+					   : "leadership lost",
+		   what);
+}
+
 static void apply_cb(struct raft_apply *apply, int status, void *result)
 {
 	struct gdb *g = apply->data;
 	struct gdb_request *req;
 	(void)result;
 	g->apply_inflight = false;
+	if (status == RAFT_NOSPACE) {
+		LOGE("gdb: disk full: raft could not write entry %llu to its "
+		     "log: %s",
+		     (unsigned long long)apply->index, raft_errmsg(g->raft));
+	}
 	while ((req = gdb_queue_pop(&g->inflight)) != NULL) {
 		if (status == 0) {
 			gdb_done(g, req);
-			continue;
+		} else {
+			fail_proposed(g, req, status);
 		}
-		gdb_request_clear(req);
-		gdb_finish(g, req, TM_CANCELED,
-			   "%s before the %s was committed; it may or may "
-			   "not have been applied",
-			   status == RAFT_SHUTDOWN ? "raft shut down"
-						   : "leadership lost",
-			   req->restore ? "restore" : "write");
 	}
 	gdb_schedule(g);
 }
@@ -312,9 +337,10 @@ static void fail_void_batch(struct gdb *g, struct gdb_queue *batch)
 	if (g->batch_changed) {
 		raft_free(g->batch_buf.base);
 	}
-	if (g->closing) {
+	if (g->closing || g->draining) {
 		gdb_fail_queue(g, batch, TM_SHUTDOWN,
-			       "shutting down; the write was not proposed");
+			       "shutting down; the write was not proposed, "
+			       "nothing was applied");
 	} else {
 		gdb_fail_queue(
 		    g, batch, TM_NOTLEADER,
@@ -355,7 +381,7 @@ static void batch_done(struct pool_work *w)
 	}
 	size_t n = gdb_queue_len(&batch);
 	gdb_conn_collect_stats(g, &g->exec);
-	if (g->batch_void || g->closing) {
+	if (g->batch_void || g->closing || g->draining) {
 		fail_void_batch(g, &batch);
 	} else if (g->batch_rv != 0) {
 		gdb_fail_queue(g, &batch, g->batch_rv, g->batch_errmsg);
@@ -438,6 +464,12 @@ static void start_restore(struct gdb *g)
  * the loop ends. */
 static void tick_writes(struct gdb *g)
 {
+	if (g->draining) {
+		gdb_fail_queue(g, &g->writes, TM_SHUTDOWN,
+			       "shutting down; the write was not proposed, "
+			       "nothing was applied");
+		return;
+	}
 	while (!gdb_queue_empty(&g->writes) && !g->apply_inflight &&
 	       !g->catchup_inflight && !g->batch_running) {
 		if (!is_leader(g)) {
@@ -508,6 +540,17 @@ static bool accept_common(struct gdb *g, struct gdb_request *req,
 	return true;
 }
 
+/* While draining nothing new is proposed; false (REQ answered) then. */
+static bool accept_proposal(struct gdb *g, struct gdb_request *req)
+{
+	if (!g->draining) {
+		return true;
+	}
+	gdb_finish(g, req, TM_SHUTDOWN, "shutting down; nothing was applied");
+	gdb_schedule(g);
+	return false;
+}
+
 static bool accept_request(struct gdb *g, struct gdb_request *req,
 			   gdb_request_cb cb)
 {
@@ -525,7 +568,7 @@ static bool accept_request(struct gdb *g, struct gdb_request *req,
 
 void gdb_write(struct gdb *g, struct gdb_request *req, gdb_request_cb cb)
 {
-	if (accept_request(g, req, cb)) {
+	if (accept_request(g, req, cb) && accept_proposal(g, req)) {
 		gdb_queue_push(&g->writes, req);
 		gdb_schedule(g);
 	}
@@ -535,7 +578,7 @@ void gdb_restore(struct gdb *g, struct gdb_request *req, const void *image,
 		 size_t len, gdb_request_cb cb)
 {
 	PRE(image != NULL || len == 0);
-	if (accept_common(g, req, cb)) {
+	if (accept_common(g, req, cb) && accept_proposal(g, req)) {
 		req->restore = true;
 		req->image = image;
 		req->image_len = len;
@@ -553,6 +596,18 @@ void gdb_read(struct gdb *g, struct gdb_request *req, gdb_request_cb cb)
 			       req);
 		gdb_schedule(g);
 	}
+}
+
+void gdb_drain(struct gdb *g)
+{
+	if (g->draining || g->closing) {
+		return;
+	}
+	g->draining = true;
+	LOGD("gdb: draining: %zu write(s) queued are refused, %zu proposed "
+	     "go on",
+	     gdb_queue_len(&g->writes), gdb_queue_len(&g->inflight));
+	gdb_schedule(g);
 }
 
 /* Remove REQ from Q; false if it is not there. */

@@ -185,6 +185,11 @@ struct gdb_sink {
  * - TM_CANCELED: the write was proposed but leadership was lost (or raft shut
  *   down) before it was known to commit: it MAY OR MAY NOT have been applied.
  *   results is NULL.
+ * - TM_NOSPACE: refused for lack of disk space before it was proposed
+ *   (gdb_set_min_free_space; errmsg says "nothing was applied"), or raft
+ *   could not write its entry to the log for lack of space: then it was not
+ *   applied on this member but, in a cluster, MAY OR MAY NOT have been
+ *   (errmsg says which case). results is NULL.
  * - TM_SHUTDOWN: gdb_close() was called before the request was proposed;
  *   nothing was applied. results is NULL.
  * - TM_INVALID: the request itself is malformed (no statements).
@@ -396,6 +401,14 @@ void gdb_set_snapshot_threshold(struct gdb *g, unsigned base);
 #define GDB_SNAPSHOT_MAX_INTERVAL 100000000u
 unsigned gdb_snapshot_interval(unsigned base, uint64_t db_bytes,
 			       uint64_t entry_bytes, uint64_t entries);
+
+/* Stop proposing: writes and restores that are queued, or whose batch is
+ * still running, fail with TM_SHUTDOWN (nothing proposed, nothing
+ * applied), and so do requests submitted after this call. The entry
+ * already proposed to raft, if any, goes on and its requests get their
+ * real outcome; reads go on too. Call before gdb_close, so that what was
+ * proposed can finish while raft still runs. */
+void gdb_drain(struct gdb *g);
 
 /* Close asynchronously. Requirements: raft is closed (or was never set):
  * closing raft fails the entry or barrier it still holds for us, whose

@@ -213,6 +213,7 @@ struct gdb {
 
 	struct gdb_queue done; /* answered; callbacks to fire */
 
+	bool draining; /* gdb_drain: writes not yet proposed are refused */
 	bool closing;
 	gdb_close_cb close_cb;
 	void *close_arg;

@@ -708,6 +708,48 @@ static void test_disk_full_in_batch(void **state)
 	free(cf_assert_identical(c));
 }
 
+/* Draining: the entry already proposed commits and is answered with its
+ * real outcome; writes queued behind it, and later ones, are refused with
+ * TM_SHUTDOWN and never applied; reads go on. */
+static void test_drain(void **state)
+{
+	struct cf *c = *state;
+	struct cf_req proposed;
+	struct cf_req queued;
+	struct cf_req late;
+	struct cf_req rd;
+	struct gdb_stats before = stats(c, 0);
+
+	cf_req_init(&proposed, false, "INSERT INTO t VALUES(1, 'in')", NULL);
+	cf_submit_write(c, 0, &proposed);
+	uv_run(&c->loop, UV_RUN_NOWAIT); /* the leader proposes it */
+	assert_int_equal(stats(c, 0).entries_proposed,
+			 before.entries_proposed + 1);
+	cf_req_init(&queued, false, "INSERT INTO t VALUES(2, 'out')", NULL);
+	cf_submit_write(c, 0, &queued);
+	gdb_drain(c->gdb[0]);
+	cf_req_init(&late, false, "INSERT INTO t VALUES(3, 'out')", NULL);
+	cf_submit_write(c, 0, &late);
+	assert_false(late.done); /* never inside the call */
+
+	assert_int_equal(cf_wait(c, &queued), TM_SHUTDOWN);
+	assert_non_null(strstr(queued.req.errmsg, "nothing was applied"));
+	assert_int_equal(cf_wait(c, &late), TM_SHUTDOWN);
+	assert_int_equal(cf_wait(c, &proposed), 0);
+	assert_int_equal(res(&proposed, 0)->status, 0);
+	cf_req_init(&rd, false, "SELECT count(*) FROM t", NULL);
+	assert_int_equal(cf_read(c, 0, &rd, GDB_READ_NONE), 0);
+	assert_int_equal(stats(c, 0).entries_proposed,
+			 before.entries_proposed + 1);
+	cf_wait_applied(c);
+	assert_int_equal(cf_query_int(c, 1, "SELECT count(*) FROM t"), 1);
+	assert_int_equal(cf_query_int(c, 0, "SELECT id FROM t"), 1);
+	cf_req_clear(&proposed);
+	cf_req_clear(&queued);
+	cf_req_clear(&late);
+	cf_req_clear(&rd);
+}
+
 /* Closing fails what is still queued with TM_SHUTDOWN. */
 static void test_close_fails_queued(void **state)
 {
@@ -768,6 +810,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_disk_full_in_batch, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_drain, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_close_fails_queued, setup,
 					    teardown_if_open),
 	};

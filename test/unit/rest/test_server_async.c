@@ -155,6 +155,40 @@ static void test_async_handler(void **state)
 	conn_fake_release(c);
 }
 
+/* Draining: the request in its handler is still answered; the next one
+ * (pipelined or on another connection) gets 503 without its handler. */
+static void test_drain(void **state)
+{
+	struct fixture *f = *state;
+	struct conn *c = fx_conn(f, FX_UNIX_ROOT);
+	struct conn *c2 = fx_conn(f, FX_UNIX_ROOT);
+	conn_fake_push_str(c, GET("/1.0/park"));
+	assert_true(fx_run_until(f, is_parked, f));
+	assert_int_equal(rest_server_pending(f->server), 1);
+	rest_server_drain(f->server);
+	conn_fake_push_str(c, GET("/1.0/items/next"));
+	conn_fake_push_str(c2, GET("/1.0/items/other"));
+	struct fx_response r;
+	fx_response(f, c2, &r);
+	assert_int_equal(r.status, 503);
+	fx_response_free(&r);
+	assert_int_equal(f->handler_calls, 1);
+
+	struct rest_request *req = f->parked;
+	f->parked = NULL;
+	rest_respond_sync(req, NULL, NULL);
+	fx_response(f, c, &r);
+	assert_int_equal(r.status, 200);
+	fx_response_free(&r);
+	fx_response(f, c, &r);
+	assert_int_equal(r.status, 503);
+	fx_response_free(&r);
+	assert_int_equal(f->handler_calls, 1);
+	assert_int_equal(rest_server_pending(f->server), 0);
+	conn_fake_release(c);
+	conn_fake_release(c2);
+}
+
 static void test_answer_after_hangup(void **state)
 {
 	struct fixture *f = *state;
@@ -433,6 +467,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_async_handler, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_drain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_answer_after_hangup, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_half_close_during_handler,
