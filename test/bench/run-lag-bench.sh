@@ -65,17 +65,22 @@ big_write="WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c
 
 sample "$samples" | report idle
 
-# run_during SQL PHASE: sample while SQL runs (repeated until the samples
-# are taken, at most 30 times).
-run_during() {
-	(for _ in $(seq 30); do "$therm" sql "$1" >/dev/null 2>&1 || true; done) &
+# sample_during PHASE COUNT COMMAND...: sample while COMMAND runs in the
+# background, repeated at most COUNT times (until the samples are taken).
+sample_during() {
+	local phase=$1 count=$2
+	shift 2
+	(for _ in $(seq "$count"); do "$@" >/dev/null 2>&1 || true; done) &
 	bg=$!
 	sleep 0.2
-	sample "$samples" | report "$2"
+	sample "$samples" | report "$phase"
 	kill "$bg" 2>/dev/null || true
 	wait "$bg" 2>/dev/null || true
 	bg=""
 }
+
+# run_during SQL PHASE: sample while SQL runs.
+run_during() { sample_during "$2" 30 "$therm" sql "$1"; }
 run_during "$long_read" "during a long read"
 run_during "$big_write" "during a large write"
 
@@ -91,16 +96,8 @@ done
 echo "database: $(( $(stat -c %s "$dir/member/global.db") / 1048576 )) MB"
 
 backups() {
-	(for _ in $(seq 30); do
-		curl -s -o /dev/null --max-time 60 --unix-socket "$sock" \
-			http://member/1.0/sql/backup || true
-	done) &
-	bg=$!
-	sleep 0.2
-	sample "$samples" | report "during backups"
-	kill "$bg" 2>/dev/null || true
-	wait "$bg" 2>/dev/null || true
-	bg=""
+	sample_during "during backups" 30 curl -s -o /dev/null --max-time 60 \
+		--unix-socket "$sock" http://member/1.0/sql/backup
 }
 backups
 
@@ -114,15 +111,8 @@ snapshots() {
 	"$therm" config set raft.snapshot_threshold 16
 	local before
 	before=$(newest_snapshot)
-	(for i in $(seq 3000); do
-		"$therm" sql "INSERT INTO lag(v) VALUES ('s$i')" >/dev/null 2>&1 || true
-	done) &
-	bg=$!
-	sleep 0.2
-	sample "$samples" | report "during snapshots"
-	kill "$bg" 2>/dev/null || true
-	wait "$bg" 2>/dev/null || true
-	bg=""
+	sample_during "during snapshots" 3000 "$therm" sql \
+		"INSERT INTO lag(v) VALUES ('snapshot load')"
 	echo "newest snapshot at index $before before, $(newest_snapshot) after"
 }
 snapshots
