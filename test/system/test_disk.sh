@@ -86,7 +86,7 @@ unix_sql() {
 }
 
 # raft_tight NAME: start NAME on a fresh 256 MiB tmpfs with the smallest
-# reserve (8 MiB) and a 1 MB row, and leave 20 MiB free: less than raft's
+# reserve (8 MiB) and a 2 MB row, and leave 20 MiB free: less than raft's
 # next 32 MiB segment, which it creates ahead of time.
 raft_tight() {
 	local name=$1 dir avail
@@ -97,7 +97,7 @@ raft_tight() {
 	therm_on "$name" config set core.min_free_space 8388608 >/dev/null
 	therm_on "$name" config set core.max_write_size 15728640 >/dev/null
 	therm_on "$name" sql "CREATE TABLE t(id INTEGER PRIMARY KEY, b BLOB)"
-	therm_on "$name" sql "INSERT INTO t VALUES (1, randomblob(1000000))"
+	therm_on "$name" sql "INSERT INTO t VALUES (1, randomblob(2000000))"
 	avail=$(df --output=avail -B1M "$dir" | tail -1)
 	dd if=/dev/zero of="$dir/filler" bs=1M count=$((avail - 20)) >/dev/null 2>&1
 }
@@ -108,7 +108,7 @@ raft_tight() {
 rewrite() {
 	local name=$1 n=$2 i out
 	for i in $(seq "$n"); do
-		out=$(unix_sql "$name" "UPDATE t SET b = randomblob(1000000)")
+		out=$(unix_sql "$name" "UPDATE t SET b = randomblob(2000000)")
 		if [ "$(tail -1 <<<"$out")" != 200 ]; then
 			echo "$out" >"$TEST_ROOT/answer"
 			return 0

@@ -79,8 +79,8 @@ case_errors_are_precise_and_apply_nothing() {
 	local out
 	out=$(assert_fails sql "SELEC 1")
 	assert_contains "$out" "syntax error"
-	out=$(assert_fails sql "CREATE TABLE nopk(a, b)")
-	assert_contains "$out" "PRIMARY KEY"
+	out=$(assert_fails sql "CREATE TABLE hidden(a, rowid, oid, _rowid_)")
+	assert_contains "$out" "hide its rowid"
 	# A failed transaction applies nothing.
 	sql "INSERT INTO t(v) VALUES ('x')"
 	out=$(post_sql '{"transaction":true,"statements":[{"sql":"INSERT INTO t(v) VALUES (?)","params":["y"]},{"sql":"INSERT INTO t(v) VALUES (?)","params":["x"]}]}')

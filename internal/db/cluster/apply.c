@@ -1,8 +1,9 @@
 /* Applying committed entries: the raft_fsm apply method.
  *
  * Every member, the leader included, applies each committed entry on the
- * apply connection in one transaction: SQL items with sqlite3_step,
- * changesets with sqlite3changeset_apply_v2. The leader computed every item
+ * apply connection in one transaction: SQL items with sqlite3_step, ROWS
+ * items change by change (apply_rows.c), and the changesets of entries
+ * written before format version 3 with sqlite3changeset_apply_v2. The leader computed every item
  * against exactly the state that precedes it here, so nothing can conflict.
  * Nothing the leader validated is evaluated again: triggers, foreign keys
  * and CHECK constraints are off on the apply connection (gdb.c), so a CHECK
@@ -17,7 +18,7 @@
  * snapshot is installed (snapshot.c); the leader checked and normalised the
  * image before proposing it, so failing to load it is divergence too.
  *
- * A changeset holding a single change (most statements change one row) is
+ * An old changeset holding a single change is
  * applied with statements prepared once per table (apply_one.c), which has
  * the same effect and the same checks as sqlite3changeset_apply_v2() at a
  * tenth of the cost; anything it does not apply, it leaves to
@@ -239,6 +240,14 @@ static void apply_single(struct apply_ctx *ctx, const struct gdb_item *item)
 	}
 }
 
+static void apply_rows(struct apply_ctx *ctx, const struct gdb_item *item)
+{
+	char errmsg[TM_ERRMSG_SIZE];
+	if (gdb_apply_rows(ctx->g, item->data, item->len, errmsg) != 0) {
+		diverged(ctx, "%s", errmsg);
+	}
+}
+
 static void apply_sql(struct apply_ctx *ctx, const struct gdb_item *item)
 {
 	sqlite3 *db = ctx->g->apply;
@@ -304,6 +313,8 @@ void gdb_apply_entry(struct gdb *g, const struct gdb_entry *e,
 			ctx.item = i;
 			if (item->kind == GDB_ITEM_SQL) {
 				apply_sql(&ctx, item);
+			} else if (item->kind == GDB_ITEM_ROWS) {
+				apply_rows(&ctx, item);
 			} else if (check_changeset_tables(&ctx, item) == 1) {
 				apply_single(&ctx, item);
 			} else {

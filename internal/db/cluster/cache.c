@@ -132,20 +132,6 @@ static struct gdb_cached *find_stmt(struct gdb_cache *c, sqlite3_stmt *st)
 	return NULL;
 }
 
-bool gdb_cache_needs_session(struct gdb_conn *conn, sqlite3_stmt *st)
-{
-	struct gdb_cached *e = find_stmt(&conn->cache, st);
-	return e != NULL && e->needs_session;
-}
-
-void gdb_cache_set_needs_session(struct gdb_conn *conn, sqlite3_stmt *st)
-{
-	struct gdb_cached *e = find_stmt(&conn->cache, st);
-	if (e != NULL) {
-		e->needs_session = true;
-	}
-}
-
 void gdb_exec_release(struct gdb_conn *conn, sqlite3_stmt *st)
 {
 	if (st == NULL) {

@@ -8,7 +8,7 @@
  *   or an apply needs the write lock that a batch holds);
  * - the running request was canceled (its client went away);
  * - the statement's deadline passed (the request's timeout);
- * - a write batch's session grew past max_write_bytes;
+ * - the row changes a write statement recorded grew past max_write_bytes;
  * - a batch tried on the loop passed its budget (gdb.c runs it again on a
  *   worker).
  * Unlike sqlite3_interrupt(), these conditions stay true between
@@ -52,9 +52,8 @@ static int progress_cb(void *arg)
 		c->why = GDB_STOP_TIMEOUT;
 		return 1;
 	}
-	if (c->session != NULL && c->max_write_bytes != 0 &&
-	    (uint64_t)sqlite3session_memory_used(c->session) >
-		c->max_write_bytes) {
+	if (c->max_write_bytes != 0 &&
+	    (uint64_t)gdb_record_size(c) > c->max_write_bytes) {
 		c->why = GDB_STOP_TOOBIG;
 		return 1;
 	}
@@ -105,6 +104,7 @@ void gdb_conn_close(struct gdb_conn *c)
 	}
 	gdb_cache_flush(c);
 	gdb_shapes_clear(&c->shapes);
+	gdb_record_release(c);
 	gdb_sql_finalize_all(c->sql);
 	sqlite3_close(c->db);
 	c->db = NULL;
@@ -142,7 +142,6 @@ void gdb_conn_unbound(struct gdb_conn *c)
 {
 	c->req = NULL;
 	c->deadline_ns = 0;
-	c->session = NULL;
 }
 
 bool gdb_conn_interrupted(const struct gdb_conn *c, int rc)

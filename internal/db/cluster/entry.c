@@ -83,12 +83,31 @@ static void encode_header(uint8_t *p, uint16_t version, uint16_t type,
 	put_u32(p + 8, count);
 }
 
+/* The lowest version that defines every item of E. */
+static uint16_t write_version(const struct gdb_entry *e)
+{
+	for (size_t r = 0; r < e->n_requests; r++) {
+		for (size_t i = 0; i < e->requests[r].n_items; i++) {
+			if (e->requests[r].items[i].kind == GDB_ITEM_ROWS) {
+				return GDB_ENTRY_VERSION_ROWS;
+			}
+		}
+	}
+	return GDB_ENTRY_VERSION_WRITE;
+}
+
+static bool item_kind_known(uint8_t kind, uint16_t version)
+{
+	return kind == GDB_ITEM_CHANGESET || kind == GDB_ITEM_SQL ||
+	       (kind == GDB_ITEM_ROWS && version >= GDB_ENTRY_VERSION_ROWS);
+}
+
 static uint8_t *encode_write(const struct gdb_entry *e, uint8_t *buf)
 {
 	PRE(e->n_requests >= 1 && e->n_requests <= UINT32_MAX);
 	PRE(e->image == NULL && e->image_len == 0);
 	uint8_t *p = buf;
-	encode_header(p, GDB_ENTRY_VERSION_WRITE, GDB_ENTRY_WRITE,
+	encode_header(p, write_version(e), GDB_ENTRY_WRITE,
 		      (uint32_t)e->n_requests);
 	p += GDB_ENTRY_HEADER_SIZE;
 	for (size_t r = 0; r < e->n_requests; r++) {
@@ -98,8 +117,8 @@ static uint8_t *encode_write(const struct gdb_entry *e, uint8_t *buf)
 		p += 4;
 		for (size_t i = 0; i < req->n_items; i++) {
 			const struct gdb_item *item = &req->items[i];
-			PRE(item->kind == GDB_ITEM_CHANGESET ||
-			    item->kind == GDB_ITEM_SQL);
+			PRE(item_kind_known((uint8_t)item->kind,
+					    GDB_ENTRY_VERSION));
 			PRE(item->len >= 1 && item->len <= UINT32_MAX);
 			p[0] = (uint8_t)item->kind;
 			put_u32(p + 1, (uint32_t)item->len);
@@ -133,7 +152,8 @@ void gdb_entry_encode(const struct gdb_entry *e, uint8_t *buf)
 	memset(p, 0, pad);
 }
 
-static int check_header(const uint8_t *buf, size_t len, uint16_t *type,
+static int check_header(const uint8_t *buf, size_t len, uint16_t *version_out,
+			uint16_t *type,
 			char *errmsg)
 {
 	if (len < GDB_ENTRY_HEADER_SIZE) {
@@ -149,6 +169,7 @@ static int check_header(const uint8_t *buf, size_t len, uint16_t *type,
 		return TM_CORRUPT;
 	}
 	uint16_t version = get_u16(buf + 4);
+	*version_out = version;
 	if (version == 0) {
 		tm_errmsg_printf(errmsg, "format version 0 does not exist");
 		return TM_CORRUPT;
@@ -212,8 +233,8 @@ static int check_end(const uint8_t *buf, size_t len, size_t off, char *errmsg)
 
 /* First pass: validate everything and count the items. Messages number
  * requests and items from 1. */
-static int scan(const uint8_t *buf, size_t len, uint32_t n_requests,
-		size_t *n_items_total, char *errmsg)
+static int scan(const uint8_t *buf, size_t len, uint16_t version,
+		uint32_t n_requests, size_t *n_items_total, char *errmsg)
 {
 	size_t off = GDB_ENTRY_HEADER_SIZE;
 	size_t total = 0;
@@ -244,12 +265,11 @@ static int scan(const uint8_t *buf, size_t len, uint32_t n_requests,
 			uint8_t kind = buf[off];
 			uint32_t item_len = get_u32(buf + off + 1);
 			off += GDB_ENTRY_ITEM_HEADER;
-			if (kind != GDB_ITEM_CHANGESET &&
-			    kind != GDB_ITEM_SQL) {
+			if (!item_kind_known(kind, version)) {
 				tm_errmsg_printf(errmsg,
 						 "request %u item %u: unknown "
-						 "kind %u",
-						 r + 1, i + 1, kind);
+						 "kind %u in format version %u",
+						 r + 1, i + 1, kind, version);
 				return TM_CORRUPT;
 			}
 			if (item_len == 0 || item_len > len - off) {
@@ -272,8 +292,8 @@ static int scan(const uint8_t *buf, size_t len, uint32_t n_requests,
 	return 0;
 }
 
-static int decode_write(const uint8_t *buf, size_t len, struct gdb_entry *out,
-			char *errmsg)
+static int decode_write(const uint8_t *buf, size_t len, uint16_t version,
+			struct gdb_entry *out, char *errmsg)
 {
 	uint32_t n_requests;
 	size_t n_items_total;
@@ -281,7 +301,7 @@ static int decode_write(const uint8_t *buf, size_t len, struct gdb_entry *out,
 	if (rv != 0) {
 		return rv;
 	}
-	rv = scan(buf, len, n_requests, &n_items_total, errmsg);
+	rv = scan(buf, len, version, n_requests, &n_items_total, errmsg);
 	if (rv != 0) {
 		return rv;
 	}
@@ -360,17 +380,18 @@ static int decode_restore(const uint8_t *buf, size_t len, struct gdb_entry *out,
 int gdb_entry_decode(const uint8_t *buf, size_t len, struct gdb_entry *out,
 		     char *errmsg)
 {
+	uint16_t version = 0;
 	uint16_t type = 0;
 
 	memset(out, 0, sizeof *out);
-	int rv = check_header(buf, len, &type, errmsg);
+	int rv = check_header(buf, len, &version, &type, errmsg);
 	if (rv != 0) {
 		return rv;
 	}
 	if (type == GDB_ENTRY_RESTORE) {
 		return decode_restore(buf, len, out, errmsg);
 	}
-	return decode_write(buf, len, out, errmsg);
+	return decode_write(buf, len, version, out, errmsg);
 }
 
 void gdb_entry_release(struct gdb_entry *e)

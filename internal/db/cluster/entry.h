@@ -6,15 +6,16 @@
  *
  * Two entry types:
  * - WRITE: the write requests of one batch, in order; each request holds its
- *   items in order; an item is a SQLite changeset or the text of one schema
- *   statement. Applying it means applying every item of every request in
- *   that order, in one transaction.
+ *   items in order; an item is the row changes of one statement (ROWS,
+ *   rows.h), the text of one schema statement (SQL), or, in entries written
+ *   before version 3, a SQLite changeset. Applying it means applying every
+ *   item of every request in that order, in one transaction.
  * - RESTORE: one SQLite database image that replaces the whole database.
  *
- * Each entry carries the lowest format version that defines its type: WRITE
- * entries are written as version 1, RESTORE entries as version 2, so that a
- * member running a build that knows only version 1 keeps applying writes and
- * stops with "newer than supported" (not "corrupt") at a restore. */
+ * Each entry carries the lowest format version that defines what it holds:
+ * WRITE entries with only SQL items are written as version 1, with ROWS
+ * items as version 3, RESTORE entries as version 2; so a member running an
+ * older build stops with "newer than supported" (not "corrupt"). */
 #ifndef TM_DB_CLUSTER_ENTRY_H
 #define TM_DB_CLUSTER_ENTRY_H
 
@@ -22,9 +23,10 @@
 #include <stdint.h>
 
 #define GDB_ENTRY_MAGIC "TMDB"	    /* 4 bytes, no NUL */
-#define GDB_ENTRY_VERSION 2	    /* the newest format this build reads */
-#define GDB_ENTRY_VERSION_WRITE 1   /* version written for WRITE entries */
-#define GDB_ENTRY_VERSION_RESTORE 2 /* ... and for RESTORE entries */
+#define GDB_ENTRY_VERSION 3	    /* the newest format this build reads */
+#define GDB_ENTRY_VERSION_WRITE 1   /* WRITE entries without ROWS items */
+#define GDB_ENTRY_VERSION_RESTORE 2 /* RESTORE entries */
+#define GDB_ENTRY_VERSION_ROWS 3    /* WRITE entries holding ROWS items */
 
 #define GDB_ENTRY_HEADER_SIZE 12 /* magic, version, type, request count */
 #define GDB_ENTRY_RESTORE_HEADER_SIZE 20 /* header, image length */
@@ -42,8 +44,9 @@ enum gdb_entry_type {
 };
 
 enum gdb_item_kind {
-	GDB_ITEM_CHANGESET = 1, /* sqlite3session changeset bytes */
+	GDB_ITEM_CHANGESET = 1, /* sqlite3session changeset (read only) */
 	GDB_ITEM_SQL = 2,	/* UTF-8 text of one statement, no NUL */
+	GDB_ITEM_ROWS = 3,	/* row changes by rowid or key (rows.h) */
 };
 
 /* One item. DATA is borrowed: from the caller's buffers when encoding, from

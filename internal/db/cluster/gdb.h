@@ -254,6 +254,7 @@ struct gdb_stats {
 	uint64_t stmt_cache_misses; /* ... and prepared */
 	uint64_t changesets_direct; /* one-change changesets applied with
 				       cached statements (apply_one.c) */
+	uint64_t row_changes_applied; /* changes of ROWS items applied */
 };
 
 typedef void (*gdb_close_cb)(void *arg);

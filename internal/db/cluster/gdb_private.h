@@ -15,6 +15,7 @@
 
 #include "internal/db/cluster/entry.h"
 #include "internal/db/cluster/gdb.h"
+#include "internal/db/cluster/rows.h"
 #include "internal/lib/pool.h"
 
 /* Page size of the database file on every member (see snapshot.c). */
@@ -46,6 +47,8 @@ enum gdb_sql {
 	GDB_SQL_SP_STMT, /* ... and per statement */
 	GDB_SQL_RB_STMT,
 	GDB_SQL_RL_STMT,
+	GDB_SQL_SP_FLUSH, /* opening a savepoint makes FTS flush its buffers */
+	GDB_SQL_RL_FLUSH,
 	GDB_SQL_N
 };
 
@@ -58,7 +61,6 @@ struct gdb_cached {
 	sqlite3_stmt *st;   /* owned */
 	uint64_t used;	    /* LRU clock */
 	bool in_use;	    /* between gdb_exec_prepare and gdb_exec_release */
-	bool needs_session; /* changed several rows last time (write.c) */
 };
 struct gdb_cache {
 	struct gdb_cached v[GDB_CACHE_SIZE];
@@ -67,10 +69,14 @@ struct gdb_cache {
 };
 
 /* Table shapes on one connection (shapes.c), with the statements prepared
- * for the table on it (all owned, NULL until first used): apply_one.c's on
- * the apply connection, record.c's on the exec connection. */
+ * for the table on it (all owned, NULL until first used): apply_one.c's
+ * and apply_rows.c's on the apply connection. */
 struct gdb_update_stmt {
-	uint64_t mask; /* changed columns */
+	uint64_t mask; /* changed columns (apply_one.c) */
+	sqlite3_stmt *st;
+};
+struct gdb_rows_update {
+	uint8_t *set; /* n_cols + 1 bytes: columns set, then the rowid */
 	sqlite3_stmt *st;
 };
 struct gdb_shape {
@@ -79,17 +85,52 @@ struct gdb_shape {
 	unsigned char *pk; /* n_cols, owned: position in the PRIMARY KEY (1..)
 			      or 0, as in a changeset's table header */
 	char **names;	   /* n_cols column names, owned */
+	bool keyed;	   /* WITHOUT ROWID */
+	int ipk;	   /* the INTEGER PRIMARY KEY (rowid alias) column; -1 */
+	const char *rowid_name; /* how SQL names the rowid: the INTEGER
+				   PRIMARY KEY column, or the first of rowid,
+				   _rowid_, oid that no column hides; NULL
+				   if keyed or all are hidden */
 	sqlite3_stmt *insert; /* apply connection (apply_one.c) */
 	sqlite3_stmt *delete;
 	struct gdb_update_stmt *updates;
 	size_t n_updates;
-	sqlite3_stmt *select; /* exec connection (record.c) */
+	struct {	      /* apply connection (apply_rows.c) */
+		sqlite3_stmt *insert;
+		sqlite3_stmt *delete;
+		struct gdb_rows_update *updates;
+		size_t n_updates;
+	} rows;
+};
+/* A WITHOUT ROWID table, as the recorder needs it. */
+struct gdb_keyed {
+	char *table; /* owned */
+	unsigned n_cols;
+	uint8_t *pk; /* n_cols key positions, owned */
 };
 struct gdb_shapes {
 	sqlite3 *db; /* borrowed: the connection they describe */
 	struct gdb_shape *v;
 	size_t n;
 	size_t cap;
+	struct gdb_keyed *keyed; /* every WITHOUT ROWID table of main */
+	size_t n_keyed;
+	struct gdb_names *shadow; /* every shadow table of main (owned) */
+	bool keyed_loaded;
+};
+
+/* The recorder of the exec connection (record.c). */
+struct gdb_recorder {
+	bool on;
+	int rc; /* the first failure inside the hook (SQLite code) */
+	struct gdb_rows_writer w;
+	struct gdb_shapes *shapes;     /* of the connection */
+	const struct gdb_names *only;  /* schema statement: only these... */
+	const struct gdb_names *except; /* ... and not these tables */
+	const char *last_table;	       /* lookup cache: the hook's name */
+	const struct gdb_keyed *last_keyed;
+	bool last_shadow;
+	bool shadow_written; /* a virtual table module wrote its tables */
 };
 
 /* Why the statement running on a connection was interrupted (conn.c). */
@@ -114,7 +155,7 @@ struct gdb_conn {
 	sqlite3_stmt *sql[GDB_SQL_N];
 	struct gdb_auth *auth;	  /* the authorizer's context, or NULL */
 	struct gdb_cache cache;	  /* user statements */
-	struct gdb_shapes shapes; /* tables (record.c, exec only) */
+	struct gdb_shapes shapes; /* exec: WITHOUT ROWID tables (record.c) */
 	uint64_t schema_gen;	  /* g->schema_gen when last made valid */
 
 	/* Bounds of the running job: set by the thread that runs it, read by
@@ -126,7 +167,7 @@ struct gdb_conn {
 	uint64_t budget_ns;	  /* a batch on the loop: stop here; 0 = none */
 	bool budget_hit;	  /* ... and it was stopped */
 	unsigned timeout_ms;	  /* for messages */
-	sqlite3_session *session; /* measured against max_write_bytes */
+	struct gdb_recorder rec;  /* exec: measured against max_write_bytes */
 	uint64_t max_write_bytes; /* 0 = no bound */
 	const char *length_key;	  /* config key behind the length limit */
 	enum gdb_stop why;	  /* what interrupted the statement */
@@ -316,11 +357,6 @@ void gdb_names_clear(struct gdb_names *names);
 sqlite3_stmt *gdb_cache_get(struct gdb_conn *c, const char *sql);
 bool gdb_cache_put(struct gdb_conn *c, const char *sql, sqlite3_stmt *st);
 void gdb_cache_flush(struct gdb_conn *c);
-/* Whether ST (in use) should be recorded with a session rather than by
- * record.c; false for statements not in the cache. */
-bool gdb_cache_needs_session(struct gdb_conn *c, sqlite3_stmt *st);
-void gdb_cache_set_needs_session(struct gdb_conn *c, sqlite3_stmt *st);
-
 /* shapes.c: the shape of TABLE on S->db, read once and kept until
  * gdb_shapes_clear(); *out is NULL when there is no such table (borrowed:
  * valid until the next gdb_shapes_get or clear on S). Returns a SQLite
@@ -328,40 +364,48 @@ void gdb_cache_set_needs_session(struct gdb_conn *c, sqlite3_stmt *st);
 int gdb_shapes_get(struct gdb_shapes *s, const char *table,
 		   struct gdb_shape **out);
 void gdb_shapes_clear(struct gdb_shapes *s);
+/* How SQL names the rowid of S (see struct gdb_shape). */
+const char *gdb_shape_rowid_name(const struct gdb_shape *s);
+/* Read the list of WITHOUT ROWID tables unless loaded; a SQLite code. */
+int gdb_shapes_load_keyed(struct gdb_shapes *s);
+/* TABLE's entry in that list, or NULL (a rowid table); *shadow says
+ * whether it is the shadow table of a virtual table. No SQL runs. */
+const struct gdb_keyed *gdb_shapes_keyed(const struct gdb_shapes *s,
+					 const char *table, bool *shadow);
 /* The database's schema changed on the apply connection (schema statement,
  * snapshot, restore): forget cached shapes and prepared statements. */
 void gdb_schema_changed(struct gdb *g);
 
-/* record.c: what a preupdate hook saw while one data statement ran, and
- * the changeset a session would have recorded for it. Values are kept in
- * the changeset format. */
-struct gdb_buf {
-	unsigned char *p; /* owned */
-	size_t len;
-	size_t cap;
-};
-struct gdb_record {
-	sqlite3 *db; /* borrowed */
-	int events;  /* row changes seen */
-	bool other;  /* the first change is of a kind not written here */
-	int op;	     /* of the first change: SQLITE_INSERT, _UPDATE, _DELETE */
-	bool indirect; /* made by a trigger */
-	char *table;   /* owned, as the hook named it */
-	int n_cols;
-	struct gdb_buf old; /* old values (UPDATE, DELETE) */
-	struct gdb_buf new; /* new values (INSERT, UPDATE) */
-};
-/* Install the hook on DB (which must have no session); REC is borrowed
- * until gdb_record_end(). */
-void gdb_record_begin(struct gdb_record *rec, sqlite3 *db);
-void gdb_record_end(struct gdb_record *rec);
-/* After the statement ran: *need_session when the statement must be
- * recorded by a session instead; otherwise *out is the changeset
- * (sqlite3_malloc'd, *n bytes) or NULL when the statement changed nothing.
- * SHAPES describe REC's connection. Returns a SQLite code. */
-int gdb_record_changeset(struct gdb_record *rec, struct gdb_shapes *shapes,
-			 bool *need_session, void **out, int *n);
-void gdb_record_clear(struct gdb_record *rec);
+/* record.c: the row changes of the exec connection's statements as ROWS
+ * items (rows.h).
+ * gdb_record_install: install the hook, once, when the connection opens.
+ * gdb_record_start: record the changes of the statement about to run;
+ *   ONLY/EXCEPT (may be NULL) limit it to some tables (schema statements).
+ * gdb_record_stop: the ROWS item (*out, tm_malloc'd; NULL when nothing
+ *   changed); returns a SQLite code, not OK if recording failed.
+ * gdb_record_size: bytes recorded so far by the running statement.
+ * gdb_record_flush: make virtual table modules write what they buffer
+ *   (FTS keeps new terms in memory until a savepoint opens or the
+ *   transaction commits, which the exec connection never does), so that it
+ *   is recorded with the statement that produced it. A SQLite code.
+ * gdb_record_table: a ROWS item inserting every row of the rowid table S
+ *   (CREATE TABLE ... AS SELECT). */
+void gdb_record_install(struct gdb_conn *c);
+int gdb_record_start(struct gdb_conn *c, const struct gdb_names *only,
+		     const struct gdb_names *except);
+int gdb_record_stop(struct gdb_conn *c, uint8_t **out, size_t *len);
+size_t gdb_record_size(const struct gdb_conn *c);
+int gdb_record_flush(struct gdb_conn *c);
+void gdb_record_release(struct gdb_conn *c);
+int gdb_record_table(sqlite3 *db, const struct gdb_shape *s, uint8_t **out,
+		     size_t *len);
+
+/* apply_rows.c: apply a ROWS item on the apply connection, change by change
+ * with statements kept in the tables' shapes. 0, or TM_CORRUPT (the item
+ * does not decode) or TM_DB (a change does not apply: divergence) with
+ * errmsg naming the table and the row. */
+int gdb_apply_rows(struct gdb *g, const uint8_t *data, size_t len,
+		   char *errmsg);
 
 /* apply_one.c: apply the change IT points to (the only change of its
  * changeset, on a table that passed the shape check) with the table's

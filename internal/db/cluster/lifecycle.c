@@ -129,6 +129,7 @@ static int open_databases(struct gdb *g, char *errmsg)
 		g->exec.g = g;
 		g->exec.length_key = "core.max_write_size";
 		sqlite3_commit_hook(g->exec.db, refuse_commit, NULL);
+		gdb_record_install(&g->exec);
 		rv = gdb_conn_open(&g->route, g->path, READER_FLAGS,
 				   READER_SETUP, errmsg);
 		g->route.g = g;

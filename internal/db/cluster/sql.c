@@ -15,6 +15,8 @@ static const char *const texts[GDB_SQL_N] = {
     [GDB_SQL_SP_STMT] = "SAVEPOINT gdb_statement",
     [GDB_SQL_RB_STMT] = "ROLLBACK TO gdb_statement",
     [GDB_SQL_RL_STMT] = "RELEASE gdb_statement",
+    [GDB_SQL_SP_FLUSH] = "SAVEPOINT gdb_flush",
+    [GDB_SQL_RL_FLUSH] = "RELEASE gdb_flush",
 };
 
 int gdb_sql_prepare_all(sqlite3 *db, sqlite3_stmt **stmts, char *errmsg)

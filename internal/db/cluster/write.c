@@ -5,29 +5,28 @@
  *   BEGIN IMMEDIATE
  *   for each request:   SAVEPOINT gdb_request
  *     for each statement: SAVEPOINT gdb_statement
- *       data statement:   its row changes -> one CHANGESET item, written
- *                         by record.c when the statement changed one row,
- *                         else recorded by a session on every table (the
- *                         statement is rolled back to its savepoint and run
- *                         again under the session; the statement cache
- *                         remembers to use a session next time)
- *       schema statement: the SQL text -> one SQL item; after ALTER TABLE
+ *       data statement:   its row changes, in the order SQLite made them,
+ *                         each by rowid or key -> one ROWS item (record.c)
+ *       schema statement: the SQL text -> one SQL item; for CREATE TABLE
+ *                         ... AS SELECT, the table's definition as SQLite
+ *                         stored it instead, and its rows -> one ROWS item
+ *                         (replaying the SELECT could give other rows or
+ *                         rowids: random(), the time); after ALTER TABLE
  *                         ADD COLUMN with a DEFAULT, "UPDATE t SET c = c"
- *                         -> one more SQL item (schema.c says why); a
- *                         session limited to tables that existed before,
- *                         other than the ones the statement names, records
- *                         side effects (ON DELETE actions of a DROP TABLE)
- *                         -> one CHANGESET item after them, since the apply
- *                         connection runs with foreign keys off
+ *                         -> one more SQL item (schema.c says why); the
+ *                         changes to tables that existed before, other
+ *                         than the ones the statement names (ON DELETE
+ *                         actions of a DROP TABLE) -> one ROWS item after
+ *                         them, since the apply connection runs with
+ *                         foreign keys off
  *     RELEASE gdb_statement
  *   RELEASE gdb_request
  *   ROLLBACK   (the database changes only when the entry is applied)
  *
- * One changeset per statement, not per request: a session consolidates all
- * changes of a row, so two statements that swap UNIQUE values through a
- * temporary value would yield a changeset that cannot be applied row by row.
- * Within one statement SQLite itself checks constraints row by row, and
- * changeset apply retries rows that fail a constraint transiently.
+ * A statement's changes are recorded one by one, not merged per row: SQLite
+ * checks UNIQUE constraints row by row, so every intermediate state the
+ * leader went through was valid, and replaying the same steps in the same
+ * order on a member cannot meet a conflict the leader did not.
  *
  * Failure modes:
  * - a statement fails: ROLLBACK TO its savepoint, its items are dropped; in a
@@ -53,7 +52,7 @@
 
 struct owned_item {
 	enum gdb_item_kind kind;
-	void *data; /* CHANGESET: sqlite3_malloc'd; SQL: tm_malloc'd */
+	void *data; /* tm_malloc'd */
 	size_t len;
 };
 
@@ -69,7 +68,7 @@ struct batch {
 	unsigned default_timeout_ms;
 	bool broken; /* SQLite rolled the transaction back */
 	char broken_msg[TM_ERRMSG_SIZE];
-	bool schema_ran; /* a schema statement ran: no recorder from then on */
+	bool schema_ran; /* the exec connection's schema may have changed */
 };
 
 static void items_push(struct item_list *items, enum gdb_item_kind kind,
@@ -86,12 +85,7 @@ static void items_push(struct item_list *items, enum gdb_item_kind kind,
 static void items_truncate(struct item_list *items, size_t from)
 {
 	while (items->n > from) {
-		struct owned_item *it = &items->v[--items->n];
-		if (it->kind == GDB_ITEM_CHANGESET) {
-			sqlite3_free(it->data);
-		} else {
-			tm_free(it->data);
-		}
+		tm_free(items->v[--items->n].data);
 	}
 }
 
@@ -100,6 +94,15 @@ static void items_release(struct item_list *items)
 	items_truncate(items, 0);
 	tm_free(items->v);
 	memset(items, 0, sizeof *items);
+}
+
+/* A rollback may have undone schema changes: the recorder reads the
+ * tables again. */
+static void forget_tables(struct batch *b)
+{
+	if (b->schema_ran) {
+		gdb_shapes_clear(&b->c->shapes);
+	}
 }
 
 /* Run a savepoint statement; a failure means the transaction is gone. */
@@ -126,119 +129,45 @@ static int step(struct batch *b, sqlite3_stmt *st, struct gdb_auth *auth,
 				  b->c->row_budget);
 }
 
-/* Collect the session's changeset as an item; empty changesets add none. */
-static int take_changeset(sqlite3_session *s, struct item_list *items,
-			  struct gdb_result *res)
+/* Start recording the row changes of the statement about to run. */
+static int record_start(struct batch *b, const struct gdb_names *only,
+			const struct gdb_names *except, struct gdb_result *res)
 {
-	int n = 0;
-	void *p = NULL;
-	int rc = sqlite3session_changeset(s, &n, &p);
+	int rc = gdb_record_start(b->c, only, except);
 	if (rc != SQLITE_OK) {
-		sqlite3_free(p);
 		gdb_result_fail(res, gdb_sqlite_status(rc),
-				"recording the statement's row changes failed: "
-				"%s",
-				sqlite3_errstr(rc));
+				"reading the tables' definitions: %s",
+				sqlite3_errmsg(b->db));
 		return res->status;
-	}
-	if (n > 0) {
-		items_push(items, GDB_ITEM_CHANGESET, p, (size_t)n);
-	} else {
-		sqlite3_free(p);
 	}
 	return 0;
 }
 
-static int open_session(sqlite3 *db, sqlite3_session **out,
-			struct gdb_result *res)
+/* Stop recording; when the statement ran (RV 0), its changes become an
+ * item, if any. */
+static int record_stop(struct batch *b, int rv, struct gdb_result *res,
+		       struct item_list *items)
 {
-	int rc = sqlite3session_create(db, "main", out);
-	if (rc == SQLITE_OK) {
-		return 0;
+	uint8_t *rows = NULL;
+	size_t len = 0;
+	int rc = gdb_record_stop(b->c, &rows, &len);
+	if (rv == 0 && rc != SQLITE_OK) {
+		gdb_result_clear(res);
+		gdb_result_fail(res, gdb_sqlite_status(rc),
+				"recording the statement's row changes "
+				"failed: %s",
+				sqlite3_errstr(rc));
+		rv = res->status;
 	}
-	gdb_result_fail(res, gdb_sqlite_status(rc), "sqlite3session_create: %s",
-			sqlite3_errstr(rc));
-	return res->status;
-}
-
-/* Run a data statement and record its changes with a session. */
-static int run_with_session(struct batch *b, sqlite3_stmt *st,
-			    struct gdb_auth *auth, struct gdb_result *res,
-			    struct item_list *items)
-{
-	sqlite3_session *s = NULL;
-	int rv = open_session(b->db, &s, res);
-	if (rv != 0) {
-		return rv;
+	if (rv == 0 && rows != NULL) {
+		items_push(items, GDB_ITEM_ROWS, rows, len);
+	} else {
+		tm_free(rows);
 	}
-	sqlite3session_attach(s, NULL);
-	b->c->session = s;
-	rv = step(b, st, auth, res);
-	b->c->session = NULL;
-	gdb_auth_stop(b->c);
-	if (rv == 0) {
-		res->rows_affected = sqlite3_changes64(b->db);
-		res->last_insert_id = sqlite3_last_insert_rowid(b->db);
-		rv = take_changeset(s, items, res);
-	}
-	sqlite3session_delete(s);
 	return rv;
 }
 
-#define NEEDS_SESSION (-1)
-
-/* Run a data statement with the recorder of record.c; NEEDS_SESSION when
- * its changes must be recorded by a session after all (it ran). */
-static int run_recorded(struct batch *b, sqlite3_stmt *st,
-			struct gdb_auth *auth, struct gdb_result *res,
-			struct item_list *items)
-{
-	struct gdb_record rec;
-	bool needs_session = false;
-	void *cs = NULL;
-	int n = 0;
-
-	gdb_record_begin(&rec, b->db);
-	int rv = step(b, st, auth, res);
-	gdb_record_end(&rec);
-	gdb_auth_stop(b->c);
-	if (rv == 0) {
-		res->rows_affected = sqlite3_changes64(b->db);
-		res->last_insert_id = sqlite3_last_insert_rowid(b->db);
-		int rc = gdb_record_changeset(&rec, &b->c->shapes,
-					      &needs_session, &cs, &n);
-		if (rc != SQLITE_OK) {
-			gdb_result_fail(res, gdb_sqlite_status(rc),
-					"recording the statement's row "
-					"changes failed: %s",
-					sqlite3_errstr(rc));
-			rv = res->status;
-		} else if (cs != NULL) {
-			items_push(items, GDB_ITEM_CHANGESET, cs, (size_t)n);
-		}
-	}
-	gdb_record_clear(&rec);
-	return rv == 0 && needs_session ? NEEDS_SESSION : rv;
-}
-
-/* Undo a run of ST (inside its statement savepoint) to run it again. */
-static int undo_run(struct batch *b, sqlite3_stmt *st, struct gdb_auth *auth,
-		    struct gdb_result *res)
-{
-	gdb_result_clear(res);
-	sqlite3_reset(st);
-	savepoint(b, GDB_SQL_RB_STMT);
-	if (b->broken) {
-		gdb_result_fail(res, TM_IO, "%s", b->broken_msg);
-		return res->status;
-	}
-	gdb_auth_resume(b->c, auth);
-	return 0;
-}
-
-/* A data statement: read-only ones need no recording; the others are tried
- * with the recorder unless they needed a session before (several rows,
- * triggers...), and recorded with a session otherwise. */
+/* A data statement: read-only ones need no recording. */
 static int run_data(struct batch *b, sqlite3_stmt *st, struct gdb_auth *auth,
 		    struct gdb_result *res, struct item_list *items)
 {
@@ -247,33 +176,25 @@ static int run_data(struct batch *b, sqlite3_stmt *st, struct gdb_auth *auth,
 		gdb_auth_stop(b->c);
 		return rv;
 	}
-	if (!b->schema_ran && !gdb_cache_needs_session(b->c, st)) {
-		int rv = run_recorded(b, st, auth, res, items);
-		if (rv != NEEDS_SESSION) {
-			return rv;
-		}
-		gdb_cache_set_needs_session(b->c, st);
-		rv = undo_run(b, st, auth, res);
-		if (rv != 0) {
-			return rv;
+	int rv = record_start(b, NULL, NULL, res);
+	if (rv != 0) {
+		return rv;
+	}
+	rv = step(b, st, auth, res);
+	gdb_auth_stop(b->c);
+	if (rv == 0) {
+		res->rows_affected = sqlite3_changes64(b->db);
+		res->last_insert_id = sqlite3_last_insert_rowid(b->db);
+		int rc = gdb_record_flush(b->c);
+		if (rc != SQLITE_OK) {
+			gdb_result_fail(res, gdb_sqlite_status(rc),
+					"flushing the virtual tables' "
+					"buffers: %s",
+					sqlite3_errmsg(b->db));
+			rv = res->status;
 		}
 	}
-	return run_with_session(b, st, auth, res, items);
-}
-
-struct side_effects {
-	struct gdb_names before; /* tables that existed before the statement */
-	const struct gdb_names *targets;
-};
-
-/* Record changes only to tables that existed before and that the schema
- * statement does not name: replaying the statement recreates the rest. */
-static int side_effect_filter(void *arg, const char *table)
-{
-	struct side_effects *fx = arg;
-	return strncasecmp(table, "sqlite_", 7) != 0 &&
-	       gdb_names_has(&fx->before, table) &&
-	       !gdb_names_has(fx->targets, table);
+	return record_stop(b, rv, res, items);
 }
 
 static int check_tables(struct batch *b, const struct gdb_auth *auth,
@@ -349,65 +270,137 @@ static int count_altered_columns(struct batch *b, const struct gdb_auth *auth,
 	return 0;
 }
 
+/* The definition SQLite stored for TABLE, an ordinary table; NULL if none
+ * (tm_malloc'd). */
+static char *stored_sql(sqlite3 *db, const char *table)
+{
+	sqlite3_stmt *st;
+	char *sql = NULL;
+	/* Not the shadow tables of a virtual table, which the module fills
+	 * when it creates them, identically on every member. */
+	if (sqlite3_prepare_v2(db,
+			       "SELECT s.sql FROM main.sqlite_schema AS s, "
+			       "pragma_table_list(?1) AS t "
+			       "WHERE s.type = 'table' AND s.name = ?1 "
+			       "AND t.schema = 'main' AND t.type = 'table'",
+			       -1, &st, NULL) != SQLITE_OK) {
+		return NULL;
+	}
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+		sql = tm_strdup((const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	return sql;
+}
+
+/* The items of a schema statement that created a table holding rows (only
+ * CREATE TABLE ... AS SELECT does): the table's stored definition and its
+ * rows, instead of the statement. False when ST is not such a statement. */
+static bool created_with_rows(struct batch *b, const struct gdb_auth *auth,
+			      const struct gdb_names *before,
+			      struct item_list *items, int *rc)
+{
+	*rc = SQLITE_OK;
+	for (size_t i = 0; i < auth->checks.n; i++) {
+		const char *table = auth->checks.v[i];
+		struct gdb_shape *s = NULL;
+		uint8_t *rows = NULL;
+		size_t len = 0;
+		if (gdb_names_has(before, table)) {
+			continue;
+		}
+		char *sql = stored_sql(b->db, table);
+		if (sql == NULL) {
+			continue;
+		}
+		*rc = gdb_shapes_get(&b->c->shapes, table, &s);
+		if (*rc == SQLITE_OK && s != NULL && !s->keyed &&
+		    s->rowid_name != NULL) {
+			*rc = gdb_record_table(b->db, s, &rows, &len);
+		}
+		if (*rc != SQLITE_OK || rows == NULL) {
+			tm_free(sql);
+			if (*rc != SQLITE_OK) {
+				return false;
+			}
+			continue;
+		}
+		items_push(items, GDB_ITEM_SQL, sql, strlen(sql));
+		items_push(items, GDB_ITEM_ROWS, rows, len);
+		return true;
+	}
+	return false;
+}
+
 /* Step the schema statement, check what it created, and collect its items:
- * the SQL text, then any follow-up statement, then side effects. */
+ * the SQL text (or the definition and rows of the table it created), then
+ * any follow-up statement, then side effects. */
 static int step_schema(struct batch *b, sqlite3_stmt *st, struct gdb_auth *auth,
-		       sqlite3_session *s, struct gdb_result *res,
+		       const struct gdb_names *before, struct gdb_result *res,
 		       struct item_list *items)
 {
-	int *before = tm_calloc(auth->altered.n, sizeof *before);
-	int rv = count_altered_columns(b, auth, before, res);
+	struct item_list side = {0};
+	int *before_cols = tm_calloc(auth->altered.n, sizeof *before_cols);
+	int rv = count_altered_columns(b, auth, before_cols, res);
+	if (rv == 0) {
+		rv = record_start(b, before, &auth->targets, res);
+	}
 	if (rv == 0) {
 		rv = step(b, st, auth, res);
+		gdb_auth_stop(b->c);
+		rv = record_stop(b, rv, res, &side);
 	}
-	gdb_auth_stop(b->c);
+	gdb_shapes_clear(&b->c->shapes); /* the schema changed */
 	if (rv == 0) {
 		rv = check_tables(b, auth, res);
 	}
-	if (rv == 0) {
+	int rc = SQLITE_OK;
+	if (rv == 0 && !created_with_rows(b, auth, before, items, &rc) &&
+	    rc == SQLITE_OK) {
 		const char *sql = sqlite3_sql(st);
 		size_t len = strlen(sql);
 		items_push(items, GDB_ITEM_SQL, tm_strndup(sql, len), len);
-		rv = materialize_defaults(b, auth, before, items, res);
+	}
+	if (rv == 0 && rc != SQLITE_OK) {
+		gdb_result_fail(res, gdb_sqlite_status(rc),
+				"reading the rows of the new table: %s",
+				sqlite3_errmsg(b->db));
+		rv = res->status;
 	}
 	if (rv == 0) {
-		rv = take_changeset(s, items, res);
+		rv = materialize_defaults(b, auth, before_cols, items, res);
 	}
-	tm_free(before);
+	for (size_t i = 0; rv == 0 && i < side.n; i++) {
+		items_push(items, side.v[i].kind, side.v[i].data,
+			   side.v[i].len);
+		side.v[i].data = NULL;
+	}
+	items_release(&side);
+	tm_free(before_cols);
 	return rv;
 }
 
 static int run_schema(struct batch *b, sqlite3_stmt *st, struct gdb_auth *auth,
 		      struct gdb_result *res, struct item_list *items)
 {
-	struct side_effects fx = {.targets = &auth->targets};
-	sqlite3_session *s = NULL;
+	struct gdb_names before = {0};
 	int rv;
 
 	/* The exec connection's schema may now change until the batch rolls
-	 * back: the recorder, which caches table shapes, stands aside. */
+	 * back: what the recorder knows of its tables is read again. */
 	b->schema_ran = true;
 	gdb_shapes_clear(&b->c->shapes);
 
-	int rc = gdb_schema_tables(b->db, &fx.before);
+	int rc = gdb_schema_tables(b->db, &before);
 	if (rc != SQLITE_OK) {
 		gdb_result_fail(res, gdb_sqlite_status(rc),
 				"listing tables: %s", sqlite3_errmsg(b->db));
 		rv = res->status;
-		goto out;
+	} else {
+		rv = step_schema(b, st, auth, &before, res, items);
 	}
-	rv = open_session(b->db, &s, res);
-	if (rv != 0) {
-		goto out;
-	}
-	sqlite3session_table_filter(s, side_effect_filter, &fx);
-	sqlite3session_attach(s, NULL);
-	rv = step_schema(b, st, auth, s, res, items);
-out:
-	if (s != NULL) {
-		sqlite3session_delete(s);
-	}
-	gdb_names_clear(&fx.before);
+	gdb_names_clear(&before);
 	return rv;
 }
 
@@ -529,6 +522,7 @@ static int run_in_savepoint(struct batch *b, struct gdb_request *req,
 		items_truncate(items, mark);
 		check_broken(b, res);
 		savepoint(b, GDB_SQL_RB_STMT);
+		forget_tables(b);
 	}
 	savepoint(b, GDB_SQL_RL_STMT);
 	return rv;
@@ -541,6 +535,7 @@ static void roll_back_request(struct batch *b, struct gdb_request *req,
 {
 	char why[TM_ERRMSG_SIZE];
 	savepoint(b, GDB_SQL_RB_REQUEST);
+	forget_tables(b);
 	items_truncate(items, 0);
 	if (failed < req->n_stmts) {
 		snprintf(why, sizeof why,

@@ -273,6 +273,46 @@ static void put_value(struct buf *b, sqlite3_stmt *st, int col)
 	}
 }
 
+/* How SQL names TABLE's rowid (NULL: WITHOUT ROWID, or every alias is
+ * a column name). */
+static const char *rowid_alias(sqlite3 *db, const char *table)
+{
+	static const char *const aliases[] = {"rowid", "_rowid_", "oid"};
+	sqlite3_stmt *st;
+	const char *found = NULL;
+	assert_int_equal(
+	    sqlite3_prepare_v2(db,
+			       "SELECT wr FROM pragma_table_list(?1) "
+			       "WHERE schema = 'main'",
+			       -1, &st, NULL),
+	    0);
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	bool keyed = sqlite3_step(st) == SQLITE_ROW &&
+		     sqlite3_column_int(st, 0) != 0;
+	sqlite3_finalize(st);
+	if (keyed) {
+		return NULL;
+	}
+	for (size_t i = 0; found == NULL && i < 3; i++) {
+		assert_int_equal(
+		    sqlite3_prepare_v2(db,
+				       "SELECT 1 FROM pragma_table_xinfo(?1) "
+				       "WHERE name = ?2 COLLATE NOCASE",
+				       -1, &st, NULL),
+		    0);
+		sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, aliases[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			found = aliases[i];
+		}
+		sqlite3_finalize(st);
+	}
+	return found;
+}
+
+/* Rowid tables: every row with its rowid, in rowid order (the order a
+ * SELECT without ORDER BY scans them); WITHOUT ROWID tables: ordered by
+ * every column. */
 static void dump_table(struct buf *b, sqlite3 *db, const char *table)
 {
 	char *sql = sqlite3_mprintf("SELECT * FROM \"%w\"", table);
@@ -282,10 +322,17 @@ static void dump_table(struct buf *b, sqlite3 *db, const char *table)
 	sqlite3_finalize(st);
 	sqlite3_free(sql);
 
+	const char *rowid = rowid_alias(db, table);
 	struct buf q = {0};
-	put(&q, "SELECT * FROM \"%s\" ORDER BY ", table);
-	for (int i = 1; i <= n_cols; i++) {
-		put(&q, "%s%d", i > 1 ? ", " : "", i);
+	if (rowid != NULL) {
+		put(&q, "SELECT \"%s\", * FROM \"%s\" ORDER BY 1", rowid,
+		    table);
+		n_cols++;
+	} else {
+		put(&q, "SELECT * FROM \"%s\" ORDER BY ", table);
+		for (int i = 1; i <= n_cols; i++) {
+			put(&q, "%s%d", i > 1 ? ", " : "", i);
+		}
 	}
 	assert_int_equal(sqlite3_prepare_v2(db, q.p, -1, &st, NULL), 0);
 	free(q.p);

@@ -36,7 +36,7 @@ enum step {
 	STEP_CREATE,  /* SQL: CREATE TABLE t */
 	STEP_INSERT,  /* changeset: INSERT t(1, 'hi') */
 	STEP_GARBAGE, /* bytes that are not an entry */
-	STEP_NEWER,   /* an entry of format version 3 */
+	STEP_NEWER,   /* an entry of a format version from the future */
 	STEP_BAD_SQL, /* SQL item that fails on apply */
 	STEP_RESTORE, /* RESTORE: an image holding t with the row (1, 'hi') */
 	STEP_RESTORE_BAD, /* RESTORE: a SQLite header over garbage pages */
@@ -217,7 +217,7 @@ static void test_undecodable_entry_aborts(void **state)
 	const enum step newer[] = {STEP_NEWER, STEP_END};
 	const char *garbage_words[] = {"cannot decode the entry", "bad magic",
 				       NULL};
-	const char *newer_words[] = {"format version 3 is newer", NULL};
+	const char *newer_words[] = {"format version 4 is newer", NULL};
 	(void)state;
 	expect_abort(garbage, garbage_words);
 	expect_abort(newer, newer_words);

@@ -84,7 +84,7 @@ static void test_check_random_replicates(void **state)
 	/* Both outcomes happened on the leader, both apply paths ran. */
 	assert_true(single > 0 && single < N_INSERTS);
 	assert_true(multi > 0 && multi < N_INSERTS);
-	assert_true(after.changesets_direct > before.changesets_direct);
+	assert_true(after.row_changes_applied > before.row_changes_applied);
 	free(cf_assert_identical(c));
 	for (unsigned i = 0; i < c->n; i++) {
 		assert_int_equal(cf_query_int(c, i, "SELECT count(*) FROM chk"),
@@ -116,6 +116,7 @@ static void test_virtual_tables_replicate(void **state)
 			 "title = 'raft'",
 			 i);
 		cf_exec(c, sql);
+		free(cf_assert_identical(c));
 		snprintf(sql, sizeof sql,
 			 "INSERT INTO d%zu(d%zu) "
 			 "VALUES('optimize')",

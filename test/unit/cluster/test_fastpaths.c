@@ -1,9 +1,7 @@
 /* The fast paths of small writes keep the behaviour of the slow ones: the
  * statement cache shared by routing (gdb_read_only) and execution, the
- * recorder that writes one-row changesets without a session (and hands
- * statements that change several rows back to a session), and the apply of
- * one-change changesets with prepared statements. Every member must end
- * with the same database. */
+ * recorder of row changes, and their apply with prepared statements. Every
+ * member must end with the same database. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -221,9 +219,9 @@ static void test_routed_refusal(void **state)
 	cf_req_clear(&r);
 }
 
-/* One-row statements are recorded without a session and applied with
- * prepared statements; the same SQL changing several rows goes back to a
- * session, with its results from the run that counts. */
+/* Every row change is recorded once, in order, and applied with prepared
+ * statements; a no-op UPDATE records nothing; statements changing one row
+ * or several return the results of the run that counts. */
 static void test_one_row_and_many(void **state)
 {
 	struct cf *c = *state;
@@ -232,7 +230,7 @@ static void test_one_row_and_many(void **state)
 	cf_exec(c, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT, n REAL)");
 	cf_exec(c, "CREATE TABLE k(a TEXT NOT NULL, b INT NOT NULL, x,"
 		   " PRIMARY KEY (b, a)) WITHOUT ROWID");
-	uint64_t direct = stats(c, 1).changesets_direct;
+	uint64_t direct = stats(c, 1).row_changes_applied;
 	cf_exec(c, "INSERT INTO t VALUES (1, 'a', 1.5)");
 	cf_exec(c, "INSERT INTO t VALUES (2, 'b', NULL)");
 	cf_exec(c, "INSERT INTO t VALUES (3, 'c', 3)");
@@ -242,7 +240,7 @@ static void test_one_row_and_many(void **state)
 	cf_exec(c, "INSERT INTO k VALUES ('x', 1, x'00')");
 	cf_exec(c, "UPDATE k SET x = 'y' WHERE a = 'x' AND b = 1");
 	/* 7 changes (the no-op UPDATE records nothing), on every member. */
-	assert_int_equal(stats(c, 1).changesets_direct - direct, 7);
+	assert_int_equal(stats(c, 1).row_changes_applied - direct, 7);
 	free(cf_assert_identical(c));
 
 	for (int64_t upto = 1; upto <= 3; upto += 2) {
@@ -258,7 +256,7 @@ static void test_one_row_and_many(void **state)
 		r.stmts[0].n_params = 2;
 		assert_int_equal(route_and_run(c, 0, &r), 0);
 		assert_ok(&r);
-		/* upto 1: one row; upto 3: rows 1 and 2, with a session. */
+		/* upto 1: one row; upto 3: rows 1 and 2. */
 		assert_int_equal(res(&r, 0)->rows_affected, upto == 1 ? 1 : 2);
 		assert_int_equal(res(&r, 0)->n_rows, upto == 1 ? 1 : 2);
 		assert_string_equal(res(&r, 0)->rows[1].p, "z1");
@@ -271,8 +269,8 @@ static void test_one_row_and_many(void **state)
 	}
 	free(dump);
 
-	/* In a transaction, a one-row statement after one that needed a
-	 * session, and a failing statement rolling everything back. */
+	/* In a transaction, a one-row statement after a many-row one, and a
+	 * failing statement rolling everything back. */
 	cf_req_init(&r, true, "UPDATE t SET n = n + 1",
 		    "INSERT INTO t VALUES (10, 'ten', 10)",
 		    "INSERT INTO t VALUES (1, 'dup', 0)", NULL);

@@ -84,8 +84,8 @@ static void test_dml(void **state)
 }
 
 /* "DELETE FROM t" without WHERE: SQLite's truncate optimization bypasses the
- * session extension, so the leader must delete row by row for the change to
- * be recorded and replicated at all. */
+ * preupdate hook, so the leader must delete row by row for the change to be
+ * recorded and replicated at all. */
 static void test_delete_all_rows(void **state)
 {
 	struct cf *c = *state;

@@ -301,17 +301,14 @@ static void expect_refused(struct cf *c, const char *sql, const char *error)
 static void test_refusals(void **state)
 {
 	struct cf *c = *state;
-	expect_refused(c, "CREATE TABLE nopk(a, b)",
-		       "table \"nopk\" has no PRIMARY KEY: thermionic "
-		       "replicates rows by primary key, declare one");
-	expect_refused(c, "CREATE TABLE nullkey(name TEXT PRIMARY KEY, v)",
-		       "PRIMARY KEY column \"name\" may hold NULL");
-	expect_refused(c, "CREATE TABLE desckey(id INTEGER PRIMARY KEY DESC)",
-		       "PRIMARY KEY column \"id\" may hold NULL");
-	expect_refused(c,
-		       "CREATE TABLE pair(a TEXT NOT NULL, b TEXT, "
-		       "PRIMARY KEY(a, b))",
-		       "PRIMARY KEY column \"b\" may hold NULL");
+	expect_refused(c, "CREATE TABLE hidden(a, rowid, oid, _ROWID_)",
+		       "table \"hidden\": its columns named rowid, _rowid_ "
+		       "and oid hide its rowid, which thermionic replicates: "
+		       "rename one of them, or declare an INTEGER PRIMARY "
+		       "KEY");
+	cf_exec(c, "CREATE TABLE hidden2(a, rowid, oid)");
+	expect_refused(c, "ALTER TABLE hidden2 ADD COLUMN _rowid_",
+		       "hide its rowid");
 	expect_refused(c,
 		       "CREATE TABLE gen(id INTEGER PRIMARY KEY, a, "
 		       "b AS (a * 2))",
@@ -391,7 +388,8 @@ static void test_refusals(void **state)
 	cf_req_clear(&r);
 
 	char *dump = cf_assert_identical(c);
-	assert_null(strstr(dump, "nopk"));
+	assert_null(strstr(dump, "table hidden on"));
+	assert_null(strstr(dump, "_rowid_"));
 	assert_null(strstr(dump, "table gen"));
 	free(dump);
 }
