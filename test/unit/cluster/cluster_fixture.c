@@ -408,7 +408,11 @@ char *cf_assert_identical(struct cf *c)
 
 long long cf_query_int(struct cf *c, unsigned i, const char *sql)
 {
-	sqlite3 *db = gdb_exec_conn(c->gdb[i]);
+	return cf_query_int_db(gdb_exec_conn(c->gdb[i]), sql);
+}
+
+long long cf_query_int_db(sqlite3 *db, const char *sql)
+{
 	sqlite3_stmt *st;
 	long long v = -1;
 	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), 0);

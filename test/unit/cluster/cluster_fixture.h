@@ -86,5 +86,7 @@ char *cf_dump_db(sqlite3 *db);
 char *cf_assert_identical(struct cf *c);
 /* First column of the first row of SQL on member I's exec connection. */
 long long cf_query_int(struct cf *c, unsigned i, const char *sql);
+/* The same on any connection. */
+long long cf_query_int_db(sqlite3 *db, const char *sql);
 
 #endif /* TEST_UNIT_CLUSTER_FIXTURE_H */
