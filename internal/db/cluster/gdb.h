@@ -6,12 +6,13 @@
  * entries. It does not own raft: the caller creates the raft instance (raft_uv
  * in the daemon, raft/fixture.h in tests) and hands it over.
  *
- * Replication is by row changesets (see doc/log-entry-format.md):
+ * Replication is by row changes (see doc/log-entry-format.md):
  *
  * - The leader executes a batch of write requests on the "exec" connection
- *   inside one transaction, records each statement's row changes with a
- *   SQLite session (or, for a statement that changed one row, writes the
- *   same changeset itself: record.c), encodes them as one entry, ROLLS BACK
+ *   inside one transaction, records each statement's row changes in the
+ *   order SQLite makes them, by rowid (or primary key for WITHOUT ROWID
+ *   tables) from a preupdate hook (record.c), encodes them as one entry,
+ *   ROLLS BACK
  *   the transaction and proposes the entry with raft_apply(). The leader's
  *   database changes only when the committed entry is applied, exactly as on
  *   every follower. User statements stay prepared on the exec connection
@@ -19,7 +20,8 @@
  *   execution.
  * - Every member applies committed entries on the "apply" connection (the
  *   only connection that ever commits), with triggers and foreign keys off:
- *   the changesets already hold the effects of triggers and cascades. CHECK
+ *   the recorded changes already hold the effects of triggers and
+ *   cascades. CHECK
  *   constraints are off there too (PRAGMA ignore_check_constraints, set
  *   before anything is prepared on it): the leader checked every row it
  *   commits, and a CHECK that calls random() or reads the clock would not
@@ -27,8 +29,9 @@
  *   conflict while applying means the members diverged: the process stops
  *   with a message naming the entry and the table (tm_panic, SIGABRT).
  * - Schema statements travel as SQL text in the same entry; their effects on
- *   other existing tables (ON DELETE actions of a DROP TABLE) travel as a
- *   changeset right after them.
+ *   other existing tables (ON DELETE actions of a DROP TABLE) travel as row
+ *   changes right after them. CREATE TABLE ... AS SELECT travels as the
+ *   table's stored definition and its rows.
  * - Write requests that arrive while an entry is in flight wait and go out
  *   together as the next entry (group commit); each keeps its own result.
  * - A restore (gdb_restore) replaces the whole database with a SQLite image.
@@ -37,9 +40,10 @@
  *   it at that log index, the way a snapshot is installed.
  *
  * What the leader refuses, because it cannot be replicated faithfully:
- * tables without a declared PRIMARY KEY, PRIMARY KEY columns that may hold
- * NULL (a non-INTEGER key without NOT NULL), generated columns (SQLite 3.40's
- * session extension cannot record them), temporary objects, ATTACH/DETACH
+ * rowid tables whose rowid no SQL name reaches (columns named rowid,
+ * _rowid_ and oid, no INTEGER PRIMARY KEY), generated columns (SQLite
+ * 3.40's preupdate hook reports wrong values for them), temporary objects,
+ * ATTACH/DETACH
  * (and VACUUM INTO), transaction statements (use the request's transaction
  * flag), PRAGMAs that change settings (PRAGMA queries such as table_info(t)
  * are fine), direct writes to sqlite_sequence and sqlite_stat*, parameters
@@ -233,7 +237,7 @@ struct gdb_limits {
 	uint64_t max_result_bytes; /* rows a read keeps in results[], counted
 				      as their values' bytes; 0 = none */
 	uint64_t max_write_bytes;  /* changes a write request may make,
-				      counted as changeset bytes; 0 = none */
+				      counted as recorded bytes; 0 = none */
 };
 
 /* Counters for benchmarks and status pages. */
@@ -252,8 +256,9 @@ struct gdb_stats {
 	    barriers; /* barriers proposed (linearizable reads, catch-up) */
 	uint64_t stmt_cache_hits;   /* user statements found prepared */
 	uint64_t stmt_cache_misses; /* ... and prepared */
-	uint64_t changesets_direct; /* one-change changesets applied with
-				       cached statements (apply_one.c) */
+	uint64_t changesets_direct; /* one-change changesets (entries of
+				       format version 1) applied with cached
+				       statements (apply_one.c) */
 	uint64_t row_changes_applied; /* changes of ROWS items applied */
 };
 
@@ -295,8 +300,7 @@ void gdb_write(struct gdb *g, struct gdb_request *req, gdb_request_cb cb);
  * as long as its header says, has 4096-byte pages (the page size of every
  * member's database; the message says how to convert a file) and UTF-8
  * text, opens, passes PRAGMA integrity_check, and every table passes the
- * checks CREATE TABLE passes (a declared PRIMARY KEY, no nullable
- * non-INTEGER key, no generated column). A WAL-format file (header bytes
+ * checks CREATE TABLE passes (no generated column, no hidden rowid). A WAL-format file (header bytes
  * 18-19 = 2) is accepted: the copy is marked rollback-journal, as snapshots
  * are. The check runs on the loop thread, reads the whole image
  * (integrity_check), and holds the image three times at its peak (the

@@ -451,8 +451,8 @@ int gdb_exec_step_rows(struct gdb_conn *c, sqlite3_stmt *st,
 		       uint64_t row_budget);
 
 /* schema.c: what the leader checks around schema statements. */
-/* Refuse tables whose rows a session cannot record (no PRIMARY KEY, a
- * nullable key, generated columns). */
+/* Refuse tables whose rows cannot be replicated exactly (a rowid no SQL
+ * name reaches, generated columns). */
 int gdb_schema_check_table(sqlite3 *db, const char *table,
 			   struct gdb_result *res);
 /* Add the names of the tables in main to OUT; returns a SQLite code. */
