@@ -32,9 +32,25 @@ static const uint8_t insert_cs[] = {
     0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x02, 0x68, 0x69,
 };
 
+/* ROWS items on t: INSERT at rowid 1 of (1, 'hi'); DELETE of rowid 7; a
+ * table "u" that has no such shape here (3 columns). */
+static const uint8_t rows_insert[] = {
+    'R', 2, 0, 1, 0, 0, 0, 't', 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0,
+    1,	 1, 0, 0, 0, 0, 0, 0, 0, 3, 2, 0, 0, 0, 'h', 'i',
+};
+static const uint8_t rows_delete_7[] = {
+    'R', 2, 0, 1, 0, 0, 0, 't', 1, 0, 0, 0, 3, 7, 0, 0, 0, 0, 0, 0, 0,
+};
+static const uint8_t rows_wrong_shape[] = {
+    'R', 3, 0, 1, 0, 0, 0, 't', 1, 0, 0, 0, 3, 1, 0, 0, 0, 0, 0, 0, 0,
+};
+
 enum step {
 	STEP_CREATE,  /* SQL: CREATE TABLE t */
 	STEP_INSERT,  /* changeset: INSERT t(1, 'hi') */
+	STEP_ROWS_INSERT, /* ROWS: INSERT t(1, 'hi') at rowid 1 */
+	STEP_ROWS_DELETE_7, /* ROWS: DELETE of rowid 7 of t */
+	STEP_ROWS_SHAPE,    /* ROWS: a change for t with 3 columns */
 	STEP_GARBAGE, /* bytes that are not an entry */
 	STEP_NEWER,   /* an entry of a format version from the future */
 	STEP_BAD_SQL, /* SQL item that fails on apply */
@@ -87,6 +103,18 @@ static struct raft_buffer make_entry(enum step step)
 	case STEP_BAD_SQL:
 		item = (struct gdb_item){
 		    GDB_ITEM_SQL, (const uint8_t *)"DROP TABLE nope", 15};
+		break;
+	case STEP_ROWS_INSERT:
+		item = (struct gdb_item){GDB_ITEM_ROWS, rows_insert,
+					 sizeof rows_insert};
+		break;
+	case STEP_ROWS_DELETE_7:
+		item = (struct gdb_item){GDB_ITEM_ROWS, rows_delete_7,
+					 sizeof rows_delete_7};
+		break;
+	case STEP_ROWS_SHAPE:
+		item = (struct gdb_item){GDB_ITEM_ROWS, rows_wrong_shape,
+					 sizeof rows_wrong_shape};
 		break;
 	default:
 		item = (struct gdb_item){GDB_ITEM_CHANGESET, insert_cs,
@@ -199,6 +227,41 @@ static void test_existing_row_aborts(void **state)
 	expect_abort(steps, words);
 }
 
+/* ROWS items: a row that is already there, one that is not, a table
+ * shaped otherwise, a table that does not exist. */
+static void test_rows_divergence_aborts(void **state)
+{
+	const enum step ok[] = {STEP_CREATE, STEP_ROWS_INSERT, STEP_END};
+	const enum step twice[] = {STEP_CREATE, STEP_ROWS_INSERT,
+				   STEP_ROWS_INSERT, STEP_END};
+	const enum step missing[] = {STEP_CREATE, STEP_ROWS_DELETE_7,
+				     STEP_END};
+	const enum step shape[] = {STEP_CREATE, STEP_ROWS_SHAPE, STEP_END};
+	const enum step no_table[] = {STEP_ROWS_INSERT, STEP_END};
+	const char *twice_words[] = {"global database diverged",
+				     "INSERT of rowid 1 in table \"t\"",
+				     "UNIQUE constraint failed", NULL};
+	const char *missing_words[] = {"DELETE of rowid 7 in table \"t\": no "
+				       "such row",
+				       NULL};
+	const char *shape_words[] = {"row changes for table \"t\" (rowid, 3 "
+				     "columns) do not fit the table here "
+				     "(rowid, 2 columns)",
+				     NULL};
+	const char *no_table_words[] = {"row changes for table \"t\", which "
+					"does not exist here",
+					NULL};
+	char out[8192];
+	(void)state;
+	int status = run_child(ok, out, sizeof out);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	expect_abort(twice, twice_words);
+	expect_abort(missing, missing_words);
+	expect_abort(shape, shape_words);
+	expect_abort(no_table, no_table_words);
+}
+
 /* sqlite3changeset_apply would skip a missing table silently. */
 static void test_missing_table_aborts(void **state)
 {
@@ -272,6 +335,7 @@ int main(void)
 	    cmocka_unit_test(test_control_exits_normally),
 	    cmocka_unit_test(test_existing_row_aborts),
 	    cmocka_unit_test(test_missing_table_aborts),
+	    cmocka_unit_test(test_rows_divergence_aborts),
 	    cmocka_unit_test(test_undecodable_entry_aborts),
 	    cmocka_unit_test(test_failing_schema_statement_aborts),
 	    cmocka_unit_test(test_restore_control_exits_normally),
