@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 : "${TM_HOSTILE:?TM_HOSTILE must point at tm-hostile}"
-ADDR=127.0.20.1:8443
+ADDR=127.0.21.1:8443
 URL=https://$ADDR
 
 # proc_kb PID FIELD: a /proc/PID/status field (VmRSS, VmHWM) in kB.
