@@ -153,13 +153,20 @@ https() {
 }
 
 run_cases() {
+	set +e
 	local n=0 failed=0 c
 	local cases
 	cases=$(declare -F | awk '{print $3}' | grep '^case_')
 	echo "1..$(echo "$cases" | wc -l)"
 	for c in $cases; do
 		n=$((n + 1))
-		if (set -e; "$c"; stop_all; check_logs); then
+		# A plain command, not an `if` condition nor part of a || list:
+		# bash ignores `set -e` there, and everywhere inside, so a
+		# failing command would pass unnoticed.
+		local rc
+		(set -e; "$c"; stop_all; check_logs)
+		rc=$?
+		if [ "$rc" -eq 0 ]; then
 			echo "ok $n - ${c#case_}"
 		else
 			echo "not ok $n - ${c#case_}"
