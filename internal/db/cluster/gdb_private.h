@@ -389,7 +389,8 @@ void gdb_schema_changed(struct gdb *g);
  *   transaction commits, which the exec connection never does), so that it
  *   is recorded with the statement that produced it. A SQLite code.
  * gdb_record_table: a ROWS item inserting every row of the rowid table S
- *   (CREATE TABLE ... AS SELECT). */
+ *   (CREATE TABLE ... AS SELECT); SQLITE_TOOBIG once it passes LIMIT bytes
+ *   (0: no limit). */
 void gdb_record_install(struct gdb_conn *c);
 int gdb_record_start(struct gdb_conn *c, const struct gdb_names *only,
 		     const struct gdb_names *except);
@@ -397,8 +398,8 @@ int gdb_record_stop(struct gdb_conn *c, uint8_t **out, size_t *len);
 size_t gdb_record_size(const struct gdb_conn *c);
 int gdb_record_flush(struct gdb_conn *c);
 void gdb_record_release(struct gdb_conn *c);
-int gdb_record_table(sqlite3 *db, const struct gdb_shape *s, uint8_t **out,
-		     size_t *len);
+int gdb_record_table(sqlite3 *db, const struct gdb_shape *s, uint64_t limit,
+		     uint8_t **out, size_t *len);
 
 /* apply_rows.c: apply a ROWS item on the apply connection, change by change
  * with statements kept in the tables' shapes. 0, or TM_CORRUPT (the item

@@ -307,8 +307,8 @@ void gdb_record_release(struct gdb_conn *c)
 	gdb_rows_release(&c->rec.w);
 }
 
-int gdb_record_table(sqlite3 *db, const struct gdb_shape *s, uint8_t **out,
-		     size_t *len)
+int gdb_record_table(sqlite3 *db, const struct gdb_shape *s, uint64_t limit,
+		     uint8_t **out, size_t *len)
 {
 	struct gdb_rows_writer w = {0};
 	sqlite3_stmt *st = NULL;
@@ -326,6 +326,10 @@ int gdb_record_table(sqlite3 *db, const struct gdb_shape *s, uint8_t **out,
 		return rc;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (limit != 0 && w.out.len > limit) {
+			rc = SQLITE_TOOBIG;
+			break;
+		}
 		gdb_rows_run(&w, false, (unsigned)s->n_cols, NULL, s->table);
 		gdb_rows_begin(&w, GDB_ROWS_INSERT);
 		gdb_rows_rowid(&w, sqlite3_column_int64(st, 0));

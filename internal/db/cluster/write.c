@@ -317,7 +317,8 @@ static bool created_with_rows(struct batch *b, const struct gdb_auth *auth,
 		*rc = gdb_shapes_get(&b->c->shapes, table, &s);
 		if (*rc == SQLITE_OK && s != NULL && !s->keyed &&
 		    s->rowid_name != NULL) {
-			*rc = gdb_record_table(b->db, s, &rows, &len);
+			*rc = gdb_record_table(b->db, s, b->c->max_write_bytes,
+					       &rows, &len);
 		}
 		if (*rc != SQLITE_OK || rows == NULL) {
 			tm_free(sql);
@@ -362,7 +363,16 @@ static int step_schema(struct batch *b, sqlite3_stmt *st, struct gdb_auth *auth,
 		size_t len = strlen(sql);
 		items_push(items, GDB_ITEM_SQL, tm_strndup(sql, len), len);
 	}
-	if (rv == 0 && rc != SQLITE_OK) {
+	if (rv == 0 && rc == SQLITE_TOOBIG) {
+		gdb_result_clear(res);
+		gdb_result_fail(res, TM_TOOBIG,
+				"the new table's rows take more than "
+				"core.max_write_size (%llu bytes); create it "
+				"empty and fill it in smaller requests",
+				(unsigned long long)b->c->max_write_bytes);
+		rv = res->status;
+	} else if (rv == 0 && rc != SQLITE_OK) {
+		gdb_result_clear(res);
 		gdb_result_fail(res, gdb_sqlite_status(rc),
 				"reading the rows of the new table: %s",
 				sqlite3_errmsg(b->db));

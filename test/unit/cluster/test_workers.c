@@ -271,13 +271,14 @@ static void test_write_timeout(void **state)
 }
 
 /* A write request's changes are bounded by max_write_bytes, whether the
- * statement is stopped while it runs (its session grows too large) or its
- * changeset is measured after. */
+ * statement is stopped while it runs (its recorded changes grow too large),
+ * its changes are measured after, or a CREATE TABLE ... AS SELECT creates
+ * a table whose rows are too large. */
 static void test_write_size(void **state)
 {
 	struct fx *f = *state;
 	struct gdb_limits limits = {.max_write_bytes = 100000};
-	struct cf_req r[3];
+	struct cf_req r[4];
 	gdb_set_limits(f->c.gdb[0], &limits);
 	exec(f, "CREATE TABLE t(x INTEGER PRIMARY KEY, b BLOB)");
 	cf_req_init(&r[0], false,
@@ -289,22 +290,35 @@ static void test_write_size(void **state)
 		    "INSERT INTO t VALUES (-2, randomblob(60000))", NULL);
 	cf_req_init(&r[2], false,
 		    "INSERT INTO t VALUES (-3, randomblob(200000))", NULL);
-	for (int i = 0; i < 3; i++) {
+	cf_req_init(&r[3], false,
+		    "CREATE TABLE big AS WITH RECURSIVE c(x) AS (SELECT 1 UNION "
+		    "ALL SELECT x + 1 FROM c WHERE x < 2000) SELECT x, "
+		    "randomblob(100) AS b FROM c",
+		    NULL);
+	for (int i = 0; i < 4; i++) {
 		cf_submit_write(&f->c, 0, &r[i]);
 	}
-	wait_all(f, r, 3);
+	wait_all(f, r, 4);
 	assert_int_equal(res(&r[0], 0)->status, TM_TOOBIG);
 	assert_non_null(strstr(res(&r[0], 0)->error, "core.max_write_size"));
 	assert_int_equal(r[1].status, TM_TOOBIG);
 	assert_non_null(strstr(r[1].req.errmsg, "core.max_write_size"));
 	assert_int_equal(res(&r[2], 0)->status, TM_TOOBIG);
 	assert_non_null(strstr(res(&r[2], 0)->error, "core.max_write_size"));
-	for (int i = 0; i < 3; i++) {
+	assert_int_equal(res(&r[3], 0)->status, TM_TOOBIG);
+	assert_non_null(strstr(res(&r[3], 0)->error,
+			       "the new table's rows take more than "
+			       "core.max_write_size (100000 bytes)"));
+	for (int i = 0; i < 4; i++) {
 		cf_req_clear(&r[i]);
 	}
 	cf_wait_applied(&f->c);
 	free(cf_assert_identical(&f->c));
 	assert_int_equal(cf_query_int(&f->c, 0, "SELECT count(*) FROM t"), 0);
+	assert_int_equal(cf_query_int(&f->c, 0,
+				      "SELECT count(*) FROM sqlite_schema "
+				      "WHERE name = 'big'"),
+			 0);
 }
 
 /* Group commit stops taking requests into an entry once its changes reach
