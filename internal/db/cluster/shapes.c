@@ -1,18 +1,21 @@
-/* Table shapes (columns and primary key, as PRAGMA table_info says) as one
+/* Table shapes (columns and primary key, as PRAGMA table_info says; WITHOUT
+ * ROWID or not; the INTEGER PRIMARY KEY and how SQL names the rowid) as one
  * connection sees them, cached until its schema changes, with statements
  * prepared for the table on that connection.
  *
- * Apply connection (g->shapes): before a changeset is applied, apply.c
- * checks that each table it names exists with the changeset's column count
- * and primary key columns (sqlite3changeset_apply would silently skip a
- * table that does not match); apply_one.c keeps its statements here. The
+ * Apply connection (g->shapes): apply_rows.c checks each run of a ROWS
+ * item against its table's shape and keeps its statements here; before an
+ * old changeset is applied, apply.c checks each table it names the same
+ * way (sqlite3changeset_apply would silently skip a table that does not
+ * match), and apply_one.c keeps its statements here too. The
  * schema of the apply connection changes only through apply.c (an SQL
  * item) or snapshot.c (a snapshot or restore loaded), both of which call
  * gdb_schema_changed().
  *
- * Exec connection (g->exec.shapes): the list of WITHOUT ROWID tables, which
- * record.c looks up from inside the preupdate hook (where no SQL may run),
- * loaded before each recorded statement when not known. Its schema also
+ * Exec connection (g->exec.shapes): the lists of WITHOUT ROWID tables and
+ * of shadow tables, which record.c looks up from inside the preupdate hook
+ * (where no SQL may run), loaded before each recorded statement when not
+ * known; and the shapes of tables a CREATE TABLE ... AS SELECT made. Its schema also
  * changes while a batch runs a schema statement (until the batch rolls
  * back), so write.c clears it around them.
  *
