@@ -25,6 +25,7 @@
  * poll before the check phase (raft may have no timer running yet). */
 #include "internal/raft/raftnode.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 #include <raft/uv.h>
@@ -35,6 +36,7 @@
 #include "internal/lib/mem.h"
 #include "internal/raft/refusal.h"
 #include "internal/raft/segcheck.h"
+#include "internal/raft/snaplog.h"
 #include "internal/raft/transport.h"
 #include "internal/raft/watermark.h"
 
@@ -47,6 +49,7 @@
 struct raftnode {
 	struct raft raft;
 	struct raft_io io;
+	snaplog_put_fn snapshot_put; /* raft_uv's own */
 	uv_loop_t *loop;
 	struct raft_uv_transport transport;
 	raft_id id;
@@ -61,6 +64,18 @@ struct raftnode {
 	void (*close_cb)(void *data);
 	void *close_data;
 };
+
+/* raft_io's snapshot_put, logged (snaplog.h). */
+static int snapshot_put(struct raft_io *io, unsigned trailing,
+			struct raft_io_snapshot_put *req,
+			const struct raft_snapshot *snapshot,
+			raft_io_snapshot_put_cb cb)
+{
+	struct raftnode *n =
+	    (struct raftnode *)(void *)((char *)io -
+					offsetof(struct raftnode, io));
+	return snaplog_put(n->snapshot_put, io, trailing, req, snapshot, cb);
+}
 
 static void set_segment_size(struct raftnode *n)
 {
@@ -102,6 +117,8 @@ int raftnode_init(struct raftnode **out, uv_loop_t *loop, const char *dir,
 		goto err_after_transport;
 	}
 	set_segment_size(n);
+	n->snapshot_put = n->io.snapshot_put;
+	n->io.snapshot_put = snapshot_put;
 	/* Debian's raft_uv 0.15 implements async_work but says version 1,
 	 * and raft_init refuses an FSM with asynchronous snapshots (gdb's,
 	 * taken off the loop) on such an io. */
