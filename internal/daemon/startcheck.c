@@ -1,8 +1,9 @@
 /* Start-up checks of the state directory, run under the daemon's lock,
  * before anything in it is opened or created.
  *
- * - DIR/backup-* files are what a backup leaves behind when the process
- *   dies mid-copy (the normal path unlinks them at once): removed, logged.
+ * - DIR/backup-* and DIR/snapshot-copy-* files are what a backup or a
+ *   snapshot leaves behind when the process dies mid-copy (the normal
+ *   paths unlink them at once): removed, logged.
  * - DIR/local.db missing, empty, or holding no raft member while
  *   DIR/global holds raft state: refused. Going on would create a new
  *   local database, i.e. a new member with a default address, settings and
@@ -25,7 +26,22 @@
 #include "internal/lib/log.h"
 #include "internal/lib/mem.h"
 
-#define BACKUP_PREFIX "backup-"
+static const char *const leftovers[][2] = {
+    {"backup-", "a backup"},
+    {"snapshot-copy-", "a snapshot"},
+};
+
+/* The kind of leftover NAME is, or NULL. */
+static const char *leftover_kind(const char *name)
+{
+	for (size_t i = 0; i < sizeof leftovers / sizeof *leftovers; i++) {
+		if (strncmp(name, leftovers[i][0], strlen(leftovers[i][0])) ==
+		    0) {
+			return leftovers[i][1];
+		}
+	}
+	return NULL;
+}
 
 void daemon_remove_backup_leftovers(struct daemon *d)
 {
@@ -35,8 +51,8 @@ void daemon_remove_backup_leftovers(struct daemon *d)
 	}
 	struct dirent *e;
 	while ((e = readdir(dir)) != NULL) {
-		if (strncmp(e->d_name, BACKUP_PREFIX, strlen(BACKUP_PREFIX)) !=
-		    0) {
+		const char *kind = leftover_kind(e->d_name);
+		if (kind == NULL) {
 			continue;
 		}
 		char *path = tm_asprintf("%s/%s", d->dir, e->d_name);
@@ -44,12 +60,12 @@ void daemon_remove_backup_leftovers(struct daemon *d)
 		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
 			if (unlink(path) == 0) {
 				LOGI("daemon: removed %s (%lld bytes), left "
-				     "by a backup that did not finish",
-				     path, (long long)st.st_size);
+				     "by %s that did not finish",
+				     path, (long long)st.st_size, kind);
 			} else {
-				LOGW("daemon: cannot remove %s, left by a "
-				     "backup that did not finish: %s",
-				     path, strerror(errno));
+				LOGW("daemon: cannot remove %s, left by %s "
+				     "that did not finish: %s",
+				     path, kind, strerror(errno));
 			}
 		}
 		tm_free(path);

@@ -128,6 +128,10 @@ int raftnode_init(struct raftnode **out, uv_loop_t *loop, const char *dir,
 	/* A damaged segment must stop the start, not be renamed corrupt-...
 	 * and silently left out. */
 	raft_uv_set_auto_recovery(&n->io, false);
+	/* Snapshots are written from the database's mapped copy as they
+	 * are: compressing would make a copy on the heap. They carry their
+	 * own checksum (internal/db/cluster/snapshot.c). */
+	raft_uv_set_snapshot_compression(&n->io, false);
 	rv = raft_init(&n->raft, &n->io, fsm, n->id, n->address);
 	if (rv != 0) {
 		tm_errmsg_printf(errmsg, "raft: %s", raft_errmsg(&n->raft));

@@ -56,9 +56,10 @@ void refusal_load_failed(const char *dir, const char *raft_msg,
 {
 	char snapshot[256];
 	/* raft 0.15 does not name the snapshot whose data fails to
-	 * decompress. */
+	 * decompress, nor the one the state machine refused. */
 	if (strstr(raft_msg, "LZ4") != NULL ||
-	    strstr(raft_msg, "decompress") != NULL) {
+	    strstr(raft_msg, "decompress") != NULL ||
+	    strstr(raft_msg, "restoring the snapshot") != NULL) {
 		newest_snapshot(dir, snapshot, sizeof snapshot);
 		tm_errmsg_printf(errmsg,
 				 "refusing to start: raft snapshot %s/%s is "

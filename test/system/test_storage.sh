@@ -227,9 +227,12 @@ case_backup_leftovers_removed_at_start() {
 	start_member m1
 	stop_member m1
 	head -c 100000 /dev/urandom >"$(member_dir m1)/backup-Ab3xY9"
+	head -c 100000 /dev/urandom >"$(member_dir m1)/snapshot-copy-Zq81bT"
 	start_member m1
 	[ ! -e "$(member_dir m1)/backup-Ab3xY9" ] || fail "backup leftover kept"
-	grep -q "backup-Ab3xY9" "$TEST_ROOT/logs/m1.log" || fail "removal not logged"
+	[ ! -e "$(member_dir m1)/snapshot-copy-Zq81bT" ] || fail "snapshot leftover kept"
+	grep -q "backup-Ab3xY9.*left by a backup" "$TEST_ROOT/logs/m1.log" || fail "removal not logged"
+	grep -q "snapshot-copy-Zq81bT.*left by a snapshot" "$TEST_ROOT/logs/m1.log" || fail "removal not logged"
 }
 
 case_clean_restarts_keep_starting() {

@@ -184,6 +184,18 @@ struct gdb_conn {
 	struct gdb_conn *next;	 /* free list of readers */
 };
 
+/* A snapshot's image in a mapped file (snapfile.c), and the trailer raft
+ * stores after it: 8 bytes of magic, then the image's hash64, 8 bytes
+ * little-endian. */
+#define GDB_SNAPFILE_PREFIX "snapshot-copy-"
+#define GDB_SNAP_TRAILER_MAGIC "TMSNAPv1"
+#define GDB_SNAP_TRAILER_SIZE 16
+struct gdb_snapfile {
+	void *map; /* read-only mapping of the unlinked copy; NULL if none */
+	size_t len;
+	uint8_t trailer[GDB_SNAP_TRAILER_SIZE];
+};
+
 /* Where the log stood when a snapshot was pinned (interval.c). */
 struct gdb_snap_mark {
 	uint64_t index;		/* raft's last applied index */
@@ -219,7 +231,9 @@ struct gdb {
 	/* Snapshots (snapshot.c, interval.c). */
 	sqlite3 *snap;			/* read-only; pins a snapshot's state */
 	bool snap_pinned;		/* snap holds a read transaction */
-	struct raft_buffer snap_buf;	/* the image; set off the loop */
+	struct gdb_snapfile snap_file;	/* the image; set off the loop */
+	struct raft_buffer snap_bufs[2]; /* image, trailer: given to raft */
+	char snap_err[TM_ERRMSG_SIZE];	/* why snapshot_async failed */
 	uint64_t applied_bytes;		/* of every entry applied so far */
 	struct gdb_snap_mark snap_at;	/* the pinned snapshot */
 	struct gdb_snap_mark snap_prev; /* the last one taken */
@@ -400,6 +414,15 @@ int gdb_record_flush(struct gdb_conn *c);
 void gdb_record_release(struct gdb_conn *c);
 int gdb_record_table(sqlite3 *db, const struct gdb_shape *s, uint64_t limit,
 		     uint8_t **out, size_t *len);
+
+/* snapfile.c: copy what SRC's read transaction sees into a file in DIR,
+ * map it and unlink it (*out; release with gdb_snapfile_release). 0, or
+ * TM_IO/TM_NOSPACE with errmsg. gdb_snap_trailer: the trailer of IMAGE. */
+int gdb_snapfile_make(sqlite3 *src, const char *dir, struct gdb_snapfile *out,
+		      char *errmsg);
+void gdb_snapfile_release(struct gdb_snapfile *f);
+void gdb_snap_trailer(const void *image, size_t len,
+		      uint8_t trailer[GDB_SNAP_TRAILER_SIZE]);
 
 /* apply_rows.c: apply a ROWS item on the apply connection, change by change
  * with statements kept in the tables' shapes. 0, or TM_CORRUPT (the item

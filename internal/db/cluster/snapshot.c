@@ -8,14 +8,19 @@
  *      after it. Cheap: it reads the WAL index, not the database.
  *   2. snapshot_async(), on a worker of libuv's threadpool (raft's
  *      io->async_work; in raft's fixture, on the test's thread later in
- *      virtual time): sqlite3_serialize() of that read transaction into one
- *      buffer, the only copy of the database this module holds. Bytes 18
- *      and 19 (file format write/read versions) are set to 1, the
+ *      virtual time): copy that read transaction's state into a file with
+ *      SQLite's backup API, map it read-only and unlink it (snapfile.c).
+ *      Bytes 18 and 19 (file format write/read versions) are set to 1, the
  *      rollback-journal format, so the image is a standalone SQLite
  *      database file: it opens without a -wal file, and it can be
- *      deserialized into memory (SQLite refuses a WAL-format image).
+ *      deserialized into memory (SQLite refuses a WAL-format image). raft
+ *      gets two buffers: the mapped image and a 16-byte trailer holding
+ *      its checksum ("TMSNAPv1" and the image's hash64). raft_uv stores
+ *      them uncompressed (raftnode.c turns its LZ4 off), so no copy of the
+ *      database is made on the heap: raft writes its file from the mapping,
+ *      whose pages are the page cache's.
  *   3. snapshot_finalize(), on the loop, once raft has written the image:
- *      free it, end the read transaction, set the next interval
+ *      unmap it, end the read transaction, set the next interval
  *      (interval.c).
  * Meanwhile the apply connection keeps committing: WAL readers do not block
  * the writer. What the pinned reader holds back is the checkpoint: frames
@@ -23,11 +28,16 @@
  * applied during the copy) until the transaction ends.
  *
  * Failure modes: BEGIN fails (snapshot() returns RAFT_IOERR; raft retries
- * at the next threshold), sqlite3_serialize fails or runs out of memory
- * (snapshot_async returns RAFT_NOMEM/RAFT_IOERR; raft calls finalize, which
- * releases the pin). Both are logged.
+ * at the next threshold), the copy fails (a full disk: snapshot_async
+ * returns RAFT_NOSPACE/RAFT_IOERR; raft calls finalize, which releases the
+ * pin). Both are logged.
  *
- * Restore deserializes the image into a read-only in-memory database and
+ * Restore checks the trailer first: a snapshot whose image does not match
+ * its checksum is refused (RAFT_CORRUPT), since raft_uv keeps no checksum
+ * of uncompressed snapshot data. A snapshot without a trailer is one
+ * written by an older build, LZ4-compressed, which raft_uv checked while
+ * decompressing it. Restore then deserializes the image into a read-only
+ * in-memory database and
  * copies it over the file with the backup API (one transaction on the apply
  * connection; the exec connection sees the new content and schema at its next
  * transaction). Both connections must be idle, which they always are between
@@ -72,6 +82,7 @@ int gdb_snap_open(struct gdb *g, char *errmsg)
 void gdb_snap_close(struct gdb *g)
 {
 	/* A pin left by raft (never finalized) is rolled back by close. */
+	gdb_snapfile_release(&g->snap_file);
 	sqlite3_close(g->snap);
 	g->snap = NULL;
 	g->snap_pinned = false;
@@ -96,31 +107,30 @@ int gdb_fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 	g->snap_at.index = g->raft != NULL ? raft_last_applied(g->raft) : 0;
 	g->snap_at.applied_bytes = g->applied_bytes;
 	g->snap_at.valid = g->raft != NULL;
-	g->snap_buf.base = NULL;
-	g->snap_buf.len = 0;
+	memset(&g->snap_file, 0, sizeof g->snap_file);
+	g->snap_err[0] = '\0';
 	*bufs = NULL;
 	*n_bufs = 0;
 	return 0;
 }
 
-/* Off the loop: touches g->snap and g->snap_buf only. */
+/* Off the loop: touches g->snap, g->snap_file, g->snap_bufs and
+ * g->snap_err only. */
 int gdb_fsm_snapshot_async(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 			   unsigned *n_bufs)
 {
 	struct gdb *g = fsm->data;
-	sqlite3_int64 size = 0;
-	unsigned char *image = sqlite3_serialize(g->snap, "main", &size, 0);
-	if (image == NULL || size < SQLITE_HEADER_SIZE) {
-		sqlite3_free(image);
+	int rv = gdb_snapfile_make(g->snap, g->dir, &g->snap_file, g->snap_err);
+	if (rv != 0) {
 		/* Logged by finalize, on the loop. */
-		return size > 0 ? RAFT_NOMEM : RAFT_IOERR;
+		return rv == TM_NOSPACE ? RAFT_NOSPACE : RAFT_IOERR;
 	}
-	image[18] = 1;
-	image[19] = 1;
-	g->snap_buf.base = image;
-	g->snap_buf.len = (size_t)size;
-	*bufs = &g->snap_buf;
-	*n_bufs = 1;
+	g->snap_bufs[0].base = g->snap_file.map;
+	g->snap_bufs[0].len = g->snap_file.len;
+	g->snap_bufs[1].base = g->snap_file.trailer;
+	g->snap_bufs[1].len = GDB_SNAP_TRAILER_SIZE;
+	*bufs = g->snap_bufs;
+	*n_bufs = 2;
 	return 0;
 }
 
@@ -128,9 +138,9 @@ int gdb_fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 			      unsigned *n_bufs)
 {
 	struct gdb *g = fsm->data;
-	size_t size = g->snap_buf.len;
-	if (g->snap_buf.base != NULL) {
-		sqlite3_free(g->snap_buf.base);
+	size_t size = g->snap_file.len;
+	if (g->snap_file.map != NULL) {
+		gdb_snapfile_release(&g->snap_file);
 		g->stats.snapshots_taken++;
 		LOGD("gdb: snapshot of %zu bytes at index %llu", size,
 		     (unsigned long long)g->snap_at.index);
@@ -138,10 +148,10 @@ int gdb_fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 	} else if (g->snap_pinned) {
 		LOGE("gdb: snapshot: copying the database failed (%s); raft "
 		     "retries at its next snapshot",
-		     sqlite3_errmsg(g->snap));
+		     g->snap_err[0] != '\0' ? g->snap_err : "unknown error");
 	}
-	g->snap_buf.base = NULL;
-	g->snap_buf.len = 0;
+	memset(g->snap_bufs, 0, sizeof g->snap_bufs);
+	g->snap_err[0] = '\0';
 	if (g->snap_pinned) {
 		sqlite3_exec(g->snap, "COMMIT", NULL, NULL, NULL);
 		g->snap_pinned = false;
@@ -232,23 +242,71 @@ out:
 	return rv;
 }
 
+/* A snapshot ends with the trailer when its length is a whole number of
+ * pages plus the trailer and the magic is there; *LEN becomes the image's
+ * length. TM_CORRUPT when the checksum does not match. */
+static int check_trailer(const unsigned char *buf, size_t *len, char *errmsg)
+{
+	size_t n = *len;
+	if (n < SQLITE_HEADER_SIZE + GDB_SNAP_TRAILER_SIZE ||
+	    n % GDB_PAGE_SIZE != GDB_SNAP_TRAILER_SIZE ||
+	    memcmp(buf + n - GDB_SNAP_TRAILER_SIZE, GDB_SNAP_TRAILER_MAGIC,
+		   8) != 0) {
+		return 0; /* an older build's snapshot: no trailer */
+	}
+	uint8_t want[GDB_SNAP_TRAILER_SIZE];
+	n -= GDB_SNAP_TRAILER_SIZE;
+	gdb_snap_trailer(buf, n, want);
+	if (memcmp(want, buf + n, GDB_SNAP_TRAILER_SIZE) != 0) {
+		tm_errmsg_printf(errmsg,
+				 "the image does not match its checksum: the "
+				 "snapshot file is damaged");
+		return TM_CORRUPT;
+	}
+	*len = n;
+	return 0;
+}
+
+/* raft 0.15 reports a failed restore by its code only: leave the reason
+ * where raft_errmsg() reads it, for whoever started raft. */
+static void set_raft_errmsg(struct gdb *g, const char *errmsg)
+{
+	static const char prefix[] = "restoring the snapshot: ";
+	if (g->raft != NULL) {
+		size_t room = sizeof g->raft->errmsg - (sizeof prefix - 1);
+		memcpy(g->raft->errmsg, prefix, sizeof prefix - 1);
+		size_t n = strnlen(errmsg, room - 1);
+		memcpy(g->raft->errmsg + sizeof prefix - 1, errmsg, n);
+		g->raft->errmsg[sizeof prefix - 1 + n] = '\0';
+	}
+}
+
 int gdb_fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 {
 	struct gdb *g = fsm->data;
 	unsigned char *image = buf->base;
+	size_t len = buf->len;
 	char errmsg[TM_ERRMSG_SIZE];
 
+	int rv = check_trailer(image, &len, errmsg);
+	if (rv != 0) {
+		LOGE("gdb: restore: snapshot of %zu bytes: %s", buf->len,
+		     errmsg);
+		set_raft_errmsg(g, errmsg);
+		return RAFT_CORRUPT;
+	}
 	/* The buffer is ours to change; older snapshots may still say WAL. */
-	if (buf->len >= SQLITE_HEADER_SIZE &&
+	if (len >= SQLITE_HEADER_SIZE &&
 	    memcmp(image, SQLITE_HEADER, sizeof SQLITE_HEADER) == 0) {
 		image[18] = 1;
 		image[19] = 1;
 	}
 	gdb_exec_quiesce(g);
-	int rv = gdb_snapshot_load(g, image, buf->len, errmsg);
+	rv = gdb_snapshot_load(g, image, len, errmsg);
 	if (rv != 0) {
 		LOGE("gdb: restore: snapshot of %zu bytes: %s", buf->len,
 		     errmsg);
+		set_raft_errmsg(g, errmsg);
 		return rv == TM_CORRUPT ? RAFT_CORRUPT
 		       : rv == TM_NOMEM ? RAFT_NOMEM
 					: RAFT_IOERR;

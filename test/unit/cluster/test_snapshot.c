@@ -1,6 +1,7 @@
 /* Snapshots: a member cut off while the others compact their logs catches up
  * through InstallSnapshot and ends identical; a snapshot is a valid SQLite
  * database file; a corrupt snapshot is refused without harm. */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -150,6 +151,20 @@ static void no_raft_snapshots(struct cf *c)
 }
 
 /* The snapshot buffer is a SQLite database file anyone can open. */
+/* Whether DIR holds a file whose name starts with PREFIX. */
+static bool dir_has(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool found = false;
+	assert_non_null(d);
+	while (!found && (e = readdir(d)) != NULL) {
+		found = strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+	}
+	closedir(d);
+	return found;
+}
+
 static void test_snapshot_is_a_database_file(void **state)
 {
 	struct cf *c = *state;
@@ -164,9 +179,14 @@ static void test_snapshot_is_a_database_file(void **state)
 	assert_int_equal(fsm->version, 3);
 	assert_int_equal(fsm->snapshot(fsm, &bufs, &n), 0);
 	assert_int_equal(fsm->snapshot_async(fsm, &bufs, &n), 0);
-	assert_int_equal(n, 1);
+	/* The image, then its checksum trailer. */
+	assert_int_equal(n, 2);
 	assert_int_equal(((unsigned char *)bufs[0].base)[18], 1);
 	assert_int_equal(((unsigned char *)bufs[0].base)[19], 1);
+	assert_int_equal(bufs[1].len, 16);
+	assert_memory_equal(bufs[1].base, "TMSNAPv1", 8);
+	/* The copy on disk is already unlinked: nothing left behind. */
+	assert_false(dir_has(c->dir, "snapshot-copy-"));
 	snprintf(path, sizeof path, "%s/snapshot.db", c->dir);
 	FILE *f = fopen(path, "wb");
 	assert_non_null(f);
@@ -221,7 +241,7 @@ static void test_snapshot_pins_state_while_applying(void **state)
 	}
 	cf_wait_applied(c);
 	assert_int_equal(fsm->snapshot_async(fsm, &bufs, &n), 0);
-	assert_int_equal(n, 1);
+	assert_int_equal(n, 2);
 
 	sqlite3 *mem;
 	assert_int_equal(sqlite3_open(":memory:", &mem), SQLITE_OK);
@@ -307,6 +327,9 @@ static void test_interval_grows_with_database(void **state)
 }
 
 /* A buffer that is not a database is refused and changes nothing. */
+/* Garbage, a header over garbage pages, and a snapshot whose image was
+ * damaged after it was taken (raft_uv keeps no checksum of uncompressed
+ * snapshots: the trailer is ours): all refused, nothing changed. */
 static void test_corrupt_snapshot_refused(void **state)
 {
 	struct cf *c = *state;
@@ -324,11 +347,29 @@ static void test_corrupt_snapshot_refused(void **state)
 	assert_int_not_equal(fsm->restore(fsm, &buf), 0);
 	raft_free(buf.base); /* still ours: restore failed */
 
+	/* A real snapshot, image and trailer, with one byte of a data page
+	 * flipped: its checksum no longer matches. */
+	struct raft_buffer *bufs = NULL;
+	unsigned n = 0;
+	assert_int_equal(fsm->snapshot(fsm, &bufs, &n), 0);
+	assert_int_equal(fsm->snapshot_async(fsm, &bufs, &n), 0);
+	assert_int_equal(n, 2);
+	buf.len = bufs[0].len + bufs[1].len;
+	buf.base = raft_malloc(buf.len);
+	memcpy(buf.base, bufs[0].base, bufs[0].len);
+	memcpy((char *)buf.base + bufs[0].len, bufs[1].base, bufs[1].len);
+	assert_int_equal(fsm->snapshot_finalize(fsm, &bufs, &n), 0);
+	((unsigned char *)buf.base)[4096 + 100] ^= 0x01;
+	assert_int_equal(fsm->restore(fsm, &buf), RAFT_CORRUPT);
+	((unsigned char *)buf.base)[4096 + 100] ^= 0x01;
+	/* Undamaged, it restores (and the buffer is then restore's). */
+	assert_int_equal(fsm->restore(fsm, &buf), 0);
+
 	char *after = cf_dump(c, 1);
 	assert_string_equal(before, after);
 	free(before);
 	free(after);
-	assert_int_equal(stats(c, 1).snapshots_restored, 0);
+	assert_int_equal(stats(c, 1).snapshots_restored, 1);
 }
 
 int main(void)
