@@ -4,7 +4,8 @@
  * seconds. Reports, per minute: writes/s, write p99 and p99.9, the largest
  * write latency (the largest stall) and read p99; then the backups (time,
  * bytes, the largest write latency while each ran), the member's RSS at the
- * end (--server-pid) and the database size (--db FILE).
+ * end and its peaks, anonymous and file-backed, sampled every second
+ * (--server-pid), and the database size (--db FILE).
  *
  * Every request has a 60 s timeout; the run ends after --duration whatever
  * is in flight (in-flight requests are not counted). */
@@ -146,21 +147,39 @@ static void slot_start(CURLM *m, struct slot *s, const struct opts *o)
 	curl_multi_add_handle(m, s->easy);
 }
 
-static double rss_mb(long pid)
+/* A field of /proc/PID/status, in MB; -1 if missing. */
+static double status_mb(long pid, const char *field)
 {
 	char path[64], line[256];
 	double kb = -1;
+	size_t n = strlen(field);
 	snprintf(path, sizeof path, "/proc/%ld/status", pid);
 	FILE *f = fopen(path, "r");
 	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
-		if (sscanf(line, "VmRSS: %lf", &kb) == 1) {
+		if (strncmp(line, field, n) == 0 && line[n] == ':' &&
+		    sscanf(line + n + 1, "%lf", &kb) == 1) {
 			break;
 		}
 	}
 	if (f != NULL) {
 		fclose(f);
 	}
-	return kb / 1024;
+	return kb < 0 ? -1 : kb / 1024;
+}
+
+static double rss_mb(long pid) { return status_mb(pid, "VmRSS"); }
+
+/* Largest anonymous (heap) and file-backed (mapped files: the page
+ * cache, which the kernel can drop) resident memory, sampled every
+ * second. */
+static double peak_anon_mb, peak_file_mb;
+
+static void sample_memory(long pid)
+{
+	double anon = status_mb(pid, "RssAnon");
+	double file = status_mb(pid, "RssFile");
+	peak_anon_mb = anon > peak_anon_mb ? anon : peak_anon_mb;
+	peak_file_mb = file > peak_file_mb ? file : peak_file_mb;
 }
 
 /* A request ended at T0-relative time T after LAT seconds. */
@@ -207,6 +226,7 @@ static void run(const struct opts *o)
 	bool bk_running = false;
 	double t0 = now_s(), next_backup = t0 + o->backup_every;
 	int running = 1;
+	double next_sample = t0;
 	while (now_s() - t0 < o->duration) {
 		curl_multi_perform(m, &running);
 		CURLMsg *msg;
@@ -235,6 +255,10 @@ static void run(const struct opts *o)
 			slot_start(m, bk, o);
 			bk_running = true;
 			next_backup += o->backup_every;
+		}
+		if (o->server_pid > 0 && t >= next_sample) {
+			sample_memory(o->server_pid);
+			next_sample = t + 1;
 		}
 		curl_multi_poll(m, NULL, 0, 20, NULL);
 	}
@@ -265,6 +289,12 @@ static void run(const struct opts *o)
 	}
 	printf("errors %ld, RSS at the end %.1f MB, database %.1f MB\n", errors,
 	       rss, db_mb);
+	if (o->server_pid > 0) {
+		printf("peak resident memory, sampled every second: anonymous "
+		       "%.1f MB, mapped files %.1f MB; VmHWM %.1f MB\n",
+		       peak_anon_mb, peak_file_mb,
+		       status_mb(o->server_pid, "VmHWM"));
+	}
 	curl_multi_cleanup(m);
 }
 
