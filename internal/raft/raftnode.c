@@ -128,10 +128,13 @@ int raftnode_init(struct raftnode **out, uv_loop_t *loop, const char *dir,
 	/* A damaged segment must stop the start, not be renamed corrupt-...
 	 * and silently left out. */
 	raft_uv_set_auto_recovery(&n->io, false);
-	/* Snapshots are written from the database's mapped copy as they
-	 * are: compressing would make a copy on the heap. They carry their
-	 * own checksum (internal/db/cluster/snapshot.c). */
-	raft_uv_set_snapshot_compression(&n->io, false);
+	/* LZ4, raft_uv's default, said explicitly: it compresses from the
+	 * database's mapped copy into one buffer of the compressed size, and
+	 * writes that. Uncompressed snapshots would spare that buffer but
+	 * write the whole database to disk and fsync it at every snapshot:
+	 * in the soak benchmark, write p99.9 during the first minute (when
+	 * snapshots are frequent) went from 8.5 ms to 13-16 ms. */
+	raft_uv_set_snapshot_compression(&n->io, true);
 	rv = raft_init(&n->raft, &n->io, fsm, n->id, n->address);
 	if (rv != 0) {
 		tm_errmsg_printf(errmsg, "raft: %s", raft_errmsg(&n->raft));

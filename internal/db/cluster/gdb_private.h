@@ -532,6 +532,8 @@ int gdb_snapshot_load(struct gdb *g, const unsigned char *image, size_t len,
  * interval to the next one (gdb_snapshot_interval in gdb.h). */
 void gdb_interval_update(struct gdb *g, const struct gdb_snap_mark *at,
 			 uint64_t db_bytes);
+/* A snapshot's copy failed: double the interval until one succeeds. */
+void gdb_interval_backoff(struct gdb *g);
 
 /* restore.c: the leader's side of gdb_restore(). Check and normalise the
  * database file IMAGE[0..len) (borrowed) and encode the RESTORE entry that

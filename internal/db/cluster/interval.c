@@ -11,7 +11,12 @@
  *
  * E is measured over the interval that just ended: the bytes of the
  * entries applied (raft's barriers and configuration changes count as
- * entries of no bytes) divided by how far raft's applied index moved. */
+ * entries of no bytes) divided by how far raft's applied index moved.
+ *
+ * A snapshot whose copy failed (a full disk, most likely) doubles the
+ * interval: raft would otherwise try again after the very next entry,
+ * copying the whole database each time. The next snapshot that succeeds
+ * sets it from the measurements again. */
 #include "internal/db/cluster/gdb_private.h"
 #include "internal/lib/log.h"
 
@@ -50,6 +55,22 @@ static void apply_interval(struct gdb *g)
 void gdb_set_snapshot_threshold(struct gdb *g, unsigned base)
 {
 	g->snap_base = base;
+	apply_interval(g);
+}
+
+void gdb_interval_backoff(struct gdb *g)
+{
+	if (g->raft == NULL) {
+		return;
+	}
+	uint64_t now = g->raft->snapshot.threshold;
+	uint64_t next = 2 * (now > g->snap_wanted ? now : g->snap_wanted);
+	if (next > GDB_SNAPSHOT_MAX_INTERVAL) {
+		next = GDB_SNAPSHOT_MAX_INTERVAL;
+	}
+	g->snap_wanted = (unsigned)next;
+	LOGW("gdb: next snapshot attempt in %llu entries",
+	     (unsigned long long)next);
 	apply_interval(g);
 }
 

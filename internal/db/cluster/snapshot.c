@@ -15,10 +15,10 @@
  *      database file: it opens without a -wal file, and it can be
  *      deserialized into memory (SQLite refuses a WAL-format image). raft
  *      gets two buffers: the mapped image and a 16-byte trailer holding
- *      its checksum ("TMSNAPv1" and the image's hash64). raft_uv stores
- *      them uncompressed (raftnode.c turns its LZ4 off), so no copy of the
- *      database is made on the heap: raft writes its file from the mapping,
- *      whose pages are the page cache's.
+ *      its checksum ("TMSNAPv1" and the image's hash64). No copy of the
+ *      database is made on the heap: raft_uv compresses (LZ4) from the
+ *      mapping, whose pages are the page cache's, into one buffer of the
+ *      compressed size, and writes that.
  *   3. snapshot_finalize(), on the loop, once raft has written the image:
  *      unmap it, end the read transaction, set the next interval
  *      (interval.c).
@@ -33,10 +33,10 @@
  * pin). Both are logged.
  *
  * Restore checks the trailer first: a snapshot whose image does not match
- * its checksum is refused (RAFT_CORRUPT), since raft_uv keeps no checksum
- * of uncompressed snapshot data. A snapshot without a trailer is one
- * written by an older build, LZ4-compressed, which raft_uv checked while
- * decompressing it. Restore then deserializes the image into a read-only
+ * its checksum is refused (RAFT_CORRUPT). raft_uv's LZ4 frame has a
+ * checksum of its own, but the trailer does not depend on raft_uv's
+ * settings (raft_uv writes uncompressed snapshots with no checksum at
+ * all). A snapshot without a trailer was written by an older build. Restore then deserializes the image into a read-only
  * in-memory database and
  * copies it over the file with the backup API (one transaction on the apply
  * connection; the exec connection sees the new content and schema at its next
@@ -146,9 +146,10 @@ int gdb_fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 		     (unsigned long long)g->snap_at.index);
 		gdb_interval_update(g, &g->snap_at, size);
 	} else if (g->snap_pinned) {
-		LOGE("gdb: snapshot: copying the database failed (%s); raft "
-		     "retries at its next snapshot",
+		LOGE("gdb: snapshot: copying the database failed (%s); the "
+		     "log keeps every entry until a snapshot succeeds",
 		     g->snap_err[0] != '\0' ? g->snap_err : "unknown error");
+		gdb_interval_backoff(g);
 	}
 	memset(g->snap_bufs, 0, sizeof g->snap_bufs);
 	g->snap_err[0] = '\0';
