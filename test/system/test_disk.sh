@@ -172,9 +172,10 @@ case_raft_enospc_answers_disk_full() {
 	assert_eq "$(therm_on m1 sql "SELECT length(b) FROM t" --format csv | tail -1)" 10
 }
 
-# A snapshot whose copy of the database does not fit on the disk is
-# logged, the member goes on serving writes and waits longer before the
-# next attempt; once space is back, a snapshot is taken again.
+# A snapshot whose copy of the database would not fit on the disk above
+# the reserve is not taken: that is logged, the member goes on serving
+# writes (the copy never eats the space writes need) and waits longer
+# before the next attempt; once space is back, a snapshot is taken again.
 case_failed_snapshot_is_logged() {
 	local dir avail i log
 	dir=$(member_dir m1)
@@ -197,7 +198,8 @@ case_failed_snapshot_is_logged() {
 	wait_for 10 grep -q "snapshot: copying the database failed" "$log" ||
 		fail "no failed snapshot logged"
 	grep "snapshot: copying the database failed" "$log" | head -1 |
-		grep -q "database or disk is full" || fail "reason not logged"
+		grep -q "not enough disk space for a snapshot of 2[0-9] MiB" ||
+		fail "reason not logged"
 	grep -q "next snapshot attempt in 32 entries" "$log" ||
 		fail "no back-off logged"
 	# Not retried after every entry: a handful of attempts for 40 writes.

@@ -234,6 +234,7 @@ struct gdb {
 	struct gdb_snapfile snap_file;	/* the image; set off the loop */
 	struct raft_buffer snap_bufs[2]; /* image, trailer: given to raft */
 	char snap_err[TM_ERRMSG_SIZE];	/* why snapshot_async failed */
+	uint64_t snap_reserve;		/* min_free_bytes when pinned */
 	uint64_t applied_bytes;		/* of every entry applied so far */
 	struct gdb_snap_mark snap_at;	/* the pinned snapshot */
 	struct gdb_snap_mark snap_prev; /* the last one taken */
@@ -281,6 +282,10 @@ struct gdb {
  * entry about to be proposed, in the log and then in the database; 0 before
  * its size is known). */
 int gdb_space_check(const struct gdb *g, uint64_t entry_bytes, char *errmsg);
+/* Room in DIR for a snapshot of a database of DB_BYTES, above RESERVE
+ * (any thread): 0, or TM_NOSPACE with errmsg. */
+int gdb_space_for_snapshot(const char *dir, uint64_t reserve,
+			   uint64_t db_bytes, char *errmsg);
 
 /* gdb.c */
 void gdb_schedule(struct gdb *g);

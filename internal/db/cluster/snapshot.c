@@ -28,9 +28,11 @@
  * applied during the copy) until the transaction ends.
  *
  * Failure modes: BEGIN fails (snapshot() returns RAFT_IOERR; raft retries
- * at the next threshold), the copy fails (a full disk: snapshot_async
- * returns RAFT_NOSPACE/RAFT_IOERR; raft calls finalize, which releases the
- * pin). Both are logged.
+ * at the next threshold); less free space than twice the database above
+ * core.min_free_space (space.c: the copy is not even started), or the copy
+ * fails (snapshot_async returns RAFT_NOSPACE/RAFT_IOERR; raft calls
+ * finalize, which releases the pin, logs why and doubles the interval
+ * until a snapshot succeeds).
  *
  * Restore checks the trailer first: a snapshot whose image does not match
  * its checksum is refused (RAFT_CORRUPT). raft_uv's LZ4 frame has a
@@ -104,6 +106,7 @@ int gdb_fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 		return RAFT_IOERR;
 	}
 	g->snap_pinned = true;
+	g->snap_reserve = g->min_free_bytes;
 	g->snap_at.index = g->raft != NULL ? raft_last_applied(g->raft) : 0;
 	g->snap_at.applied_bytes = g->applied_bytes;
 	g->snap_at.valid = g->raft != NULL;
@@ -114,13 +117,36 @@ int gdb_fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 	return 0;
 }
 
-/* Off the loop: touches g->snap, g->snap_file, g->snap_bufs and
- * g->snap_err only. */
+/* The pinned database's size, from its page count. */
+static int room_for_copy(struct gdb *g)
+{
+	sqlite3_stmt *st;
+	uint64_t pages = 0;
+	if (g->snap_reserve == 0) {
+		return 0;
+	}
+	if (sqlite3_prepare_v2(g->snap, "PRAGMA page_count", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			pages = (uint64_t)sqlite3_column_int64(st, 0);
+		}
+		sqlite3_finalize(st);
+	}
+	return gdb_space_for_snapshot(g->dir, g->snap_reserve,
+				      pages * GDB_PAGE_SIZE, g->snap_err);
+}
+
+/* Off the loop: touches g->snap, g->snap_file, g->snap_bufs, g->snap_err
+ * and g->snap_reserve only. */
 int gdb_fsm_snapshot_async(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 			   unsigned *n_bufs)
 {
 	struct gdb *g = fsm->data;
-	int rv = gdb_snapfile_make(g->snap, g->dir, &g->snap_file, g->snap_err);
+	int rv = room_for_copy(g);
+	if (rv == 0) {
+		rv = gdb_snapfile_make(g->snap, g->dir, &g->snap_file,
+				       g->snap_err);
+	}
 	if (rv != 0) {
 		/* Logged by finalize, on the loop. */
 		return rv == TM_NOSPACE ? RAFT_NOSPACE : RAFT_IOERR;
