@@ -107,4 +107,11 @@ const char *config_get(const cJSON *config, const char *key);
  * warning. */
 int64_t config_get_int(const cJSON *config, const char *key);
 
+/* Canonical "host:port" form (see "Normalised forms" above) of the
+ * non-empty address IN (borrowed): *OUT owned (tm_free). TM_INVALID with
+ * REASON (TM_ERRMSG_SIZE bytes) set otherwise, e.g. "port 0 out of range
+ * (1-65535)". Other modules use it to hold addresses to the same form as
+ * core.https_address (the join token's member addresses). */
+int config_address_normalize(const char *in, char **out, char *reason);
+
 #endif /* TM_CONFIG_H */

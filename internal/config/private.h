@@ -9,8 +9,4 @@
 int config_normalize_reason(const struct config_key *key, const cJSON *value,
 			    char **out, char *reason);
 
-/* Canonical "host:port" form of the non-empty address IN: *OUT owned
- * (tm_free). TM_INVALID with REASON set otherwise. */
-int config_address_normalize(const char *in, char **out, char *reason);
-
 #endif /* TM_CONFIG_PRIVATE_H */
