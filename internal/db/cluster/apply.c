@@ -192,6 +192,7 @@ static size_t check_changeset_tables(const struct apply_ctx *ctx,
 		snprintf(last, sizeof last, "%s", table);
 		sqlite3changeset_pk(it, &pk, &n_cols);
 		check_table(ctx, table, n_cols, pk);
+		gdb_watch_touch(ctx->g, table);
 	}
 	int rc2 = sqlite3changeset_finalize(it);
 	if (rc != SQLITE_DONE || rc2 != SQLITE_OK) {
@@ -270,6 +271,7 @@ static void apply_sql(struct apply_ctx *ctx, const struct gdb_item *item)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 	}
 	sqlite3_finalize(st);
+	gdb_watch_touch_all(ctx->g);
 	if (rc != SQLITE_DONE) {
 		diverged(ctx, "schema statement \"%.*s\" failed: %s",
 			 (int)(item->len > 200 ? 200 : item->len), sql,
@@ -287,6 +289,8 @@ static void apply_restore(struct apply_ctx *ctx, const struct gdb_entry *e)
 			 e->image_len, errmsg);
 	}
 	ctx->g->stats.restores_applied++;
+	gdb_watch_touch_all(ctx->g);
+	gdb_watch_fire(ctx->g);
 	LOGI("gdb: entry %llu restored the database from an image of %zu "
 	     "bytes",
 	     ctx->index, e->image_len);
@@ -327,6 +331,7 @@ void gdb_apply_entry(struct gdb *g, const struct gdb_entry *e,
 	if (rc != SQLITE_OK) {
 		diverged(&ctx, "COMMIT: %s", sqlite3_errmsg(g->apply));
 	}
+	gdb_watch_fire(g);
 }
 
 int gdb_fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,

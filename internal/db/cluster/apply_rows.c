@@ -66,6 +66,7 @@ static int shape_for_run(struct rows_apply *a, const struct gdb_rows_run *run)
 		return TM_DB;
 	}
 	a->shape = s;
+	gdb_watch_touch(a->g, run->table);
 	if ((size_t)s->n_cols + 1 > a->set_cap) {
 		a->set_cap = (size_t)s->n_cols + 1;
 		a->set = tm_realloc(a->set, a->set_cap);

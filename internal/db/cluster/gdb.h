@@ -398,6 +398,19 @@ void gdb_set_min_free_space(struct gdb *g, uint64_t bytes);
  * applies at once, and 0 (the default) leaves raft's threshold alone. */
 void gdb_set_snapshot_threshold(struct gdb *g, unsigned base);
 
+/* Watch TABLE (case-insensitive; it need not exist yet): CB runs on the
+ * loop, on this member, after each applied entry that changed the table's
+ * rows, changed the schema (any schema statement), or replaced the
+ * database (a restore, a snapshot installed); at most once per entry,
+ * after the entry's transaction committed, so reads in CB see the new
+ * state. CB runs inside raft's apply: it may queue requests (gdb_write,
+ * gdb_read) but must not wait for them, nor close raft or this module.
+ * For state kept in the global database that every member must act on:
+ * cluster-wide configuration, the trust store. Watches last as long as G;
+ * ARG is borrowed. */
+typedef void (*gdb_watch_cb)(void *arg, const char *table);
+void gdb_watch(struct gdb *g, const char *table, gdb_watch_cb cb, void *arg);
+
 /* The interval after a snapshot of DB_BYTES when the ENTRIES entries
  * before it (barriers and other entries included) carried ENTRY_BYTES:
  * max(BASE, DB_BYTES / GDB_SNAPSHOT_DB_SHARE / average entry size), at

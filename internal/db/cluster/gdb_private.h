@@ -203,6 +203,14 @@ struct gdb_snap_mark {
 	bool valid;
 };
 
+/* A watch (watch.c). */
+struct gdb_watch {
+	char *table; /* owned */
+	gdb_watch_cb cb;
+	void *arg;
+	bool touched; /* by the entry being applied */
+};
+
 struct gdb {
 	uv_loop_t *loop; /* borrowed */
 	uv_idle_t idle;	 /* runs gdb_tick() on the next loop turn */
@@ -227,6 +235,8 @@ struct gdb {
 
 	struct raft_fsm fsm;
 	struct raft *raft; /* borrowed, NULL until gdb_set_raft() */
+	struct gdb_watch *watches; /* watch.c */
+	size_t n_watches;
 
 	/* Snapshots (snapshot.c, interval.c). */
 	sqlite3 *snap;			/* read-only; pins a snapshot's state */
@@ -428,6 +438,13 @@ int gdb_snapfile_make(sqlite3 *src, const char *dir, struct gdb_snapfile *out,
 void gdb_snapfile_release(struct gdb_snapfile *f);
 void gdb_snap_trailer(const void *image, size_t len,
 		      uint8_t trailer[GDB_SNAP_TRAILER_SIZE]);
+
+/* watch.c: mark the watches of TABLE (or all of them) as touched by the
+ * entry being applied; fire and clear the marks once it committed. */
+void gdb_watch_touch(struct gdb *g, const char *table);
+void gdb_watch_touch_all(struct gdb *g);
+void gdb_watch_fire(struct gdb *g);
+void gdb_watch_release(struct gdb *g);
 
 /* apply_rows.c: apply a ROWS item on the apply connection, change by change
  * with statements kept in the tables' shapes. 0, or TM_CORRUPT (the item

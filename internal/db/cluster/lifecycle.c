@@ -248,6 +248,7 @@ static void idle_close_cb(uv_handle_t *handle)
 	close_databases(g);
 	pthread_cond_destroy(&g->exec_cond);
 	pthread_mutex_destroy(&g->exec_mutex);
+	gdb_watch_release(g);
 	tm_free(g->dir);
 	tm_free(g->path);
 	tm_free(g);

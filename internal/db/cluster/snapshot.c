@@ -343,6 +343,8 @@ int gdb_fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 	/* On success the buffer is ours (raft's contract). */
 	raft_free(buf->base);
 	g->stats.snapshots_restored++;
+	gdb_watch_touch_all(g);
+	gdb_watch_fire(g);
 	LOGI("gdb: restored a snapshot of %zu bytes", buf->len);
 	return 0;
 }
