@@ -248,12 +248,16 @@ static void test_worked_example_refusal(void **state)
 	raw_wait(tp, &r, ans_len);
 	assert_int_equal(r.len, ans_len);
 	assert_memory_equal(r.in, ans, ans_len);
-	tp_run_for(tp, 50);
+	/* Still an HTTP connection: asking again gets the same answer. */
+	assert_int_equal(conn_write(r.c, req, req_len, NULL, NULL), 0);
+	raw_wait(tp, &r, 2 * ans_len);
+	assert_int_equal(r.len, 2 * ans_len);
+	assert_memory_equal(r.in + ans_len, ans, ans_len);
 	assert_false(r.eof);
 	assert_int_equal(a->n_accepted, 0);
 	struct transport_stats st;
 	transport_stats(&a->transport, &st);
-	assert_int_equal(st.refused, 1);
+	assert_int_equal(st.refused, 2);
 	raw_close(tp, &r);
 	tm_free(req);
 	tm_free(ans);
@@ -380,6 +384,23 @@ static size_t big_size(void)
 	return n < 128 * 1024 * 1024 ? n : 128 * 1024 * 1024;
 }
 
+/* Back-pressure has reached the writer: the receiving member's bridge
+ * paused the conn, and the sending member's bridge paused raft's pipe. */
+struct pressure {
+	struct tp_member *from;
+	struct tp_member *to;
+};
+
+static bool pressure_reached_writer(void *arg)
+{
+	struct pressure *p = arg;
+	struct transport_stats sf;
+	struct transport_stats st;
+	transport_stats(&p->from->transport, &sf);
+	transport_stats(&p->to->transport, &st);
+	return sf.paused_to_peer > 0 && st.paused_to_raft > 0;
+}
+
 static void check_pattern(const char *buf, size_t len, uint32_t seed)
 {
 	char *want = tm_malloc(len);
@@ -389,9 +410,9 @@ static void check_pattern(const char *buf, size_t len, uint32_t seed)
 }
 
 /* B dials A; more than the kernel can buffer goes each way through
- * bridges limited to 16 KiB, with the receiving side not reading for a
- * while: both bridges pause the side that feeds them, and every byte
- * arrives in order. */
+ * bridges limited to 16 KiB, the receiving raft not reading until the
+ * pressure has come back to the writing member's bridge (both bridges
+ * paused the side that feeds them); then every byte arrives in order. */
 static void test_dial_pumps_both_ways(void **state)
 {
 	struct tp *tp = *state;
@@ -409,19 +430,19 @@ static void test_dial_pumps_both_ways(void **state)
 	struct tp_stream *in = &a->accepted[0];
 	const size_t BIG = big_size();
 
-	/* raft's writer (B) -> A, A not reading for 300 ms. */
+	/* raft's writer (B) -> A, A's raft not reading until the pressure
+	 * has come back to B. */
 	uv_read_stop(in->s);
 	char *buf = tm_malloc(BIG);
 	tp_fill(buf, BIG, 7);
 	tp_stream_write(&d.stream, buf, BIG);
-	tp_run_for(tp, 500);
+	struct pressure to_a = {b, a};
+	assert_true(
+	    tp_run_until(tp, pressure_reached_writer, &to_a, TP_DEADLINE_MS));
 	assert_true(in->in_len == 0);
 	struct transport_stats sa;
 	struct transport_stats sb;
-	transport_stats(&a->transport, &sa);
 	transport_stats(&b->transport, &sb);
-	assert_true(sa.paused_to_raft > 0);
-	assert_true(sb.paused_to_peer > 0);
 	/* Bounded: what B's bridge took while A did not read is what the
 	 * kernel buffers hold, plus the bridges' limits; the rest waits in
 	 * raft's own queue. */
@@ -436,7 +457,9 @@ static void test_dial_pumps_both_ways(void **state)
 	uv_read_stop(d.stream.s);
 	tp_fill(buf, BIG, 8);
 	tp_stream_write(in, buf, BIG);
-	tp_run_for(tp, 500);
+	struct pressure to_b = {a, b};
+	assert_true(
+	    tp_run_until(tp, pressure_reached_writer, &to_b, TP_DEADLINE_MS));
 	assert_int_equal(d.stream.in_len, 0);
 	tp_stream_read_start(&d.stream);
 	stream_wait(tp, &d.stream, BIG);
@@ -661,15 +684,31 @@ struct silent {
 	struct listener *l;
 	struct conn *conns[4];
 	unsigned n;
+	size_t received; /* bytes of requests, never answered */
 	unsigned closed;
 	bool listener_closed;
 };
+
+static void silent_read_cb(struct conn *c, const char *buf, size_t len)
+{
+	struct silent *s = conn_data(c);
+	(void)buf;
+	s->received += len;
+}
+
+static void silent_eof_cb(struct conn *c, int status)
+{
+	(void)c;
+	(void)status;
+}
 
 static void silent_conn_cb(struct listener *l, struct conn *c)
 {
 	struct silent *s = listener_data(l);
 	assert_true(s->n < 4);
 	conn_set_data(c, s);
+	conn_set_callbacks(c, silent_read_cb, silent_eof_cb);
+	assert_int_equal(conn_read_start(c), 0);
 	s->conns[s->n++] = c;
 }
 
@@ -691,17 +730,17 @@ static bool silent_all_closed(void *arg)
 	return s->closed == s->n && s->listener_closed;
 }
 
-struct pending {
-	struct tp_dial *d[2];
-	struct tp_member *m;
+struct stuck {
+	struct mute *mute;
+	struct silent *silent;
 };
 
-static bool both_pending(void *arg)
+/* One dial is in TLS with the mute server, the other has sent its
+ * request to the silent one. */
+static bool both_stuck(void *arg)
 {
-	struct pending *p = arg;
-	struct transport_stats st;
-	transport_stats(&p->m->transport, &st);
-	return st.dials_pending == 2;
+	struct stuck *s = arg;
+	return s->mute->n == 1 && s->silent->received > 0;
 }
 
 /* close cancels a connect stuck in TLS (a server that never speaks) and
@@ -726,20 +765,17 @@ static void test_close_cancels_pending_connects(void **state)
 	struct tp_dial d2;
 	tp_dial_start(b, &d1, 5, mute.address);
 	tp_dial_start(b, &d2, 6, listener_address(silent.l));
-	/* Long enough for the TLS connection to be up and the request
-	 * sent. */
-	tp_run_for(tp, 300);
-	assert_int_equal(mute.n, 1);
-	assert_int_equal(silent.n, 1);
-	struct pending p = {{&d1, &d2}, b};
-	assert_true(both_pending(&p));
+	struct stuck stuck = {&mute, &silent};
+	assert_true(tp_run_until(tp, both_stuck, &stuck, TP_DEADLINE_MS));
+	struct transport_stats st;
+	transport_stats(&b->transport, &st);
+	assert_int_equal(st.dials_pending, 2);
 	assert_false(d1.done || d2.done);
 
 	tp_transport_close(b);
 	assert_true(d1.done && d2.done);
 	assert_int_equal(d1.status, RAFT_CANCELED);
 	assert_int_equal(d2.status, RAFT_CANCELED);
-	struct transport_stats st;
 	transport_stats(&b->transport, &st);
 	assert_int_equal(st.dials_canceled, 2);
 	assert_int_equal(st.dials_pending, 0);
