@@ -620,65 +620,6 @@ static void test_dial_without_certificate(void **state)
 
 /* ---- close ---- */
 
-/* A TCP server that accepts and never says a word. */
-struct mute {
-	uv_tcp_t server;
-	uv_tcp_t clients[4];
-	unsigned n;
-	unsigned closed;
-	char address[64];
-};
-
-static void mute_conn_cb(uv_stream_t *server, int status)
-{
-	struct mute *m = server->data;
-	assert_int_equal(status, 0);
-	assert_true(m->n < 4);
-	uv_tcp_t *c = &m->clients[m->n++];
-	assert_int_equal(uv_tcp_init(server->loop, c), 0);
-	c->data = m;
-	assert_int_equal(uv_accept(server, (uv_stream_t *)c), 0);
-}
-
-static void mute_start(struct tp *tp, struct mute *m, const char *ip)
-{
-	memset(m, 0, sizeof *m);
-	struct sockaddr_in sa;
-	assert_int_equal(uv_ip4_addr(ip, 0, &sa), 0);
-	assert_int_equal(uv_tcp_init(&tp->loop, &m->server), 0);
-	m->server.data = m;
-	assert_int_equal(
-	    uv_tcp_bind(&m->server, (const struct sockaddr *)&sa, 0), 0);
-	assert_int_equal(uv_listen((uv_stream_t *)&m->server, 8, mute_conn_cb),
-			 0);
-	int len = sizeof sa;
-	assert_int_equal(
-	    uv_tcp_getsockname(&m->server, (struct sockaddr *)&sa, &len), 0);
-	snprintf(m->address, sizeof m->address, "%s:%d", ip,
-		 ntohs(sa.sin_port));
-}
-
-static void mute_closed_cb(uv_handle_t *h)
-{
-	struct mute *m = h->data;
-	m->closed++;
-}
-
-static bool mute_all_closed(void *arg)
-{
-	struct mute *m = arg;
-	return m->closed == m->n + 1;
-}
-
-static void mute_stop(struct tp *tp, struct mute *m)
-{
-	for (unsigned i = 0; i < m->n; i++) {
-		uv_close((uv_handle_t *)&m->clients[i], mute_closed_cb);
-	}
-	uv_close((uv_handle_t *)&m->server, mute_closed_cb);
-	assert_true(tp_run_until(tp, mute_all_closed, m, TP_DEADLINE_MS));
-}
-
 /* A TLS server that completes the handshake, then never answers. */
 struct silent {
 	struct listener *l;
@@ -731,7 +672,7 @@ static bool silent_all_closed(void *arg)
 }
 
 struct stuck {
-	struct mute *mute;
+	struct tp_mute *mute;
 	struct silent *silent;
 };
 
@@ -753,8 +694,8 @@ static void test_close_cancels_pending_connects(void **state)
 	struct tp_member *b = tp_member_add(tp, 2);
 	tp_set_clustered(tp, true);
 	tp_listen(b);
-	struct mute mute;
-	mute_start(tp, &mute, "127.0.25.4");
+	struct tp_mute mute;
+	tp_mute_start(tp, &mute, "127.0.25.4");
 	struct silent silent = {0};
 	/* It presents A's certificate, which B admits. */
 	assert_int_equal(listener_tcp(&tp->loop, "127.0.25.5:0", a->server_ctx,
@@ -780,7 +721,7 @@ static void test_close_cancels_pending_connects(void **state)
 	assert_int_equal(st.dials_canceled, 2);
 	assert_int_equal(st.dials_pending, 0);
 
-	mute_stop(tp, &mute);
+	tp_mute_stop(tp, &mute);
 	for (unsigned i = 0; i < silent.n; i++) {
 		conn_close(silent.conns[i], silent_conn_closed_cb);
 	}

@@ -154,65 +154,6 @@ static void test_three_members(void **state)
 
 /* ---- peers that never answer, and peers that refuse ---- */
 
-/* A TCP server that accepts and never says a word. */
-struct mute {
-	uv_tcp_t server;
-	uv_tcp_t clients[16];
-	unsigned n;
-	unsigned closed;
-	char address[64];
-};
-
-static void mute_conn_cb(uv_stream_t *server, int status)
-{
-	struct mute *m = server->data;
-	assert_int_equal(status, 0);
-	assert_true(m->n < 16);
-	uv_tcp_t *c = &m->clients[m->n++];
-	assert_int_equal(uv_tcp_init(server->loop, c), 0);
-	c->data = m;
-	assert_int_equal(uv_accept(server, (uv_stream_t *)c), 0);
-}
-
-static void mute_start(struct tp *tp, struct mute *m, const char *ip)
-{
-	memset(m, 0, sizeof *m);
-	struct sockaddr_in sa;
-	assert_int_equal(uv_ip4_addr(ip, 0, &sa), 0);
-	assert_int_equal(uv_tcp_init(&tp->loop, &m->server), 0);
-	m->server.data = m;
-	assert_int_equal(
-	    uv_tcp_bind(&m->server, (const struct sockaddr *)&sa, 0), 0);
-	assert_int_equal(uv_listen((uv_stream_t *)&m->server, 16, mute_conn_cb),
-			 0);
-	int len = sizeof sa;
-	assert_int_equal(
-	    uv_tcp_getsockname(&m->server, (struct sockaddr *)&sa, &len), 0);
-	snprintf(m->address, sizeof m->address, "%s:%d", ip,
-		 ntohs(sa.sin_port));
-}
-
-static void mute_closed_cb(uv_handle_t *h)
-{
-	struct mute *m = h->data;
-	m->closed++;
-}
-
-static bool mute_all_closed(void *arg)
-{
-	struct mute *m = arg;
-	return m->closed == m->n + 1;
-}
-
-static void mute_stop(struct tp *tp, struct mute *m)
-{
-	for (unsigned i = 0; i < m->n; i++) {
-		uv_close((uv_handle_t *)&m->clients[i], mute_closed_cb);
-	}
-	uv_close((uv_handle_t *)&m->server, mute_closed_cb);
-	assert_true(tp_run_until(tp, mute_all_closed, m, TP_DEADLINE_MS));
-}
-
 static bool two_pending(void *arg)
 {
 	struct tp_member *m = arg;
@@ -230,10 +171,10 @@ static void test_close_with_pending_connects(void **state)
 	struct tp *tp = *state;
 	struct tp_member *m1 = tp_member_add(tp, 1);
 	tp_set_clustered(tp, true);
-	struct mute tcp;
-	struct mute tcp2;
-	mute_start(tp, &tcp, "127.0.25.4");
-	mute_start(tp, &tcp2, "127.0.25.5");
+	struct tp_mute tcp;
+	struct tp_mute tcp2;
+	tp_mute_start(tp, &tcp, "127.0.25.4");
+	tp_mute_start(tp, &tcp2, "127.0.25.5");
 	struct raft_configuration conf;
 	raft_configuration_init(&conf);
 	assert_int_equal(
@@ -249,8 +190,8 @@ static void test_close_with_pending_connects(void **state)
 	tp_raft_close(m1);
 	assert_int_equal(m1->final_stats.dials_pending, 0);
 	assert_int_equal(m1->final_stats.dials_canceled, 2);
-	mute_stop(tp, &tcp);
-	mute_stop(tp, &tcp2);
+	tp_mute_stop(tp, &tcp);
+	tp_mute_stop(tp, &tcp2);
 }
 
 /* Peers that refuse the TCP connection: raft retries every connect

@@ -545,6 +545,58 @@ void tp_apply(struct tp_member *leader, size_t len, uint32_t seed)
 	}
 }
 
+/* ---- a server that never speaks ---- */
+
+static void mute_conn_cb(uv_stream_t *server, int status)
+{
+	struct tp_mute *m = server->data;
+	assert_int_equal(status, 0);
+	assert_true(m->n < 16);
+	uv_tcp_t *c = &m->clients[m->n++];
+	assert_int_equal(uv_tcp_init(server->loop, c), 0);
+	c->data = m;
+	assert_int_equal(uv_accept(server, (uv_stream_t *)c), 0);
+}
+
+void tp_mute_start(struct tp *tp, struct tp_mute *m, const char *ip)
+{
+	memset(m, 0, sizeof *m);
+	struct sockaddr_in sa;
+	assert_int_equal(uv_ip4_addr(ip, 0, &sa), 0);
+	assert_int_equal(uv_tcp_init(&tp->loop, &m->server), 0);
+	m->server.data = m;
+	assert_int_equal(
+	    uv_tcp_bind(&m->server, (const struct sockaddr *)&sa, 0), 0);
+	assert_int_equal(uv_listen((uv_stream_t *)&m->server, 16, mute_conn_cb),
+			 0);
+	int len = sizeof sa;
+	assert_int_equal(
+	    uv_tcp_getsockname(&m->server, (struct sockaddr *)&sa, &len), 0);
+	snprintf(m->address, sizeof m->address, "%s:%d", ip,
+		 ntohs(sa.sin_port));
+}
+
+static void mute_closed_cb(uv_handle_t *h)
+{
+	struct tp_mute *m = h->data;
+	m->closed++;
+}
+
+static bool mute_all_closed(void *arg)
+{
+	struct tp_mute *m = arg;
+	return m->closed == m->n + 1;
+}
+
+void tp_mute_stop(struct tp *tp, struct tp_mute *m)
+{
+	for (unsigned i = 0; i < m->n; i++) {
+		uv_close((uv_handle_t *)&m->clients[i], mute_closed_cb);
+	}
+	uv_close((uv_handle_t *)&m->server, mute_closed_cb);
+	assert_true(tp_run_until(tp, mute_all_closed, m, TP_DEADLINE_MS));
+}
+
 /* ---- teardown ---- */
 
 static void listener_closed_cb(struct listener *l)

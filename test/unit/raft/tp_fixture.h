@@ -146,6 +146,19 @@ struct tp_member *tp_wait_leader(struct tp *tp);
 /* Propose an entry of LEN bytes filled from SEED on the leader. */
 void tp_apply(struct tp_member *leader, size_t len, uint32_t seed);
 
+/* A TCP server on IP (port picked by the kernel) that accepts and never
+ * says a word: a connect to it stays in its TLS handshake. */
+struct tp_mute {
+	uv_tcp_t server;
+	uv_tcp_t clients[16];
+	unsigned n;
+	unsigned closed;
+	char address[64];
+};
+void tp_mute_start(struct tp *tp, struct tp_mute *m, const char *ip);
+/* Close its connections and itself; waits. */
+void tp_mute_stop(struct tp *tp, struct tp_mute *m);
+
 /* Run the loop until COND(ARG) holds; false after MS milliseconds. */
 bool tp_run_until(struct tp *tp, bool (*cond)(void *arg), void *arg,
 		  unsigned ms);
