@@ -67,6 +67,7 @@ struct conn {
 	conn_connect_cb connect_cb;
 	void *connect_arg;
 	char *connect_address;
+	bool connect_canceled; /* conn_connect_cancel was called */
 
 	/* Close. */
 	bool close_called;
@@ -361,12 +362,16 @@ const char *conn_peer_name(const struct conn *c) { return c->peer_name; }
 
 const char *conn_errmsg(const struct conn *c) { return c->errmsg; }
 
+/* The conn made by the latest conn_connect. */
+static struct conn *last_connect;
+
 int conn_connect(uv_loop_t *loop, const char *address, SSL_CTX *ctx,
 		 conn_connect_cb cb, void *arg)
 {
 	(void)ctx;
 	PRE(cb != NULL);
 	struct conn *c = conn_fake_new(loop);
+	last_connect = c;
 	conn_fake_set_tls(c, NULL);
 	conn_fake_set_peer_name(c, address);
 	c->connect_cb = cb;
@@ -374,6 +379,24 @@ int conn_connect(uv_loop_t *loop, const char *address, SSL_CTX *ctx,
 	c->connect_address = tm_strdup(address);
 	fake_kick(c);
 	return 0;
+}
+
+/* The attempt is the fake conn itself, seen through an opaque type. */
+int conn_connect_cancelable(uv_loop_t *loop, const char *address, SSL_CTX *ctx,
+			    conn_connect_cb cb, void *arg,
+			    struct conn_connect **attempt)
+{
+	int rv = conn_connect(loop, address, ctx, cb, arg);
+	if (attempt != NULL) {
+		*attempt = (struct conn_connect *)(void *)last_connect;
+	}
+	return rv;
+}
+
+void conn_connect_cancel(struct conn_connect *attempt)
+{
+	struct conn *c = (struct conn *)(void *)attempt;
+	c->connect_canceled = true;
 }
 
 /* Deferred work. */
@@ -402,7 +425,9 @@ static bool fake_finish_connect(struct conn *c)
 	void *arg = c->connect_arg;
 	c->connect_cb = NULL;
 	int status = TM_IO;
-	if (connect_hook != NULL) {
+	if (c->connect_canceled) {
+		status = TM_CANCELED;
+	} else if (connect_hook != NULL) {
 		status = connect_hook(connect_hook_arg, c->connect_address, c);
 	}
 	if (status == 0) {

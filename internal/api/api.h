@@ -30,6 +30,9 @@ void api_sql_post(struct rest_request *req);
 void api_sql_backup_get(struct rest_request *req);
 void api_sql_restore_post(struct rest_request *req);
 
+/* Member to member (internal/api/internal_raft.c). */
+void api_internal_raft_get(struct rest_request *req);
+
 /* Shared helpers (internal/api/json.c). */
 /* Answer 400 and return false if OBJ (a JSON object) has a member not in
  * the NULL-terminated list ALLOWED, or is not an object. */

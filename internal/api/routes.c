@@ -24,6 +24,11 @@ static const struct rest_route routes[] = {
 	{.path = "/1.0/sql", .post = api_sql_post},
 	{.path = "/1.0/sql/backup", .get = api_sql_backup_get},
 	{.path = "/1.0/sql/restore", .post = api_sql_restore_post},
+	/* Member to member. Public: the handler checks that the client
+	 * certificate is a member's. */
+	{.path = "/internal/raft",
+	 .get = api_internal_raft_get,
+	 .public_get = true},
 };
 
 const struct rest_route *api_routes(size_t *n)

@@ -1,5 +1,6 @@
 #include "internal/daemon/daemon_priv.h"
 #include "internal/net/listener.h"
+#include "internal/raft/raftnode.h"
 
 uv_loop_t *daemon_loop(struct daemon *d) { return d->loop; }
 
@@ -8,6 +9,14 @@ struct nodedb *daemon_nodedb(struct daemon *d) { return d->nodedb; }
 struct gdb *daemon_gdb(struct daemon *d)
 {
 	return d->state == DAEMON_READY ? d->gdb : NULL;
+}
+
+struct raft_uv_transport *daemon_raft_transport(struct daemon *d)
+{
+	if (d->raftnode == NULL || d->raft_closing) {
+		return NULL;
+	}
+	return raftnode_transport(d->raftnode);
 }
 
 struct pool *daemon_pool(struct daemon *d)

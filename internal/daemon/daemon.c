@@ -99,6 +99,9 @@ static int load_identity(struct daemon *d, char *errmsg)
 	if (rv == 0) {
 		rv = tls_server_ctx(cert, key, &d->tls_ctx, errmsg);
 	}
+	if (rv == 0) {
+		rv = tls_client_ctx(cert, key, &d->tls_client_ctx, errmsg);
+	}
 	tm_free(cert);
 	tm_free(key);
 	return rv;

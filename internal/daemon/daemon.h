@@ -21,6 +21,7 @@
 
 struct daemon;
 struct pool;
+struct raft_uv_transport;
 
 enum daemon_state {
 	DAEMON_INIT,
@@ -49,6 +50,9 @@ void daemon_free(struct daemon *d);
 uv_loop_t *daemon_loop(struct daemon *d);
 struct nodedb *daemon_nodedb(struct daemon *d);
 const char *daemon_dir(const struct daemon *d);
+/* raft's transport, for GET /internal/raft; NULL while raft is not
+ * running (starting, or closing). */
+struct raft_uv_transport *daemon_raft_transport(struct daemon *d);
 /* The global database; NULL until it is open. */
 struct gdb *daemon_gdb(struct daemon *d);
 /* Worker threads for the API's work off the loop (not the global

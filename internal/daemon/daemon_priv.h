@@ -17,7 +17,16 @@ struct daemon {
 	char *server_name; /* hostname, owned */
 	char *cert_pem;	   /* member certificate, owned */
 	char fingerprint[TLS_FINGERPRINT_LEN + 1];
-	SSL_CTX *tls_ctx; /* server context, owned */
+	SSL_CTX *tls_ctx;	 /* server context, owned */
+	SSL_CTX *tls_client_ctx; /* the member's certificate, for raft's
+				    connections to other members; owned */
+
+	/* Whom raft traffic is taken from and sent to (global.c,
+	 * raft_admit). Until clustering lands a member is never clustered
+	 * and its member list is empty. */
+	bool clustered;
+	char **member_fingerprints; /* owned */
+	size_t n_member_fingerprints;
 
 	struct nodedb *nodedb;	   /* owned */
 	struct gdb *gdb;	   /* owned; NULL until open / once closed */

@@ -21,6 +21,23 @@
 
 #define RAFT_ID_STANDALONE 1
 
+/* The transport's admission of a certificate: only members' when
+ * clustered (a standalone member accepts no raft traffic). */
+static enum transport_verdict raft_admit(void *data, const char *fingerprint)
+{
+	struct daemon *d = data;
+	if (!d->clustered) {
+		return TRANSPORT_NOT_CLUSTERED;
+	}
+	for (size_t i = 0; fingerprint != NULL && i < d->n_member_fingerprints;
+	     i++) {
+		if (strcmp(d->member_fingerprints[i], fingerprint) == 0) {
+			return TRANSPORT_MEMBER;
+		}
+	}
+	return TRANSPORT_NOT_MEMBER;
+}
+
 /* Worker threads for SQL: one per concurrent read, plus one that stays
  * free for the leader's write batches (gdb_set_pool). */
 #define GLOBAL_SQL_THREADS 5
@@ -92,6 +109,11 @@ int daemon_global_open(struct daemon *d, char *errmsg)
 	if (rv != 0) {
 		goto out;
 	}
+	struct transport_config transport = {
+	    .client_ctx = d->tls_client_ctx,
+	    .admit = raft_admit,
+	    .admit_data = d,
+	};
 	struct raftnode_options opts = {
 	    .id = id,
 	    .address = address,
@@ -99,6 +121,7 @@ int daemon_global_open(struct daemon *d, char *errmsg)
 		(unsigned)config_get_int(d->config, "raft.snapshot_threshold"),
 	    .snapshot_trailing =
 		(unsigned)config_get_int(d->config, "raft.snapshot_trailing"),
+	    .transport = &transport,
 	};
 	rv = raftnode_init(&d->raftnode, d->loop, raft_dir, &opts,
 			   gdb_fsm(d->gdb), errmsg);

@@ -225,6 +225,9 @@ void daemon_free(struct daemon *d)
 	if (d->tls_ctx != NULL) {
 		SSL_CTX_free(d->tls_ctx);
 	}
+	if (d->tls_client_ctx != NULL) {
+		SSL_CTX_free(d->tls_client_ctx);
+	}
 	if (d->lock_fd >= 0) {
 		close(d->lock_fd);
 	}

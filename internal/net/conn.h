@@ -103,4 +103,16 @@ typedef void (*conn_connect_cb)(void *arg, struct conn *c, int status,
 int conn_connect(uv_loop_t *loop, const char *address, SSL_CTX *ctx,
 		 conn_connect_cb cb, void *arg);
 
+/* An outgoing connection attempt that its owner may cancel. */
+struct conn_connect;
+/* conn_connect, also setting *ATTEMPT to the attempt: valid until CB
+ * runs, for conn_connect_cancel. */
+int conn_connect_cancelable(uv_loop_t *loop, const char *address, SSL_CTX *ctx,
+			    conn_connect_cb cb, void *arg,
+			    struct conn_connect **attempt);
+/* End ATTEMPT now: CB still runs exactly once, from the loop, once all
+ * the attempt held is released, with TM_CANCELED and no conn, even if the
+ * connection had just been made. Call at most until CB has run. */
+void conn_connect_cancel(struct conn_connect *attempt);
+
 #endif /* TM_NET_CONN_H */

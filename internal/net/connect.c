@@ -14,6 +14,10 @@
  * - the whole attempt takes longer than NET_CONNECT_TIMEOUT_MS
  *   (TM_TIMEOUT).
  *
+ * conn_connect_cancel ends the attempt with TM_CANCELED wherever it is,
+ * even after success was decided (the conn is then closed instead of
+ * handed over).
+ *
  * conn_connect never calls back from inside itself, so even a malformed
  * address is reported from the loop, which lets it carry a message.
  * connect_finish releases everything the attempt holds (timer, resolver
@@ -31,7 +35,7 @@
 #include "internal/net/listener.h"
 #include "internal/net/tuning.h"
 
-struct connect_op {
+struct conn_connect {
 	uv_loop_t *loop;
 	SSL_CTX *ctx; /* borrowed */
 	conn_connect_cb cb;
@@ -45,18 +49,20 @@ struct connect_op {
 	struct addrinfo *addrs; /* owned */
 	struct addrinfo *next_addr;
 	uv_connect_t connect;
-	struct conn *c; /* the attempt in progress */
+	bool tcp_connecting; /* connect is pending on c */
+	struct conn *c;	     /* the attempt in progress */
 	unsigned conns_closing;
 	uv_timer_t timer; /* deadline; also defers early failures */
 	bool timer_closed;
 
 	bool done; /* outcome decided, releasing */
+	bool canceled;
 	int status;
 	struct conn *result;
 	char errmsg[TM_ERRMSG_SIZE];
 };
 
-static void connect_maybe_finish(struct connect_op *op)
+static void connect_maybe_finish(struct conn_connect *op)
 {
 	if (!op->timer_closed || op->resolving || op->conns_closing > 0) {
 		return;
@@ -77,24 +83,30 @@ static void connect_maybe_finish(struct connect_op *op)
 
 static void connect_timer_closed_cb(uv_handle_t *handle)
 {
-	struct connect_op *op = handle->data;
+	struct conn_connect *op = handle->data;
 	op->timer_closed = true;
 	connect_maybe_finish(op);
 }
 
 static void connect_conn_closed_cb(struct conn *c)
 {
-	struct connect_op *op = conn_data(c);
+	struct conn_connect *op = conn_data(c);
 	op->conns_closing--;
 	connect_maybe_finish(op);
 }
 
-static void connect_drop_conn(struct connect_op *op)
+static void connect_drop_conn(struct conn_connect *op)
 {
 	if (op->c == NULL) {
 		return;
 	}
 	conn_set_data(op->c, op);
+	/* A socket still connecting has nothing to flush: a graceful close
+	 * would wait for a shutdown that libuv only starts once the
+	 * connection is made, or for the linger timeout. */
+	if (op->tcp_connecting) {
+		op->c->stream_broken = true;
+	}
 	op->conns_closing++;
 	conn_close(op->c, connect_conn_closed_cb);
 	op->c = NULL;
@@ -102,7 +114,7 @@ static void connect_drop_conn(struct connect_op *op)
 
 /* Decide the outcome (STATUS, with op->errmsg set on failure) and start
  * releasing what the attempt holds. */
-static void connect_finish(struct connect_op *op, int status)
+static void connect_finish(struct conn_connect *op, int status)
 {
 	if (op->done) {
 		return;
@@ -126,7 +138,7 @@ static void connect_finish(struct connect_op *op, int status)
 
 static void connect_timer_cb(uv_timer_t *timer)
 {
-	struct connect_op *op = timer->data;
+	struct conn_connect *op = timer->data;
 	if (op->status == 0) {
 		op->status = TM_TIMEOUT;
 		tm_errmsg_printf(op->errmsg,
@@ -137,11 +149,11 @@ static void connect_timer_cb(uv_timer_t *timer)
 	connect_finish(op, op->status);
 }
 
-static void connect_try_next(struct connect_op *op);
+static void connect_try_next(struct conn_connect *op);
 
 static void connect_handshake_cb(struct conn *c, void *arg, int status)
 {
-	struct connect_op *op = arg;
+	struct conn_connect *op = arg;
 	INVARIANT(c == op->c);
 	if (status != 0) {
 		tm_errmsg_printf(op->errmsg, "connect to %s: %s", op->address,
@@ -152,7 +164,8 @@ static void connect_handshake_cb(struct conn *c, void *arg, int status)
 
 static void connect_connected_cb(uv_connect_t *req, int status)
 {
-	struct connect_op *op = req->data;
+	struct conn_connect *op = req->data;
+	op->tcp_connecting = false;
 	if (op->done) {
 		return; /* canceled by connect_finish closing the conn */
 	}
@@ -161,6 +174,7 @@ static void connect_connected_cb(uv_connect_t *req, int status)
 		tm_errmsg_printf(op->errmsg, "connect to %s (%s): %s",
 				 op->address, c->peer_name,
 				 uv_strerror(status));
+		c->stream_broken = true; /* never connected: nothing to flush */
 		connect_drop_conn(op);
 		connect_try_next(op);
 		return;
@@ -170,7 +184,7 @@ static void connect_connected_cb(uv_connect_t *req, int status)
 	conn_tls_handshake(c, 0, connect_handshake_cb, op);
 }
 
-static void connect_try_next(struct connect_op *op)
+static void connect_try_next(struct conn_connect *op)
 {
 	while (op->next_addr != NULL) {
 		struct addrinfo *ai = op->next_addr;
@@ -191,6 +205,7 @@ static void connect_try_next(struct connect_op *op)
 		rv = uv_tcp_connect(&op->connect, &c->h.tcp, ai->ai_addr,
 				    connect_connected_cb);
 		if (rv == 0) {
+			op->tcp_connecting = true;
 			return;
 		}
 		tm_errmsg_printf(op->errmsg, "connect to %s (%s): %s",
@@ -207,7 +222,7 @@ static void connect_try_next(struct connect_op *op)
 static void connect_resolved_cb(uv_getaddrinfo_t *req, int status,
 				struct addrinfo *res)
 {
-	struct connect_op *op = req->data;
+	struct conn_connect *op = req->data;
 	op->resolving = false;
 	op->addrs = res;
 	op->next_addr = res;
@@ -225,7 +240,7 @@ static void connect_resolved_cb(uv_getaddrinfo_t *req, int status,
 }
 
 /* Start resolving; 0 or a failure with op->errmsg set. */
-static int connect_start(struct connect_op *op)
+static int connect_start(struct conn_connect *op)
 {
 	int rv = net_split_address(op->address, NET_DEFAULT_PORT, op->host,
 				   &op->port, op->errmsg);
@@ -255,11 +270,12 @@ static int connect_start(struct connect_op *op)
 	return 0;
 }
 
-int conn_connect(uv_loop_t *loop, const char *address, SSL_CTX *ctx,
-		 conn_connect_cb cb, void *arg)
+int conn_connect_cancelable(uv_loop_t *loop, const char *address, SSL_CTX *ctx,
+			    conn_connect_cb cb, void *arg,
+			    struct conn_connect **attempt)
 {
 	PRE(loop != NULL && address != NULL && ctx != NULL && cb != NULL);
-	struct connect_op *op = tm_calloc(1, sizeof *op);
+	struct conn_connect *op = tm_calloc(1, sizeof *op);
 	op->loop = loop;
 	op->ctx = ctx;
 	op->cb = cb;
@@ -270,6 +286,9 @@ int conn_connect(uv_loop_t *loop, const char *address, SSL_CTX *ctx,
 	int rv = uv_timer_init(loop, &op->timer);
 	INVARIANT(rv == 0);
 	op->timer.data = op;
+	if (attempt != NULL) {
+		*attempt = op;
+	}
 	rv = connect_start(op);
 	if (rv != 0) {
 		op->status = rv; /* reported by the timer, from the loop */
@@ -278,4 +297,33 @@ int conn_connect(uv_loop_t *loop, const char *address, SSL_CTX *ctx,
 	}
 	uv_timer_start(&op->timer, connect_timer_cb, NET_CONNECT_TIMEOUT_MS, 0);
 	return 0;
+}
+
+int conn_connect(uv_loop_t *loop, const char *address, SSL_CTX *ctx,
+		 conn_connect_cb cb, void *arg)
+{
+	return conn_connect_cancelable(loop, address, ctx, cb, arg, NULL);
+}
+
+void conn_connect_cancel(struct conn_connect *op)
+{
+	if (op->canceled) {
+		return;
+	}
+	op->canceled = true;
+	if (!op->done) {
+		tm_errmsg_printf(op->errmsg, "connect to %s: canceled",
+				 op->address);
+		connect_finish(op, TM_CANCELED);
+		return;
+	}
+	/* Decided already, waiting for handles to close: the caller gets
+	 * the cancellation, not what was decided. */
+	tm_errmsg_printf(op->errmsg, "connect to %s: canceled", op->address);
+	op->status = TM_CANCELED;
+	if (op->result != NULL) {
+		op->c = op->result;
+		op->result = NULL;
+		connect_drop_conn(op);
+	}
 }

@@ -109,7 +109,7 @@ int raftnode_init(struct raftnode **out, uv_loop_t *loop, const char *dir,
 	n->address = tm_strdup(opts->address);
 	n->dir = tm_strdup(dir);
 	n->loop = loop;
-	transport_init(&n->transport, loop);
+	transport_init(&n->transport, loop, opts->transport);
 	rv = raft_uv_init(&n->io, loop, dir, &n->transport);
 	if (rv != 0) {
 		tm_errmsg_printf(errmsg, "raft I/O in %s: %s", dir,
@@ -242,6 +242,11 @@ int raftnode_start(struct raftnode *n, char *errmsg)
 struct raft *raftnode_raft(struct raftnode *n)
 {
 	return &n->raft;
+}
+
+struct raft_uv_transport *raftnode_transport(struct raftnode *n)
+{
+	return &n->transport;
 }
 
 static void release(void *data)

@@ -12,6 +12,8 @@
 #include <raft.h>
 #include <uv.h>
 
+#include "internal/raft/transport.h"
+
 struct raftnode;
 
 struct raftnode_options {
@@ -19,6 +21,9 @@ struct raftnode_options {
 	const char *address;          /* copied */
 	unsigned snapshot_threshold;  /* entries between snapshots */
 	unsigned snapshot_trailing;   /* entries kept after a snapshot */
+	/* How raft reaches other members (copied; NULL: it reaches none
+	 * and accepts none, as for a standalone member). */
+	const struct transport_config *transport;
 };
 
 /* DIR is the raft data directory (created 0700 if missing). FSM is
@@ -33,6 +38,9 @@ int raftnode_start(struct raftnode *n, char *errmsg);
 
 /* Borrowed; valid until the close callback. */
 struct raft *raftnode_raft(struct raftnode *n);
+/* The transport, for its REST route (transport_accept); borrowed, valid
+ * until the close callback. */
+struct raft_uv_transport *raftnode_transport(struct raftnode *n);
 
 void raftnode_set_snapshot(struct raftnode *n, unsigned threshold,
 			   unsigned trailing);

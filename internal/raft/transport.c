@@ -1,36 +1,24 @@
-/* Transport for a member without peers yet.
+/* The transport's own life: init, raft's init/listen/close, the links
+ * (bridged connections) it keeps, and what it logs about peers.
  *
- * connect: a connect request fails on the next loop turn with
- * RAFT_NOCONNECTION (raft retries later); pending requests are failed with
- * RAFT_CANCELED by close. close: fires its callback on the next loop turn
- * once no connect request is pending. */
-#include "internal/raft/transport.h"
+ * Close: stop accepting (accept_cb cleared), cancel every dial, orphan
+ * every upgrade in flight, abort every link. transport_maybe_fire_close
+ * fires raft's callback once no dial and no link is left; it goes through
+ * an idle handle's close callback, so it never runs inside close()
+ * itself (raft_uv's close goes on touching its state after calling
+ * close). Upgrades in flight are not waited for: the REST server owns
+ * their connections until it calls back, and the callback no longer
+ * refers to the transport. */
+#include "internal/raft/transport_internal.h"
 
-#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "internal/lib/assert.h"
+#include "internal/lib/log.h"
 #include "internal/lib/mem.h"
 
-struct pending_connect {
-	uv_timer_t timer;
-	struct raft_uv_connect *req;
-	raft_uv_connect_cb cb;
-	struct transport *t;
-	struct pending_connect *next;
-};
-
-struct transport {
-	uv_loop_t *loop;
-	raft_id id;
-	char *address;
-	raft_uv_accept_cb accept_cb;
-	struct pending_connect *pending;
-	int closing_timers;
-	bool closing;
-	uv_idle_t close_idle;
-	raft_uv_transport_close_cb close_cb;
-	struct raft_uv_transport *owner;
-};
+/* ---- raft's interface ---- */
 
 static int transport_init_cb(struct raft_uv_transport *rt, raft_id id,
 			     const char *address)
@@ -45,110 +33,173 @@ static int transport_init_cb(struct raft_uv_transport *rt, raft_id id,
 static int transport_listen(struct raft_uv_transport *rt, raft_uv_accept_cb cb)
 {
 	struct transport *t = rt->impl;
+	PRE(!t->closing);
 	t->accept_cb = cb;
 	return 0;
 }
 
-static void unlink_pending(struct transport *t, struct pending_connect *p)
+static void close_idle_closed_cb(uv_handle_t *handle)
 {
-	for (struct pending_connect **pp = &t->pending; *pp != NULL;
-	     pp = &(*pp)->next) {
-		if (*pp == p) {
-			*pp = p->next;
-			return;
-		}
-	}
+	struct transport *t = handle->data;
+	raft_uv_transport_close_cb cb = t->close_cb;
+	t->close_cb = NULL;
+	cb(t->rt);
 }
 
-static void maybe_closed(struct transport *t);
-
-static void pending_closed_cb(uv_handle_t *h)
+void transport_maybe_fire_close(struct transport *t)
 {
-	struct pending_connect *p = h->data;
-	struct transport *t = p->t;
-	int status = t->closing ? RAFT_CANCELED : RAFT_NOCONNECTION;
-	p->cb(p->req, NULL, status);
-	tm_free(p);
-	t->closing_timers--;
-	maybe_closed(t);
-}
-
-static void connect_fail_cb(uv_timer_t *timer)
-{
-	struct pending_connect *p = timer->data;
-	unlink_pending(p->t, p);
-	p->t->closing_timers++;
-	uv_close((uv_handle_t *)&p->timer, pending_closed_cb);
-}
-
-static int transport_connect(struct raft_uv_transport *rt,
-			     struct raft_uv_connect *req, raft_id id,
-			     const char *address, raft_uv_connect_cb cb)
-{
-	(void)id;
-	(void)address;
-	struct transport *t = rt->impl;
-	struct pending_connect *p = tm_calloc(1, sizeof *p);
-	p->req = req;
-	p->cb = cb;
-	p->t = t;
-	uv_timer_init(t->loop, &p->timer);
-	p->timer.data = p;
-	uv_timer_start(&p->timer, connect_fail_cb, 0, 0);
-	p->next = t->pending;
-	t->pending = p;
-	return 0;
-}
-
-static void close_idle_closed_cb(uv_handle_t *h)
-{
-	struct transport *t = h->data;
-	t->close_cb(t->owner);
-}
-
-static void close_idle_cb(uv_idle_t *idle)
-{
-	uv_idle_stop(idle);
-	uv_close((uv_handle_t *)idle, close_idle_closed_cb);
-}
-
-static void maybe_closed(struct transport *t)
-{
-	if (!t->closing || t->pending != NULL || t->closing_timers > 0) {
+	if (!t->closing || t->close_scheduled || t->dials != NULL ||
+	    t->links != NULL) {
 		return;
 	}
-	uv_idle_init(t->loop, &t->close_idle);
+	t->close_scheduled = true;
+	int rv = uv_idle_init(t->loop, &t->close_idle);
+	INVARIANT(rv == 0);
 	t->close_idle.data = t;
-	uv_idle_start(&t->close_idle, close_idle_cb);
+	uv_close((uv_handle_t *)&t->close_idle, close_idle_closed_cb);
 }
 
 static void transport_close(struct raft_uv_transport *rt,
 			    raft_uv_transport_close_cb cb)
 {
 	struct transport *t = rt->impl;
+	PRE(!t->closing);
 	t->closing = true;
 	t->close_cb = cb;
 	t->accept_cb = NULL;
-	while (t->pending != NULL) {
-		struct pending_connect *p = t->pending;
-		t->pending = p->next;
-		uv_timer_stop(&p->timer);
-		t->closing_timers++;
-		uv_close((uv_handle_t *)&p->timer, pending_closed_cb);
-	}
-	maybe_closed(t);
+	transport_dial_cancel_all(t);
+	transport_accept_orphan_all(t);
+	transport_drop_connections(rt);
+	transport_maybe_fire_close(t);
 }
 
-int transport_init(struct raft_uv_transport *rt, uv_loop_t *loop)
+/* ---- links ---- */
+
+static void link_closed_cb(void *data, const struct bridge_stats *stats)
+{
+	struct link *l = data;
+	struct transport *t = l->t;
+	if (l->prev != NULL) {
+		l->prev->next = l->next;
+	} else {
+		t->links = l->next;
+	}
+	if (l->next != NULL) {
+		l->next->prev = l->prev;
+	}
+	t->stats.bridges_open--;
+	t->stats.to_raft += stats->to_raft;
+	t->stats.to_peer += stats->to_peer;
+	t->stats.paused_to_raft += stats->paused_to_raft;
+	t->stats.paused_to_peer += stats->paused_to_peer;
+	LOGD("raft: connection closed after %llu bytes in, %llu out",
+	     (unsigned long long)stats->to_raft,
+	     (unsigned long long)stats->to_peer);
+	tm_free(l);
+	transport_maybe_fire_close(t);
+}
+
+int transport_link(struct transport *t, struct conn *c, const char *pending,
+		   size_t len, uv_stream_t **stream, char *errmsg)
+{
+	struct link *l = tm_calloc(1, sizeof *l);
+	l->t = t;
+	int rv = bridge_start(t->loop, c, pending, len, t->config.queue_limit,
+			      link_closed_cb, l, &l->bridge, stream, errmsg);
+	if (rv != 0) {
+		tm_free(l);
+		return rv;
+	}
+	l->next = t->links;
+	if (t->links != NULL) {
+		t->links->prev = l;
+	}
+	t->links = l;
+	t->stats.bridges_open++;
+	return 0;
+}
+
+void transport_drop_connections(struct raft_uv_transport *rt)
+{
+	struct transport *t = rt->impl;
+	/* Aborting never releases a link from inside bridge_abort: the
+	 * handles' close callbacks come later. */
+	for (struct link *l = t->links; l != NULL; l = l->next) {
+		bridge_abort(l->bridge);
+	}
+}
+
+/* ---- admission and logging ---- */
+
+enum transport_verdict transport_judge(struct transport *t,
+				       const char *fingerprint)
+{
+	if (t->config.admit == NULL) {
+		return TRANSPORT_NOT_CLUSTERED;
+	}
+	return t->config.admit(t->config.admit_data, fingerprint);
+}
+
+static struct peer_note *note_of(struct transport *t, raft_id id)
+{
+	for (struct peer_note *n = t->notes; n != NULL; n = n->next) {
+		if (n->id == id) {
+			return n;
+		}
+	}
+	struct peer_note *n = tm_calloc(1, sizeof *n);
+	n->id = id;
+	n->next = t->notes;
+	t->notes = n;
+	return n;
+}
+
+void transport_note_failure(struct transport *t, raft_id id,
+			    const char *address, const char *reason)
+{
+	struct peer_note *n = note_of(t, id);
+	if (n->failing && strcmp(n->reason, reason) == 0) {
+		LOGD("raft: cannot reach member %llu at %s: %s",
+		     (unsigned long long)id, address, reason);
+		return;
+	}
+	n->failing = true;
+	snprintf(n->reason, sizeof n->reason, "%s", reason);
+	LOGW("raft: cannot reach member %llu at %s: %s (raft retries)",
+	     (unsigned long long)id, address, reason);
+}
+
+void transport_note_success(struct transport *t, raft_id id,
+			    const char *address)
+{
+	struct peer_note *n = note_of(t, id);
+	if (n->failing) {
+		LOGI("raft: reached member %llu at %s again",
+		     (unsigned long long)id, address);
+	} else {
+		LOGD("raft: connected to member %llu at %s",
+		     (unsigned long long)id, address);
+	}
+	n->failing = false;
+	n->reason[0] = '\0';
+}
+
+/* ---- init, free, stats ---- */
+
+int transport_init(struct raft_uv_transport *rt, uv_loop_t *loop,
+		   const struct transport_config *config)
 {
 	struct transport *t = tm_calloc(1, sizeof *t);
+	t->rt = rt;
 	t->loop = loop;
-	t->owner = rt;
+	if (config != NULL) {
+		t->config = *config;
+	}
 	memset(rt, 0, sizeof *rt);
 	rt->impl = t;
 	rt->init = transport_init_cb;
 	rt->listen = transport_listen;
-	rt->connect = transport_connect;
+	rt->connect = transport_dial;
 	rt->close = transport_close;
 	return 0;
 }
@@ -159,7 +210,28 @@ void transport_free(struct raft_uv_transport *rt)
 	if (t == NULL) {
 		return;
 	}
+	PRE(t->dials == NULL && t->links == NULL && t->close_cb == NULL);
+	while (t->notes != NULL) {
+		struct peer_note *n = t->notes;
+		t->notes = n->next;
+		tm_free(n);
+	}
+	transport_accept_orphan_all(t);
 	tm_free(t->address);
 	tm_free(t);
 	rt->impl = NULL;
+}
+
+void transport_stats(const struct raft_uv_transport *rt,
+		     struct transport_stats *out)
+{
+	const struct transport *t = rt->impl;
+	*out = t->stats;
+	for (const struct link *l = t->links; l != NULL; l = l->next) {
+		const struct bridge_stats *s = bridge_stats(l->bridge);
+		out->to_raft += s->to_raft;
+		out->to_peer += s->to_peer;
+		out->paused_to_raft += s->paused_to_raft;
+		out->paused_to_peer += s->paused_to_peer;
+	}
 }

@@ -140,9 +140,6 @@ char *rest_response_head(int status, const char *content_type,
 bool rest_request_keep_alive(const struct rest_request *req);
 /* Log, free REQ and move its connection on. */
 void rest_request_finish(struct rest_request *req);
-/* Error response with extra headers (405's Allow). */
-void rest_respond_error_headers(struct rest_request *req, int status,
-				const char *extra_headers, const char *msg);
 /* The error envelope as a complete response that closes the connection
  * (parse errors, timeouts), without a request. */
 char *rest_response_error_close(int status, const char *msg, size_t *len);

@@ -124,6 +124,10 @@ void rest_respond_sync(struct rest_request *req, cJSON *metadata,
 void rest_respond_error(struct rest_request *req, int status,
 			const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The same with EXTRA_HEADERS ("Name: value\r\n"..., may be NULL) and
+ * MSG as it is (405's Allow, 426's Upgrade). */
+void rest_respond_error_headers(struct rest_request *req, int status,
+				const char *extra_headers, const char *msg);
 /* Anything else; EXTRA_HEADERS is "Name: value\r\n"... or NULL. */
 void rest_respond_raw(struct rest_request *req, int status,
 		      const char *content_type, const void *body, size_t len,

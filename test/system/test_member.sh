@@ -230,4 +230,29 @@ case_newer_local_schema_is_refused() {
 	assert_contains "$out" "upgrade thermionicd"
 }
 
+# A standalone member takes no raft traffic: the raft upgrade is refused
+# with 404, whoever asks, and over the unix socket with 403; the member
+# keeps serving (doc/raft-transport.md).
+case_raft_upgrade_refused_on_a_standalone_member() {
+	start_member m1
+	therm_on m1 config set core.https_address "$ADDR"
+	make_client_cert peer
+	local raft=(-H 'Connection: Upgrade' -H 'Upgrade: raft'
+		-H 'X-Raft-Version: 1' -H 'X-Raft-Id: 2'
+		-H 'X-Raft-Address: 127.0.10.2:8443')
+	local out cert
+	for cert in peer none; do
+		out=$(https "$cert" GET "$URL/internal/raft" "${raft[@]}")
+		assert_eq "$(tail -1 <<<"$out")" 404
+		assert_eq "$(head -n -1 <<<"$out" | jq -r .error)" \
+			"this member is not part of a cluster"
+	done
+	out=$(curl -sS --unix-socket "$(member_dir m1)/unix.socket" \
+		-w '\n%{http_code}' "${raft[@]}" http://thermionic/internal/raft)
+	assert_eq "$(tail -1 <<<"$out")" 403
+	assert_contains "$(head -n -1 <<<"$out" | jq -r .error)" \
+		"raft connections come over TLS"
+	therm_on m1 info >/dev/null
+}
+
 run_cases

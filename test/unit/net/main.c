@@ -5,6 +5,7 @@ int test_address_run(void);
 int test_peer_closed_run(void);
 int test_peer_key_run(void);
 int test_caps_run(void);
+int test_connect_cancel_run(void);
 int test_tls_conn_run(void);
 int test_unix_run(void);
 
@@ -20,5 +21,6 @@ int main(void)
 	failed += test_peer_closed_run();
 	failed += test_peer_key_run();
 	failed += test_caps_run();
+	failed += test_connect_cancel_run();
 	return failed == 0 ? 0 : 1;
 }
