@@ -1,34 +1,34 @@
 #include "internal/api/api.h"
 
 const char *const api_extensions[] = {
-	"etag",
-	"certificates",
-	"sql",
-	NULL,
+    "etag",
+    "certificates",
+    "sql",
+    NULL,
 };
 
 static const struct rest_route routes[] = {
-	{.path = "/1.0", .get = api_root_get, .public_get = true},
-	{.path = "/1.0/config",
-	 .get = api_config_get,
-	 .put = api_config_put,
-	 .patch = api_config_patch},
-	{.path = "/1.0/certificates",
-	 .get = api_certificates_get,
-	 .post = api_certificates_post},
-	{.path = "/1.0/certificates/{}",
-	 .get = api_certificate_get,
-	 .delete = api_certificate_delete},
-	{.path = "/1.0/ready", .get = api_ready_get},
-	{.path = "/1.0/shutdown", .put = api_shutdown_put},
-	{.path = "/1.0/sql", .post = api_sql_post},
-	{.path = "/1.0/sql/backup", .get = api_sql_backup_get},
-	{.path = "/1.0/sql/restore", .post = api_sql_restore_post},
-	/* Member to member. Public: the handler checks that the client
-	 * certificate is a member's. */
-	{.path = "/internal/raft",
-	 .get = api_internal_raft_get,
-	 .public_get = true},
+    {.path = "/1.0", .get = api_root_get, .public_get = true},
+    {.path = "/1.0/config",
+     .get = api_config_get,
+     .put = api_config_put,
+     .patch = api_config_patch},
+    {.path = "/1.0/certificates",
+     .get = api_certificates_get,
+     .post = api_certificates_post},
+    {.path = "/1.0/certificates/{}",
+     .get = api_certificate_get,
+     .delete = api_certificate_delete},
+    {.path = "/1.0/ready", .get = api_ready_get},
+    {.path = "/1.0/shutdown", .put = api_shutdown_put},
+    {.path = "/1.0/sql", .post = api_sql_post},
+    {.path = "/1.0/sql/backup", .get = api_sql_backup_get},
+    {.path = "/1.0/sql/restore", .post = api_sql_restore_post},
+    /* Member to member. Public: the handler checks that the client
+     * certificate is a member's. */
+    {.path = "/internal/raft",
+     .get = api_internal_raft_get,
+     .public_get = true},
 };
 
 const struct rest_route *api_routes(size_t *n)

@@ -239,10 +239,7 @@ int raftnode_start(struct raftnode *n, char *errmsg)
 	return 0;
 }
 
-struct raft *raftnode_raft(struct raftnode *n)
-{
-	return &n->raft;
-}
+struct raft *raftnode_raft(struct raftnode *n) { return &n->raft; }
 
 struct raft_uv_transport *raftnode_transport(struct raftnode *n)
 {

@@ -18,9 +18,9 @@ struct raftnode;
 
 struct raftnode_options {
 	raft_id id;
-	const char *address;          /* copied */
-	unsigned snapshot_threshold;  /* entries between snapshots */
-	unsigned snapshot_trailing;   /* entries kept after a snapshot */
+	const char *address;	     /* copied */
+	unsigned snapshot_threshold; /* entries between snapshots */
+	unsigned snapshot_trailing;  /* entries kept after a snapshot */
 	/* How raft reaches other members (copied; NULL: it reaches none
 	 * and accepts none, as for a standalone member). */
 	const struct transport_config *transport;

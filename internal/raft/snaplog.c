@@ -53,7 +53,8 @@ static void put_cb(struct raft_io_snapshot_put *req, int status)
 
 int snaplog_put(snaplog_put_fn put, struct raft_io *io, unsigned trailing,
 		struct raft_io_snapshot_put *req,
-		const struct raft_snapshot *snapshot, raft_io_snapshot_put_cb cb)
+		const struct raft_snapshot *snapshot,
+		raft_io_snapshot_put_cb cb)
 {
 	struct put *p = tm_calloc(1, sizeof *p);
 	p->req.data = p;

@@ -22,6 +22,7 @@ typedef int (*snaplog_put_fn)(struct raft_io *io, unsigned trailing,
  * outcome. */
 int snaplog_put(snaplog_put_fn put, struct raft_io *io, unsigned trailing,
 		struct raft_io_snapshot_put *req,
-		const struct raft_snapshot *snapshot, raft_io_snapshot_put_cb cb);
+		const struct raft_snapshot *snapshot,
+		raft_io_snapshot_put_cb cb);
 
 #endif /* TM_RAFT_SNAPLOG_H */

@@ -45,8 +45,8 @@ struct rest_route {
 };
 
 struct rest_limits {
-	size_t max_header_bytes; /* request line + headers; default 16 KiB */
-	size_t max_body_bytes;   /* default 8 MiB */
+	size_t max_header_bytes;  /* request line + headers; default 16 KiB */
+	size_t max_body_bytes;	  /* default 8 MiB */
 	unsigned read_timeout_ms; /* a started request must complete; 30 s */
 	unsigned idle_timeout_ms; /* keep-alive idle; default 60 s */
 };
@@ -77,8 +77,8 @@ size_t rest_server_pending(const struct rest_server *s);
  * into the void. CB runs when all is released and S is freed. It does not
  * wait for those handlers: their requests no longer refer to S and are
  * freed by their rest_respond_* call. */
-void rest_server_close(struct rest_server *s,
-		       void (*cb)(void *data), void *data);
+void rest_server_close(struct rest_server *s, void (*cb)(void *data),
+		       void *data);
 
 /* Request accessors: returned strings are borrowed, valid until the
  * response is sent. */
@@ -121,9 +121,8 @@ void rest_respond_sync(struct rest_request *req, cJSON *metadata,
 		       const char *etag);
 /* Error envelope with HTTP status STATUS and a formatted message, with
  * X-Content-Type-Options: nosniff. */
-void rest_respond_error(struct rest_request *req, int status,
-			const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+void rest_respond_error(struct rest_request *req, int status, const char *fmt,
+			...) __attribute__((format(printf, 3, 4)));
 /* The same with EXTRA_HEADERS ("Name: value\r\n"..., may be NULL) and
  * MSG as it is (405's Allow, 426's Upgrade). */
 void rest_respond_error_headers(struct rest_request *req, int status,
@@ -156,8 +155,8 @@ void rest_stream_end(struct rest_request *req);
  * the returned buffer (borrowed until CB returns). CB runs exactly once,
  * from the loop, after the 101 has been written; C is NULL (and EXTRA
  * NULL) if the connection failed or the server closed before that. */
-typedef void (*rest_upgrade_cb)(void *arg, struct conn *c,
-				const char *extra, size_t extra_len);
+typedef void (*rest_upgrade_cb)(void *arg, struct conn *c, const char *extra,
+				size_t extra_len);
 void rest_respond_upgrade(struct rest_request *req, const char *protocol,
 			  rest_upgrade_cb cb, void *arg);
 

@@ -3,11 +3,11 @@
  * Every member, the leader included, applies each committed entry on the
  * apply connection in one transaction: SQL items with sqlite3_step, ROWS
  * items change by change (apply_rows.c), and the changesets of entries
- * written before format version 3 with sqlite3changeset_apply_v2. The leader computed every item
- * against exactly the state that precedes it here, so nothing can conflict.
- * Nothing the leader validated is evaluated again: triggers, foreign keys
- * and CHECK constraints are off on the apply connection (gdb.c), so a CHECK
- * that calls random() keeps the rows the leader accepted.
+ * written before format version 3 with sqlite3changeset_apply_v2. The leader
+ * computed every item against exactly the state that precedes it here, so
+ * nothing can conflict. Nothing the leader validated is evaluated again:
+ * triggers, foreign keys and CHECK constraints are off on the apply connection
+ * (gdb.c), so a CHECK that calls random() keeps the rows the leader accepted.
  * Any conflict, a table missing or shaped differently than the changeset
  * says, an undecodable entry, or any failure to apply, means this member's
  * database no longer matches the log: the process stops loudly (tm_panic,

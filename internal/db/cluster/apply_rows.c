@@ -55,14 +55,13 @@ static int shape_for_run(struct rows_apply *a, const struct gdb_rows_run *run)
 		same = s->pk[c] == run->pk[c];
 	}
 	if (!same) {
-		tm_errmsg_printf(a->errmsg,
-				 "row changes for table \"%s\" (%s, %u columns) "
-				 "do not fit the table here (%s, %d columns)",
-				 run->table,
-				 run->keyed ? "WITHOUT ROWID" : "rowid",
-				 run->n_cols,
-				 s->keyed ? "WITHOUT ROWID" : "rowid",
-				 s->n_cols);
+		tm_errmsg_printf(
+		    a->errmsg,
+		    "row changes for table \"%s\" (%s, %u columns) "
+		    "do not fit the table here (%s, %d columns)",
+		    run->table, run->keyed ? "WITHOUT ROWID" : "rowid",
+		    run->n_cols, s->keyed ? "WITHOUT ROWID" : "rowid",
+		    s->n_cols);
 		return TM_DB;
 	}
 	a->shape = s;
@@ -195,8 +194,8 @@ static int statement(struct rows_apply *a, enum gdb_rows_op op,
 		return prepare(db, update_sql(s, a->set), 0, out);
 	}
 	sqlite3_stmt *st = NULL;
-	int rc = prepare(db, update_sql(s, a->set), SQLITE_PREPARE_PERSISTENT,
-			 &st);
+	int rc =
+	    prepare(db, update_sql(s, a->set), SQLITE_PREPARE_PERSISTENT, &st);
 	if (rc != SQLITE_OK) {
 		return rc;
 	}
@@ -210,7 +209,8 @@ static int statement(struct rows_apply *a, enum gdb_rows_op op,
 	return SQLITE_OK;
 }
 
-static void bind_value(sqlite3_stmt *st, int idx, const struct gdb_rows_value *v)
+static void bind_value(sqlite3_stmt *st, int idx,
+		       const struct gdb_rows_value *v)
 {
 	switch (v->type) {
 	case GDB_ROWS_INTEGER:
@@ -227,8 +227,7 @@ static void bind_value(sqlite3_stmt *st, int idx, const struct gdb_rows_value *v
 		if (v->n == 0) {
 			sqlite3_bind_zeroblob(st, idx, 0);
 		} else {
-			sqlite3_bind_blob64(st, idx, v->p, v->n,
-					    SQLITE_STATIC);
+			sqlite3_bind_blob64(st, idx, v->p, v->n, SQLITE_STATIC);
 		}
 		break;
 	default:
@@ -238,8 +237,7 @@ static void bind_value(sqlite3_stmt *st, int idx, const struct gdb_rows_value *v
 }
 
 /* The row a change names, for messages. */
-static void describe_row(const struct gdb_rows_iter *it, char *out,
-			 size_t size)
+static void describe_row(const struct gdb_rows_iter *it, char *out, size_t size)
 {
 	const struct gdb_rows_change *ch = &it->change;
 	if (!it->run.keyed) {
@@ -341,8 +339,9 @@ static int apply_change(struct rows_apply *a, const struct gdb_rows_iter *it)
 	}
 	int rc = statement(a, ch->op, &st, &transient);
 	if (rc != SQLITE_OK) {
-		tm_errmsg_printf(a->errmsg, "preparing the %s of table "
-					    "\"%s\": %s",
+		tm_errmsg_printf(a->errmsg,
+				 "preparing the %s of table "
+				 "\"%s\": %s",
 				 op_name(ch->op), s->table,
 				 sqlite3_errmsg(a->g->apply));
 		return TM_DB;
@@ -354,9 +353,8 @@ static int apply_change(struct rows_apply *a, const struct gdb_rows_iter *it)
 		describe_row(it, row, sizeof row);
 		tm_errmsg_printf(a->errmsg, "%s of %s in table \"%s\": %s",
 				 op_name(ch->op), row, s->table,
-				 rc != SQLITE_DONE
-				     ? sqlite3_errmsg(a->g->apply)
-				     : "no such row");
+				 rc != SQLITE_DONE ? sqlite3_errmsg(a->g->apply)
+						   : "no such row");
 	}
 	if (transient) {
 		sqlite3_finalize(st);
@@ -367,8 +365,7 @@ static int apply_change(struct rows_apply *a, const struct gdb_rows_iter *it)
 	return rc == SQLITE_DONE && changes == 1 ? 0 : TM_DB;
 }
 
-int gdb_apply_rows(struct gdb *g, const uint8_t *data, size_t len,
-		   char *errmsg)
+int gdb_apply_rows(struct gdb *g, const uint8_t *data, size_t len, char *errmsg)
 {
 	struct rows_apply a = {.g = g, .errmsg = errmsg};
 	struct gdb_rows_iter it;

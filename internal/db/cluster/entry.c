@@ -153,8 +153,7 @@ void gdb_entry_encode(const struct gdb_entry *e, uint8_t *buf)
 }
 
 static int check_header(const uint8_t *buf, size_t len, uint16_t *version_out,
-			uint16_t *type,
-			char *errmsg)
+			uint16_t *type, char *errmsg)
 {
 	if (len < GDB_ENTRY_HEADER_SIZE) {
 		tm_errmsg_printf(errmsg,

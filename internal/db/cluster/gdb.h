@@ -254,11 +254,11 @@ struct gdb_stats {
 	uint64_t restores_applied; /* RESTORE entries applied on this member */
 	uint64_t
 	    barriers; /* barriers proposed (linearizable reads, catch-up) */
-	uint64_t stmt_cache_hits;   /* user statements found prepared */
-	uint64_t stmt_cache_misses; /* ... and prepared */
-	uint64_t changesets_direct; /* one-change changesets (entries of
-				       format version 1) applied with cached
-				       statements (apply_one.c) */
+	uint64_t stmt_cache_hits;     /* user statements found prepared */
+	uint64_t stmt_cache_misses;   /* ... and prepared */
+	uint64_t changesets_direct;   /* one-change changesets (entries of
+					 format version 1) applied with cached
+					 statements (apply_one.c) */
 	uint64_t row_changes_applied; /* changes of ROWS items applied */
 };
 
@@ -300,11 +300,11 @@ void gdb_write(struct gdb *g, struct gdb_request *req, gdb_request_cb cb);
  * as long as its header says, has 4096-byte pages (the page size of every
  * member's database; the message says how to convert a file) and UTF-8
  * text, opens, passes PRAGMA integrity_check, and every table passes the
- * checks CREATE TABLE passes (no generated column, no hidden rowid). A WAL-format file (header bytes
- * 18-19 = 2) is accepted: the copy is marked rollback-journal, as snapshots
- * are. The check runs on the loop thread, reads the whole image
- * (integrity_check), and holds the image three times at its peak (the
- * caller's, the copy, the entry).
+ * checks CREATE TABLE passes (no generated column, no hidden rowid). A
+ * WAL-format file (header bytes 18-19 = 2) is accepted: the copy is marked
+ * rollback-journal, as snapshots are. The check runs on the loop thread, reads
+ * the whole image (integrity_check), and holds the image three times at its
+ * peak (the caller's, the copy, the entry).
  *
  * Status given to cb: 0 when the restore is committed and applied on this
  * member (results stays NULL, errmsg ""); TM_INVALID as above;

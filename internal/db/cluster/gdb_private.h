@@ -58,9 +58,9 @@ struct gdb_cached {
 	char *sql; /* owned; the key */
 	size_t len;
 	uint64_t hash;
-	sqlite3_stmt *st;   /* owned */
-	uint64_t used;	    /* LRU clock */
-	bool in_use;	    /* between gdb_exec_prepare and gdb_exec_release */
+	sqlite3_stmt *st; /* owned */
+	uint64_t used;	  /* LRU clock */
+	bool in_use;	  /* between gdb_exec_prepare and gdb_exec_release */
 };
 struct gdb_cache {
 	struct gdb_cached v[GDB_CACHE_SIZE];
@@ -86,16 +86,16 @@ struct gdb_shape {
 			      or 0, as in a changeset's table header */
 	char **names;	   /* n_cols column names, owned */
 	bool keyed;	   /* WITHOUT ROWID */
-	int ipk;	   /* the INTEGER PRIMARY KEY (rowid alias) column; -1 */
+	int ipk; /* the INTEGER PRIMARY KEY (rowid alias) column; -1 */
 	const char *rowid_name; /* how SQL names the rowid: the INTEGER
 				   PRIMARY KEY column, or the first of rowid,
 				   _rowid_, oid that no column hides; NULL
 				   if keyed or all are hidden */
-	sqlite3_stmt *insert; /* apply connection (apply_one.c) */
+	sqlite3_stmt *insert;	/* apply connection (apply_one.c) */
 	sqlite3_stmt *delete;
 	struct gdb_update_stmt *updates;
 	size_t n_updates;
-	struct {	      /* apply connection (apply_rows.c) */
+	struct { /* apply connection (apply_rows.c) */
 		sqlite3_stmt *insert;
 		sqlite3_stmt *delete;
 		struct gdb_rows_update *updates;
@@ -124,10 +124,10 @@ struct gdb_recorder {
 	bool on;
 	int rc; /* the first failure inside the hook (SQLite code) */
 	struct gdb_rows_writer w;
-	struct gdb_shapes *shapes;     /* of the connection */
-	const struct gdb_names *only;  /* schema statement: only these... */
+	struct gdb_shapes *shapes;	/* of the connection */
+	const struct gdb_names *only;	/* schema statement: only these... */
 	const struct gdb_names *except; /* ... and not these tables */
-	const char *last_table;	       /* lookup cache: the hook's name */
+	const char *last_table;		/* lookup cache: the hook's name */
 	const struct gdb_keyed *last_keyed;
 	bool last_shadow;
 	bool shadow_written; /* a virtual table module wrote its tables */
@@ -234,22 +234,22 @@ struct gdb {
 	struct gdb_limits limits;
 
 	struct raft_fsm fsm;
-	struct raft *raft; /* borrowed, NULL until gdb_set_raft() */
+	struct raft *raft;	   /* borrowed, NULL until gdb_set_raft() */
 	struct gdb_watch *watches; /* watch.c */
 	size_t n_watches;
 
 	/* Snapshots (snapshot.c, interval.c). */
-	sqlite3 *snap;			/* read-only; pins a snapshot's state */
-	bool snap_pinned;		/* snap holds a read transaction */
-	struct gdb_snapfile snap_file;	/* the image; set off the loop */
+	sqlite3 *snap;		       /* read-only; pins a snapshot's state */
+	bool snap_pinned;	       /* snap holds a read transaction */
+	struct gdb_snapfile snap_file; /* the image; set off the loop */
 	struct raft_buffer snap_bufs[2]; /* image, trailer: given to raft */
-	char snap_err[TM_ERRMSG_SIZE];	/* why snapshot_async failed */
-	uint64_t snap_reserve;		/* min_free_bytes when pinned */
-	uint64_t applied_bytes;		/* of every entry applied so far */
-	struct gdb_snap_mark snap_at;	/* the pinned snapshot */
-	struct gdb_snap_mark snap_prev; /* the last one taken */
-	unsigned snap_base;		/* raft.snapshot_threshold; 0 = unset */
-	unsigned snap_wanted;		/* the interval the database asks for */
+	char snap_err[TM_ERRMSG_SIZE];	 /* why snapshot_async failed */
+	uint64_t snap_reserve;		 /* min_free_bytes when pinned */
+	uint64_t applied_bytes;		 /* of every entry applied so far */
+	struct gdb_snap_mark snap_at;	 /* the pinned snapshot */
+	struct gdb_snap_mark snap_prev;	 /* the last one taken */
+	unsigned snap_base;   /* raft.snapshot_threshold; 0 = unset */
+	unsigned snap_wanted; /* the interval the database asks for */
 
 	/* Writes. */
 	struct gdb_queue writes;  /* waiting for the next batch */
@@ -294,8 +294,8 @@ struct gdb {
 int gdb_space_check(const struct gdb *g, uint64_t entry_bytes, char *errmsg);
 /* Room in DIR for a snapshot of a database of DB_BYTES, above RESERVE
  * (any thread): 0, or TM_NOSPACE with errmsg. */
-int gdb_space_for_snapshot(const char *dir, uint64_t reserve,
-			   uint64_t db_bytes, char *errmsg);
+int gdb_space_for_snapshot(const char *dir, uint64_t reserve, uint64_t db_bytes,
+			   char *errmsg);
 
 /* gdb.c */
 void gdb_schedule(struct gdb *g);

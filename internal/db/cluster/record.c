@@ -302,10 +302,7 @@ int gdb_record_stop(struct gdb_conn *c, uint8_t **out, size_t *len)
 	return rc;
 }
 
-void gdb_record_release(struct gdb_conn *c)
-{
-	gdb_rows_release(&c->rec.w);
-}
+void gdb_record_release(struct gdb_conn *c) { gdb_rows_release(&c->rec.w); }
 
 int gdb_record_table(sqlite3 *db, const struct gdb_shape *s, uint64_t limit,
 		     uint8_t **out, size_t *len)
@@ -314,9 +311,9 @@ int gdb_record_table(sqlite3 *db, const struct gdb_shape *s, uint64_t limit,
 	sqlite3_stmt *st = NULL;
 	*out = NULL;
 	*len = 0;
-	char *sql = sqlite3_mprintf(
-	    "SELECT \"%w\", * FROM main.\"%w\" ORDER BY \"%w\"", s->rowid_name,
-	    s->table, s->rowid_name);
+	char *sql =
+	    sqlite3_mprintf("SELECT \"%w\", * FROM main.\"%w\" ORDER BY \"%w\"",
+			    s->rowid_name, s->table, s->rowid_name);
 	if (sql == NULL) {
 		return SQLITE_NOMEM;
 	}

@@ -81,10 +81,9 @@ void gdb_rows_run(struct gdb_rows_writer *w, bool keyed, unsigned n_cols,
 	close_run(w);
 	size_t name_len = strlen(table);
 	w->run_start = w->out.len;
-	gdb_bytes_put(&w->out,
-		      &(uint8_t){keyed ? GDB_ROWS_KIND_KEYED
-				       : GDB_ROWS_KIND_ROWID},
-		      1);
+	gdb_bytes_put(
+	    &w->out,
+	    &(uint8_t){keyed ? GDB_ROWS_KIND_KEYED : GDB_ROWS_KIND_ROWID}, 1);
 	put_le(&w->out, n_cols, 2);
 	if (keyed) {
 		gdb_bytes_put(&w->out, pk, n_cols);
@@ -140,20 +139,14 @@ void gdb_rows_type_only(struct gdb_rows_writer *w, enum gdb_rows_type type)
 	gdb_bytes_put(&w->out, &(uint8_t){(uint8_t)type}, 1);
 }
 
-void gdb_rows_end(struct gdb_rows_writer *w)
-{
-	w->n_changes++;
-}
+void gdb_rows_end(struct gdb_rows_writer *w) { w->n_changes++; }
 
 void gdb_rows_cancel(struct gdb_rows_writer *w)
 {
 	w->out.len = w->change_start;
 }
 
-void gdb_rows_finish(struct gdb_rows_writer *w)
-{
-	close_run(w);
-}
+void gdb_rows_finish(struct gdb_rows_writer *w) { close_run(w); }
 
 void gdb_rows_reset(struct gdb_rows_writer *w)
 {
@@ -190,8 +183,7 @@ static size_t left(const struct gdb_rows_iter *it)
 	return (size_t)(it->end - it->p);
 }
 
-static int corrupt(struct gdb_rows_iter *it, char *errmsg,
-		   const char *what)
+static int corrupt(struct gdb_rows_iter *it, char *errmsg, const char *what)
 {
 	tm_errmsg_printf(errmsg, "ROWS item, offset %zu: %s",
 			 (size_t)(it->p - it->base), what);
@@ -218,8 +210,9 @@ static int read_run(struct gdb_rows_iter *it, char *errmsg)
 	it->run.n_pk = 0;
 	if (it->run.keyed) {
 		if (left(it) < n_cols) {
-			return corrupt(it, errmsg, "key positions cut "
-							  "short");
+			return corrupt(it, errmsg,
+				       "key positions cut "
+				       "short");
 		}
 		/* Positions 1..n_pk, each once. */
 		uint8_t seen[256] = {0};
@@ -241,8 +234,9 @@ static int read_run(struct gdb_rows_iter *it, char *errmsg)
 			}
 		}
 		if (it->run.n_pk == 0) {
-			return corrupt(it, errmsg, "keyed run without "
-							  "a key");
+			return corrupt(it, errmsg,
+				       "keyed run without "
+				       "a key");
 		}
 		it->run.pk = it->p;
 		it->p += n_cols;
@@ -278,8 +272,8 @@ static int read_run(struct gdb_rows_iter *it, char *errmsg)
 }
 
 /* One value; UNCHANGED only where ALLOW_UNCHANGED. */
-static int read_value(struct gdb_rows_iter *it, char *errmsg, struct gdb_rows_value *v,
-		      bool allow_unchanged)
+static int read_value(struct gdb_rows_iter *it, char *errmsg,
+		      struct gdb_rows_value *v, bool allow_unchanged)
 {
 	if (left(it) < 1) {
 		return corrupt(it, errmsg, "value cut short");
@@ -318,8 +312,9 @@ static int read_value(struct gdb_rows_iter *it, char *errmsg, struct gdb_rows_va
 		v->n = (uint32_t)get_le(it->p, 4);
 		it->p += 4;
 		if (v->n > left(it)) {
-			return corrupt(it, errmsg, "value longer than "
-							  "the item");
+			return corrupt(it, errmsg,
+				       "value longer than "
+				       "the item");
 		}
 		v->p = it->p;
 		it->p += v->n;
@@ -340,8 +335,8 @@ static int read_rowid(struct gdb_rows_iter *it, char *errmsg, int64_t *out)
 	return 0;
 }
 
-static int read_values(struct gdb_rows_iter *it, char *errmsg, struct gdb_rows_value *v, unsigned n,
-		       bool update)
+static int read_values(struct gdb_rows_iter *it, char *errmsg,
+		       struct gdb_rows_value *v, unsigned n, bool update)
 {
 	for (unsigned c = 0; c < n; c++) {
 		int rv = read_value(it, errmsg, &v[c], update);

@@ -108,17 +108,17 @@ struct gdb_rows_run {
 };
 struct gdb_rows_change {
 	enum gdb_rows_op op;
-	int64_t rowid;			/* rowid runs: the row (old one) */
-	int64_t new_rowid;		/* rowid UPDATE: its rowid after */
-	struct gdb_rows_value *key;	/* keyed UPDATE, DELETE: n_pk */
-	struct gdb_rows_value *values;	/* INSERT, UPDATE: n_cols */
+	int64_t rowid;		       /* rowid runs: the row (old one) */
+	int64_t new_rowid;	       /* rowid UPDATE: its rowid after */
+	struct gdb_rows_value *key;    /* keyed UPDATE, DELETE: n_pk */
+	struct gdb_rows_value *values; /* INSERT, UPDATE: n_cols */
 };
 struct gdb_rows_iter {
 	const uint8_t *base; /* the item */
 	const uint8_t *p;
 	const uint8_t *end;
 	struct gdb_rows_run run;
-	bool new_run; /* the change just read opened RUN */
+	bool new_run;  /* the change just read opened RUN */
 	uint32_t left; /* changes of RUN not read yet */
 	struct gdb_rows_change change;
 	struct gdb_rows_value *vals; /* key then values */

@@ -27,8 +27,8 @@
 #include "internal/lib/mem.h"
 
 struct table_shape {
-	int n_cols;		 /* 0: no such table, or a virtual one */
-	bool rowid_hidden;	 /* a rowid table whose rowid SQL cannot name */
+	int n_cols;	     /* 0: no such table, or a virtual one */
+	bool rowid_hidden;   /* a rowid table whose rowid SQL cannot name */
 	char generated[128]; /* first generated column */
 };
 
@@ -81,12 +81,13 @@ int gdb_schema_check_table(sqlite3 *db, const char *table,
 		return 0; /* a virtual table: its shadow tables are checked */
 	}
 	if (shape.rowid_hidden) {
-		gdb_result_fail(res, TM_INVALID,
-				"table \"%s\": its columns named rowid, _rowid_ "
-				"and oid hide its rowid, which thermionic "
-				"replicates: rename one of them, or declare an "
-				"INTEGER PRIMARY KEY",
-				table);
+		gdb_result_fail(
+		    res, TM_INVALID,
+		    "table \"%s\": its columns named rowid, _rowid_ "
+		    "and oid hide its rowid, which thermionic "
+		    "replicates: rename one of them, or declare an "
+		    "INTEGER PRIMARY KEY",
+		    table);
 		return res->status;
 	}
 	if (shape.generated[0] != '\0') {

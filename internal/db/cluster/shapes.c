@@ -15,8 +15,8 @@
  * Exec connection (g->exec.shapes): the lists of WITHOUT ROWID tables and
  * of shadow tables, which record.c looks up from inside the preupdate hook
  * (where no SQL may run), loaded before each recorded statement when not
- * known; and the shapes of tables a CREATE TABLE ... AS SELECT made. Its schema also
- * changes while a batch runs a schema statement (until the batch rolls
+ * known; and the shapes of tables a CREATE TABLE ... AS SELECT made. Its schema
+ * also changes while a batch runs a schema statement (until the batch rolls
  * back), so write.c clears it around them.
  *
  * Reading a shape costs a prepared PRAGMA query, one more sqlite3_prepare

@@ -31,9 +31,8 @@
 static int copy_into(sqlite3 *src, const char *path, char *errmsg)
 {
 	sqlite3 *dst = NULL;
-	int rc = sqlite3_open_v2(path, &dst,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-				 NULL);
+	int rc = sqlite3_open_v2(
+	    path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc == SQLITE_OK) {
 		rc = sqlite3_exec(dst,
 				  "PRAGMA journal_mode = OFF; "

@@ -38,15 +38,15 @@
  * its checksum is refused (RAFT_CORRUPT). raft_uv's LZ4 frame has a
  * checksum of its own, but the trailer does not depend on raft_uv's
  * settings (raft_uv writes uncompressed snapshots with no checksum at
- * all). A snapshot without a trailer was written by an older build. Restore then deserializes the image into a read-only
- * in-memory database and
- * copies it over the file with the backup API (one transaction on the apply
- * connection; the exec connection sees the new content and schema at its next
- * transaction). Both connections must be idle, which they always are between
- * loop turns. The page size is fixed at 4096 (GDB_PAGE_SIZE) on every
- * member, so the backup into the WAL database never meets a page-size
- * mismatch. The same load replaces the database when a RESTORE entry is
- * applied (apply.c): the leader normalised that image as a snapshot is. */
+ * all). A snapshot without a trailer was written by an older build. Restore
+ * then deserializes the image into a read-only in-memory database and copies it
+ * over the file with the backup API (one transaction on the apply connection;
+ * the exec connection sees the new content and schema at its next transaction).
+ * Both connections must be idle, which they always are between loop turns. The
+ * page size is fixed at 4096 (GDB_PAGE_SIZE) on every member, so the backup
+ * into the WAL database never meets a page-size mismatch. The same load
+ * replaces the database when a RESTORE entry is applied (apply.c): the leader
+ * normalised that image as a snapshot is. */
 #include <string.h>
 
 #include "internal/db/cluster/gdb_private.h"

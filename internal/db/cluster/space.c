@@ -59,8 +59,8 @@ int gdb_space_check(const struct gdb *g, uint64_t entry_bytes, char *errmsg)
 	return TM_NOSPACE;
 }
 
-int gdb_space_for_snapshot(const char *dir, uint64_t reserve,
-			   uint64_t db_bytes, char *errmsg)
+int gdb_space_for_snapshot(const char *dir, uint64_t reserve, uint64_t db_bytes,
+			   char *errmsg)
 {
 	struct statvfs st;
 	if (statvfs(dir, &st) != 0) {

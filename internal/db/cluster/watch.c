@@ -18,8 +18,8 @@ void gdb_watch(struct gdb *g, const char *table, gdb_watch_cb cb, void *arg)
 {
 	g->watches =
 	    tm_realloc(g->watches, (g->n_watches + 1) * sizeof *g->watches);
-	g->watches[g->n_watches++] = (struct gdb_watch){
-	    .table = tm_strdup(table), .cb = cb, .arg = arg};
+	g->watches[g->n_watches++] =
+	    (struct gdb_watch){.table = tm_strdup(table), .cb = cb, .arg = arg};
 }
 
 void gdb_watch_touch(struct gdb *g, const char *table)

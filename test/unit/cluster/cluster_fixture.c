@@ -75,6 +75,22 @@ void cf_teardown(struct cf *c)
 	cf_finish_teardown(c);
 }
 
+int cf_setup3(void **state)
+{
+	struct cf *c = malloc(sizeof *c);
+	cf_setup(c, 3);
+	*state = c;
+	return 0;
+}
+
+int cf_teardown_state(void **state)
+{
+	struct cf *c = *state;
+	cf_teardown(c);
+	free(c);
+	return 0;
+}
+
 void cf_step(struct cf *c)
 {
 	raft_fixture_step(&c->raft);
@@ -287,8 +303,8 @@ static const char *rowid_alias(sqlite3 *db, const char *table)
 			       -1, &st, NULL),
 	    0);
 	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-	bool keyed = sqlite3_step(st) == SQLITE_ROW &&
-		     sqlite3_column_int(st, 0) != 0;
+	bool keyed =
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
 	sqlite3_finalize(st);
 	if (keyed) {
 		return NULL;

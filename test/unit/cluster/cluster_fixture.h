@@ -39,6 +39,9 @@ struct cf_req {
 void cf_setup(struct cf *c, unsigned n);
 /* raft first, then gdb (gdb_close's contract). */
 void cf_teardown(struct cf *c);
+/* cmocka group/test setup and teardown: a 3-member cluster in *state. */
+int cf_setup3(void **state);
+int cf_teardown_state(void **state);
 /* Close raft and start closing the gdbs, without running the loop. */
 void cf_close_raft_and_gdbs(struct cf *c);
 /* Run the loop until every gdb is closed, then release the rest. */

@@ -35,8 +35,8 @@ static const uint8_t insert_cs[] = {
 /* ROWS items on t: INSERT at rowid 1 of (1, 'hi'); DELETE of rowid 7; a
  * table "u" that has no such shape here (3 columns). */
 static const uint8_t rows_insert[] = {
-    'R', 2, 0, 1, 0, 0, 0, 't', 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0,
-    1,	 1, 0, 0, 0, 0, 0, 0, 0, 3, 2, 0, 0, 0, 'h', 'i',
+    'R', 2, 0, 1, 0, 0, 0, 't', 1, 0, 0, 0, 1, 1, 0, 0, 0,   0,	  0,
+    0,	 0, 1, 1, 0, 0, 0, 0,	0, 0, 0, 3, 2, 0, 0, 0, 'h', 'i',
 };
 static const uint8_t rows_delete_7[] = {
     'R', 2, 0, 1, 0, 0, 0, 't', 1, 0, 0, 0, 3, 7, 0, 0, 0, 0, 0, 0, 0,
@@ -46,14 +46,14 @@ static const uint8_t rows_wrong_shape[] = {
 };
 
 enum step {
-	STEP_CREATE,  /* SQL: CREATE TABLE t */
-	STEP_INSERT,  /* changeset: INSERT t(1, 'hi') */
-	STEP_ROWS_INSERT, /* ROWS: INSERT t(1, 'hi') at rowid 1 */
+	STEP_CREATE,	    /* SQL: CREATE TABLE t */
+	STEP_INSERT,	    /* changeset: INSERT t(1, 'hi') */
+	STEP_ROWS_INSERT,   /* ROWS: INSERT t(1, 'hi') at rowid 1 */
 	STEP_ROWS_DELETE_7, /* ROWS: DELETE of rowid 7 of t */
 	STEP_ROWS_SHAPE,    /* ROWS: a change for t with 3 columns */
-	STEP_GARBAGE, /* bytes that are not an entry */
-	STEP_NEWER,   /* an entry of a format version from the future */
-	STEP_BAD_SQL, /* SQL item that fails on apply */
+	STEP_GARBAGE,	    /* bytes that are not an entry */
+	STEP_NEWER,	    /* an entry of a format version from the future */
+	STEP_BAD_SQL,	    /* SQL item that fails on apply */
 	STEP_RESTORE, /* RESTORE: an image holding t with the row (1, 'hi') */
 	STEP_RESTORE_BAD, /* RESTORE: a SQLite header over garbage pages */
 	STEP_END,
@@ -234,8 +234,7 @@ static void test_rows_divergence_aborts(void **state)
 	const enum step ok[] = {STEP_CREATE, STEP_ROWS_INSERT, STEP_END};
 	const enum step twice[] = {STEP_CREATE, STEP_ROWS_INSERT,
 				   STEP_ROWS_INSERT, STEP_END};
-	const enum step missing[] = {STEP_CREATE, STEP_ROWS_DELETE_7,
-				     STEP_END};
+	const enum step missing[] = {STEP_CREATE, STEP_ROWS_DELETE_7, STEP_END};
 	const enum step shape[] = {STEP_CREATE, STEP_ROWS_SHAPE, STEP_END};
 	const enum step no_table[] = {STEP_ROWS_INSERT, STEP_END};
 	const char *twice_words[] = {"global database diverged",

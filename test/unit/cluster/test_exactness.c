@@ -17,22 +17,6 @@
 
 #define N_INSERTS 200
 
-static int setup(void **state)
-{
-	struct cf *c = malloc(sizeof *c);
-	cf_setup(c, 3);
-	*state = c;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct cf *c = *state;
-	cf_teardown(c);
-	free(c);
-	return 0;
-}
-
 /* Run SQL as one write on the leader; 1 if it changed a row, 0 if the
  * statement failed on a constraint. */
 static int insert_or_conflict(struct cf *c, const char *sql)
@@ -153,10 +137,10 @@ static void test_virtual_tables_replicate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_check_random_replicates, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(test_check_random_replicates,
+					    cf_setup3, cf_teardown_state),
 	    cmocka_unit_test_setup_teardown(test_virtual_tables_replicate,
-					    setup, teardown),
+					    cf_setup3, cf_teardown_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

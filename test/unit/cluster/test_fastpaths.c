@@ -15,22 +15,6 @@
 
 #include "test/unit/cluster/cluster_fixture.h"
 
-static int setup(void **state)
-{
-	struct cf *c = malloc(sizeof *c);
-	cf_setup(c, 3);
-	*state = c;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct cf *c = *state;
-	cf_teardown(c);
-	free(c);
-	return 0;
-}
-
 static const struct gdb_result *res(const struct cf_req *r, size_t i)
 {
 	assert_non_null(r->req.results);
@@ -289,16 +273,18 @@ static void test_one_row_and_many(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_routed_delete_all, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_cache_reuse, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_cache_schema_change, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_routed_refusal, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_one_row_and_many, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(test_routed_delete_all, cf_setup3,
+					    cf_teardown_state),
+	    cmocka_unit_test_setup_teardown(test_cache_reuse, cf_setup3,
+					    cf_teardown_state),
+	    cmocka_unit_test_setup_teardown(test_cache_schema_change, cf_setup3,
+					    cf_teardown_state),
+	    cmocka_unit_test_setup_teardown(test_routing, cf_setup3,
+					    cf_teardown_state),
+	    cmocka_unit_test_setup_teardown(test_routed_refusal, cf_setup3,
+					    cf_teardown_state),
+	    cmocka_unit_test_setup_teardown(test_one_row_and_many, cf_setup3,
+					    cf_teardown_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,22 +13,6 @@
 
 #include "test/unit/cluster/cluster_fixture.h"
 
-static int setup(void **state)
-{
-	struct cf *c = malloc(sizeof *c);
-	cf_setup(c, 3);
-	*state = c;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct cf *c = *state;
-	cf_teardown(c);
-	free(c);
-	return 0;
-}
-
 /* Result of statement I of R. */
 static const struct gdb_result *res(const struct cf_req *r, size_t i)
 {
@@ -502,29 +486,32 @@ static void test_fts5(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_dml, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_delete_all_rows, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(test_dml, cf_setup3,
+					    cf_teardown_state),
+	    cmocka_unit_test_setup_teardown(test_delete_all_rows, cf_setup3,
+					    cf_teardown_state),
 	    cmocka_unit_test_setup_teardown(test_ddl_then_dml_same_request,
-					    setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_trigger_audit, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_cascade, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_nondeterministic, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_autoincrement, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_unique_shift_and_swap, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_values_round_trip, setup,
-					    teardown),
+					    cf_setup3, cf_teardown_state),
+	    cmocka_unit_test_setup_teardown(test_trigger_audit, cf_setup3,
+					    cf_teardown_state),
+	    cmocka_unit_test_setup_teardown(test_cascade, cf_setup3,
+					    cf_teardown_state),
+	    cmocka_unit_test_setup_teardown(test_nondeterministic, cf_setup3,
+					    cf_teardown_state),
+	    cmocka_unit_test_setup_teardown(test_autoincrement, cf_setup3,
+					    cf_teardown_state),
+	    cmocka_unit_test_setup_teardown(test_unique_shift_and_swap,
+					    cf_setup3, cf_teardown_state),
+	    cmocka_unit_test_setup_teardown(test_values_round_trip, cf_setup3,
+					    cf_teardown_state),
 	    cmocka_unit_test_setup_teardown(test_repeated_named_parameter,
-					    setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_named_parameters, setup,
-					    teardown),
+					    cf_setup3, cf_teardown_state),
+	    cmocka_unit_test_setup_teardown(test_named_parameters, cf_setup3,
+					    cf_teardown_state),
 	    cmocka_unit_test_setup_teardown(test_without_rowid_upsert_replace,
-					    setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_fts5, setup, teardown),
+					    cf_setup3, cf_teardown_state),
+	    cmocka_unit_test_setup_teardown(test_fts5, cf_setup3,
+					    cf_teardown_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

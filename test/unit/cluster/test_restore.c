@@ -443,10 +443,10 @@ static void test_invalid_images_refused(void **state)
 			"file format versions 3/1 are not supported");
 	bad[n].image[18] = 3;
 	n++;
-	bad[n++] = from_sql("rowid hidden",
-			    "CREATE TABLE np(a, rowid, oid, _rowid_)",
-			    "invalid image: table \"np\": its columns named "
-			    "rowid, _rowid_ and oid hide its rowid");
+	bad[n++] =
+	    from_sql("rowid hidden", "CREATE TABLE np(a, rowid, oid, _rowid_)",
+		     "invalid image: table \"np\": its columns named "
+		     "rowid, _rowid_ and oid hide its rowid");
 	bad[n++] = from_sql("generated column",
 			    "CREATE TABLE g(id INTEGER PRIMARY KEY, x INT, "
 			    "y INT GENERATED ALWAYS AS (x * 2))",

@@ -183,8 +183,9 @@ static void test_tables_without_primary_key(void **state)
 
 	/* The CHECK of a table without a key, random() in a SELECT: what
 	 * the leader stored is what every member holds. */
-	write1(c, &r, "CREATE TABLE rnd AS SELECT rowid AS r, a, random() AS x "
-		      "FROM np");
+	write1(c, &r,
+	       "CREATE TABLE rnd AS SELECT rowid AS r, a, random() AS x "
+	       "FROM np");
 	cf_req_clear(&r);
 	write1(c, &r, "CREATE TABLE IF NOT EXISTS rnd AS SELECT 1");
 	cf_req_clear(&r);
@@ -207,8 +208,9 @@ static void test_tables_without_primary_key(void **state)
 	cf_exec(c, "CREATE TABLE w(k INT PRIMARY KEY, v) WITHOUT ROWID");
 	write1(c, &r, "INSERT INTO w VALUES(1, 'a'), (2, 'b')");
 	cf_req_clear(&r);
-	write1(c, &r, "INSERT INTO w VALUES(1, 'z') ON CONFLICT(k) DO UPDATE "
-		      "SET v = v || excluded.v");
+	write1(c, &r,
+	       "INSERT INTO w VALUES(1, 'z') ON CONFLICT(k) DO UPDATE "
+	       "SET v = v || excluded.v");
 	cf_req_clear(&r);
 	write1(c, &r, "REPLACE INTO w VALUES(2, 'y')");
 	cf_req_clear(&r);
@@ -228,8 +230,8 @@ static void test_member_cut_off_catches_up(void **state)
 	cf_exec(c, "CREATE TABLE np(a, b)");
 	raft_fixture_kill(&c->raft, 2);
 	for (int i = 0; i < 3 * THRESHOLD; i++) {
-		snprintf(sql, sizeof sql,
-			 "REPLACE INTO k VALUES('%c', %d)", 'a' + i % 5, i);
+		snprintf(sql, sizeof sql, "REPLACE INTO k VALUES('%c', %d)",
+			 'a' + i % 5, i);
 		struct cf_req r;
 		write1(c, &r, sql);
 		cf_req_clear(&r);
@@ -368,7 +370,8 @@ static bool same_value(const struct gdb_value *v, sqlite3_stmt *st, int col)
 {
 	switch (sqlite3_column_type(st, col)) {
 	case SQLITE_INTEGER:
-		return v->type == GDB_INT && v->i == sqlite3_column_int64(st, col);
+		return v->type == GDB_INT &&
+		       v->i == sqlite3_column_int64(st, col);
 	case SQLITE_FLOAT: {
 		double r = sqlite3_column_double(st, col);
 		return v->type == GDB_REAL && memcmp(&r, &v->r, sizeof r) == 0;
@@ -464,14 +467,12 @@ static void test_differential(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_rowid_probes, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(test_rowid_probes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tables_without_primary_key,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_member_cut_off_catches_up,
 					    setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_differential, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(test_differential, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

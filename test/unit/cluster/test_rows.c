@@ -81,9 +81,9 @@ static struct raft_buffer run_batch(struct solo *s, const char *const *sqls,
 		reqs[i].n_stmts = 1;
 		p[i] = &reqs[i];
 	}
-	assert_int_equal(gdb_write_batch(&s->g->exec, p, n, 0, &buf, &changed,
-					 &ran, errmsg),
-			 0);
+	assert_int_equal(
+	    gdb_write_batch(&s->g->exec, p, n, 0, &buf, &changed, &ran, errmsg),
+	    0);
 	assert_int_equal(ran, n);
 	for (size_t i = 0; i < n; i++) {
 		if (reqs[i].results[0].status != 0) {
@@ -276,9 +276,8 @@ static void test_bad_fields(void **state)
 	 * changes column 2 to 5. Offsets: kind 0, n_cols 1, name_len 3,
 	 * name 7, n_changes 8, op 12, rowids 13 and 21, values 29. */
 	static const uint8_t upd[] = {
-	    'R', 2,	0, 1, 0, 0, 0, 't', 1, 0, 0, 0,	   2,
-	    1,	 0,	0, 0, 0, 0, 0, 0,   1, 0, 0, 0, 0, 0,
-	    0,	 0,	0, 1, 5, 0, 0, 0,   0, 0, 0, 0,
+	    'R', 2, 0, 1, 0, 0, 0, 't', 1, 0, 0, 0, 2, 1, 0, 0, 0, 0, 0, 0,
+	    0,	 1, 0, 0, 0, 0, 0, 0,	0, 0, 1, 5, 0, 0, 0, 0, 0, 0, 0,
 	};
 	char errmsg[TM_ERRMSG_SIZE];
 	assert_int_equal(read_all(upd, sizeof upd, errmsg), 0);
@@ -430,7 +429,8 @@ static void test_worked_example(void **state)
 	char *b = cf_dump_db(gdb_exec_conn(member.g));
 	assert_string_equal(a, b);
 	/* rowid | a | b, in rowid order: y kept rowid 2, x moved to 3. */
-	if (strstr(a, "table k\n  i:2 | t:79 | i:5\n  i:3 | t:78 | i:3\n") == NULL) {
+	if (strstr(a, "table k\n  i:2 | t:79 | i:5\n  i:3 | t:78 | i:3\n") ==
+	    NULL) {
 		fail_msg("dump: %s", a);
 	}
 	free(a);
@@ -453,9 +453,10 @@ static void test_worked_example(void **state)
 	gdb_entry_release(&e);
 	apply(&member, buf.base, buf.len);
 	raft_free(buf.base);
-	assert_int_equal(cf_query_int_db(gdb_exec_conn(member.g),
-					 "SELECT count(*) FROM w WHERE v = 'b'"),
-			 1);
+	assert_int_equal(
+	    cf_query_int_db(gdb_exec_conn(member.g),
+			    "SELECT count(*) FROM w WHERE v = 'b'"),
+	    1);
 	solo_close(&member);
 	solo_close(&leader);
 }

@@ -40,22 +40,6 @@ static void watch_cb(void *arg, const char *table)
 	}
 }
 
-static int setup(void **state)
-{
-	struct cf *c = malloc(sizeof *c);
-	cf_setup(c, 3);
-	*state = c;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct cf *c = *state;
-	cf_teardown(c);
-	free(c);
-	return 0;
-}
-
 static void write_ok(struct cf *c, bool transaction, const char *a,
 		     const char *b)
 {
@@ -148,10 +132,10 @@ static void test_restore_counts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_watched_table_changes, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_restore_counts, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(test_watched_table_changes,
+					    cf_setup3, cf_teardown_state),
+	    cmocka_unit_test_setup_teardown(test_restore_counts, cf_setup3,
+					    cf_teardown_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

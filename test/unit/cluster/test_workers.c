@@ -290,11 +290,12 @@ static void test_write_size(void **state)
 		    "INSERT INTO t VALUES (-2, randomblob(60000))", NULL);
 	cf_req_init(&r[2], false,
 		    "INSERT INTO t VALUES (-3, randomblob(200000))", NULL);
-	cf_req_init(&r[3], false,
-		    "CREATE TABLE big AS WITH RECURSIVE c(x) AS (SELECT 1 UNION "
-		    "ALL SELECT x + 1 FROM c WHERE x < 2000) SELECT x, "
-		    "randomblob(100) AS b FROM c",
-		    NULL);
+	cf_req_init(
+	    &r[3], false,
+	    "CREATE TABLE big AS WITH RECURSIVE c(x) AS (SELECT 1 UNION "
+	    "ALL SELECT x + 1 FROM c WHERE x < 2000) SELECT x, "
+	    "randomblob(100) AS b FROM c",
+	    NULL);
 	for (int i = 0; i < 4; i++) {
 		cf_submit_write(&f->c, 0, &r[i]);
 	}
