@@ -49,3 +49,16 @@ cJSON *daemon_addresses(const struct daemon *d)
 	}
 	return list;
 }
+
+cJSON *daemon_loop_lag(struct daemon *d)
+{
+	struct looplag_stats st;
+	cJSON *o = cJSON_CreateObject();
+	looplag_get(&d->lag, &st);
+	cJSON_AddNumberToObject(o, "samples", (double)st.samples);
+	cJSON_AddNumberToObject(o, "p50_ms", st.p50_ms);
+	cJSON_AddNumberToObject(o, "p99_ms", st.p99_ms);
+	cJSON_AddNumberToObject(o, "p999_ms", st.p999_ms);
+	cJSON_AddNumberToObject(o, "max_ms", st.max_ms);
+	return o;
+}

@@ -261,6 +261,19 @@ static void start_signals(struct daemon *d)
 	d->signals_alive = true;
 }
 
+/* Loop lag: a tick every LAG_PERIOD_MS; a tick LAG_WARN_MS late is logged
+ * as a stall (raft's heartbeat timeout is 100 ms by default). */
+#define LAG_PERIOD_MS 10
+#define LAG_WARN_MS 50
+
+static void start_lag(struct daemon *d)
+{
+	d->lag.data = d;
+	if (looplag_start(&d->lag, d->loop, LAG_PERIOD_MS, LAG_WARN_MS) == 0) {
+		d->lag_alive = true;
+	}
+}
+
 int daemon_start(struct daemon *d, char *errmsg)
 {
 	PRE(d->state == DAEMON_INIT);
@@ -290,6 +303,7 @@ int daemon_start(struct daemon *d, char *errmsg)
 		return rv;
 	}
 	start_signals(d);
+	start_lag(d);
 	const char *address = config_get(d->config, "core.https_address");
 	char lerr[TM_ERRMSG_SIZE];
 	if (listen_https(d, address, lerr) != 0) {

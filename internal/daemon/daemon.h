@@ -72,4 +72,8 @@ cJSON *daemon_addresses(const struct daemon *d);
  * applies request limits. */
 int daemon_config_update(struct daemon *d, cJSON *new_config, char *errmsg);
 
+/* The loop's lag since start, as a JSON object (owned by the caller):
+ * samples, p50_ms, p99_ms, p999_ms, max_ms (internal/lib/looplag.h). */
+cJSON *daemon_loop_lag(struct daemon *d);
+
 #endif /* TM_DAEMON_H */

@@ -5,6 +5,7 @@
 #include <openssl/ssl.h>
 
 #include "internal/daemon/daemon.h"
+#include "internal/lib/looplag.h"
 #include "internal/tls/tls.h"
 
 struct daemon {
@@ -51,6 +52,8 @@ struct daemon {
 	uv_signal_t signals[2];
 	bool signals_alive;
 	int signals_closing;
+	struct looplag lag; /* the loop's lag, measured while running */
+	bool lag_alive;	    /* ... until its close callback */
 };
 
 void daemon_set_state(struct daemon *d, enum daemon_state next);

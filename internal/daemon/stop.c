@@ -86,7 +86,7 @@ static void maybe_stopped(struct daemon *d)
 {
 	if (d->state != DAEMON_STOPPING || d->rest != NULL ||
 	    d->listeners_closing > 0 || d->signals_closing > 0 ||
-	    d->drain_alive) {
+	    d->drain_alive || d->lag_alive) {
 		return;
 	}
 	if (d->raftnode != NULL || d->gdb != NULL || d->gdb_closing) {
@@ -144,10 +144,31 @@ static void drain_closed_cb(uv_handle_t *handle)
 	maybe_stopped(d);
 }
 
+static void lag_closed_cb(struct looplag *l)
+{
+	struct daemon *d = l->data;
+	d->lag_alive = false;
+	maybe_stopped(d);
+}
+
+static void close_lag(struct daemon *d)
+{
+	if (d->lag_alive) {
+		struct looplag_stats st;
+		looplag_get(&d->lag, &st);
+		LOGI("loop: lag over %llu ticks: p50 %.1f ms, p99 %.1f ms, "
+		     "p99.9 %.1f ms, max %.1f ms",
+		     (unsigned long long)st.samples, st.p50_ms, st.p99_ms,
+		     st.p999_ms, st.max_ms);
+		looplag_close(&d->lag, lag_closed_cb);
+	}
+}
+
 /* Drained, or out of time: close everything. */
 static void close_all(struct daemon *d)
 {
 	daemon_set_state(d, DAEMON_STOPPING);
+	close_lag(d);
 	if (d->drain_alive) {
 		uv_close((uv_handle_t *)&d->drain_timer, drain_closed_cb);
 	}

@@ -5,7 +5,8 @@
  * write latency (the largest stall) and read p99; then the backups (time,
  * bytes, the largest write latency while each ran), the member's RSS at the
  * end and its peaks, anonymous and file-backed, sampled every second
- * (--server-pid), and the database size (--db FILE).
+ * (--server-pid), the database size (--db FILE), and the member's loop lag
+ * since it started (GET /1.0).
  *
  * Every request has a 60 s timeout; the run ends after --duration whatever
  * is in flight (in-flight requests are not counted). */
@@ -97,6 +98,51 @@ static size_t count(char *p, size_t size, size_t n, void *ud)
 }
 
 static long counter;
+
+struct text {
+	char buf[8192];
+	size_t len;
+};
+
+static size_t keep(char *p, size_t size, size_t n, void *ud)
+{
+	struct text *t = ud;
+	size_t take = size * n;
+	if (take > sizeof t->buf - 1 - t->len) {
+		take = sizeof t->buf - 1 - t->len;
+	}
+	memcpy(t->buf + t->len, p, take);
+	t->len += take;
+	t->buf[t->len] = '\0';
+	return size * n;
+}
+
+/* The member's own loop lag (GET /1.0, "loop_lag"), printed as it is. */
+static void print_loop_lag(const struct opts *o)
+{
+	struct text t = {.len = 0};
+	char url[300];
+	CURL *e = curl_easy_init();
+	snprintf(url, sizeof url, "https://%s/1.0", o->address);
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_SSLCERT, o->cert);
+	curl_easy_setopt(e, CURLOPT_SSLKEY, o->key);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+	t.buf[0] = '\0';
+	if (curl_easy_perform(e) == CURLE_OK) {
+		const char *lag = strstr(t.buf, "\"loop_lag\"");
+		const char *end = lag != NULL ? strchr(lag, '}') : NULL;
+		if (end != NULL) {
+			printf("member's loop lag since start: %.*s\n",
+			       (int)(end + 1 - lag), lag);
+		}
+	}
+	curl_easy_cleanup(e);
+}
 
 static void slot_init(struct slot *s, const struct opts *o, enum kind k)
 {
@@ -291,6 +337,7 @@ static void run(const struct opts *o)
 	}
 	printf("errors %ld, RSS at the end %.1f MB, database %.1f MB\n", errors,
 	       rss, db_mb);
+	print_loop_lag(o);
 	if (o->server_pid > 0) {
 		printf("peak resident memory, sampled every second: anonymous "
 		       "%.1f MB, mapped files %.1f MB; VmHWM %.1f MB\n",

@@ -29,6 +29,25 @@ case_info_over_unix_socket() {
 	assert_eq "$(jq -r .environment.certificate_fingerprint <<<"$out")" "$fp"
 }
 
+# The loop's lag is measured while the member runs: GET /1.0 shows it to
+# trusted clients, and the stop logs a summary.
+lag_samples() {
+	curl -sS --unix-socket "$(member_dir m1)/unix.socket" http://local/1.0 |
+		jq -e '.metadata.loop_lag.samples > 5' >/dev/null
+}
+
+case_loop_lag_is_measured() {
+	start_member m1
+	wait_for 10 lag_samples || fail "no loop lag samples"
+	local lag
+	lag=$(curl -sS --unix-socket "$(member_dir m1)/unix.socket" http://local/1.0 |
+		jq -c '.metadata.loop_lag | keys')
+	assert_eq "$lag" '["max_ms","p50_ms","p999_ms","p99_ms","samples"]'
+	stop_member m1
+	grep -q "loop: lag over [0-9]* ticks: p50" "$TEST_ROOT/logs/m1.log" ||
+		fail "no lag summary at stop"
+}
+
 case_no_https_listener_by_default() {
 	start_member m1
 	assert_fails curl -sS -k --max-time 2 "$URL/1.0" >/dev/null
