@@ -25,3 +25,4 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 soak=${BENCH_SOAK:-$build/test/bench/bench-soak}
 "$soak" --address "$addr" --cert "$dir/bench.crt" --key "$dir/bench.key" \
   --server-pid "$pid" --db "$dir/member/global.db" --duration "$seconds" "$@"
+if [ -n "${SOAK_KEEP_LOG:-}" ]; then cp "$dir/member.log" "$SOAK_KEEP_LOG"; fi
