@@ -17,6 +17,7 @@
 
 #include "internal/lib/log.h"
 #include "internal/lib/looplag.h"
+#include "test/unit/capture.h"
 
 static void busy_ms(unsigned ms)
 {
@@ -69,33 +70,12 @@ static void run_loop(void *arg)
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
-/* Run FN with stderr going to a file; what was written. */
-static char *capture(void (*fn)(void *), void *arg)
-{
-	char path[] = "/tmp/tm-looplag-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	fflush(stderr);
-	int saved = dup(STDERR_FILENO);
-	dup2(fd, STDERR_FILENO);
-	fn(arg);
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	off_t n = lseek(fd, 0, SEEK_END);
-	char *out = calloc(1, (size_t)n + 1);
-	assert_int_equal(pread(fd, out, (size_t)n, 0), n);
-	close(fd);
-	unlink(path);
-	return out;
-}
-
 static void test_stall_is_measured_and_logged(void **state)
 {
 	struct run r = {0};
 	struct looplag_stats st;
 	(void)state;
-	char *out = capture(run_loop, &r);
+	char *out = capture_stderr(run_loop, &r);
 	looplag_get(&r.lag, &st);
 	assert_true(st.samples >= 20); /* 300 ms at 2 ms, minus the stall */
 	assert_true(st.max_ms >= 38.0);

@@ -14,6 +14,7 @@
 
 #include "internal/lib/log.h"
 #include "internal/raft/snaplog.h"
+#include "test/unit/capture.h"
 
 static struct raft_io_snapshot_put *pending_req;
 static raft_io_snapshot_put_cb pending_cb;
@@ -43,27 +44,6 @@ static void raft_cb(struct raft_io_snapshot_put *req, int status)
 {
 	raft_req_seen = req;
 	raft_status = status;
-}
-
-/* Run FN with stderr going to a file; what was written. */
-static char *capture(void (*fn)(void *), void *arg)
-{
-	char path[] = "/tmp/tm-snaplog-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	fflush(stderr);
-	int saved = dup(STDERR_FILENO);
-	dup2(fd, STDERR_FILENO);
-	fn(arg);
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	off_t n = lseek(fd, 0, SEEK_END);
-	char *out = calloc(1, (size_t)n + 1);
-	assert_int_equal(pread(fd, out, (size_t)n, 0), n);
-	close(fd);
-	unlink(path);
-	return out;
 }
 
 static struct raft_io io;
@@ -105,13 +85,13 @@ static void test_failure_is_logged(void **state)
 	int rv = -1;
 	setup_snapshot();
 	log_set_level(LOG_DEBUG);
-	char *out = capture(do_put, &rv);
+	char *out = capture_stderr(do_put, &rv);
 	assert_int_equal(rv, 0);
 	assert_int_equal(got_trailing, 8);
 	assert_non_null(pending_req);
 	free(out);
 	int status = RAFT_NOSPACE;
-	out = capture(do_complete, &status);
+	out = capture_stderr(do_complete, &status);
 	assert_ptr_equal(raft_req_seen, &raft_req);
 	assert_int_equal(raft_status, RAFT_NOSPACE);
 	if (strstr(out, "ERROR raft: storing the snapshot taken at index 42 "
@@ -128,9 +108,9 @@ static void test_success_is_logged_at_debug(void **state)
 	int rv = -1;
 	setup_snapshot();
 	log_set_level(LOG_DEBUG);
-	free(capture(do_put, &rv));
+	free(capture_stderr(do_put, &rv));
 	int status = 0;
-	char *out = capture(do_complete, &status);
+	char *out = capture_stderr(do_complete, &status);
 	assert_int_equal(raft_status, 0);
 	if (strstr(out, "DEBUG raft: storing the snapshot taken at index 42 "
 			"(1016 bytes):") == NULL) {
@@ -145,7 +125,7 @@ static void test_failure_at_once_is_logged(void **state)
 	int rv = 0;
 	setup_snapshot();
 	fail_at_once = RAFT_IOERR;
-	char *out = capture(do_put, &rv);
+	char *out = capture_stderr(do_put, &rv);
 	fail_at_once = 0;
 	assert_int_equal(rv, RAFT_IOERR);
 	assert_int_equal(raft_status, -1); /* raft's callback not called */
