@@ -30,6 +30,16 @@ void api_sql_post(struct rest_request *req);
 void api_sql_backup_get(struct rest_request *req);
 void api_sql_restore_post(struct rest_request *req);
 
+/* Cluster (internal/api/cluster*.c, doc/clustering.md). */
+void api_cluster_get(struct rest_request *req);
+void api_cluster_put(struct rest_request *req);
+void api_cluster_members_get(struct rest_request *req);
+void api_cluster_members_post(struct rest_request *req);
+void api_cluster_member_get(struct rest_request *req);
+void api_cluster_tokens_get(struct rest_request *req);
+void api_cluster_token_delete(struct rest_request *req);
+void api_internal_cluster_join(struct rest_request *req);
+
 /* Member to member (internal/api/internal_raft.c). */
 void api_internal_raft_get(struct rest_request *req);
 

@@ -4,6 +4,7 @@ const char *const api_extensions[] = {
     "etag",
     "certificates",
     "sql",
+    "clustering",
     NULL,
 };
 
@@ -19,6 +20,13 @@ static const struct rest_route routes[] = {
     {.path = "/1.0/certificates/{}",
      .get = api_certificate_get,
      .delete = api_certificate_delete},
+    {.path = "/1.0/cluster", .get = api_cluster_get, .put = api_cluster_put},
+    {.path = "/1.0/cluster/members",
+     .get = api_cluster_members_get,
+     .post = api_cluster_members_post},
+    {.path = "/1.0/cluster/members/{}", .get = api_cluster_member_get},
+    {.path = "/1.0/cluster/tokens", .get = api_cluster_tokens_get},
+    {.path = "/1.0/cluster/tokens/{}", .delete = api_cluster_token_delete},
     {.path = "/1.0/ready", .get = api_ready_get},
     {.path = "/1.0/shutdown", .put = api_shutdown_put},
     {.path = "/1.0/sql", .post = api_sql_post},
@@ -29,6 +37,10 @@ static const struct rest_route routes[] = {
     {.path = "/internal/raft",
      .get = api_internal_raft_get,
      .public_get = true},
+    /* Public: authenticated by the join token's secret. */
+    {.path = "/internal/cluster/join",
+     .post = api_internal_cluster_join,
+     .public_post = true},
 };
 
 const struct rest_route *api_routes(size_t *n)

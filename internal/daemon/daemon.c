@@ -36,11 +36,26 @@
 #include "internal/tls/tls.h"
 
 static const char *state_names[] = {
-    "init", "starting", "ready", "draining", "stopping", "stopped",
+    "init",     "starting", "ready",   "joining",
+    "draining", "stopping", "stopped",
+};
+
+#define BIT(s) (1u << (s))
+
+/* The transitions each state allows. */
+static const unsigned allowed[] = {
+    [DAEMON_INIT] = BIT(DAEMON_STARTING),
+    [DAEMON_STARTING] = BIT(DAEMON_READY) | BIT(DAEMON_DRAINING),
+    [DAEMON_READY] = BIT(DAEMON_JOINING) | BIT(DAEMON_DRAINING),
+    [DAEMON_JOINING] = BIT(DAEMON_READY) | BIT(DAEMON_DRAINING),
+    [DAEMON_DRAINING] = BIT(DAEMON_STOPPING),
+    [DAEMON_STOPPING] = BIT(DAEMON_STOPPED),
+    [DAEMON_STOPPED] = 0,
 };
 
 void daemon_set_state(struct daemon *d, enum daemon_state next)
 {
+	PRE((allowed[d->state] & BIT(next)) != 0);
 	LOGI("daemon: %s -> %s", state_names[d->state], state_names[next]);
 	d->state = next;
 }
@@ -292,6 +307,9 @@ int daemon_start(struct daemon *d, char *errmsg)
 		rv = open_local_db(d, errmsg);
 	}
 	if (rv == 0) {
+		rv = cluster_identity_load(d, errmsg);
+	}
+	if (rv == 0) {
 		rv = start_rest(d, errmsg);
 	}
 	if (rv == 0) {
@@ -321,8 +339,15 @@ int daemon_start(struct daemon *d, char *errmsg)
 
 void daemon_global_ready(struct daemon *d)
 {
-	if (d->state == DAEMON_STARTING) {
+	if (d->state == DAEMON_STARTING || d->state == DAEMON_JOINING) {
+		if (d->phase == CLUSTER_JOINING) {
+			d->phase = CLUSTER_MEMBER;
+			LOGI("cluster: joined as %s (raft id %llu)",
+			     d->self.name, (unsigned long long)d->self.id);
+		}
+		d->cluster_message[0] = '\0';
 		daemon_set_state(d, DAEMON_READY);
+		cluster_rebalance_start(d);
 	}
 }
 

@@ -5,8 +5,15 @@
 #include <openssl/ssl.h>
 
 #include "internal/daemon/daemon.h"
+#include "internal/db/node/nodedb.h"
 #include "internal/lib/looplag.h"
 #include "internal/tls/tls.h"
+
+enum cluster_phase {
+	CLUSTER_STANDALONE,
+	CLUSTER_JOINING,
+	CLUSTER_MEMBER,
+};
 
 struct daemon {
 	uv_loop_t *loop;
@@ -22,12 +29,21 @@ struct daemon {
 	SSL_CTX *tls_client_ctx; /* the member's certificate, for raft's
 				    connections to other members; owned */
 
-	/* Whom raft traffic is taken from and sent to (global.c,
-	 * raft_admit). Until clustering lands a member is never clustered
-	 * and its member list is empty. */
-	bool clustered;
-	char **member_fingerprints; /* owned */
+	/* Cluster membership (cluster*.c). */
+	struct nodedb_member self; /* raft id, name, clustered */
+	enum cluster_phase phase;
+	char cluster_fingerprint[TLS_FINGERPRINT_LEN + 1]; /* "" standalone */
+	char cluster_message[TM_ERRMSG_SIZE]; /* progress or last error */
+	uint64_t join_target; /* raft index a joining member must reach */
+	bool recover_at_open; /* enable: raft_recover at the next open */
+	struct cluster_reopen *reopen; /* while the global part restarts */
+	/* Members' own certificates: whom raft traffic and member calls
+	 * are taken from (mirrored from the global database). Owned. */
+	char **member_fingerprints;
 	size_t n_member_fingerprints;
+	uv_timer_t rebalance; /* leader: roles follow the members table */
+	bool rebalance_alive;
+	bool rebalance_busy; /* a raft_add/raft_assign is in flight */
 
 	struct nodedb *nodedb;	   /* owned */
 	struct gdb *gdb;	   /* owned; NULL until open / once closed */
@@ -82,5 +98,42 @@ void daemon_global_schema(struct daemon *d);
 void daemon_global_schema_cancel(struct daemon *d);
 /* daemon.c: the global database is usable; the member is READY. */
 void daemon_global_ready(struct daemon *d);
+/* stop.c: finish stopping if nothing is left open. */
+void daemon_maybe_stopped(struct daemon *d);
+
+/* cluster.c */
+/* After the local database is open: who this member is (migrating the
+ * member row from raft_nodes if needed), and for a clustered member the
+ * cluster certificate on the HTTPS port. */
+int cluster_identity_load(struct daemon *d, char *errmsg);
+/* The raft address this member starts raft with (owned). */
+char *cluster_raft_address(struct daemon *d);
+/* The transport's admission of a certificate fingerprint. */
+bool cluster_is_member_fingerprint(struct daemon *d, const char *fp);
+/* Reload the member fingerprints from the local database. */
+void cluster_load_fingerprints(struct daemon *d);
+/* Start watching the members table of the (new) global database. */
+void cluster_watch(struct daemon *d);
+/* Serve the cluster certificate from now on. */
+int cluster_use_certificate(struct daemon *d, char *errmsg);
+
+/* cluster_reopen.c: close raft and the global database, run PREPARE
+ * (wipe, new identity...), open them again; DONE runs when the new
+ * global database is open (status 0) or failed. The daemon is JOINING
+ * meanwhile (API requests for the global database get 503). */
+typedef int (*cluster_prepare_fn)(struct daemon *d, void *arg, char *errmsg);
+typedef void (*cluster_reopened_fn)(struct daemon *d, void *arg, int status,
+				     const char *errmsg);
+void cluster_reopen(struct daemon *d, cluster_prepare_fn prepare,
+		    cluster_reopened_fn done, void *arg);
+/* daemon_stop during a reopen: true if the reopen holds the global part
+ * (stop waits for it). */
+bool cluster_reopen_busy(struct daemon *d);
+
+/* cluster_members.c */
+void cluster_rebalance_start(struct daemon *d);
+void cluster_rebalance_stop(struct daemon *d);
+/* Rebalance now (after a join or a role change). */
+void cluster_rebalance_soon(struct daemon *d);
 
 #endif /* TM_DAEMON_PRIV_H */

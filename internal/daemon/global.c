@@ -19,23 +19,31 @@
 #include "internal/lib/pool.h"
 #include "internal/raft/raftnode.h"
 
-#define RAFT_ID_STANDALONE 1
-
-/* The transport's admission of a certificate: only members' when
+/* The transport's admission of a certificate: members' only, once
  * clustered (a standalone member accepts no raft traffic). */
 static enum transport_verdict raft_admit(void *data, const char *fingerprint)
 {
 	struct daemon *d = data;
-	if (!d->clustered) {
+	if (d->phase == CLUSTER_STANDALONE) {
 		return TRANSPORT_NOT_CLUSTERED;
 	}
-	for (size_t i = 0; fingerprint != NULL && i < d->n_member_fingerprints;
-	     i++) {
-		if (strcmp(d->member_fingerprints[i], fingerprint) == 0) {
-			return TRANSPORT_MEMBER;
-		}
+	return cluster_is_member_fingerprint(d, fingerprint)
+		   ? TRANSPORT_MEMBER
+		   : TRANSPORT_NOT_MEMBER;
+}
+
+/* Members serve the cluster certificate. */
+static enum transport_verdict raft_admit_server(void *data,
+						const char *fingerprint)
+{
+	struct daemon *d = data;
+	if (d->phase == CLUSTER_STANDALONE) {
+		return TRANSPORT_NOT_CLUSTERED;
 	}
-	return TRANSPORT_NOT_MEMBER;
+	return fingerprint != NULL &&
+			   strcmp(fingerprint, d->cluster_fingerprint) == 0
+		   ? TRANSPORT_MEMBER
+		   : TRANSPORT_NOT_MEMBER;
 }
 
 /* Worker threads for SQL: one per concurrent read, plus one that stays
@@ -47,54 +55,23 @@ static enum transport_verdict raft_admit(void *data, const char *fingerprint)
  * database's threads. */
 #define API_THREADS 2
 
-/* The raft identity of this member, from the local database; a member
- * that has none yet is a standalone cluster of one with id 1. */
-static int raft_identity(struct daemon *d, raft_id *id, char **address,
-			 char *errmsg)
-{
-	struct nodedb_raft_node *nodes;
-	size_t n;
-	if (nodedb_raft_nodes_get(d->nodedb, &nodes, &n) != 0) {
-		tm_errmsg_printf(errmsg, "raft members: %s",
-				 nodedb_errmsg(d->nodedb));
-		return TM_DB;
-	}
-	if (n > 0) {
-		*id = nodes[0].id;
-		*address = tm_strdup(nodes[0].address);
-		nodedb_raft_nodes_free(nodes, n);
-		return 0;
-	}
-	nodedb_raft_nodes_free(nodes, n);
-	const char *https = config_get(d->config, "core.https_address");
-	struct nodedb_raft_node self = {
-	    .id = RAFT_ID_STANDALONE,
-	    .address = (char *)(https[0] != '\0' ? https : "standalone"),
-	    .role = 0,
-	};
-	if (nodedb_raft_nodes_replace(d->nodedb, &self, 1) != 0) {
-		tm_errmsg_printf(errmsg, "store raft member: %s",
-				 nodedb_errmsg(d->nodedb));
-		return TM_DB;
-	}
-	*id = self.id;
-	*address = tm_strdup(self.address);
-	return 0;
-}
-
 int daemon_global_open(struct daemon *d, char *errmsg)
 {
 	char *db_path = tm_asprintf("%s/global.db", d->dir);
 	char *raft_dir = tm_asprintf("%s/global", d->dir);
-	char *address = NULL;
-	raft_id id;
+	char *address = cluster_raft_address(d);
+	raft_id id = d->self.id;
 	int rv = gdb_init(&d->gdb, d->loop, db_path, errmsg);
 	if (rv != 0) {
 		goto out;
 	}
 	daemon_global_limits(d);
-	rv = pool_init(&d->pool, d->loop, GLOBAL_SQL_THREADS);
-	if (rv == 0) {
+	/* A reopen (cluster_reopen.c) keeps the pools. */
+	rv = 0;
+	if (d->pool == NULL) {
+		rv = pool_init(&d->pool, d->loop, GLOBAL_SQL_THREADS);
+	}
+	if (rv == 0 && d->api_pool == NULL) {
 		rv = pool_init(&d->api_pool, d->loop, API_THREADS);
 	}
 	if (rv != 0) {
@@ -105,13 +82,10 @@ int daemon_global_open(struct daemon *d, char *errmsg)
 	if (rv != 0) {
 		goto out;
 	}
-	rv = raft_identity(d, &id, &address, errmsg);
-	if (rv != 0) {
-		goto out;
-	}
 	struct transport_config transport = {
 	    .client_ctx = d->tls_client_ctx,
 	    .admit = raft_admit,
+	    .admit_server = raft_admit_server,
 	    .admit_data = d,
 	};
 	struct raftnode_options opts = {
@@ -122,7 +96,10 @@ int daemon_global_open(struct daemon *d, char *errmsg)
 	    .snapshot_trailing =
 		(unsigned)config_get_int(d->config, "raft.snapshot_trailing"),
 	    .transport = &transport,
+	    .bootstrap = !d->self.clustered,
+	    .recover = d->recover_at_open,
 	};
+	d->recover_at_open = false;
 	rv = raftnode_init(&d->raftnode, d->loop, raft_dir, &opts,
 			   gdb_fsm(d->gdb), errmsg);
 	if (rv != 0) {
@@ -132,6 +109,7 @@ int daemon_global_open(struct daemon *d, char *errmsg)
 	gdb_set_snapshot_threshold(d->gdb, opts.snapshot_threshold);
 	rv = raftnode_start(d->raftnode, errmsg);
 	if (rv == 0) {
+		cluster_watch(d);
 		LOGI("daemon: global database raft id %llu at %s",
 		     (unsigned long long)id, address);
 	}
@@ -255,6 +233,7 @@ static int submit_updates(struct schema_upgrade *u, char *errmsg)
 }
 
 static void check(struct schema_upgrade *u);
+static void follower_check(struct schema_upgrade *u);
 
 static void retry_cb(uv_timer_t *t) { check(t->data); }
 
@@ -262,8 +241,12 @@ static void check_cb(struct gdb_request *req, int status)
 {
 	struct schema_upgrade *u = req->data;
 	char errmsg[TM_ERRMSG_SIZE] = "";
-	if (u->d->state != DAEMON_STARTING) {
+	if (u->d->state != DAEMON_STARTING && u->d->state != DAEMON_JOINING) {
 		upgrade_finish(u, TM_SHUTDOWN, "stopped while starting");
+		return;
+	}
+	if (status == TM_NOTLEADER && u->d->self.clustered) {
+		follower_check(u);
 		return;
 	}
 	if (status == TM_NOTLEADER) {
@@ -283,8 +266,72 @@ static void check_cb(struct gdb_request *req, int status)
 	}
 }
 
+/* A follower neither updates the schema nor serves linearizable reads:
+ * it is ready once it knows a leader and has applied what the leader
+ * said was committed (and what it had to reach when it joined), with the
+ * schema its binary knows. An older schema is the leader's to update:
+ * wait for it. */
+static void follower_check(struct schema_upgrade *u)
+{
+	struct daemon *d = u->d;
+	struct raft *r = raftnode_raft(d->raftnode);
+	raft_id leader_id;
+	const char *leader_address;
+	raft_leader(r, &leader_id, &leader_address);
+	raft_index applied = raft_last_applied(r);
+	raft_index target = r->commit_index;
+	if (d->join_target > target) {
+		target = d->join_target;
+	}
+	if (leader_id == 0 || target == 0 || applied < target) {
+		if (leader_id == 0) {
+			tm_errmsg_printf(d->cluster_message,
+					 "waiting for a leader");
+		} else {
+			tm_errmsg_printf(d->cluster_message,
+					 "catching up: applied %llu of %llu "
+					 "entries",
+					 (unsigned long long)applied,
+					 (unsigned long long)target);
+		}
+		uv_timer_start(&u->retry, retry_cb, 50, 0);
+		return;
+	}
+	char errmsg[TM_ERRMSG_SIZE];
+	int version;
+	int rv = schema_version(gdb_exec_conn(d->gdb), &version, errmsg);
+	if (rv != 0) {
+		upgrade_finish(u, rv, errmsg);
+		return;
+	}
+	int known = (int)global_schema()->n_updates;
+	if (version > known) {
+		tm_errmsg_printf(errmsg,
+				 "the cluster's global schema is version %d, "
+				 "newer than this thermionicd knows (%d): "
+				 "upgrade thermionicd",
+				 version, known);
+		upgrade_finish(u, TM_NEWER, errmsg);
+		return;
+	}
+	if (version < known) {
+		tm_errmsg_printf(d->cluster_message,
+				 "waiting for the leader to update the global "
+				 "schema from version %d to %d",
+				 version, known);
+		uv_timer_start(&u->retry, retry_cb, 100, 0);
+		return;
+	}
+	upgrade_finish(u, 0, NULL);
+}
+
 static void check(struct schema_upgrade *u)
 {
+	if (u->d->self.clustered &&
+	    raft_state(raftnode_raft(u->d->raftnode)) != RAFT_LEADER) {
+		follower_check(u);
+		return;
+	}
 	gdb_request_clear(&u->req);
 	memset(&u->req, 0, sizeof u->req);
 	u->req.data = u;

@@ -11,7 +11,7 @@
  * DRAIN_MS.
  *
  * Closing (DRAINING -> STOPPING): every child closes asynchronously; each
- * close callback decrements its counter and calls maybe_stopped(), which
+ * close callback decrements its counter and calls daemon_maybe_stopped(), which
  * finishes once nothing is left. Memory is released in daemon_free() after
  * the loop has run dry. */
 #include <unistd.h>
@@ -30,20 +30,19 @@
 #define DRAIN_MS 5000
 #define DRAIN_POLL_MS 10
 
-static void maybe_stopped(struct daemon *d);
 
 static void gdb_closed_cb(void *arg)
 {
 	struct daemon *d = arg;
 	d->gdb_closing = false;
-	maybe_stopped(d);
+	daemon_maybe_stopped(d);
 }
 
 static void pool_closed_cb(void *arg)
 {
 	struct daemon *d = arg;
 	d->pools_closing--;
-	maybe_stopped(d);
+	daemon_maybe_stopped(d);
 }
 
 static void close_pool(struct daemon *d, struct pool **p)
@@ -82,12 +81,15 @@ static void close_global(struct daemon *d)
 	}
 }
 
-static void maybe_stopped(struct daemon *d)
+void daemon_maybe_stopped(struct daemon *d)
 {
 	if (d->state != DAEMON_STOPPING || d->rest != NULL ||
 	    d->listeners_closing > 0 || d->signals_closing > 0 ||
-	    d->drain_alive || d->lag_alive) {
+	    d->drain_alive || d->lag_alive || d->rebalance_alive) {
 		return;
+	}
+	if (cluster_reopen_busy(d)) {
+		return; /* the reopen calls back once raft is closed */
 	}
 	if (d->raftnode != NULL || d->gdb != NULL || d->gdb_closing) {
 		close_global(d);
@@ -110,21 +112,21 @@ static void listener_closed_cb(struct listener *l)
 {
 	struct daemon *d = listener_data(l);
 	d->listeners_closing--;
-	maybe_stopped(d);
+	daemon_maybe_stopped(d);
 }
 
 static void rest_closed_cb(void *data)
 {
 	struct daemon *d = data;
 	d->rest = NULL;
-	maybe_stopped(d);
+	daemon_maybe_stopped(d);
 }
 
 static void signal_closed_cb(uv_handle_t *handle)
 {
 	struct daemon *d = handle->data;
 	d->signals_closing--;
-	maybe_stopped(d);
+	daemon_maybe_stopped(d);
 }
 
 static void close_listener(struct daemon *d, struct listener **l)
@@ -141,14 +143,14 @@ static void drain_closed_cb(uv_handle_t *handle)
 {
 	struct daemon *d = handle->data;
 	d->drain_alive = false;
-	maybe_stopped(d);
+	daemon_maybe_stopped(d);
 }
 
 static void lag_closed_cb(struct looplag *l)
 {
 	struct daemon *d = l->data;
 	d->lag_alive = false;
-	maybe_stopped(d);
+	daemon_maybe_stopped(d);
 }
 
 static void close_lag(struct daemon *d)
@@ -183,7 +185,7 @@ static void close_all(struct daemon *d)
 		}
 		rest_server_close(d->rest, rest_closed_cb, d);
 	}
-	maybe_stopped(d);
+	daemon_maybe_stopped(d);
 }
 
 static void drain_tick_cb(uv_timer_t *t)
@@ -216,6 +218,7 @@ void daemon_stop(struct daemon *d)
 	}
 	daemon_set_state(d, DAEMON_DRAINING);
 	daemon_global_schema_cancel(d);
+	cluster_rebalance_stop(d);
 	close_listener(d, &d->https_listener);
 	close_listener(d, &d->unix_listener);
 	close_signals(d);
@@ -249,6 +252,10 @@ void daemon_free(struct daemon *d)
 	if (d->tls_client_ctx != NULL) {
 		SSL_CTX_free(d->tls_client_ctx);
 	}
+	for (size_t i = 0; i < d->n_member_fingerprints; i++) {
+		tm_free(d->member_fingerprints[i]);
+	}
+	tm_free(d->member_fingerprints);
 	if (d->lock_fd >= 0) {
 		close(d->lock_fd);
 	}

@@ -1,4 +1,7 @@
+#define _XOPEN_SOURCE 700
 #include "internal/lib/fs.h"
+
+#include <ftw.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -172,4 +175,33 @@ int fs_copy(const char *src, const char *dst, mode_t mode, char *errmsg)
 	rv = fs_write_atomic(dst, data, len, mode, errmsg);
 	tm_free(data);
 	return rv;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+			struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	int rv = flag == FTW_DP ? rmdir(path) : unlink(path);
+	return rv != 0 && errno != ENOENT ? errno : 0;
+}
+
+int fs_remove_tree(const char *path, char *errmsg)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT) {
+			return 0;
+		}
+		tm_errmsg_printf(errmsg, "remove %s: %s", path,
+				 strerror(errno));
+		return TM_IO;
+	}
+	int rv = nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (rv != 0) {
+		tm_errmsg_printf(errmsg, "remove %s: %s", path,
+				 rv > 0 ? strerror(rv) : strerror(errno));
+		return TM_IO;
+	}
+	return 0;
 }

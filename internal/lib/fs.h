@@ -25,6 +25,10 @@ int fs_copy(const char *src, const char *dst, mode_t mode, char *errmsg);
 /* fsync the directory holding PATH. */
 int fs_sync_parent(const char *path, char *errmsg);
 
+/* Remove PATH and, if it is a directory, everything under it; a missing
+ * PATH is not an error. Symbolic links are removed, never followed. */
+int fs_remove_tree(const char *path, char *errmsg);
+
 /* 1 if PATH exists. */
 int fs_exists(const char *path);
 

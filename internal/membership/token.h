@@ -93,4 +93,15 @@ int token_secret_parse(const char *hex, unsigned char out[TOKEN_SECRET_SIZE],
 bool token_secret_equal(const unsigned char a[TOKEN_SECRET_SIZE],
 			const unsigned char b[TOKEN_SECRET_SIZE]);
 
+/* The SHA-256 of a secret as 64 lowercase hex digits: what the cluster
+ * stores (join_tokens.secret_hash), so that reading the database does
+ * not let one join. */
+void token_secret_hash(const unsigned char secret[TOKEN_SECRET_SIZE],
+		       char out[2 * TOKEN_SECRET_SIZE + 1]);
+/* The secret itself as 64 lowercase hex digits (a join request). */
+void token_secret_hex(const unsigned char secret[TOKEN_SECRET_SIZE],
+		      char out[2 * TOKEN_SECRET_SIZE + 1]);
+/* T (seconds since 1970, UTC) as RFC 3339, "2027-01-01T00:00:00Z". */
+void token_time_text(int64_t t, char out[32]);
+
 #endif /* TM_MEMBERSHIP_TOKEN_H */

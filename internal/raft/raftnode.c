@@ -55,6 +55,8 @@ struct raftnode {
 	raft_id id;
 	char *address;
 	char *dir;
+	bool bootstrap;
+	bool recover;
 	struct watermark *watermark; /* NULL until started */
 	bool started;
 	uv_check_t close_check; /* runs raft_close outside close callbacks */
@@ -106,6 +108,8 @@ int raftnode_init(struct raftnode **out, uv_loop_t *loop, const char *dir,
 	}
 	struct raftnode *n = tm_calloc(1, sizeof *n);
 	n->id = opts->id;
+	n->bootstrap = opts->bootstrap;
+	n->recover = opts->recover;
 	n->address = tm_strdup(opts->address);
 	n->dir = tm_strdup(dir);
 	n->loop = loop;
@@ -187,6 +191,26 @@ static int bootstrap(struct raftnode *n, char *errmsg)
 	return 0;
 }
 
+/* This member alone, as a voter at its address. */
+static int recover(struct raftnode *n, char *errmsg)
+{
+	struct raft_configuration conf;
+	raft_configuration_init(&conf);
+	int rv = raft_configuration_add(&conf, n->id, n->address, RAFT_VOTER);
+	if (rv == 0) {
+		rv = raft_recover(&n->raft, &conf);
+	}
+	raft_configuration_close(&conf);
+	if (rv != 0) {
+		tm_errmsg_printf(errmsg, "raft recover: %s",
+				 raft_errmsg(&n->raft));
+		return TM_IO;
+	}
+	LOGI("raft: configuration is now this member alone, at %s",
+	     n->address);
+	return 0;
+}
+
 static raft_index applied_cb(void *data)
 {
 	struct raftnode *n = data;
@@ -214,8 +238,14 @@ int raftnode_start(struct raftnode *n, char *errmsg)
 	}
 	/* With a watermark the directory held a log: never start a new one
 	 * in its place. */
-	if (watermark == 0) {
+	if (watermark == 0 && n->bootstrap) {
 		rv = bootstrap(n, errmsg);
+		if (rv != 0) {
+			return rv;
+		}
+	}
+	if (n->recover) {
+		rv = recover(n, errmsg);
 		if (rv != 0) {
 			return rv;
 		}

@@ -24,6 +24,14 @@ struct raftnode_options {
 	/* How raft reaches other members (copied; NULL: it reaches none
 	 * and accepts none, as for a standalone member). */
 	const struct transport_config *transport;
+	/* A standalone member bootstraps an empty directory as the single
+	 * voter; a member that joined a cluster never does (it waits for
+	 * the leader to send it the log). */
+	bool bootstrap;
+	/* Before starting, make the configuration {this member, voter, at
+	 * ADDRESS} (raft_recover): a standalone member becoming a cluster of
+	 * one records its real address. */
+	bool recover;
 };
 
 /* DIR is the raft data directory (created 0700 if missing). FSM is
@@ -32,8 +40,9 @@ int raftnode_init(struct raftnode **out, uv_loop_t *loop, const char *dir,
 		  const struct raftnode_options *opts, struct raft_fsm *fsm,
 		  char *errmsg);
 
-/* Bootstrap as the only voter if the directory holds no raft state yet,
- * then start raft (which loads snapshot + log and applies them). */
+/* Bootstrap as the only voter if the directory holds no raft state yet
+ * and the options allow it, recover if they ask for it, then start raft
+ * (which loads snapshot + log and applies them). */
 int raftnode_start(struct raftnode *n, char *errmsg);
 
 /* Borrowed; valid until the close callback. */

@@ -140,6 +140,15 @@ enum transport_verdict transport_judge(struct transport *t,
 	return t->config.admit(t->config.admit_data, fingerprint);
 }
 
+enum transport_verdict transport_judge_server(struct transport *t,
+					      const char *fingerprint)
+{
+	if (t->config.admit_server == NULL) {
+		return transport_judge(t, fingerprint);
+	}
+	return t->config.admit_server(t->config.admit_data, fingerprint);
+}
+
 static struct peer_note *note_of(struct transport *t, raft_id id)
 {
 	for (struct peer_note *n = t->notes; n != NULL; n = n->next) {

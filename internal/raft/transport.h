@@ -49,6 +49,9 @@ struct transport_config {
 	SSL_CTX *client_ctx;
 	/* NULL: every peer is refused as TRANSPORT_NOT_CLUSTERED. */
 	transport_admit_cb admit;
+	/* Judges the server's certificate on connections this member dials
+	 * (members serve the cluster certificate); NULL: ADMIT does. */
+	transport_admit_cb admit_server;
 	void *admit_data;
 	/* Per direction and bridge, bytes queued before the side feeding
 	 * them is paused; 0 for the default (bridge.h). */

@@ -238,7 +238,7 @@ static void dial_connected_cb(void *arg, struct conn *c, int status,
 	d->conn = c;
 	conn_set_data(c, d);
 	const char *fp = conn_peer_fingerprint(c);
-	switch (transport_judge(d->t, fp)) {
+	switch (transport_judge_server(d->t, fp)) {
 	case TRANSPORT_MEMBER:
 		break;
 	case TRANSPORT_NOT_CLUSTERED:

@@ -62,6 +62,10 @@ int transport_link(struct transport *t, struct conn *c, const char *pending,
 enum transport_verdict transport_judge(struct transport *t,
 				       const char *fingerprint);
 
+/* ... on the certificate of a server this member dialed. */
+enum transport_verdict transport_judge_server(struct transport *t,
+					      const char *fingerprint);
+
 /* Log the outcome of reaching peer ID at ADDRESS: a failure (REASON) at
  * warning level when it differs from the last one logged for that peer,
  * at debug level otherwise; a success at info level after failures. */

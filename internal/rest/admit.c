@@ -65,7 +65,8 @@ static void admit_identify(struct rest_admission *a, struct conn *c,
 	}
 }
 
-/* What an untrusted client may do: public GETs without a body. */
+/* What an untrusted client may do: public GETs without a body, public
+ * POSTs. */
 static void admit_untrusted(struct rest_admission *a,
 			    const struct rest_server *s,
 			    const struct rest_message *m)
@@ -76,6 +77,8 @@ static void admit_untrusted(struct rest_admission *a,
 	tm_free(param);
 	if (route == NULL) {
 		admit_refuse(a, 404, "not found");
+	} else if (route->public_post && m->method == HTTP_POST) {
+		return; /* the handler authenticates it */
 	} else if (!(route->public_get && m->method == HTTP_GET)) {
 		a->status = 403;
 		if (a->weak_key != NULL) {

@@ -33,7 +33,9 @@ typedef void (*rest_handler)(struct rest_request *req);
 /* A route. PATH is exact ("/1.0/config") or ends in "/{}" to match one
  * more non-empty segment ("/1.0/certificates/{}"), available through
  * rest_path_param. A method without a handler answers 405 with an Allow
- * header. Untrusted clients get 403, except for GET when PUBLIC_GET. */
+ * header. Untrusted clients get 403, except for GET when PUBLIC_GET and
+ * POST (with a body) when PUBLIC_POST: such handlers authenticate the
+ * request themselves (a join request carries its token's secret). */
 struct rest_route {
 	const char *path;
 	rest_handler get;
@@ -42,6 +44,7 @@ struct rest_route {
 	rest_handler post;
 	rest_handler delete;
 	bool public_get;
+	bool public_post;
 };
 
 struct rest_limits {

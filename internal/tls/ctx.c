@@ -68,6 +68,25 @@ static int ctx_load_keypair(SSL_CTX *ctx, const char *cert_path,
 	return 0;
 }
 
+int tls_ctx_use_keypair(SSL_CTX *ctx, const char *cert_path,
+			const char *key_path, char *errmsg)
+{
+	PRE(ctx != NULL && cert_path != NULL && key_path != NULL);
+	ERR_clear_error();
+	/* Load into a scratch context first, so that a bad pair leaves CTX
+	 * as it was. */
+	SSL_CTX *scratch = ctx_new(TLS_server_method(), errmsg);
+	if (scratch == NULL) {
+		return TM_TLS;
+	}
+	int rv = ctx_load_keypair(scratch, cert_path, key_path, errmsg);
+	SSL_CTX_free(scratch);
+	if (rv == 0) {
+		rv = ctx_load_keypair(ctx, cert_path, key_path, errmsg);
+	}
+	return rv;
+}
+
 int tls_server_ctx(const char *cert_path, const char *key_path, SSL_CTX **out,
 		   char *errmsg)
 {

@@ -43,6 +43,13 @@ int tls_cert_parse(const char *pem, char **canonical_pem, char *fingerprint,
 int tls_server_ctx(const char *cert_path, const char *key_path,
 		   SSL_CTX **out, char *errmsg);
 
+/* Replace the certificate and key CTX presents with CERT_PATH/KEY_PATH;
+ * connections made from CTX afterwards use them (a member that becomes
+ * part of a cluster serves the cluster certificate from then on). On
+ * failure CTX is unchanged. */
+int tls_ctx_use_keypair(SSL_CTX *ctx, const char *cert_path,
+			const char *key_path, char *errmsg);
+
 /* Client context: TLS 1.3 only, presents CERT/KEY if given (may be NULL),
  * does no CA verification: the caller pins the server by fingerprint
  * (tls_peer_fingerprint after the handshake). */

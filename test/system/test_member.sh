@@ -241,11 +241,11 @@ case_second_daemon_on_same_directory_is_refused() {
 case_newer_local_schema_is_refused() {
 	start_member m1
 	stop_member m1
-	# As a newer thermionicd would leave it after updates 3 to 7.
-	sqlite3 "$(member_dir m1)/local.db" "INSERT INTO schema(version, updated_at) VALUES (3, 0), (4, 0), (5, 0), (6, 0), (7, 0)"
+	# As a newer thermionicd would leave it after updates 4 to 7.
+	sqlite3 "$(member_dir m1)/local.db" "INSERT INTO schema(version, updated_at) VALUES (4, 0), (5, 0), (6, 0), (7, 0)"
 	local out
 	out=$(assert_fails "$THERMIONICD" --dir "$(member_dir m1)")
-	assert_contains "$out" "database schema 7 is newer than this thermionicd (2)"
+	assert_contains "$out" "database schema 7 is newer than this thermionicd (3)"
 	assert_contains "$out" "upgrade thermionicd"
 }
 

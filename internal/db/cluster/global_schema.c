@@ -2,6 +2,7 @@
  *
  *   1  members, config, certificates, operations
  *   2  join_tokens, index on operations(member_id)
+ *   3  members: fingerprint, failure_domain
  *
  * Tables (times are unix seconds; 0 means "never"):
  *
@@ -19,6 +20,12 @@
  *   - api_extensions: the number of API extensions its binary knows.
  *   - heartbeat: the last heartbeat the leader got from it.
  *   - description: free text for the administrator.
+ *   - fingerprint (v3): lower-case hex SHA-256 of the member's own
+ *     certificate, the one it presents when it calls other members (its
+ *     row in certificates has type 'server').
+ *   - failure_domain (v3): where the member may fail together with others
+ *     (a rack, a zone); the leader spreads voters across domains. "" when
+ *     not declared.
  *
  * config: cluster-wide configuration, the keys of CONFIG_SCOPE_GLOBAL
  *   (internal/config) in normalised form. Only keys set to a non-default
@@ -108,6 +115,13 @@ static const char *const update_join_tokens[] = {
 	NULL,
 };
 
+static const char *const update_member_identity[] = {
+	"ALTER TABLE members ADD COLUMN fingerprint TEXT NOT NULL DEFAULT ''",
+	"ALTER TABLE members ADD COLUMN failure_domain TEXT NOT NULL "
+	"DEFAULT ''",
+	NULL,
+};
+
 static const struct schema_update updates[] = {
 	{
 		.description = "cluster tables",
@@ -116,6 +130,10 @@ static const struct schema_update updates[] = {
 	{
 		.description = "join tokens",
 		.statements = update_join_tokens,
+	},
+	{
+		.description = "member certificate and failure domain",
+		.statements = update_member_identity,
 	},
 };
 

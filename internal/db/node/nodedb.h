@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 
 #include "internal/db/schema/schema.h"
+#include "internal/membership/name.h"
 
 #define NODEDB_FILE "local.db"
 #define NODEDB_BACKUP_FILE "local.db.bak"
@@ -105,12 +106,16 @@ void nodedb_cert_list_free(struct nodedb_cert *certs, size_t n);
 
 /* --- raft nodes: the last known Raft configuration ----------------------- */
 
-/* ID is the raft server id (1 .. INT64_MAX), ADDRESS "host:port" (owned when
- * filled by this module), ROLE a raft role (RAFT_VOTER...). */
+/* ID is the raft server id (1 .. INT64_MAX), ADDRESS "host:port", ROLE a
+ * raft role (RAFT_VOTER...), NAME the member's name and FINGERPRINT its own
+ * certificate's ("" when unknown; NULL is stored as ""). Strings are owned
+ * when filled by this module. */
 struct nodedb_raft_node {
 	uint64_t id;
 	char *address;
 	int role;
+	char *name;
+	char *fingerprint;
 };
 
 /* All nodes ordered by id. *OUT owned by the caller (nodedb_raft_nodes_free);
@@ -125,5 +130,23 @@ int nodedb_raft_nodes_replace(struct nodedb *db,
 			      const struct nodedb_raft_node *nodes, size_t n);
 
 void nodedb_raft_nodes_free(struct nodedb_raft_node *nodes, size_t n);
+
+/* --- member: who this member is -------------------------------------------
+ *
+ * ID is its raft server id; NAME its member name ("" while standalone);
+ * CLUSTERED whether it was made a cluster (enable) or joined one. Raft
+ * bootstraps a fresh directory only for a member that is not clustered:
+ * a member that joined never bootstraps (REVIEW: bootstrap is a
+ * decision). */
+struct nodedb_member {
+	uint64_t id;
+	char name[MEMBER_NAME_MAX + 1];
+	bool clustered;
+};
+
+/* *FOUND is false (and OUT zeroed) when no member row was stored yet. */
+int nodedb_member_get(struct nodedb *db, struct nodedb_member *out,
+		      bool *found);
+int nodedb_member_set(struct nodedb *db, const struct nodedb_member *m);
 
 #endif /* TM_DB_NODE_NODEDB_H */

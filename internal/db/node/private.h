@@ -25,10 +25,14 @@
 		       "LIMIT 2")                                             \
 	X(CERT_REMOVE, "DELETE FROM certificates WHERE fingerprint = ?")      \
 	X(CERT_TRUSTED, "SELECT 1 FROM certificates WHERE fingerprint = ?")   \
-	X(RAFT_GET, "SELECT id, address, role FROM raft_nodes ORDER BY id")   \
+	X(RAFT_GET, "SELECT id, address, role, name, fingerprint "            \
+		    "FROM raft_nodes ORDER BY id")                            \
 	X(RAFT_CLEAR, "DELETE FROM raft_nodes")                               \
-	X(RAFT_INSERT,                                                        \
-	  "INSERT INTO raft_nodes(id, address, role) VALUES(?, ?, ?)")
+	X(RAFT_INSERT, "INSERT INTO raft_nodes(id, address, role, name, "     \
+		       "fingerprint) VALUES(?, ?, ?, ?, ?)")                  \
+	X(MEMBER_GET, "SELECT id, name, clustered FROM member")               \
+	X(MEMBER_SET, "INSERT OR REPLACE INTO member(single, id, name, "      \
+		      "clustered) VALUES(1, ?, ?, ?)")
 
 enum nodedb_stmt {
 #define NODEDB_STMT_ENUM(name, sql) NODEDB_STMT_##name,

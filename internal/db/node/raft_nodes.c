@@ -1,6 +1,8 @@
 /* The raft_nodes table: the last Raft configuration this member knew, used
  * to find the cluster again after a restart. */
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "internal/db/node/private.h"
 #include "internal/lib/assert.h"
@@ -34,6 +36,10 @@ int nodedb_raft_nodes_get(struct nodedb *db, struct nodedb_raft_node **out,
 		nodes[count].id = (uint64_t)id;
 		nodes[count].address = tm_strdup(address);
 		nodes[count].role = sqlite3_column_int(stmt, 2);
+		const char *name = (const char *)sqlite3_column_text(stmt, 3);
+		const char *fp = (const char *)sqlite3_column_text(stmt, 4);
+		nodes[count].name = tm_strdup(name != NULL ? name : "");
+		nodes[count].fingerprint = tm_strdup(fp != NULL ? fp : "");
 		count++;
 	}
 	if (rv == 0 && rc != SQLITE_DONE) {
@@ -70,6 +76,11 @@ static int insert_node(struct nodedb *db, const struct nodedb_raft_node *node)
 	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)node->id);
 	sqlite3_bind_text(stmt, 2, node->address, -1, SQLITE_STATIC);
 	sqlite3_bind_int(stmt, 3, node->role);
+	sqlite3_bind_text(stmt, 4, node->name != NULL ? node->name : "", -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5,
+			  node->fingerprint != NULL ? node->fingerprint : "",
+			  -1, SQLITE_STATIC);
 	int rv = nodedb_step_done(db, stmt, "store raft node");
 	sqlite3_clear_bindings(stmt);
 	if (rv == TM_EXISTS) {
@@ -111,6 +122,56 @@ void nodedb_raft_nodes_free(struct nodedb_raft_node *nodes, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		tm_free(nodes[i].address);
+		tm_free(nodes[i].name);
+		tm_free(nodes[i].fingerprint);
 	}
 	tm_free(nodes);
+}
+
+int nodedb_member_get(struct nodedb *db, struct nodedb_member *out,
+		      bool *found)
+{
+	PRE(db != NULL && out != NULL && found != NULL);
+	memset(out, 0, sizeof *out);
+	*found = false;
+	sqlite3_stmt *stmt = nodedb_stmt(db, NODEDB_STMT_MEMBER_GET);
+	int rc = sqlite3_step(stmt);
+	int rv = 0;
+	if (rc == SQLITE_ROW) {
+		sqlite3_int64 id = sqlite3_column_int64(stmt, 0);
+		const char *name = (const char *)sqlite3_column_text(stmt, 1);
+		if (id <= 0 || name == NULL ||
+		    strlen(name) > MEMBER_NAME_MAX) {
+			tm_errmsg_printf(db->errmsg,
+					 "read member: bad row (id %lld)",
+					 (long long)id);
+			rv = TM_CORRUPT;
+		} else {
+			out->id = (uint64_t)id;
+			snprintf(out->name, sizeof out->name, "%s", name);
+			out->clustered = sqlite3_column_int(stmt, 2) != 0;
+			*found = true;
+		}
+	} else if (rc != SQLITE_DONE) {
+		rv = nodedb_sqlite_error(db, rc, "read member");
+	}
+	sqlite3_reset(stmt);
+	return rv;
+}
+
+int nodedb_member_set(struct nodedb *db, const struct nodedb_member *m)
+{
+	PRE(db != NULL && m != NULL);
+	if (m->id == 0 || m->id > (uint64_t)INT64_MAX) {
+		tm_errmsg_printf(db->errmsg, "invalid raft id %llu",
+				 (unsigned long long)m->id);
+		return TM_INVALID;
+	}
+	sqlite3_stmt *stmt = nodedb_stmt(db, NODEDB_STMT_MEMBER_SET);
+	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)m->id);
+	sqlite3_bind_text(stmt, 2, m->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 3, m->clustered ? 1 : 0);
+	int rv = nodedb_step_done(db, stmt, "store member");
+	sqlite3_clear_bindings(stmt);
+	return rv;
 }

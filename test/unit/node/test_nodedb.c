@@ -155,8 +155,8 @@ static void open_creates_database(void **state)
 	assert_int_equal(mode_of(f->dir), 0751);
 	assert_int_equal(mode_of(f->path), 0600);
 	sqlite3 *sql = nodedb_sqlite(f->db);
-	assert_int_equal(version_of(sql), 2);
-	assert_int_equal((int)nodedb_schema()->n_updates, 2);
+	assert_int_equal(version_of(sql), 3);
+	assert_int_equal((int)nodedb_schema()->n_updates, 3);
 	char *mode = query_text(sql, "PRAGMA journal_mode");
 	assert_string_equal(mode, "wal");
 	tm_free(mode);
@@ -246,11 +246,11 @@ static void old_version_upgraded_with_backup(void **state)
 	char errmsg[TM_ERRMSG_SIZE];
 	assert_int_equal(nodedb_open(f->dir, &f->db, errmsg), 0);
 	sqlite3 *sql = nodedb_sqlite(f->db);
-	assert_int_equal(version_of(sql), 2);
+	assert_int_equal(version_of(sql), 3);
 	char *versions = query_text(sql, "SELECT group_concat(version) FROM "
 					 "(SELECT version FROM schema "
 					 "ORDER BY version)");
-	assert_string_equal(versions, "1,2");
+	assert_string_equal(versions, "1,2,3");
 	tm_free(versions);
 	cJSON *config;
 	assert_int_equal(nodedb_config_load(f->db, &config), 0);
@@ -284,13 +284,13 @@ static void newer_file_refused(void **state)
 	write_v1_file(f->path);
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	exec_ok(db, "INSERT INTO schema VALUES (2, 0), (3, 0)");
+	exec_ok(db, "INSERT INTO schema VALUES (2, 0), (3, 0), (4, 0)");
 	sqlite3_close(db);
 	char errmsg[TM_ERRMSG_SIZE];
 	assert_int_equal(nodedb_open(f->dir, &f->db, errmsg), TM_NEWER);
 	assert_null(f->db);
-	char *expected = tm_asprintf("%s: database schema 3 is newer than "
-				     "this thermionicd (2); upgrade "
+	char *expected = tm_asprintf("%s: database schema 4 is newer than "
+				     "this thermionicd (3); upgrade "
 				     "thermionicd",
 				     f->path);
 	assert_string_equal(errmsg, expected);

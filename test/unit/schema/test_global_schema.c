@@ -17,7 +17,7 @@
 #include "internal/lib/mem.h"
 #include "test/unit/schema/util.h"
 
-#define LATEST 2
+#define LATEST 3
 
 static const char *const tables[] = {
     "schema",	  "members",	 "config", "certificates",
@@ -103,7 +103,7 @@ static void fresh_install(void **state)
 {
 	(void)state;
 	sqlite3 *db = open_latest();
-	assert_versions(db, "2");
+	assert_versions(db, "3");
 	for (size_t i = 0; tables[i] != NULL; i++) {
 		char *sql = tm_asprintf("SELECT count(*) FROM sqlite_schema "
 					"WHERE type = 'table' AND name = '%s'",
@@ -134,7 +134,7 @@ static void update_chain_matches_fresh(void **state)
 			 "schema_version, api_extensions) VALUES (1, 'm1', "
 			 "'10.0.0.1:8443', 1, 4)");
 	ensure(chain, global_schema(), 1, LATEST);
-	assert_versions(chain, "1,2");
+	assert_versions(chain, "1,2,3");
 	assert_same_schema(fresh, chain);
 	assert_int_equal(util_int(chain, "SELECT count(*) FROM members"), 1);
 	sqlite3_close(fresh);
@@ -148,7 +148,7 @@ static void statements_match_ensure_fresh(void **state)
 	sqlite3 *applied = util_open();
 	apply_statements(applied, 0);
 	assert_same_schema(ensured, applied);
-	assert_versions(applied, "2");
+	assert_versions(applied, "3");
 	/* schema_ensure() then finds nothing to do */
 	ensure(applied, global_schema(), LATEST, LATEST);
 	sqlite3_close(ensured);
@@ -166,8 +166,8 @@ static void statements_match_ensure_from_v1(void **state)
 	ensure(ensured, global_schema(), 1, LATEST);
 	apply_statements(applied, 1);
 	assert_same_schema(ensured, applied);
-	assert_versions(ensured, "1,2");
-	assert_versions(applied, "1,2");
+	assert_versions(ensured, "1,2,3");
+	assert_versions(applied, "1,2,3");
 	sqlite3_close(ensured);
 	sqlite3_close(applied);
 }
@@ -180,8 +180,8 @@ static void newer_database_refused(void **state)
 	assert_int_equal(schema_statements(global_schema(), LATEST + 1, &stmts,
 					   NULL, errmsg),
 			 TM_NEWER);
-	assert_string_equal(errmsg, "database schema 3 is newer than this "
-				    "thermionicd (2); upgrade thermionicd");
+	assert_string_equal(errmsg, "database schema 4 is newer than this "
+				    "thermionicd (3); upgrade thermionicd");
 	assert_null(stmts);
 }
 

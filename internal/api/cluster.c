@@ -1,0 +1,147 @@
+/* /1.0/cluster: the cluster as this member sees it; enable and join
+ * (doc/clustering.md). */
+#include <string.h>
+
+#include "internal/api/api.h"
+#include "internal/api/cluster_http.h"
+#include "internal/daemon/cluster.h"
+#include "internal/daemon/daemon.h"
+#include "internal/lib/mem.h"
+
+int api_cluster_http_status(int status)
+{
+	switch (status) {
+	case TM_INVALID:
+	case TM_PROTO:
+		return 400;
+	case TM_PERM:
+		return 403;
+	case TM_NOTFOUND:
+		return 404;
+	case TM_EXISTS:
+	case TM_CONFLICT:
+		return 409;
+	case TM_BUSY:
+	case TM_NOTLEADER:
+	case TM_SHUTDOWN:
+	case TM_CANCELED:
+		return 503;
+	case TM_TIMEOUT:
+		return 504;
+	case TM_NOSPACE:
+		return 507;
+	default:
+		return 500;
+	}
+}
+
+void api_cluster_answer(void *arg, int status, const char *errmsg,
+			cJSON *meta)
+{
+	struct rest_request *req = arg;
+	if (status != 0) {
+		cJSON_Delete(meta);
+		rest_respond_error(req, api_cluster_http_status(status), "%s",
+				   errmsg);
+		return;
+	}
+	rest_respond_sync(req, meta, NULL);
+}
+
+void api_cluster_get(struct rest_request *req)
+{
+	struct daemon *d = rest_server_data(req);
+	rest_respond_sync(req, cluster_info(d), NULL);
+}
+
+static void enabled(void *arg, int status, const char *errmsg)
+{
+	struct rest_request *req = arg;
+	if (status != 0) {
+		rest_respond_error(req, api_cluster_http_status(status), "%s",
+				   errmsg);
+		return;
+	}
+	rest_respond_sync(req, cluster_info(rest_server_data(req)), NULL);
+}
+
+static const char *string_field(const cJSON *body, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, name);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* PUT /1.0/cluster: {"enabled": true, "member_name": NAME} enables;
+ * {"enabled": true, "token": TOKEN, "address"?, "force"?} joins. */
+void api_cluster_put(struct rest_request *req)
+{
+	static const char *const allowed[] = {"enabled", "member_name",
+					      "token",	 "address",
+					      "force",	 NULL};
+	struct daemon *d = rest_server_data(req);
+	cJSON *body = rest_body_json(req);
+	if (body == NULL) {
+		return;
+	}
+	if (!api_check_fields(req, body, allowed)) {
+		cJSON_Delete(body);
+		return;
+	}
+	const cJSON *on = cJSON_GetObjectItemCaseSensitive(body, "enabled");
+	const char *name = string_field(body, "member_name");
+	const char *token = string_field(body, "token");
+	const char *address = string_field(body, "address");
+	const cJSON *force = cJSON_GetObjectItemCaseSensitive(body, "force");
+	char errmsg[TM_ERRMSG_SIZE];
+	int rv;
+	if (!cJSON_IsTrue(on)) {
+		rv = TM_INVALID;
+		tm_errmsg_printf(errmsg,
+				 "\"enabled\" must be true (a member leaves "
+				 "a cluster by being removed: therm cluster "
+				 "remove NAME)");
+	} else if (token != NULL) {
+		if (force != NULL && !cJSON_IsBool(force)) {
+			rv = TM_INVALID;
+			tm_errmsg_printf(errmsg, "\"force\" must be a boolean");
+		} else {
+			rv = cluster_join(d, token,
+					  address != NULL ? address : "",
+					  cJSON_IsTrue(force), errmsg);
+		}
+		if (rv == 0) {
+			rest_respond_sync(req, cluster_info(d), NULL);
+		}
+	} else if (name != NULL) {
+		rv = cluster_enable(d, name, enabled, req, errmsg);
+	} else {
+		rv = TM_INVALID;
+		tm_errmsg_printf(errmsg,
+				 "give \"member_name\" to enable clustering, "
+				 "or \"token\" to join a cluster");
+	}
+	cJSON_Delete(body);
+	if (rv != 0) {
+		rest_respond_error(req, api_cluster_http_status(rv), "%s",
+				   errmsg);
+	}
+}
+
+/* POST /internal/cluster/join: public, authenticated by the token's
+ * secret and the certificate the joiner connects with. */
+void api_internal_cluster_join(struct rest_request *req)
+{
+	struct daemon *d = rest_server_data(req);
+	cJSON *body = rest_body_json(req);
+	if (body == NULL) {
+		return;
+	}
+	char errmsg[TM_ERRMSG_SIZE];
+	int rv = cluster_admit(d, body, rest_peer_fingerprint(req),
+			       api_cluster_answer, req, errmsg);
+	cJSON_Delete(body);
+	if (rv != 0) {
+		rest_respond_error(req, api_cluster_http_status(rv), "%s",
+				   errmsg);
+	}
+}

@@ -1,0 +1,224 @@
+/* Who this member is, and whom it admits: identity at start, the cluster
+ * certificate, the members' fingerprints mirrored from the global
+ * database into the local one. */
+#include "internal/daemon/cluster.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "internal/config/config.h"
+#include "internal/daemon/daemon_priv.h"
+#include "internal/db/cluster/gdb.h"
+#include "internal/db/node/nodedb.h"
+#include "internal/lib/fs.h"
+#include "internal/lib/log.h"
+#include "internal/lib/mem.h"
+#include "internal/raft/raftnode.h"
+#include "internal/tls/tls.h"
+
+/* A member that has never been part of a cluster is raft id 1. */
+#define RAFT_ID_STANDALONE 1
+
+static const char *const phase_names[] = {"standalone", "joining", "member"};
+
+int cluster_use_certificate(struct daemon *d, char *errmsg)
+{
+	char *cert = tm_asprintf("%s/cluster.crt", d->dir);
+	char *key = tm_asprintf("%s/cluster.key", d->dir);
+	char *pem = NULL;
+	int rv = fs_read_all(cert, 1 << 20, &pem, NULL, errmsg);
+	if (rv == 0) {
+		rv = tls_fingerprint_pem(pem, d->cluster_fingerprint, errmsg);
+	}
+	if (rv == 0) {
+		rv = tls_ctx_use_keypair(d->tls_ctx, cert, key, errmsg);
+	}
+	if (rv != 0) {
+		tm_errmsg_wrapf(errmsg, "cluster certificate");
+		d->cluster_fingerprint[0] = '\0';
+	}
+	tm_free(pem);
+	tm_free(key);
+	tm_free(cert);
+	return rv;
+}
+
+void cluster_load_fingerprints(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_member_fingerprints; i++) {
+		tm_free(d->member_fingerprints[i]);
+	}
+	tm_free(d->member_fingerprints);
+	d->member_fingerprints = NULL;
+	d->n_member_fingerprints = 0;
+	struct nodedb_raft_node *nodes;
+	size_t n;
+	if (nodedb_raft_nodes_get(d->nodedb, &nodes, &n) != 0) {
+		LOGE("cluster: read members: %s", nodedb_errmsg(d->nodedb));
+		return;
+	}
+	d->member_fingerprints = tm_calloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		if (nodes[i].fingerprint[0] != '\0') {
+			d->member_fingerprints[d->n_member_fingerprints++] =
+			    tm_strdup(nodes[i].fingerprint);
+		}
+	}
+	nodedb_raft_nodes_free(nodes, n);
+}
+
+bool cluster_is_member_fingerprint(struct daemon *d, const char *fp)
+{
+	if (fp == NULL) {
+		return false;
+	}
+	for (size_t i = 0; i < d->n_member_fingerprints; i++) {
+		if (strcmp(d->member_fingerprints[i], fp) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+int cluster_identity_load(struct daemon *d, char *errmsg)
+{
+	bool found;
+	if (nodedb_member_get(d->nodedb, &d->self, &found) != 0) {
+		tm_errmsg_printf(errmsg, "refusing to start: %s",
+				 nodedb_errmsg(d->nodedb));
+		return TM_CORRUPT;
+	}
+	if (!found) {
+		/* Older versions kept their own id first in raft_nodes. */
+		struct nodedb_raft_node *nodes;
+		size_t n;
+		if (nodedb_raft_nodes_get(d->nodedb, &nodes, &n) != 0) {
+			tm_errmsg_printf(errmsg, "raft members: %s",
+					 nodedb_errmsg(d->nodedb));
+			return TM_DB;
+		}
+		d->self.id = n > 0 ? nodes[0].id : RAFT_ID_STANDALONE;
+		nodedb_raft_nodes_free(nodes, n);
+		if (nodedb_member_set(d->nodedb, &d->self) != 0) {
+			tm_errmsg_printf(errmsg, "store member: %s",
+					 nodedb_errmsg(d->nodedb));
+			return TM_DB;
+		}
+	}
+	cluster_load_fingerprints(d);
+	if (!d->self.clustered) {
+		d->phase = CLUSTER_STANDALONE;
+		return 0;
+	}
+	d->phase = CLUSTER_MEMBER;
+	int rv = cluster_use_certificate(d, errmsg);
+	if (rv != 0) {
+		tm_errmsg_wrapf(errmsg, "refusing to start");
+		LOGE("cluster: this member is %s of a cluster, and needs "
+		     "%s/cluster.crt and %s/cluster.key; put them back from "
+		     "another member",
+		     d->self.name, d->dir, d->dir);
+	}
+	return rv;
+}
+
+char *cluster_raft_address(struct daemon *d)
+{
+	struct nodedb_raft_node *nodes;
+	size_t n;
+	char *address = NULL;
+	if (d->self.clustered &&
+	    nodedb_raft_nodes_get(d->nodedb, &nodes, &n) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (nodes[i].id == d->self.id) {
+				address = tm_strdup(nodes[i].address);
+			}
+		}
+		nodedb_raft_nodes_free(nodes, n);
+	}
+	if (address == NULL) {
+		const char *https = config_get(d->config, "core.https_address");
+		address = tm_strdup(https[0] != '\0' ? https : "standalone");
+	}
+	return address;
+}
+
+static int role_of(const char *text)
+{
+	if (strcmp(text, "voter") == 0) {
+		return RAFT_VOTER;
+	}
+	return strcmp(text, "standby") == 0 ? RAFT_STANDBY : RAFT_SPARE;
+}
+
+/* The members table changed: mirror it into the local database. */
+static void members_changed(void *arg, const char *table)
+{
+	(void)table;
+	struct daemon *d = arg;
+	if (d->gdb == NULL || !d->self.clustered) {
+		return;
+	}
+	sqlite3 *db = gdb_exec_conn(d->gdb);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT id, address, role, name, fingerprint "
+			       "FROM members ORDER BY id",
+			       -1, &st, NULL) != SQLITE_OK) {
+		return; /* no members table yet (schema not updated) */
+	}
+	size_t n = 0;
+	size_t cap = 8;
+	struct nodedb_raft_node *nodes = tm_calloc(cap, sizeof *nodes);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap) {
+			cap *= 2;
+			nodes = tm_realloc(nodes, cap * sizeof *nodes);
+		}
+		nodes[n].id = (uint64_t)sqlite3_column_int64(st, 0);
+		nodes[n].address =
+		    tm_strdup((const char *)sqlite3_column_text(st, 1));
+		nodes[n].role = role_of((const char *)sqlite3_column_text(st, 2));
+		nodes[n].name =
+		    tm_strdup((const char *)sqlite3_column_text(st, 3));
+		nodes[n].fingerprint =
+		    tm_strdup((const char *)sqlite3_column_text(st, 4));
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (n > 0) {
+		if (nodedb_raft_nodes_replace(d->nodedb, nodes, n) != 0) {
+			LOGE("cluster: store members: %s",
+			     nodedb_errmsg(d->nodedb));
+		}
+		cluster_load_fingerprints(d);
+	}
+	nodedb_raft_nodes_free(nodes, n);
+}
+
+void cluster_watch(struct daemon *d)
+{
+	gdb_watch(d->gdb, "members", members_changed, d);
+}
+
+cJSON *cluster_info(struct daemon *d)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "enabled", d->self.clustered);
+	cJSON_AddStringToObject(o, "member_name", d->self.name);
+	cJSON_AddStringToObject(o, "fingerprint", d->cluster_fingerprint);
+	cJSON_AddStringToObject(o, "state", phase_names[d->phase]);
+	cJSON_AddStringToObject(o, "message", d->cluster_message);
+	uint64_t applied = 0;
+	uint64_t target = d->join_target;
+	if (d->raftnode != NULL && !d->raft_closing) {
+		struct raft *r = raftnode_raft(d->raftnode);
+		applied = raft_last_applied(r);
+		if (r->commit_index > target) {
+			target = r->commit_index;
+		}
+	}
+	cJSON_AddNumberToObject(o, "applied_index", (double)applied);
+	cJSON_AddNumberToObject(o, "target_index", (double)target);
+	return o;
+}

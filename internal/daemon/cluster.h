@@ -1,0 +1,78 @@
+/* Cluster membership as the daemon runs it (doc/clustering.md).
+ *
+ * A member is standalone (a cluster of one, raft id 1, its own
+ * certificate on the HTTPS port), or part of a cluster: made one by
+ * enable, or joined one with a token. A clustered member serves the
+ * cluster certificate (DIR/cluster.crt) on its HTTPS port and presents
+ * its own (DIR/server.crt) when it calls other members.
+ *
+ *   standalone --enable--> member
+ *   standalone --join--> joining --caught up--> member
+ *                           \--failed--> standalone (nothing changed)
+ *
+ * Who is in the cluster lives in the global database (members and
+ * certificates tables); each member mirrors it into its local database
+ * (raft_nodes) so that it can find and admit the others before its copy
+ * of the global database has caught up.
+ *
+ * These functions run on the loop; the API handlers call them. */
+#ifndef TM_DAEMON_CLUSTER_H
+#define TM_DAEMON_CLUSTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "internal/lib/err.h"
+
+struct daemon;
+
+/* GET /1.0/cluster: enabled, member_name, fingerprint, state
+ * (standalone, joining, member), message, applied_index, target_index.
+ * Owned by the caller. */
+cJSON *cluster_info(struct daemon *d);
+
+/* Turn this standalone member into a cluster of one named NAME. CB runs
+ * once, later, with 0 (clustered, serving the cluster certificate) or an
+ * error and a message. Errors returned at once (CB not called):
+ * TM_EXISTS already clustered, TM_INVALID bad name or no
+ * core.https_address, TM_BUSY not ready. */
+typedef void (*cluster_done_cb)(void *arg, int status, const char *errmsg);
+int cluster_enable(struct daemon *d, const char *name, cluster_done_cb cb,
+		   void *arg, char *errmsg);
+
+/* Join the cluster of TOKEN (text) at ADDRESS ("" for
+ * core.https_address). Checks what can be checked here and starts: the
+ * rest happens in the background and cluster_info() tells how it goes.
+ * FORCE discards user tables of this member's global database. */
+int cluster_join(struct daemon *d, const char *token, const char *address,
+		 bool force, char *errmsg);
+
+/* The outcome of an asynchronous cluster operation: STATUS 0 with META
+ * (owned by the callee, may be NULL), or an error with ERRMSG.
+ * TM_NOTLEADER means nothing was done: the leader must be asked. */
+typedef void (*cluster_result_cb)(void *arg, int status, const char *errmsg,
+				  cJSON *meta);
+
+/* Join tokens. EXPIRY in seconds. */
+int cluster_token_add(struct daemon *d, const char *name, int64_t expiry,
+		      cluster_result_cb cb, void *arg, char *errmsg);
+/* NULL with ERRMSG on failure. */
+cJSON *cluster_token_list(struct daemon *d, char *errmsg);
+int cluster_token_revoke(struct daemon *d, const char *name,
+			 cluster_result_cb cb, void *arg, char *errmsg);
+
+/* Members: a list of objects (or of URLs unless RECURSION); one member
+ * (TM_NOTFOUND). NULL with ERRMSG on failure. */
+cJSON *cluster_member_list(struct daemon *d, bool recursion, char *errmsg);
+cJSON *cluster_member_get(struct daemon *d, const char *name, int *status,
+			  char *errmsg);
+
+/* The leader's side of a join (POST /internal/cluster/join): BODY is the
+ * joiner's request, PEER_FP the fingerprint of the certificate it
+ * connected with. META answers it. */
+int cluster_admit(struct daemon *d, const cJSON *body, const char *peer_fp,
+		  cluster_result_cb cb, void *arg, char *errmsg);
+
+#endif /* TM_DAEMON_CLUSTER_H */

@@ -1,0 +1,45 @@
+/* Shared by the cluster*.c files of the daemon. */
+#ifndef TM_DAEMON_CLUSTER_INTERNAL_H
+#define TM_DAEMON_CLUSTER_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal/daemon/cluster.h"
+#include "internal/db/cluster/gdb.h"
+#include "internal/membership/name.h"
+#include "internal/membership/token.h"
+#include "internal/tls/tls.h"
+
+/* A row of the global members table. */
+struct cluster_row {
+	uint64_t id;
+	char name[MEMBER_NAME_MAX + 1];
+	char address[TOKEN_ADDRESS_MAX + 1];
+	char role[8];
+	char fingerprint[TLS_FINGERPRINT_LEN + 1];
+	char failure_domain[MEMBER_NAME_MAX + 1];
+	char description[256];
+	int schema_version;
+	int api_extensions;
+};
+
+/* Every member, ordered by id, as this member's copy of the global
+ * database has them. *OUT owned (tm_free). */
+int cluster_rows(struct daemon *d, struct cluster_row **out, size_t *n,
+		 char *errmsg);
+
+/* 0 if this member is clustered and ready; otherwise TM_INVALID ("not
+ * part of a cluster: ...") or TM_BUSY with ERRMSG. */
+int cluster_check_ready(struct daemon *d, char *errmsg);
+
+/* Borrowed parameter values. */
+void cluster_text(struct gdb_value *v, const char *s);
+void cluster_int(struct gdb_value *v, int64_t i);
+
+/* How many API extensions this binary knows. */
+int cluster_api_extensions(void);
+/* An address other members can reach (set, not a wildcard). */
+int cluster_check_address(const char *address, char *errmsg);
+
+#endif /* TM_DAEMON_CLUSTER_INTERNAL_H */
