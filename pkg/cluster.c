@@ -16,6 +16,11 @@ int tmc_cluster_path(struct thermionic_client *c, const char *prefix,
 	if (name == NULL || name[0] == '\0') {
 		return tmc_fail(c, THERMIONIC_ERR_INVALID, "empty name");
 	}
+	/* libcurl would fold these path segments away. */
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		return tmc_fail(c, THERMIONIC_ERR_INVALID,
+				"invalid name \"%s\"", name);
+	}
 	escaped = curl_easy_escape(c->curl, name, 0);
 	if (escaped == NULL) {
 		return tmc_fail(c, THERMIONIC_ERR_NOMEM, "out of memory");
