@@ -8,7 +8,8 @@
 
 /* "PREFIX/NAME-percent-encoded" followed by QUERY (may be NULL) into
  * *PATH (owned, free()). THERMIONIC_ERR_INVALID for a NULL or empty
- * NAME, THERMIONIC_ERR_NOMEM; errmsg set. */
+ * NAME, "." or ".." (libcurl would fold them away), THERMIONIC_ERR_NOMEM;
+ * errmsg set. */
 int tmc_cluster_path(struct thermionic_client *c, const char *prefix,
 		     const char *name, const char *query, char **path);
 
