@@ -3,11 +3,17 @@
 #include "cmd/therm/cli.h"
 
 static const struct therm_command *const root_children[] = {
-    &therm_cmd_version, &therm_cmd_info,
-    &therm_cmd_config,	&therm_cmd_trust,
-    &therm_cmd_daemon,	&therm_cmd_sql,
-    &therm_cmd_backup,	&therm_cmd_restore,
-    &therm_cmd_cluster, NULL,
+    &therm_cmd_version,
+    &therm_cmd_info,
+    &therm_cmd_config,
+    &therm_cmd_trust,
+    &therm_cmd_daemon,
+    &therm_cmd_sql,
+    &therm_cmd_backup,
+    &therm_cmd_restore,
+    &therm_cmd_cluster,
+    &therm_cmd_init,
+    NULL,
 };
 
 const struct therm_command therm_root = {
