@@ -25,6 +25,10 @@ int therm_cluster_join_wait(struct therm_ctx *ctx, const char *token,
 			    const char *address, bool force,
 			    unsigned timeout_ms, cJSON **state);
 
+/* "Joined the cluster as NAME" for the final STATE of a join, into LINE
+ * (SIZE bytes). */
+void therm_cluster_joined_text(const cJSON *state, char *line, size_t size);
+
 /* Print STATE for a command that acted on it: JSON/YAML the object,
  * table/CSV the line TEXT (may be NULL: nothing). */
 int therm_cluster_print_result(struct therm_ctx *ctx, const cJSON *state,

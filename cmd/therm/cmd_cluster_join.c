@@ -96,10 +96,10 @@ static int join_poll(struct therm_ctx *ctx, struct thermionic_client *client,
 		now = join_now_ms();
 		if (now >= deadline) {
 			return therm_fail(ctx,
-					  "still joining after %u s (%s); the "
+					  "still joining after %g s (%s); the "
 					  "daemon may yet finish: 'therm "
 					  "cluster status' tells",
-					  timeout_ms / 1000u, printed);
+					  timeout_ms / 1000.0, printed);
 		}
 		join_sleep_ms((unsigned)(deadline - now < THERM_JOIN_POLL_MS
 					     ? deadline - now
@@ -152,6 +152,13 @@ int therm_cluster_join_wait(struct therm_ctx *ctx, const char *token,
 	return rv;
 }
 
+void therm_cluster_joined_text(const cJSON *state, char *line, size_t size)
+{
+	const char *name = state_text(state, "member_name");
+	snprintf(line, size, "Joined the cluster%s%.64s",
+		 name[0] != '\0' ? " as " : "", name);
+}
+
 static int cluster_join_run(struct therm_ctx *ctx, int argc, char **argv)
 {
 	const char *text = therm_opt(ctx, "timeout");
@@ -172,8 +179,7 @@ static int cluster_join_run(struct therm_ctx *ctx, int argc, char **argv)
 	if (rv != THERM_EXIT_OK) {
 		return rv;
 	}
-	snprintf(line, sizeof line, "Joined the cluster as %.64s",
-		 state_text(state, "member_name"));
+	therm_cluster_joined_text(state, line, sizeof line);
 	rv = therm_cluster_print_result(ctx, state, line);
 	cJSON_Delete(state);
 	return rv;

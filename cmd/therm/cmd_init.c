@@ -79,15 +79,17 @@ static int init_apply(struct therm_ctx *ctx, const struct therm_preseed *p,
 static int init_print(struct therm_ctx *ctx, const struct therm_preseed *p,
 		      cJSON *state)
 {
-	const cJSON *name = cJSON_GetObjectItem(state, "member_name");
 	cJSON *out;
 	char line[256];
 	int rv;
 
-	snprintf(line, sizeof line, "%s %.64s",
-		 p->enable ? "Clustering enabled: this daemon is"
-			   : "Joined the cluster as",
-		 cJSON_IsString(name) ? name->valuestring : "");
+	if (p->enable) {
+		snprintf(line, sizeof line,
+			 "Clustering enabled: this daemon is %.64s",
+			 p->member_name);
+	} else {
+		therm_cluster_joined_text(state, line, sizeof line);
+	}
 	out = cJSON_CreateObject();
 	cJSON_AddItemToObject(out, "config",
 			      p->config != NULL

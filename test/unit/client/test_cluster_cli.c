@@ -529,6 +529,25 @@ static void test_join_fails(void **state)
 				   "therm: join failed: join token expired\n");
 	cli_result_free(&r);
 
+	/* A poll whose connection breaks is retried. */
+	{
+		struct fake_reply broken = {
+		    .status = 200,
+		    .body = "{\"type\":\"sync\",\"metadata\":{",
+		    .fake_length = 1000,
+		};
+		fake_server_sync(&f->server, joining_json, NULL);
+		fake_server_script(&f->server, &broken, 1);
+		fake_server_sync(&f->server,
+				 "{\"member_name\":\"n2\",\"state\":"
+				 "\"member\"}",
+				 NULL);
+		r = RUN("--address", f->address, "cluster", "join", "TOKEN1");
+		assert_int_equal(r.rc, 0);
+		assert_string_equal(r.out, "Joined the cluster as n2\n");
+		cli_result_free(&r);
+	}
+
 	/* Refused at once. */
 	fake_server_error(&f->server, 409, "already a cluster member");
 	r = RUN("--address", f->address, "cluster", "join", "TOKEN1");
@@ -543,7 +562,7 @@ static void test_join_fails(void **state)
 	assert_int_equal(r.rc, 1);
 	assert_contains(r.err, "therm: not authorized\n");
 	cli_result_free(&r);
-	assert_int_equal(fake_server_n_requests(&f->server), 6);
+	assert_int_equal(fake_server_n_requests(&f->server), 9);
 
 	r = RUN("--address", f->address, "cluster", "join", "T", "--timeout",
 		"soon");
@@ -565,7 +584,7 @@ static void test_join_times_out(void **state)
 		"--timeout", "0.5");
 	assert_int_equal(r.rc, 1);
 	assert_contains(r.err, "joining: applied 7 of 9 entries\n");
-	assert_contains(r.err, "therm: still joining after 0 s (joining: "
+	assert_contains(r.err, "therm: still joining after 0.5 s (joining: "
 			       "applied 7 of 9 entries); the daemon may yet "
 			       "finish");
 	cli_result_free(&r);
