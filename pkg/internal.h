@@ -13,7 +13,8 @@
  *   sql.c       thermionic_sql(): request encoding
  *   sql_decode.c  thermionic_sql(): response decoding
  *   backup.c    thermionic_backup(), thermionic_restore()
- *   server.c, config.c, trust.c  typed helpers */
+ *   server.c, config.c, trust.c  typed helpers
+ *   cluster.c, cluster_member.c  clustering helpers (cluster.h) */
 #ifndef THERMIONIC_INTERNAL_H
 #define THERMIONIC_INTERNAL_H
 

@@ -336,6 +336,99 @@ THERMIONIC_API int thermionic_trust_remove(struct thermionic_client *client,
 					   const char *fingerprint);
 
 /*
+ * Clustering. Every object is handed back as the daemon sent it (owned
+ * cJSON); the library checks only the member named below, so that fields
+ * added by later daemons pass through.
+ *
+ * Cluster state (GET /1.0/cluster): {"enabled": bool, "member_name",
+ * "fingerprint" (of the cluster certificate; "" when standalone),
+ * "state": "standalone"|"joining"|"member", "message" (join progress or
+ * the last join error), "applied_index", "target_index" (how far a join's
+ * catch-up went)}. Checked: "state" is a string.
+ */
+
+/* GET /1.0/cluster. *CLUSTER (owned) is the cluster state. */
+THERMIONIC_API int thermionic_cluster_get(struct thermionic_client *client,
+					  cJSON **cluster);
+
+/* PUT /1.0/cluster {"enabled": true, "member_name": MEMBER_NAME}: make a
+ * standalone daemon the first member of a new cluster. If CLUSTER is not
+ * NULL, *CLUSTER (owned) is the new cluster state. Already clustered:
+ * THERMIONIC_ERR_HTTP, status 409; core.https_address not set: status 400
+ * with the daemon's advice in errmsg. */
+THERMIONIC_API int thermionic_cluster_enable(struct thermionic_client *client,
+					     const char *member_name,
+					     cJSON **cluster);
+
+/* PUT /1.0/cluster {"enabled": true, "token": TOKEN, "address": ADDRESS,
+ * "force": FORCE}: start joining the cluster TOKEN was made for. ADDRESS
+ * ("host:port") is where the other members will reach this one; NULL
+ * leaves it out (the daemon uses core.https_address). The daemon answers
+ * at once with state "joining" (*CLUSTER, owned, if CLUSTER is not NULL);
+ * poll thermionic_cluster_get() until the state is "member" (joined) or
+ * "standalone" (failed: "message" says why). */
+THERMIONIC_API int thermionic_cluster_join(struct thermionic_client *client,
+					   const char *token,
+					   const char *address, bool force,
+					   cJSON **cluster);
+
+/* POST /1.0/cluster/members {"name": NAME, "expiry": EXPIRY}: a join
+ * token for a new member NAME. EXPIRY is a duration ("90s", "30m", "3h",
+ * "2d"), or NULL for the daemon's cluster.join_token_expiry. *TOKEN
+ * (owned) is {"name", "token" (the secret to hand to the joiner),
+ * "expires_at" (RFC 3339), "addresses", "fingerprint"}; checked: "token"
+ * is a string. */
+THERMIONIC_API int
+thermionic_cluster_token_create(struct thermionic_client *client,
+				const char *name, const char *expiry,
+				cJSON **token);
+
+/* GET /1.0/cluster/tokens. *LIST (owned) is an array of the pending
+ * tokens, without their secret: {"name", "addresses", "fingerprint",
+ * "created_at", "expires_at"} (RFC 3339 times); checked: each has a string
+ * "name". */
+THERMIONIC_API int
+thermionic_cluster_token_list(struct thermionic_client *client, cJSON **list);
+
+/* DELETE /1.0/cluster/tokens/NAME: revoke the pending token for NAME.
+ * Unknown: THERMIONIC_ERR_HTTP, status 404. */
+THERMIONIC_API int
+thermionic_cluster_token_revoke(struct thermionic_client *client,
+				const char *name);
+
+/* GET /1.0/cluster/members?recursion=1. *LIST (owned) is an array of
+ * members: {"name", "id", "url", "address", "roles" (array of strings:
+ * "voter", "leader", ...), "failure_domain", "state" ("ONLINE",
+ * "OFFLINE", ...), "message", "description", "schema_version",
+ * "api_extensions"}; checked: each has a string "name". */
+THERMIONIC_API int
+thermionic_cluster_member_list(struct thermionic_client *client, cJSON **list);
+
+/* GET /1.0/cluster/members/NAME. *MEMBER (owned) as in the list. Unknown:
+ * THERMIONIC_ERR_HTTP, status 404. NAME is percent-encoded by the library
+ * here and below. */
+THERMIONIC_API int
+thermionic_cluster_member_get(struct thermionic_client *client,
+			      const char *name, cJSON **member);
+
+/* PATCH /1.0/cluster/members/NAME with CHANGES (borrowed), an object of
+ * the fields to change ("failure_domain", "description"). */
+THERMIONIC_API int
+thermionic_cluster_member_patch(struct thermionic_client *client,
+				const char *name, const cJSON *changes);
+
+/* POST /1.0/cluster/members/NAME {"name": NEW_NAME}: rename a member. */
+THERMIONIC_API int
+thermionic_cluster_member_rename(struct thermionic_client *client,
+				 const char *name, const char *new_name);
+
+/* DELETE /1.0/cluster/members/NAME, with "?force=1" if FORCE (remove a
+ * member that cannot be reached to leave cleanly). */
+THERMIONIC_API int
+thermionic_cluster_member_remove(struct thermionic_client *client,
+				 const char *name, bool force);
+
+/*
  * SQL (the contract is doc/sql-api.md)
  *
  * One call runs a list of statements against the cluster's global

@@ -158,5 +158,7 @@ extern const struct therm_command therm_cmd_daemon;
 extern const struct therm_command therm_cmd_sql;
 extern const struct therm_command therm_cmd_backup;
 extern const struct therm_command therm_cmd_restore;
+extern const struct therm_command therm_cmd_cluster;
+extern const struct therm_command therm_cmd_init;
 
 #endif /* THERM_CLI_H */

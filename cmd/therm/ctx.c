@@ -1,4 +1,5 @@
-/* What commands use from their context: options, errors, the client. */
+/* What commands use from their context: options, errors. The client
+ * itself is set up in connect.c. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -7,8 +8,6 @@
 #include "cmd/therm/cli.h"
 #include "internal/lib/err.h"
 #include "internal/lib/mem.h"
-
-#define THERM_DEFAULT_DIR "/var/lib/thermionic"
 
 static int option_index(const struct therm_ctx *ctx, const char *name)
 {
@@ -52,54 +51,6 @@ int therm_usage_fail(struct therm_ctx *ctx, const char *fmt, ...)
 	vsnprintf(ctx->errmsg, sizeof ctx->errmsg, fmt, args);
 	va_end(args);
 	return THERM_EXIT_USAGE;
-}
-
-/* The unix socket: "unix:PATH" from --address, else the state directory's.
- * Owned (tm_free). */
-static char *socket_path(const char *address)
-{
-	const char *dir = getenv("THERMIONIC_DIR");
-	if (address != NULL) {
-		return tm_strdup(address + strlen("unix:"));
-	}
-	if (dir == NULL || dir[0] == '\0') {
-		dir = THERM_DEFAULT_DIR;
-	}
-	return tm_asprintf("%s/unix.socket", dir);
-}
-
-int therm_client(struct therm_ctx *ctx, struct thermionic_client **out)
-{
-	char errmsg[TM_ERRMSG_SIZE];
-	char *path;
-	int rv;
-
-	*out = NULL;
-	if (ctx->client != NULL) {
-		*out = ctx->client;
-		return 0;
-	}
-	if (ctx->address == NULL || strncmp(ctx->address, "unix:", 5) == 0) {
-		path = socket_path(ctx->address);
-		rv = thermionic_connect_unix(path, &ctx->client);
-		if (rv != THERMIONIC_OK) {
-			therm_fail(ctx, "unix socket %s: %s", path,
-				   thermionic_strerror(rv));
-		}
-		tm_free(path);
-		if (rv != THERMIONIC_OK) {
-			return THERM_EXIT_ERROR;
-		}
-	} else {
-		rv = therm_remote_connect(&ctx->remote, ctx->address,
-					  ctx->fingerprint, ctx->err,
-					  &ctx->client, errmsg);
-		if (rv != 0) {
-			return therm_fail(ctx, "%s", errmsg);
-		}
-	}
-	*out = ctx->client;
-	return 0;
 }
 
 int therm_client_fail(struct therm_ctx *ctx, int rv)

@@ -36,6 +36,8 @@ enum therm_cell_kind {
 	THERM_CELL_TEXT, /* strings as is, numbers, true/false, "" for null,
 			    compact JSON for objects and arrays */
 	THERM_CELL_TIME, /* unix seconds -> "YYYY-MM-DDTHH:MM:SSZ" (UTC) */
+	THERM_CELL_LIST, /* an array of scalars -> their texts joined with
+			    ","; anything else as THERM_CELL_TEXT */
 };
 
 /* Cell text of VALUE (NULL is ""). Owned by the caller (tm_free). */

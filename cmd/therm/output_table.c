@@ -43,6 +43,37 @@ static char *cell_time(const cJSON *value)
 	return tm_strdup(buf);
 }
 
+/* "a,b,c" for an array of scalars. */
+static char *cell_list(const cJSON *value)
+{
+	const cJSON *item;
+	size_t len = 1;
+	char *text;
+
+	if (!cJSON_IsArray(value)) {
+		return therm_cell_text(value, THERM_CELL_TEXT);
+	}
+	cJSON_ArrayForEach(item, value)
+	{
+		if (cJSON_IsArray(item) || cJSON_IsObject(item)) {
+			return therm_cell_text(value, THERM_CELL_TEXT);
+		}
+	}
+	text = tm_strdup("");
+	cJSON_ArrayForEach(item, value)
+	{
+		char *part = therm_cell_text(item, THERM_CELL_TEXT);
+		len += strlen(part) + 1;
+		text = tm_realloc(text, len);
+		if (item != value->child) {
+			strcat(text, ",");
+		}
+		strcat(text, part);
+		tm_free(part);
+	}
+	return text;
+}
+
 char *therm_cell_text(const cJSON *value, enum therm_cell_kind kind)
 {
 	char buf[32];
@@ -51,6 +82,9 @@ char *therm_cell_text(const cJSON *value, enum therm_cell_kind kind)
 
 	if (kind == THERM_CELL_TIME) {
 		return cell_time(value);
+	}
+	if (kind == THERM_CELL_LIST) {
+		return cell_list(value);
 	}
 	if (value == NULL || cJSON_IsNull(value)) {
 		return tm_strdup("");

@@ -18,8 +18,8 @@ enum global_option {
 /* Shared with help.c through therm_global_options. */
 const struct therm_option therm_global_options[] = {
     [GLOBAL_ADDRESS] = {"address", 0, "HOST:PORT",
-			"remote daemon (HTTPS) or unix:PATH; default: the "
-			"local socket"},
+			"HTTPS daemon(s), comma separated, or unix:PATH; "
+			"default: the local socket"},
     [GLOBAL_FORMAT] = {"format", 0, "FORMAT",
 		       "output format: table, json, yaml or csv"},
     [GLOBAL_FINGERPRINT] = {"fingerprint", 0, "FP",

@@ -1,11 +1,13 @@
 /* therm's remote mode: addresses, the config directory, pin files, and
  * trust-on-first-use against a TLS server whose certificate changes. */
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -373,6 +375,95 @@ static void test_version_unreachable_remote(void **state)
 	fake_server_start_tls(&f->server, f->cert_a, f->key_a, 0);
 }
 
+/* A loopback port nobody listens on (bound, then closed). */
+static int closed_port(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+static const char *info_json = "{\"api_version\":\"1.0\"}";
+
+/* --address with several members: a refused one is skipped, and each
+ * address is pinned on its own. */
+static void test_failover_pins_each_address(void **state)
+{
+	struct fixture *f = *state;
+	struct fake_server other;
+	char other_pin[192];
+	char message[256];
+	char list[160];
+	struct cli_result r;
+	struct stat st;
+	int port = closed_port();
+	char closed_pin[192];
+
+	snprintf(list, sizeof list, "127.0.0.1:%d,%s", port, f->address);
+	snprintf(closed_pin, sizeof closed_pin,
+		 "%s/servers/127.0.0.1_%d.fingerprint", f->config, port);
+	fake_server_sync(&f->server, info_json, NULL);
+	fake_server_sync(&f->server, info_json, NULL);
+	r = RUN("--address", list, "info");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "api_version: 1.0\n");
+	snprintf(message, sizeof message, "Pinned certificate %s for %s\n",
+		 f->fp_a, f->address);
+	assert_string_equal(r.err, message);
+	cli_result_free(&r);
+	assert_pin_file(f, f->fp_a);
+	assert_int_not_equal(stat(closed_pin, &st), 0);
+
+	/* Another member, with another certificate, first in the list: it
+	 * gets a pin of its own; the first member's stays. */
+	fake_server_start_tls(&other, f->cert_b, f->key_b, 0);
+	snprintf(list, sizeof list, "127.0.0.1:%d,%s", other.port, f->address);
+	snprintf(other_pin, sizeof other_pin,
+		 "%s/servers/127.0.0.1_%d.fingerprint", f->config, other.port);
+	fake_server_sync(&other, info_json, NULL);
+	fake_server_sync(&other, info_json, NULL);
+	r = RUN("--address", list, "info");
+	assert_int_equal(r.rc, 0);
+	assert_contains(r.err, f->fp_b);
+	cli_result_free(&r);
+	assert_int_equal(stat(other_pin, &st), 0);
+	assert_pin_file(f, f->fp_a);
+	assert_int_equal(fake_server_n_requests(&f->server), 2);
+
+	/* That member down: the next one, already pinned, answers. */
+	fake_server_stop(&other);
+	fake_server_sync(&f->server, info_json, NULL);
+	fake_server_sync(&f->server, info_json, NULL);
+	r = RUN("--address", list, "info");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.err, "");
+	cli_result_free(&r);
+	unlink(other_pin);
+}
+
+/* A pin mismatch is not a connection failure: no failover past it. */
+static void test_failover_stops_at_pin_mismatch(void **state)
+{
+	struct fixture *f = *state;
+	struct fake_server other;
+	char list[160];
+	struct cli_result r;
+
+	fake_server_start_tls(&other, f->cert_b, f->key_b, 0);
+	snprintf(list, sizeof list, "%s,127.0.0.1:%d", f->address, other.port);
+	r = RUN("--address", list, "--fingerprint", f->fp_b, "info");
+	assert_int_equal(r.rc, 1);
+	assert_contains(r.err, "does not match pinned");
+	cli_result_free(&r);
+	assert_int_equal(fake_server_n_requests(&other), 0);
+	fake_server_stop(&other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +480,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_corrupt_pin_file, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_version_unreachable_remote,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_failover_pins_each_address,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_failover_stops_at_pin_mismatch,
 					    setup, teardown),
 	};
 	return cmocka_run_group_tests_name("client-pin", tests, NULL, NULL);
