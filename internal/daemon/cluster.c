@@ -211,7 +211,9 @@ cJSON *cluster_info(struct daemon *d)
 	cJSON_AddStringToObject(o, "message", d->cluster_message);
 	uint64_t applied = 0;
 	uint64_t target = d->join_target;
-	if (d->raftnode != NULL && !d->raft_closing) {
+	/* Before the restart a joining member's raft is its old one. */
+	bool old_raft = d->phase == CLUSTER_JOINING && d->join_target == 0;
+	if (d->raftnode != NULL && !d->raft_closing && !old_raft) {
 		struct raft *r = raftnode_raft(d->raftnode);
 		applied = raft_last_applied(r);
 		if (r->commit_index > target) {

@@ -131,6 +131,8 @@ static void failed(struct daemon *d, const char *errmsg)
 {
 	LOGE("cluster: join failed: %s", errmsg);
 	d->phase = CLUSTER_STANDALONE;
+	d->cluster_fingerprint[0] = '\0';
+	d->join_target = 0;
 	tm_errmsg_printf(d->cluster_message, "join failed: %s", errmsg);
 }
 

@@ -53,6 +53,48 @@ static int64_t key_or(struct daemon *d, const char *key, int64_t dflt)
 					  : dflt;
 }
 
+/* What this member knows of ID's health. The leader hears from every
+ * member within an election timeout (raft's recent_recv); a follower
+ * hears only from the leader. (The heartbeat will give every member the
+ * leader's view.) */
+static void member_state(struct daemon *d, struct raft *r, uint64_t id,
+			 raft_id leader, const char **state,
+			 const char **message)
+{
+	*state = "ONLINE";
+	*message = "";
+	if (r == NULL || id == d->self.id) {
+		return;
+	}
+	int role = raft_role(r, id);
+	if (role < 0) {
+		*state = "PENDING";
+		*message = "not in the raft configuration yet";
+		return;
+	}
+	if (raft_state(r) == RAFT_LEADER) {
+		for (unsigned i = 0; i < r->configuration.n; i++) {
+			if (r->configuration.servers[i].id == id &&
+			    !r->leader_state.progress[i].recent_recv) {
+				*state = "OFFLINE";
+				*message = "no answer from it to the leader "
+					   "within the election timeout";
+			}
+		}
+		return;
+	}
+	if (id == leader) {
+		return;
+	}
+	if (leader == 0) {
+		*state = "UNKNOWN";
+		*message = "no leader known";
+		return;
+	}
+	*state = "UNKNOWN";
+	*message = "only the leader knows; ask it";
+}
+
 static cJSON *member_json(struct daemon *d, const struct cluster_row *row)
 {
 	struct raft *r = d->raftnode != NULL && !d->raft_closing
@@ -67,19 +109,17 @@ static cJSON *member_json(struct daemon *d, const struct cluster_row *row)
 	cJSON_AddStringToObject(o, "address", row->address);
 	cJSON *roles = cJSON_AddArrayToObject(o, "roles");
 	int role = r != NULL ? raft_role(r, row->id) : -1;
-	const char *state = "ONLINE";
-	const char *message = "";
-	if (role >= 0) {
-		cJSON_AddItemToArray(roles,
-				     cJSON_CreateString(role_name(role)));
-	} else {
-		state = "PENDING";
-		message = "not in the raft configuration yet";
-	}
 	raft_id leader = 0;
 	const char *leader_address;
 	if (r != NULL) {
 		raft_leader(r, &leader, &leader_address);
+	}
+	const char *state;
+	const char *message;
+	member_state(d, r, row->id, leader, &state, &message);
+	if (role >= 0) {
+		cJSON_AddItemToArray(roles,
+				     cJSON_CreateString(role_name(role)));
 	}
 	if (leader == row->id) {
 		cJSON_AddItemToArray(roles, cJSON_CreateString("leader"));

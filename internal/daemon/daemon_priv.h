@@ -44,6 +44,7 @@ struct daemon {
 	uv_timer_t rebalance; /* leader: roles follow the members table */
 	bool rebalance_alive;
 	bool rebalance_busy; /* a raft_add/raft_assign is in flight */
+	bool handover_busy;  /* stopping: leadership transfer in flight */
 
 	struct nodedb *nodedb;	   /* owned */
 	struct gdb *gdb;	   /* owned; NULL until open / once closed */
@@ -133,6 +134,9 @@ bool cluster_reopen_busy(struct daemon *d);
 /* cluster_members.c */
 void cluster_rebalance_start(struct daemon *d);
 void cluster_rebalance_stop(struct daemon *d);
+/* cluster_handover.c: stopping leader: transfer leadership (sets
+ * handover_busy until raft calls back). */
+void cluster_handover(struct daemon *d);
 /* Rebalance now (after a join or a role change). */
 void cluster_rebalance_soon(struct daemon *d);
 

@@ -191,7 +191,7 @@ static void close_all(struct daemon *d)
 static void drain_tick_cb(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
-	if (rest_server_pending(d->rest) == 0 ||
+	if ((rest_server_pending(d->rest) == 0 && !d->handover_busy) ||
 	    uv_now(d->loop) >= d->drain_deadline) {
 		uv_timer_stop(t);
 		close_all(d);
@@ -230,6 +230,7 @@ void daemon_stop(struct daemon *d)
 	if (d->gdb != NULL) {
 		gdb_drain(d->gdb);
 	}
+	cluster_handover(d);
 	uv_timer_init(d->loop, &d->drain_timer);
 	d->drain_timer.data = d;
 	d->drain_alive = true;
