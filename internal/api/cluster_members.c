@@ -145,3 +145,99 @@ void api_cluster_token_delete(struct rest_request *req)
 		fail(req, rv, errmsg);
 	}
 }
+
+void api_cluster_member_delete(struct rest_request *req)
+{
+	struct daemon *d = rest_server_data(req);
+	const char *force = rest_query(req, "force");
+	bool forced = force != NULL && strcmp(force, "0") != 0 &&
+		      strcmp(force, "false") != 0;
+	char errmsg[TM_ERRMSG_SIZE];
+	int rv = cluster_member_remove(d, rest_path_param(req), forced,
+				       api_cluster_answer, req, errmsg);
+	if (rv != 0) {
+		fail(req, rv, errmsg);
+	}
+}
+
+/* POST /1.0/cluster/members/NAME {"name": NEW}: rename. */
+void api_cluster_member_post(struct rest_request *req)
+{
+	static const char *const allowed[] = {"name", NULL};
+	struct daemon *d = rest_server_data(req);
+	cJSON *body = rest_body_json(req);
+	if (body == NULL) {
+		return;
+	}
+	if (!api_check_fields(req, body, allowed)) {
+		cJSON_Delete(body);
+		return;
+	}
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(body, "name");
+	char errmsg[TM_ERRMSG_SIZE];
+	int rv;
+	if (!cJSON_IsString(name)) {
+		tm_errmsg_printf(errmsg, "\"name\" (a string) is required");
+		rv = TM_INVALID;
+	} else {
+		rv = cluster_member_rename(d, rest_path_param(req),
+					   name->valuestring,
+					   api_cluster_answer, req, errmsg);
+	}
+	cJSON_Delete(body);
+	if (rv != 0) {
+		fail(req, rv, errmsg);
+	}
+}
+
+/* PATCH /1.0/cluster/members/NAME {"failure_domain"?, "description"?}. */
+void api_cluster_member_patch(struct rest_request *req)
+{
+	static const char *const allowed[] = {"failure_domain", "description",
+					      NULL};
+	struct daemon *d = rest_server_data(req);
+	cJSON *body = rest_body_json(req);
+	if (body == NULL) {
+		return;
+	}
+	if (!api_check_fields(req, body, allowed)) {
+		cJSON_Delete(body);
+		return;
+	}
+	const cJSON *domain =
+	    cJSON_GetObjectItemCaseSensitive(body, "failure_domain");
+	const cJSON *description =
+	    cJSON_GetObjectItemCaseSensitive(body, "description");
+	char errmsg[TM_ERRMSG_SIZE];
+	int rv;
+	if ((domain != NULL && !cJSON_IsString(domain)) ||
+	    (description != NULL && !cJSON_IsString(description))) {
+		tm_errmsg_printf(errmsg, "\"failure_domain\" and "
+					 "\"description\" must be strings");
+		rv = TM_INVALID;
+	} else {
+		rv = cluster_member_patch(
+		    d, rest_path_param(req),
+		    domain != NULL ? domain->valuestring : NULL,
+		    description != NULL ? description->valuestring : NULL,
+		    api_cluster_answer, req, errmsg);
+	}
+	cJSON_Delete(body);
+	if (rv != 0) {
+		fail(req, rv, errmsg);
+	}
+}
+
+/* POST /internal/cluster/reset: this member was removed. Public: the
+ * handler checks that a member's certificate asks. */
+void api_internal_cluster_reset(struct rest_request *req)
+{
+	struct daemon *d = rest_server_data(req);
+	char errmsg[TM_ERRMSG_SIZE];
+	int rv = cluster_leave(d, rest_peer_fingerprint(req), errmsg);
+	if (rv != 0) {
+		fail(req, rv, errmsg);
+		return;
+	}
+	rest_respond_sync(req, NULL, NULL);
+}

@@ -24,7 +24,11 @@ static const struct rest_route routes[] = {
     {.path = "/1.0/cluster/members",
      .get = api_cluster_members_get,
      .post = api_cluster_members_post},
-    {.path = "/1.0/cluster/members/{}", .get = api_cluster_member_get},
+    {.path = "/1.0/cluster/members/{}",
+     .get = api_cluster_member_get,
+     .post = api_cluster_member_post,
+     .patch = api_cluster_member_patch,
+     .delete = api_cluster_member_delete},
     {.path = "/1.0/cluster/tokens", .get = api_cluster_tokens_get},
     {.path = "/1.0/cluster/tokens/{}", .delete = api_cluster_token_delete},
     {.path = "/1.0/ready", .get = api_ready_get},
@@ -40,6 +44,10 @@ static const struct rest_route routes[] = {
     /* Public: authenticated by the join token's secret. */
     {.path = "/internal/cluster/join",
      .post = api_internal_cluster_join,
+     .public_post = true},
+    /* Public: the handler admits members' certificates only. */
+    {.path = "/internal/cluster/reset",
+     .post = api_internal_cluster_reset,
      .public_post = true},
 };
 

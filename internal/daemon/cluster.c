@@ -151,6 +151,19 @@ static int role_of(const char *text)
 	return strcmp(text, "standby") == 0 ? RAFT_STANDBY : RAFT_SPARE;
 }
 
+static void rename_self(struct daemon *d, const char *name)
+{
+	struct nodedb_member self = d->self;
+	snprintf(self.name, sizeof self.name, "%s", name);
+	if (nodedb_member_set(d->nodedb, &self) != 0) {
+		LOGE("cluster: store new name: %s", nodedb_errmsg(d->nodedb));
+		return;
+	}
+	LOGI("cluster: this member is now named %s (was %s)", name,
+	     d->self.name);
+	d->self = self;
+}
+
 /* The members table changed: mirror it into the local database. */
 static void members_changed(void *arg, const char *table)
 {
@@ -183,6 +196,11 @@ static void members_changed(void *arg, const char *table)
 		    tm_strdup((const char *)sqlite3_column_text(st, 3));
 		nodes[n].fingerprint =
 		    tm_strdup((const char *)sqlite3_column_text(st, 4));
+		if (nodes[n].id == d->self.id &&
+		    strcmp(nodes[n].name, d->self.name) != 0 &&
+		    strlen(nodes[n].name) <= MEMBER_NAME_MAX) {
+			rename_self(d, nodes[n].name);
+		}
 		n++;
 	}
 	sqlite3_finalize(st);
@@ -223,4 +241,15 @@ cJSON *cluster_info(struct daemon *d)
 	cJSON_AddNumberToObject(o, "applied_index", (double)applied);
 	cJSON_AddNumberToObject(o, "target_index", (double)target);
 	return o;
+}
+
+const char *cluster_leader_address(struct daemon *d)
+{
+	if (d->raftnode == NULL || d->raft_closing) {
+		return NULL;
+	}
+	raft_id id;
+	const char *address;
+	raft_leader(raftnode_raft(d->raftnode), &id, &address);
+	return id != 0 ? address : NULL;
 }

@@ -75,4 +75,24 @@ cJSON *cluster_member_get(struct daemon *d, const char *name, int *status,
 int cluster_admit(struct daemon *d, const cJSON *body, const char *peer_fp,
 		  cluster_result_cb cb, void *arg, char *errmsg);
 
+/* On the leader (TM_NOTLEADER elsewhere): remove NAME (FORCE: without
+ * telling it, for a dead member), rename it, set its failure domain or
+ * description (NULL: unchanged). */
+int cluster_member_remove(struct daemon *d, const char *name, bool force,
+			  cluster_result_cb cb, void *arg, char *errmsg);
+int cluster_member_rename(struct daemon *d, const char *name,
+			  const char *new_name, cluster_result_cb cb,
+			  void *arg, char *errmsg);
+int cluster_member_patch(struct daemon *d, const char *name,
+			 const char *failure_domain, const char *description,
+			 cluster_result_cb cb, void *arg, char *errmsg);
+
+/* POST /internal/cluster/reset: another member (PEER_FP) says this one
+ * was removed: wipe the cluster state and start again standalone. */
+int cluster_leave(struct daemon *d, const char *peer_fp, char *errmsg);
+
+/* The raft leader's address, or NULL (borrowed until the next loop
+ * turn). */
+const char *cluster_leader_address(struct daemon *d);
+
 #endif /* TM_DAEMON_CLUSTER_H */

@@ -42,4 +42,12 @@ int cluster_api_extensions(void);
 /* An address other members can reach (set, not a wildcard). */
 int cluster_check_address(const char *address, char *errmsg);
 
+/* Call another member's API at ADDRESS (cluster_call.c): METHOD PATH
+ * with BODY (JSON text or NULL), on a worker. CB gets the answer's
+ * metadata (owned by CB) or an error. TM_SHUTDOWN if the API pool is
+ * gone (CB not called). */
+int cluster_call(struct daemon *d, const char *address, const char *method,
+		 const char *path, const char *body, cluster_result_cb cb,
+		 void *arg);
+
 #endif /* TM_DAEMON_CLUSTER_INTERNAL_H */

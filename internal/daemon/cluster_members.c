@@ -63,7 +63,11 @@ static void member_state(struct daemon *d, struct raft *r, uint64_t id,
 {
 	*state = "ONLINE";
 	*message = "";
-	if (r == NULL || id == d->self.id) {
+	if (id == d->self.id) {
+		*message = d->cluster_message;
+		return;
+	}
+	if (r == NULL) {
 		return;
 	}
 	int role = raft_role(r, id);

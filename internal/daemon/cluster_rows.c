@@ -54,7 +54,7 @@ int cluster_rows(struct daemon *d, struct cluster_row **out, size_t *n,
 	if (sqlite3_prepare_v2(db,
 			       "SELECT id, name, address, role, fingerprint, "
 			       "failure_domain, description, schema_version, "
-			       "api_extensions FROM members ORDER BY id",
+			       "api_extensions FROM members ORDER BY name",
 			       -1, &st, NULL) != SQLITE_OK) {
 		tm_errmsg_printf(errmsg, "read members: %s",
 				 sqlite3_errmsg(db));

@@ -46,6 +46,17 @@ static enum transport_verdict raft_admit_server(void *data,
 		   : TRANSPORT_NOT_MEMBER;
 }
 
+/* Another member refused this one: it was removed from the cluster. */
+static void raft_refused(void *data, const char *address, const char *message)
+{
+	struct daemon *d = data;
+	tm_errmsg_printf(d->cluster_message,
+			 "refused by the member at %s (%s): this member was "
+			 "removed from the cluster; to serve again, wipe its "
+			 "state directory and join with a new token",
+			 address, message);
+}
+
 /* Worker threads for SQL: one per concurrent read, plus one that stays
  * free for the leader's write batches (gdb_set_pool). */
 #define GLOBAL_SQL_THREADS 5
@@ -86,6 +97,7 @@ int daemon_global_open(struct daemon *d, char *errmsg)
 	    .client_ctx = d->tls_client_ctx,
 	    .admit = raft_admit,
 	    .admit_server = raft_admit_server,
+	    .refused = raft_refused,
 	    .admit_data = d,
 	};
 	struct raftnode_options opts = {

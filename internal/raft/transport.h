@@ -53,6 +53,10 @@ struct transport_config {
 	 * (members serve the cluster certificate); NULL: ADMIT does. */
 	transport_admit_cb admit_server;
 	void *admit_data;
+	/* Called (with ADMIT_DATA) when a peer at ADDRESS refused this
+	 * member's certificate (403, MESSAGE): it is no member of theirs.
+	 * May be NULL. */
+	void (*refused)(void *data, const char *address, const char *message);
 	/* Per direction and bridge, bytes queued before the side feeding
 	 * them is paused; 0 for the default (bridge.h). */
 	size_t queue_limit;

@@ -189,6 +189,10 @@ static void dial_answer(struct dial *d, enum handshake_result r,
 		dial_upgraded(d, rest, len);
 		return;
 	case HANDSHAKE_REFUSED:
+		if (d->answer.status == 403 && d->t->config.refused != NULL) {
+			d->t->config.refused(d->t->config.admit_data,
+					     d->address, d->answer.message);
+		}
 		dial_fail(d, "refused (%d): %s", d->answer.status,
 			  d->answer.message);
 		return;
