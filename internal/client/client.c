@@ -38,6 +38,9 @@
 #include "internal/tls/tls.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 3000
+#define DEFAULT_MAX_IDLE 64
+#define DEFAULT_MAX_RUNNING 16
+#define DEFAULT_MAX_PER_HOST 8
 
 /* ---- lists ---- */
 
@@ -65,12 +68,32 @@ static void list_remove(struct hclient_request **head,
 	r->prev = r->next = NULL;
 }
 
+static void wait_push(struct hclient *c, struct hclient_request *r)
+{
+	r->next = NULL;
+	r->prev = c->wait_tail;
+	if (c->wait_tail != NULL) {
+		c->wait_tail->next = r;
+	} else {
+		c->wait_head = r;
+	}
+	c->wait_tail = r;
+}
+
+static void wait_remove(struct hclient *c, struct hclient_request *r)
+{
+	if (r == c->wait_tail) {
+		c->wait_tail = r->prev;
+	}
+	list_remove(&c->wait_head, r);
+}
+
 /* ---- closing ---- */
 
 static void client_maybe_free(struct hclient *c)
 {
 	if (!c->closing || c->polls_alive > 0 || c->timer_alive ||
-	    c->kick_alive) {
+	    c->kick_alive || c->wait_timer_alive) {
 		return;
 	}
 	PRE(c->n_pending == 0);
@@ -91,6 +114,13 @@ static void timer_close_cb(uv_handle_t *h)
 {
 	struct hclient *c = h->data;
 	c->timer_alive = false;
+	client_maybe_free(c);
+}
+
+static void wait_timer_close_cb(uv_handle_t *h)
+{
+	struct hclient *c = h->data;
+	c->wait_timer_alive = false;
 	client_maybe_free(c);
 }
 
@@ -184,6 +214,78 @@ static void account(struct hclient *c, uint64_t t0)
 	}
 }
 
+/* Hand REQ to curl. */
+static void start(struct hclient *c, struct hclient_request *req)
+{
+	CURLMcode mc = curl_multi_add_handle(c->multi, req->easy);
+	if (mc != CURLM_OK) {
+		hclient_request_release(req);
+		req->status = TM_IO;
+		tm_errmsg_printf(req->errmsg,
+				 "request to %s: curl_multi_add_handle(): %s",
+				 req->address, curl_multi_strerror(mc));
+		hclient_complete(req);
+		return;
+	}
+	req->in_flight = true;
+	list_push(&c->in_flight, req);
+	c->n_running++;
+}
+
+static void wait_timer_cb(uv_timer_t *t);
+
+/* Time the wait timer for the first deadline among the waiting. */
+static void wait_timer_update(struct hclient *c)
+{
+	uint64_t first = UINT64_MAX;
+	for (struct hclient_request *r = c->wait_head; r != NULL; r = r->next) {
+		uint64_t d = hclient_request_deadline(r);
+		first = d < first ? d : first;
+	}
+	if (first == UINT64_MAX) {
+		uv_timer_stop(&c->wait_timer);
+		return;
+	}
+	uint64_t now = uv_hrtime();
+	uint64_t ms = first > now ? (first - now + 999999) / 1000000 : 0;
+	uv_timer_start(&c->wait_timer, wait_timer_cb, ms, 0);
+}
+
+/* Requests whose whole timeout passed while they waited. */
+static void wait_timer_cb(uv_timer_t *t)
+{
+	struct hclient *c = t->data;
+	uint64_t now = uv_hrtime();
+	struct hclient_request *r = c->wait_head;
+	while (r != NULL) {
+		struct hclient_request *next = r->next;
+		if (hclient_request_deadline(r) <= now) {
+			wait_remove(c, r);
+			r->waiting = false;
+			bool left = hclient_request_rearm(r);
+			INVARIANT(!left);
+			hclient_complete(r);
+		}
+		r = next;
+	}
+	wait_timer_update(c);
+}
+
+static void start_waiting(struct hclient *c)
+{
+	while (c->wait_head != NULL && c->n_running < c->max_running) {
+		struct hclient_request *req = c->wait_head;
+		wait_remove(c, req);
+		req->waiting = false;
+		if (hclient_request_rearm(req)) {
+			start(c, req);
+		} else {
+			hclient_complete(req);
+		}
+	}
+	wait_timer_update(c);
+}
+
 static void collect(struct hclient *c)
 {
 	CURLMsg *msg;
@@ -200,9 +302,11 @@ static void collect(struct hclient *c)
 		curl_multi_remove_handle(c->multi, easy);
 		list_remove(&c->in_flight, req);
 		req->in_flight = false;
+		c->n_running--;
 		hclient_request_result(req, rc);
 		hclient_complete(req);
 	}
+	start_waiting(c);
 }
 
 void hclient_step(struct hclient *c, curl_socket_t fd, int ev_bitmask)
@@ -323,7 +427,8 @@ static int load_keypair(struct hclient *c, const struct hclient_config *cfg,
 	return 0;
 }
 
-static int setup_multi(struct hclient *c, char *errmsg)
+static int setup_multi(struct hclient *c, const struct hclient_config *cfg,
+		       char *errmsg)
 {
 	c->multi = curl_multi_init();
 	if (c->multi == NULL) {
@@ -334,6 +439,11 @@ static int setup_multi(struct hclient *c, char *errmsg)
 	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
 	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
 	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+	/* Curl's default follows the number of transfers, which falls to
+	 * nothing between bursts. */
+	curl_multi_setopt(
+	    c->multi, CURLMOPT_MAXCONNECTS,
+	    (long)(cfg->max_idle != 0 ? cfg->max_idle : DEFAULT_MAX_IDLE));
 	return 0;
 }
 
@@ -350,12 +460,14 @@ int hclient_init(struct hclient **out, uv_loop_t *loop,
 	}
 	struct hclient *c = tm_calloc(1, sizeof *c);
 	c->loop = loop;
+	c->max_running =
+	    cfg->max_running != 0 ? cfg->max_running : DEFAULT_MAX_RUNNING;
 	c->connect_timeout_ms = cfg->connect_timeout_ms != 0
 				    ? cfg->connect_timeout_ms
 				    : DEFAULT_CONNECT_TIMEOUT_MS;
 	int rv = load_keypair(c, cfg, errmsg);
 	if (rv == 0) {
-		rv = setup_multi(c, errmsg);
+		rv = setup_multi(c, cfg, errmsg);
 	}
 	if (rv != 0) {
 		X509_free(c->cert);
@@ -366,10 +478,13 @@ int hclient_init(struct hclient **out, uv_loop_t *loop,
 	}
 	uv_timer_init(loop, &c->timer);
 	uv_timer_init(loop, &c->kick);
+	uv_timer_init(loop, &c->wait_timer);
 	c->timer.data = c;
 	c->kick.data = c;
+	c->wait_timer.data = c;
 	c->timer_alive = true;
 	c->kick_alive = true;
+	c->wait_timer_alive = true;
 	*out = c;
 	return 0;
 }
@@ -379,7 +494,7 @@ int hclient_init(struct hclient **out, uv_loop_t *loop,
 int hclient_send(struct hclient *c, struct hclient_request *req, hclient_cb cb)
 {
 	PRE(c != NULL && req != NULL && cb != NULL);
-	PRE(!req->in_flight && !req->done);
+	PRE(!req->waiting && !req->in_flight && !req->done);
 	hclient_request_clear(req);
 	req->status = 0;
 	req->sent = false;
@@ -398,17 +513,15 @@ int hclient_send(struct hclient *c, struct hclient_request *req, hclient_cb cb)
 	if (rv != 0) {
 		return rv;
 	}
-	CURLMcode mc = curl_multi_add_handle(c->multi, req->easy);
-	if (mc != CURLM_OK) {
-		hclient_request_release(req);
-		tm_errmsg_printf(req->errmsg, "curl_multi_add_handle(): %s",
-				 curl_multi_strerror(mc));
-		return TM_IO;
-	}
 	req->started_ns = t0;
-	req->in_flight = true;
-	list_push(&c->in_flight, req);
 	c->n_pending++;
+	if (c->n_running < c->max_running) {
+		start(c, req); /* a failure completes it, later */
+	} else {
+		req->waiting = true;
+		wait_push(c, req);
+		wait_timer_update(c);
+	}
 	account(c, t0);
 	return 0;
 }
@@ -416,9 +529,15 @@ int hclient_send(struct hclient *c, struct hclient_request *req, hclient_cb cb)
 static void request_abort(struct hclient_request *req)
 {
 	struct hclient *c = req->client;
-	curl_multi_remove_handle(c->multi, req->easy);
-	list_remove(&c->in_flight, req);
-	req->in_flight = false;
+	if (req->waiting) {
+		wait_remove(c, req);
+		req->waiting = false;
+	} else {
+		curl_multi_remove_handle(c->multi, req->easy);
+		list_remove(&c->in_flight, req);
+		req->in_flight = false;
+		c->n_running--;
+	}
 	hclient_request_release(req);
 	tm_free(req->body_out);
 	req->body_out = NULL;
@@ -430,12 +549,16 @@ static void request_abort(struct hclient_request *req)
 
 void hclient_cancel(struct hclient_request *req)
 {
-	PRE(req->client != NULL && (req->in_flight || req->done));
+	PRE(req->client != NULL &&
+	    (req->waiting || req->in_flight || req->done));
 	if (req->done) {
 		return; /* its result is in: it stands */
 	}
 	uint64_t t0 = uv_hrtime();
 	request_abort(req);
+	if (!req->client->closing) {
+		start_waiting(req->client);
+	}
 	account(req->client, t0);
 }
 
@@ -445,6 +568,9 @@ void hclient_close(struct hclient *c, void (*cb)(void *data), void *data)
 	c->closing = true;
 	c->close_cb = cb;
 	c->close_data = data;
+	while (c->wait_head != NULL) {
+		request_abort(c->wait_head);
+	}
 	while (c->in_flight != NULL) {
 		request_abort(c->in_flight);
 	}
@@ -458,6 +584,7 @@ void hclient_close(struct hclient *c, void (*cb)(void *data), void *data)
 	}
 	uv_timer_stop(&c->timer);
 	uv_close((uv_handle_t *)&c->timer, timer_close_cb);
+	uv_close((uv_handle_t *)&c->wait_timer, wait_timer_close_cb);
 	if (!c->delivering) {
 		/* Run the callbacks left, then close the kick timer. */
 		uv_timer_start(&c->kick, kick_cb, 0, 0);

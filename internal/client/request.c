@@ -357,6 +357,31 @@ int hclient_request_setup(struct hclient *c, struct hclient_request *req)
 	return 0;
 }
 
+uint64_t hclient_request_deadline(const struct hclient_request *req)
+{
+	uint64_t total =
+	    req->timeout_ms != 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS;
+	return req->started_ns + total * 1000000;
+}
+
+bool hclient_request_rearm(struct hclient_request *req)
+{
+	uint64_t total =
+	    req->timeout_ms != 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS;
+	uint64_t waited = (uv_hrtime() - req->started_ns) / 1000000;
+	if (waited >= total) {
+		hclient_request_release(req);
+		req->status = TM_TIMEOUT;
+		tm_errmsg_printf(req->errmsg,
+				 "request to %s: timed out after %llu ms "
+				 "waiting its turn",
+				 req->address, (unsigned long long)waited);
+		return false;
+	}
+	curl_easy_setopt(req->easy, CURLOPT_TIMEOUT_MS, (long)(total - waited));
+	return true;
+}
+
 void hclient_request_release(struct hclient_request *req)
 {
 	if (req->easy != NULL) {
@@ -371,7 +396,7 @@ void hclient_request_release(struct hclient_request *req)
 
 void hclient_request_clear(struct hclient_request *req)
 {
-	PRE(!req->in_flight && !req->done);
+	PRE(!req->waiting && !req->in_flight && !req->done);
 	tm_free(req->body_out);
 	tm_free(req->content_type_out);
 	tm_free(req->etag);
