@@ -591,6 +591,8 @@ void hclient_close(struct hclient *c, void (*cb)(void *data), void *data)
 	}
 }
 
+uv_loop_t *hclient_loop(const struct hclient *c) { return c->loop; }
+
 size_t hclient_pending(const struct hclient *c) { return c->n_pending; }
 
 void hclient_get_stats(const struct hclient *c, struct hclient_stats *out)

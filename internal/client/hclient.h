@@ -141,6 +141,9 @@ void hclient_cancel(struct hclient_request *req);
 /* Free the results of REQ; its inputs are untouched. Not while in flight. */
 void hclient_request_clear(struct hclient_request *req);
 
+/* The loop C runs on. */
+uv_loop_t *hclient_loop(const struct hclient *c);
+
 /* Requests sent and whose callback has not run yet. */
 size_t hclient_pending(const struct hclient *c);
 
