@@ -146,7 +146,15 @@ int daemon_check_raft_member(struct daemon *d, char *errmsg)
 		return TM_DB;
 	}
 	nodedb_raft_nodes_free(nodes, n);
-	if (n > 0 || !raft_state_exists(d)) {
+	struct nodedb_member self;
+	bool found = false;
+	if (nodedb_member_get(d->nodedb, &self, &found) != 0) {
+		tm_errmsg_printf(errmsg, "refusing to start: %s/%s: %s", d->dir,
+				 NODEDB_FILE, nodedb_errmsg(d->nodedb));
+		advise_local_db(d);
+		return TM_DB;
+	}
+	if (n > 0 || found || !raft_state_exists(d)) {
 		return 0;
 	}
 	tm_errmsg_printf(errmsg,

@@ -28,7 +28,11 @@
 	X(TM_CONFLICT, "conflict")                                    \
 	X(TM_NEWER, "newer than supported")                           \
 	X(TM_CORRUPT, "corrupt data")                                 \
-	X(TM_NOSPACE, "not enough disk space")
+	X(TM_NOSPACE, "not enough disk space")                        \
+	/* a peer could not be reached: nothing was sent to it */     \
+	X(TM_CONNECT, "could not connect")                            \
+	/* a peer's certificate is not the one pinned */              \
+	X(TM_PIN, "certificate mismatch")
 
 enum {
 	TM_OK = 0,

@@ -76,6 +76,11 @@ const char *rest_path(const struct rest_request *req)
 	return req->msg->path;
 }
 
+const char *rest_target(const struct rest_request *req)
+{
+	return req->msg->target;
+}
+
 const char *rest_path_param(const struct rest_request *req)
 {
 	return req->param;

@@ -88,6 +88,10 @@ void rest_server_close(struct rest_server *s, void (*cb)(void *data),
 void *rest_server_data(const struct rest_request *req);
 const char *rest_method(const struct rest_request *req);
 const char *rest_path(const struct rest_request *req);
+/* The request target as the client sent it: path and query string, still
+ * percent-encoded, trailing '/' kept ("/1.0/sql?level=strong"); for
+ * relaying the request as it is. */
+const char *rest_target(const struct rest_request *req);
 /* The percent-decoded segment matched by "{}", or NULL. */
 const char *rest_path_param(const struct rest_request *req);
 /* Percent-decoded query parameter, NULL if absent ("" if present without

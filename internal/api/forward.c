@@ -1,0 +1,161 @@
+/* One request relayed to the leader.
+ *
+ * Happy path: api_forward copies what the leader needs to see into an
+ * hclient request (target, body and headers are borrowed from the REST
+ * request, valid until it is answered) and starts the watch timer -> the
+ * leader answers -> forward_done_cb relays status, Content-Type, ETag and
+ * body with rest_respond_raw -> the watch timer is closed and its close
+ * callback frees the forward.
+ *
+ * Failure modes:
+ * - already relayed, or a target that is not a path: answered at once;
+ * - hclient_send refuses (the client is closing): 503 at once;
+ * - the leader cannot be reached (nothing sent): 503 "no leader
+ *   reachable";
+ * - the request may have reached the leader and then the connection
+ *   failed or timed out: 503 "lost contact ... may or may not have been
+ *   applied";
+ * - the client goes away (its connection detached or half-closed, seen
+ *   by the watch timer): hclient_cancel, and the eventual answer goes
+ *   into the void. */
+#include <string.h>
+
+#include "internal/api/forward.h"
+#include "internal/lib/log.h"
+#include "internal/lib/mem.h"
+
+#define FORWARD_WATCH_MS 150
+
+struct forward {
+	struct hclient_request h;
+	struct rest_request *http;
+	uv_timer_t watch;
+	char *address; /* owned copies */
+	char *pin;
+	char *headers;
+	bool client_gone;
+};
+
+bool api_forwarded(const struct rest_request *req)
+{
+	return rest_header(req, API_FORWARDED_HEADER) != NULL;
+}
+
+static void watch_close_cb(uv_handle_t *h)
+{
+	struct forward *f = h->data;
+	tm_free(f->address);
+	tm_free(f->pin);
+	tm_free(f->headers);
+	tm_free(f);
+}
+
+static void forward_free(struct forward *f)
+{
+	hclient_request_clear(&f->h);
+	uv_timer_stop(&f->watch);
+	uv_close((uv_handle_t *)&f->watch, watch_close_cb);
+}
+
+static void watch_cb(uv_timer_t *t)
+{
+	struct forward *f = t->data;
+	struct conn *c = rest_conn(f->http);
+	if (c != NULL && !conn_peer_closed(c)) {
+		return;
+	}
+	LOGD("forward: the client went away; canceling the request to %s",
+	     f->address);
+	f->client_gone = true;
+	uv_timer_stop(t);
+	hclient_cancel(&f->h);
+}
+
+static void relay_answer(struct forward *f)
+{
+	struct hclient_request *h = &f->h;
+	char *extra = tm_asprintf(
+	    "%s%s%s%s", h->etag != NULL ? "ETag: " : "",
+	    h->etag != NULL ? h->etag : "", h->etag != NULL ? "\r\n" : "",
+	    h->http_status >= 400 ? "X-Content-Type-Options: nosniff\r\n" : "");
+	rest_respond_raw(f->http, (int)h->http_status, h->content_type_out,
+			 h->body_out, h->body_out_len, extra);
+	tm_free(extra);
+}
+
+static void forward_done_cb(struct hclient_request *h)
+{
+	struct forward *f = h->data;
+	struct rest_request *http = f->http;
+	if (h->status == 0) {
+		relay_answer(f);
+	} else if (f->client_gone) {
+		rest_respond_error(http, 503, "the client went away");
+	} else if (h->status == TM_TOOBIG) {
+		rest_respond_error(http, 502,
+				   "the leader's answer cannot be relayed: %s",
+				   h->errmsg);
+	} else if (!h->sent) {
+		rest_respond_error(http, 503, "no leader reachable: %s",
+				   h->errmsg);
+	} else {
+		rest_respond_error(http, 503,
+				   "lost contact with the leader %s while the "
+				   "request was in flight: it may or may not "
+				   "have been applied (%s)",
+				   f->address, h->errmsg);
+	}
+	forward_free(f);
+}
+
+static char *forward_headers(const struct rest_request *req,
+			     const char *forwarder)
+{
+	const char *if_match = rest_header(req, "If-Match");
+	return tm_asprintf("%s: %s\r\n%s%s%s", API_FORWARDED_HEADER, forwarder,
+			   if_match != NULL ? "If-Match: " : "",
+			   if_match != NULL ? if_match : "",
+			   if_match != NULL ? "\r\n" : "");
+}
+
+void api_forward(struct rest_request *req, struct hclient *c,
+		 const char *address, const char *pin, const char *forwarder)
+{
+	const char *target = rest_target(req);
+	if (api_forwarded(req)) {
+		rest_respond_error(req, 503,
+				   "not relaying a request relayed already "
+				   "(by %s): the members disagree about who "
+				   "leads; retry",
+				   rest_header(req, API_FORWARDED_HEADER));
+		return;
+	}
+	if (target == NULL || target[0] != '/') {
+		rest_respond_error(req, 400, "cannot relay request target %s",
+				   target != NULL ? target : "(none)");
+		return;
+	}
+	struct forward *f = tm_calloc(1, sizeof *f);
+	f->http = req;
+	f->address = tm_strdup(address);
+	f->pin = tm_strdup(pin);
+	f->headers = forward_headers(req, forwarder);
+	f->h.data = f;
+	f->h.method = rest_method(req);
+	f->h.address = f->address;
+	f->h.path = target;
+	f->h.pin = f->pin;
+	f->h.body = rest_body(req, &f->h.body_len);
+	f->h.content_type = rest_header(req, "Content-Type");
+	f->h.headers = f->headers;
+	uv_timer_init(hclient_loop(c), &f->watch);
+	f->watch.data = f;
+	int rv = hclient_send(c, &f->h, forward_done_cb);
+	if (rv != 0) {
+		rest_respond_error(req, 503, "no leader reachable: %s",
+				   f->h.errmsg);
+		forward_free(f);
+		return;
+	}
+	uv_timer_start(&f->watch, watch_cb, FORWARD_WATCH_MS, FORWARD_WATCH_MS);
+}

@@ -1,0 +1,43 @@
+/* Relaying a REST request to another member, as it is.
+ *
+ * A follower answers writes and cluster-management requests by relaying
+ * them to the raft leader: the same method, path and query string, body,
+ * Content-Type and If-Match, over the loop client (internal/client),
+ * pinned to the cluster certificate. The leader's answer (status,
+ * Content-Type, ETag, body) goes back to the client byte for byte.
+ *
+ * A relayed request carries "X-Thermionic-Forwarded: <forwarding
+ * member>"; such a request is never relayed again, so that members that
+ * disagree about who leads cannot bounce it between them. */
+#ifndef TM_API_FORWARD_H
+#define TM_API_FORWARD_H
+
+#include <stdbool.h>
+
+#include "internal/client/hclient.h"
+#include "internal/rest/rest.h"
+
+#define API_FORWARDED_HEADER "X-Thermionic-Forwarded"
+
+/* Did REQ come relayed by another member? */
+bool api_forwarded(const struct rest_request *req);
+
+/* Answer REQ by relaying it to ADDRESS ("host:port"), whose certificate
+ * must have fingerprint PIN; FORWARDER names this member in the
+ * X-Thermionic-Forwarded header. ADDRESS, PIN and FORWARDER are copied;
+ * C must stay open until REQ is answered (hclient_close answers it).
+ *
+ * Failures are answered with the error envelope:
+ * - REQ was relayed already: 503, not relayed again;
+ * - nothing reached the leader (refused, unreachable, wrong certificate,
+ *   connect timeout): 503 "no leader reachable: <why>";
+ * - the connection failed or timed out once the request may have reached
+ *   the leader: 503 "lost contact with the leader <address> while the
+ *   request was in flight: it may or may not have been applied (<why>)";
+ * - the leader's answer is larger than 64 MiB: 502.
+ * A client that goes away cancels the relayed request (seen within
+ * ~150 ms). */
+void api_forward(struct rest_request *req, struct hclient *c,
+		 const char *address, const char *pin, const char *forwarder);
+
+#endif /* TM_API_FORWARD_H */

@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# Clustering with real daemons, one per loopback address (127.0.32.N):
+# enable, join by token, roles, failover, removal, tokens refused.
+. "$(dirname "$0")/lib.sh"
+
+addr() { echo "127.0.32.${1#m}:8443"; }
+
+# start_members N [FIRST]: mFIRST..mN (FIRST 1 by default), each
+# listening on its own address.
+start_members() {
+	local i
+	for i in $(seq "${2:-1}" "$1"); do
+		start_member "m$i"
+		therm_on "m$i" config set core.https_address "$(addr "m$i")"
+	done
+}
+
+# join NAME: a token from m1 (or $VIA), then join with it.
+join() {
+	local token
+	token=$(therm_on "${VIA:-m1}" cluster add "n${1#m}")
+	therm_on "$1" cluster join "$token" >/dev/null
+}
+
+# form N: m1 enables, m2..mN join.
+form() {
+	start_members "$1"
+	therm_on m1 cluster enable n1 >/dev/null
+	local i
+	for i in $(seq 2 "$1"); do
+		join "m$i"
+	done
+}
+
+# leader_on NAME: the leader's name as NAME's list says (n1 -> m1).
+leader_on() {
+	therm_on "$1" --format json cluster list |
+		jq -r '.[] | select(.roles | index("leader")) | .name' |
+		sed 's/^n/m/'
+}
+
+roles_on() {
+	therm_on "$1" --format json cluster list |
+		jq -r '[.[] | .roles | map(select(. != "leader")) | .[0]] | sort | join(",")'
+}
+
+dump() { therm_on "$1" --format json sql "SELECT * FROM t ORDER BY id"; }
+
+same_dump() {
+	local want=$1
+	shift
+	local m
+	for m in "$@"; do
+		[ "$(dump "$m")" = "$want" ] || return 1
+	done
+}
+
+case_enable_and_join_five() {
+	form 5
+	# 3 voters and 2 standbys, once the leader has rebalanced.
+	local want="standby,standby,voter,voter,voter"
+	local deadline=$((SECONDS + 20))
+	while [ "$(roles_on m1)" != "$want" ]; do
+		[ $SECONDS -lt $deadline ] || fail "roles: $(roles_on m1)"
+		sleep 0.1
+	done
+	# Every member lists the same members.
+	local names
+	names=$(therm_on m1 --format json cluster list | jq -c '[.[].name]')
+	assert_eq "$names" '["n1","n2","n3","n4","n5"]'
+	local m
+	for m in m2 m3 m4 m5; do
+		assert_eq "$(therm_on $m --format json cluster list | jq -c '[.[].name]')" "$names"
+		assert_eq "$(therm_on $m --format json cluster status | jq -r .state)" member
+	done
+	# A write on the leader is on every member.
+	local leader
+	leader=$(leader_on m1)
+	therm_on "$leader" sql "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)" >/dev/null
+	for i in $(seq 1 20); do
+		therm_on "$leader" sql "INSERT INTO t(v) VALUES ('row $i')" >/dev/null
+	done
+	local want_dump
+	want_dump=$(dump "$leader")
+	wait_for 10 same_dump "$want_dump" m1 m2 m3 m4 m5
+	assert_eq "$(echo "$want_dump" | jq '.[0].rows | length')" 20
+}
+
+case_leader_killed_then_back() {
+	form 3
+	therm_on m1 sql "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)" >/dev/null
+	therm_on m1 sql "INSERT INTO t(v) VALUES ('before')" >/dev/null
+	kill_member m1
+	# A new leader among the survivors takes writes.
+	local leader=""
+	local deadline=$((SECONDS + 20))
+	while [ -z "$leader" ] || [ "$leader" = m1 ]; do
+		[ $SECONDS -lt $deadline ] || fail "no new leader"
+		leader=$(leader_on m2 2>/dev/null || true)
+		sleep 0.1
+	done
+	wait_for 10 therm_on "$leader" sql "INSERT INTO t(v) VALUES ('after')"
+	# The old leader comes back as a follower and catches up.
+	start_member m1
+	local want
+	want=$(dump "$leader")
+	wait_for 20 same_dump "$want" m1 m2 m3
+	assert_contains "$want" after
+}
+
+case_graceful_stop_hands_leadership_over() {
+	form 3
+	therm_on m1 sql "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)" >/dev/null
+	stop_member m1
+	grep -q "leadership handed over" "$TEST_ROOT/logs/m1.log" ||
+		fail "no hand-over in the log"
+	local leader
+	leader=$(leader_on m2)
+	[ "$leader" = m2 ] || [ "$leader" = m3 ] || fail "leader: [$leader]"
+	therm_on "$leader" sql "INSERT INTO t(v) VALUES ('at once')" >/dev/null
+}
+
+case_remove_voter_promotes_standby() {
+	form 4
+	wait_for 20 bash -c "[ \"\$(THERMIONIC_DIR=$(member_dir m1) $THERM --format json cluster list | jq '[.[] | select(.roles | index(\"voter\"))] | length')\" = 3 ]"
+	# The standby is the one member that is not a voter.
+	local standby victim
+	standby=$(therm_on m1 --format json cluster list | jq -r '.[] | select(.roles | index("standby")) | .name')
+	victim=$(therm_on m1 --format json cluster list | jq -r '.[] | select((.roles | index("voter")) and (.roles | index("leader") | not)) | .name' | head -1)
+	[ -n "$standby" ] && [ -n "$victim" ] || fail "standby [$standby] victim [$victim]"
+	therm_on m1 cluster remove "$victim"
+	wait_for 20 bash -c "THERMIONIC_DIR=$(member_dir m1) $THERM --format json cluster show $standby | jq -e '.roles | index(\"voter\")'"
+	assert_eq "$(therm_on m1 --format json cluster list | jq length)" 3
+	# The removed member is standalone again, its cluster state wiped.
+	local vm=${victim/n/m}
+	wait_for 20 bash -c "THERMIONIC_DIR=$(member_dir "$vm") $THERM --format json cluster status | jq -e '.state == \"standalone\"'"
+	[ ! -e "$(member_dir "$vm")/cluster.crt" ] || fail "cluster certificate left on $vm"
+	assert_eq "$(therm_on "$vm" --format json sql "SELECT count(*) AS n FROM members" | jq '.[0].rows[0][0]')" 0
+}
+
+case_force_removed_member_is_refused() {
+	form 3
+	kill_member m3
+	therm_on m1 cluster remove n3 --force
+	assert_eq "$(therm_on m1 --format json cluster list | jq -c '[.[].name]')" '["n1","n2"]'
+	start_member m3
+	wait_for 20 bash -c "THERMIONIC_DIR=$(member_dir m3) $THERM --format json cluster status | jq -e '.message | test(\"removed from the cluster\")'"
+	grep -q "not a cluster member" "$TEST_ROOT/logs/m3.log" ||
+		fail "no refusal in m3's log"
+}
+
+case_rename_and_describe() {
+	form 2
+	therm_on m1 cluster rename n2 two
+	wait_for 10 bash -c "THERMIONIC_DIR=$(member_dir m2) $THERM --format json cluster status | jq -e '.member_name == \"two\"'"
+	therm_on m1 cluster set two failure_domain rack2
+	assert_eq "$(therm_on m1 --format json cluster show two | jq -r .failure_domain)" rack2
+	out=$(assert_fails therm_on m1 cluster rename two n1)
+	assert_contains "$out" 'a member named "n1" already exists'
+}
+
+# The token's JSON, and a token made of JSON.
+token_json() { echo "$1" | tr '_-' '/+' | base64 -d 2>/dev/null; }
+token_of() { printf '%s' "$1" | base64 -w0 | tr '/+' '_-' | tr -d '='; }
+
+case_tokens_refused() {
+	form 1
+	start_members 3 2
+	# Reuse: a used token is refused.
+	local token
+	token=$(therm_on m1 cluster add n2)
+	therm_on m2 cluster join "$token" >/dev/null
+	local out
+	out=$(assert_fails therm_on m3 cluster join "$token")
+	assert_contains "$out" "already used, revoked"
+	# Revoked.
+	token=$(therm_on m1 cluster add n3)
+	therm_on m1 cluster revoke-token n3
+	out=$(assert_fails therm_on m3 cluster join "$token")
+	assert_contains "$out" "already used, revoked"
+	out=$(assert_fails therm_on m1 cluster revoke-token n3)
+	assert_contains "$out" 'no pending join token for "n3"'
+	# Expired.
+	token=$(therm_on m1 cluster add n3 --expiry 1s)
+	sleep 1.1
+	out=$(assert_fails therm_on m3 cluster join "$token")
+	assert_contains "$out" "expired"
+	therm_on m1 cluster revoke-token n3
+	# A forged secret.
+	token=$(therm_on m1 cluster add n3)
+	local forged
+	forged=$(token_of "$(token_json "$token" | jq -c '.secret = ("0" * 64)')")
+	out=$(assert_fails therm_on m3 cluster join "$forged")
+	assert_contains "$out" "already used, revoked"
+	# A name clash is refused when the token is asked for.
+	out=$(assert_fails therm_on m1 cluster add n2)
+	assert_contains "$out" 'a member named "n2" already exists'
+	# The genuine token still works after all that.
+	therm_on m3 cluster join "$token" >/dev/null
+	assert_eq "$(therm_on m1 --format json cluster list | jq length)" 3
+}
+
+case_impostor_is_refused() {
+	start_members 2
+	start_member m9
+	therm_on m9 config set core.https_address 127.0.32.9:8443
+	therm_on m1 cluster enable n1 >/dev/null
+	therm_on m9 cluster enable other >/dev/null
+	# A token of m1's cluster, pointing at the other cluster's member:
+	# the joiner must refuse the certificate it finds there.
+	local token forged out
+	token=$(therm_on m1 cluster add n2)
+	forged=$(token_of "$(token_json "$token" | jq -c '.addresses = ["127.0.32.9:8443"]')")
+	out=$(assert_fails therm_on m2 cluster join "$forged")
+	assert_contains "$out" "impostor"
+	assert_eq "$(therm_on m2 --format json cluster status | jq -r .state)" standalone
+}
+
+case_address_clash_is_refused() {
+	form 2
+	start_members 3 3
+	local token secret body out
+	token=$(therm_on m1 cluster add n3)
+	secret=$(token_json "$token" | jq -r .secret)
+	make_client_cert joiner
+	body=$(jq -nc --arg s "$secret" --rawfile c "$TEST_ROOT/joiner.crt" \
+		'{name: "n3", address: "127.0.32.2:8443", secret: $s, certificate: $c, schema_version: 3, api_extensions: 4}')
+	out=$(https joiner POST "https://$(addr m1)/internal/cluster/join" -d "$body")
+	assert_contains "$out" "address 127.0.32.2:8443 is already member"
+	assert_eq "$(echo "$out" | tail -1)" 409
+}
+
+case_user_tables_need_force() {
+	form 1
+	start_members 2 2
+	therm_on m2 sql "CREATE TABLE mine(x)" >/dev/null
+	local token out
+	token=$(therm_on m1 cluster add n2)
+	out=$(assert_fails therm_on m2 cluster join "$token")
+	assert_contains "$out" "would be discarded"
+	assert_contains "$out" "mine"
+	therm_on m2 cluster join --force "$token" >/dev/null
+	assert_eq "$(therm_on m2 --format json cluster status | jq -r .state)" member
+}
+
+case_enable_errors() {
+	start_member m1
+	local out
+	out=$(assert_fails therm_on m1 cluster enable n1)
+	assert_contains "$out" "core.https_address is not set"
+	therm_on m1 config set core.https_address "$(addr m1)"
+	out=$(assert_fails therm_on m1 cluster enable Bad)
+	assert_contains "$out" "member name"
+	therm_on m1 cluster enable n1 >/dev/null
+	out=$(assert_fails therm_on m1 cluster enable n1)
+	assert_contains "$out" "already part of a cluster"
+}
+
+run_cases
