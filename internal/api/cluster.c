@@ -8,33 +8,6 @@
 #include "internal/daemon/daemon.h"
 #include "internal/lib/mem.h"
 
-int api_cluster_http_status(int status)
-{
-	switch (status) {
-	case TM_INVALID:
-	case TM_PROTO:
-		return 400;
-	case TM_PERM:
-		return 403;
-	case TM_NOTFOUND:
-		return 404;
-	case TM_EXISTS:
-	case TM_CONFLICT:
-		return 409;
-	case TM_BUSY:
-	case TM_NOTLEADER:
-	case TM_SHUTDOWN:
-	case TM_CANCELED:
-		return 503;
-	case TM_TIMEOUT:
-		return 504;
-	case TM_NOSPACE:
-		return 507;
-	default:
-		return 500;
-	}
-}
-
 void api_cluster_answer(void *arg, int status, const char *errmsg,
 			cJSON *meta)
 {

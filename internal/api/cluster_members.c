@@ -14,13 +14,16 @@
 
 static void fail(struct rest_request *req, int status, const char *errmsg)
 {
-	rest_respond_error(req, api_cluster_http_status(status), "%s",
-			   errmsg);
+	api_cluster_fail(req, status, errmsg);
 }
 
 void api_cluster_members_get(struct rest_request *req)
 {
 	struct daemon *d = rest_server_data(req);
+	/* The leader knows every member's state. */
+	if (api_to_leader(req)) {
+		return;
+	}
 	const char *recursion = rest_query(req, "recursion");
 	bool full = recursion != NULL && strcmp(recursion, "0") != 0 &&
 		    recursion[0] != '\0';
@@ -36,6 +39,9 @@ void api_cluster_members_get(struct rest_request *req)
 void api_cluster_member_get(struct rest_request *req)
 {
 	struct daemon *d = rest_server_data(req);
+	if (api_to_leader(req)) {
+		return;
+	}
 	char errmsg[TM_ERRMSG_SIZE];
 	int status;
 	cJSON *o = cluster_member_get(d, rest_path_param(req), &status,

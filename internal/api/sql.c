@@ -22,6 +22,8 @@
 #include "internal/api/sql.h"
 #include "internal/api/sql_call.h"
 #include "internal/config/config.h"
+#include "internal/api/cluster_http.h"
+#include "internal/daemon/cluster.h"
 #include "internal/daemon/daemon.h"
 #include "internal/db/node/nodedb.h"
 #include "internal/lib/log.h"
@@ -124,6 +126,15 @@ void api_sql_post(struct rest_request *req)
 					   "running yet; retry once the "
 					   "daemon is ready"
 					 : "global database not available yet");
+		sql_request_clear(&parsed);
+		return;
+	}
+	/* A follower serves reads that may be stale itself, and relays
+	 * writes and linearizable reads to the leader. */
+	if (!local && cluster_follows(d) &&
+	    (parsed.level != GDB_READ_NONE ||
+	     !gdb_read_only(g, parsed.stmts, parsed.n_stmts)) &&
+	    api_to_leader(req)) {
 		sql_request_clear(&parsed);
 		return;
 	}

@@ -62,3 +62,5 @@ cJSON *daemon_loop_lag(struct daemon *d)
 	cJSON_AddNumberToObject(o, "max_ms", st.max_ms);
 	return o;
 }
+
+struct hclient *daemon_hclient(struct daemon *d) { return d->hclient; }

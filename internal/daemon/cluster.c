@@ -253,3 +253,16 @@ const char *cluster_leader_address(struct daemon *d)
 	raft_leader(raftnode_raft(d->raftnode), &id, &address);
 	return id != 0 ? address : NULL;
 }
+
+bool cluster_follows(struct daemon *d)
+{
+	return d->self.clustered && d->raftnode != NULL && !d->raft_closing &&
+	       raft_state(raftnode_raft(d->raftnode)) != RAFT_LEADER;
+}
+
+const char *cluster_fingerprint(struct daemon *d)
+{
+	return d->cluster_fingerprint;
+}
+
+const char *cluster_member_name(struct daemon *d) { return d->self.name; }

@@ -94,5 +94,12 @@ int cluster_leave(struct daemon *d, const char *peer_fp, char *errmsg);
 /* The raft leader's address, or NULL (borrowed until the next loop
  * turn). */
 const char *cluster_leader_address(struct daemon *d);
+/* Is this member clustered and not the leader (requests that need the
+ * leader are forwarded)? */
+bool cluster_follows(struct daemon *d);
+/* The cluster certificate's fingerprint ("" standalone), this member's
+ * name. Borrowed. */
+const char *cluster_fingerprint(struct daemon *d);
+const char *cluster_member_name(struct daemon *d);
 
 #endif /* TM_DAEMON_CLUSTER_H */

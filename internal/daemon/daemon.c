@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "internal/api/api.h"
+#include "internal/client/hclient.h"
 #include "internal/config/config.h"
 #include "internal/daemon/daemon_priv.h"
 #include "internal/db/cluster/gdb.h"
@@ -146,7 +147,11 @@ static int open_local_db(struct daemon *d, char *errmsg)
 static bool trust_cb(void *data, const char *fingerprint)
 {
 	struct daemon *d = data;
-	return nodedb_cert_trusted(d->nodedb, fingerprint);
+	/* Members forward requests to the leader with their own
+	 * certificate. */
+	return nodedb_cert_trusted(d->nodedb, fingerprint) ||
+	       (d->phase != CLUSTER_STANDALONE &&
+		cluster_is_member_fingerprint(d, fingerprint));
 }
 
 /* Connections need file descriptors: keep the HTTPS caps under the
@@ -257,6 +262,18 @@ static int listen_https(struct daemon *d, const char *address, char *errmsg)
 	return 0;
 }
 
+/* The loop client for calls to other members (request forwarding). */
+static int start_client(struct daemon *d, char *errmsg)
+{
+	char *cert = tm_asprintf("%s/server.crt", d->dir);
+	char *key = tm_asprintf("%s/server.key", d->dir);
+	struct hclient_config cfg = {.cert_path = cert, .key_path = key};
+	int rv = hclient_init(&d->hclient, d->loop, &cfg, errmsg);
+	tm_free(key);
+	tm_free(cert);
+	return rv;
+}
+
 static void signal_cb(uv_signal_t *handle, int signum)
 {
 	struct daemon *d = handle->data;
@@ -308,6 +325,9 @@ int daemon_start(struct daemon *d, char *errmsg)
 	}
 	if (rv == 0) {
 		rv = cluster_identity_load(d, errmsg);
+	}
+	if (rv == 0) {
+		rv = start_client(d, errmsg);
 	}
 	if (rv == 0) {
 		rv = start_rest(d, errmsg);

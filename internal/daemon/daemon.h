@@ -22,6 +22,7 @@
 struct daemon;
 struct pool;
 struct raft_uv_transport;
+struct hclient;
 
 enum daemon_state {
 	DAEMON_INIT,
@@ -62,6 +63,8 @@ struct pool *daemon_pool(struct daemon *d);
 const char *daemon_cert_pem(const struct daemon *d);
 const char *daemon_fingerprint(const struct daemon *d);
 const char *daemon_server_name(const struct daemon *d);
+/* The loop client for calls to other members; NULL once stopping. */
+struct hclient *daemon_hclient(struct daemon *d);
 /* Current configuration (object key -> string, set keys only). */
 const cJSON *daemon_config(const struct daemon *d);
 /* The addresses the API listens on (JSON array, owned by caller). */

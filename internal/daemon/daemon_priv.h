@@ -59,6 +59,8 @@ struct daemon {
 	int pools_closing;
 	cJSON *config; /* current config, owned */
 
+	struct hclient *hclient; /* calls to other members; NULL once closed */
+	bool hclient_closing;
 	struct rest_server *rest;	 /* owned; NULL once closed */
 	struct listener *unix_listener;	 /* owned; NULL once closed */
 	struct listener *https_listener; /* owned; NULL if not listening */

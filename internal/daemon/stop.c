@@ -16,6 +16,7 @@
  * the loop has run dry. */
 #include <unistd.h>
 
+#include "internal/client/hclient.h"
 #include "internal/daemon/daemon_priv.h"
 #include "internal/db/cluster/gdb.h"
 #include "internal/db/node/nodedb.h"
@@ -35,6 +36,13 @@ static void gdb_closed_cb(void *arg)
 {
 	struct daemon *d = arg;
 	d->gdb_closing = false;
+	daemon_maybe_stopped(d);
+}
+
+static void hclient_closed_cb(void *arg)
+{
+	struct daemon *d = arg;
+	d->hclient_closing = false;
 	daemon_maybe_stopped(d);
 }
 
@@ -86,6 +94,17 @@ void daemon_maybe_stopped(struct daemon *d)
 	if (d->state != DAEMON_STOPPING || d->rest != NULL ||
 	    d->listeners_closing > 0 || d->signals_closing > 0 ||
 	    d->drain_alive || d->lag_alive || d->rebalance_alive) {
+		return;
+	}
+	if (d->hclient != NULL) {
+		/* Forwarded requests are answered: no one uses it now. */
+		struct hclient *c = d->hclient;
+		d->hclient = NULL;
+		d->hclient_closing = true;
+		hclient_close(c, hclient_closed_cb, d);
+		return;
+	}
+	if (d->hclient_closing) {
 		return;
 	}
 	if (cluster_reopen_busy(d)) {

@@ -23,6 +23,7 @@
 #include <raft/fixture.h>
 
 #include "internal/api/api.h"
+#include "internal/daemon/cluster.h"
 #include "internal/daemon/daemon.h"
 #include "internal/db/cluster/gdb.h"
 #include "internal/db/node/nodedb.h"
@@ -51,6 +52,37 @@ struct env {
 static struct env *current;
 
 /* --- the daemon, faked --- */
+
+/* A standalone member: nothing is relayed. */
+bool cluster_follows(struct daemon *d)
+{
+	(void)d;
+	return false;
+}
+
+const char *cluster_leader_address(struct daemon *d)
+{
+	(void)d;
+	return NULL;
+}
+
+const char *cluster_fingerprint(struct daemon *d)
+{
+	(void)d;
+	return "";
+}
+
+const char *cluster_member_name(struct daemon *d)
+{
+	(void)d;
+	return "";
+}
+
+struct hclient *daemon_hclient(struct daemon *d)
+{
+	(void)d;
+	return NULL;
+}
 
 struct gdb *daemon_gdb(struct daemon *d)
 {
