@@ -92,6 +92,9 @@ int daemon_global_open(struct daemon *d, char *errmsg)
 	if (rv != 0) {
 		goto out;
 	}
+	/* Before raft starts: replaying the log at start fires them too. */
+	gdb_watch(d->gdb, "config", daemon_config_watch_cb, d);
+	gdb_watch(d->gdb, "certificates", daemon_trust_watch_cb, d);
 	daemon_global_limits(d);
 	rv = pool_init(&d->pool, d->loop, GLOBAL_SQL_THREADS);
 	if (rv == 0) {
