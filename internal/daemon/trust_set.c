@@ -92,7 +92,9 @@ void trust_set_seal(struct trust_set *s)
 {
 	/* qsort is not stable: a duplicate keeps whichever sorts first, and
 	 * the table's primary key means there is none anyway. */
-	qsort(s->v, s->n, sizeof *s->v, compare_certs);
+	if (s->n > 0) { /* qsort's array may not be NULL, even empty */
+		qsort(s->v, s->n, sizeof *s->v, compare_certs);
+	}
 	size_t kept = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		if (kept > 0 && strcmp(s->v[kept - 1].fingerprint,
