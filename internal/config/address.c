@@ -20,7 +20,7 @@
 
 #define HOST_MAX 253
 #define LABEL_MAX 63
-#define HOST_CHARS                                                        \
+#define HOST_CHARS                                                             \
 	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
 
 static int parse_port(const char *s, unsigned *port, char *reason)
@@ -78,8 +78,10 @@ static int check_hostname(char *host, char *reason)
 		}
 		if (last && all_digits(label, n)) {
 			/* "1.2.3" or "300.1.1.1": a broken IPv4 address. */
-			tm_errmsg_printf(reason, "invalid IPv4 address "
-					 "\"%.64s\"", host);
+			tm_errmsg_printf(reason,
+					 "invalid IPv4 address "
+					 "\"%.64s\"",
+					 host);
 			return TM_INVALID;
 		}
 		if (last) {
@@ -107,8 +109,7 @@ static int canonical_ipv6(const char *host, char *out, char *reason)
 
 /* Split COPY (modified) into *HOST, *PORT (NULL when missing) and whether
  * the host is an IPv6 literal. */
-static int split(char *copy, char **host, char **port, bool *ipv6,
-		 char *reason)
+static int split(char *copy, char **host, char **port, bool *ipv6, char *reason)
 {
 	*port = NULL;
 	*ipv6 = false;
@@ -116,7 +117,7 @@ static int split(char *copy, char **host, char **port, bool *ipv6,
 		char *end = strchr(copy, ']');
 		if (end == NULL) {
 			tm_errmsg_printf(reason, "missing ']' after IPv6 "
-					 "address");
+						 "address");
 			return TM_INVALID;
 		}
 		*end = '\0';
@@ -125,8 +126,10 @@ static int split(char *copy, char **host, char **port, bool *ipv6,
 		if (end[1] == ':') {
 			*port = end + 2;
 		} else if (end[1] != '\0') {
-			tm_errmsg_printf(reason, "unexpected \"%.32s\" after "
-					 "']'", end + 1);
+			tm_errmsg_printf(reason,
+					 "unexpected \"%.32s\" after "
+					 "']'",
+					 end + 1);
 			return TM_INVALID;
 		}
 		return 0;
@@ -135,8 +138,10 @@ static int split(char *copy, char **host, char **port, bool *ipv6,
 	char *colon = strchr(copy, ':');
 	if (colon != NULL && strchr(colon + 1, ':') != NULL) {
 		/* "::1:8443" could be [::1]:8443 or [::1:8443]: refuse. */
-		tm_errmsg_printf(reason, "IPv6 address needs brackets, as in "
-				 "[::1]:%d", CONFIG_DEFAULT_PORT);
+		tm_errmsg_printf(reason,
+				 "IPv6 address needs brackets, as in "
+				 "[::1]:%d",
+				 CONFIG_DEFAULT_PORT);
 		return TM_INVALID;
 	}
 	if (colon != NULL) {
@@ -160,7 +165,7 @@ int config_address_normalize(const char *in, char **out, char *reason)
 {
 	if (has_space_or_control(in)) {
 		tm_errmsg_printf(reason, "address contains a space or control "
-				 "character");
+					 "character");
 		return TM_INVALID;
 	}
 	char *copy = tm_strdup(in);
@@ -173,7 +178,7 @@ int config_address_normalize(const char *in, char **out, char *reason)
 	int rv = split(copy, &host, &port_str, &ipv6, reason);
 	if (rv == 0 && host[0] == '\0') {
 		tm_errmsg_printf(reason, "missing host (use 0.0.0.0 or [::] "
-				 "for all addresses)");
+					 "for all addresses)");
 		rv = TM_INVALID;
 	}
 	if (rv == 0 && port_str != NULL) {

@@ -21,7 +21,7 @@ struct errors {
 };
 
 static void add_error(struct errors *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void add_error(struct errors *e, const char *fmt, ...)
 {
@@ -57,8 +57,8 @@ static char *shown_value(const cJSON *value)
 		text = json != NULL ? json : "?";
 	}
 	char *shown = strlen(text) > SHOWN_MAX
-			      ? tm_asprintf("%.*s...", SHOWN_MAX, text)
-			      : tm_strdup(text);
+			  ? tm_asprintf("%.*s...", SHOWN_MAX, text)
+			  : tm_strdup(text);
 	cJSON_free(json);
 	return shown;
 }
@@ -111,9 +111,8 @@ static int apply_item(cJSON *next, const cJSON *body, const cJSON *item,
 static const char *effective(const cJSON *config, const char *name)
 {
 	const cJSON *item = config != NULL
-				    ? cJSON_GetObjectItemCaseSensitive(config,
-								       name)
-				    : NULL;
+				? cJSON_GetObjectItemCaseSensitive(config, name)
+				: NULL;
 	if (cJSON_IsString(item)) {
 		return item->valuestring;
 	}
@@ -129,8 +128,8 @@ static int compare_names(const void *a, const void *b)
 /* Sorted names set in A or B whose effective values differ. */
 static cJSON *changed_keys(const cJSON *a, const cJSON *b)
 {
-	size_t cap = (size_t)cJSON_GetArraySize(a) +
-		     (size_t)cJSON_GetArraySize(b);
+	size_t cap =
+	    (size_t)cJSON_GetArraySize(a) + (size_t)cJSON_GetArraySize(b);
 	const char **names = tm_calloc(cap, sizeof *names);
 	size_t n = 0;
 	const cJSON *sides[2] = {a, b};
@@ -197,8 +196,8 @@ int config_apply(const cJSON *current, const cJSON *body, bool replace,
 		return TM_INVALID;
 	}
 	cJSON *next = replace || current == NULL
-			      ? cJSON_CreateObject()
-			      : cJSON_Duplicate(current, true);
+			  ? cJSON_CreateObject()
+			  : cJSON_Duplicate(current, true);
 	struct errors e = {0};
 	int rv = next != NULL ? 0 : TM_NOMEM;
 	const cJSON *item;
@@ -220,7 +219,7 @@ int config_apply(const cJSON *current, const cJSON *body, bool replace,
 	if (rv != 0) {
 		if (rv == TM_NOMEM) {
 			tm_errmsg_printf(errmsg, "configuration: out of "
-					 "memory");
+						 "memory");
 		}
 		cJSON_Delete(next);
 		return rv;
@@ -250,8 +249,43 @@ int64_t config_get_int(const cJSON *config, const char *key)
 	if (value[0] == '\0' || *end != '\0' || errno != 0 || n < def->min ||
 	    n > def->max) {
 		LOGW("config: %s has invalid value \"%s\", using the default "
-		     "%s", key, value, def->default_value);
+		     "%s",
+		     key, value, def->default_value);
 		n = strtoll(def->default_value, NULL, 10);
 	}
 	return n;
+}
+
+cJSON *config_scope_only(const cJSON *config, enum config_scope scope)
+{
+	cJSON *out = cJSON_CreateObject();
+	INVARIANT(out != NULL);
+	const cJSON *item;
+	cJSON_ArrayForEach(item, config)
+	{
+		const struct config_key *key = config_lookup(item->string);
+		enum config_scope s =
+		    key != NULL ? key->scope : CONFIG_SCOPE_LOCAL;
+		if (s == scope) {
+			cJSON_AddItemToObject(out, item->string,
+					      cJSON_Duplicate(item, true));
+		}
+	}
+	return out;
+}
+
+cJSON *config_merge(const cJSON *a, const cJSON *b)
+{
+	cJSON *out =
+	    a != NULL ? cJSON_Duplicate(a, true) : cJSON_CreateObject();
+	INVARIANT(out != NULL);
+	const cJSON *item;
+	cJSON_ArrayForEach(item, b)
+	{
+		cJSON_DeleteItemFromObjectCaseSensitive(out, item->string);
+		cJSON_AddItemToObject(out, item->string,
+				      cJSON_Duplicate(item, true));
+	}
+	sort_members(out);
+	return out;
 }

@@ -6,8 +6,15 @@
  * A configuration is a cJSON object of key -> normalised string holding only
  * the keys that are set to something other than their default.
  *
- * Keys (scope: where the value lives; local keys are per member, e.g. the
- * raft snapshot settings, which each member applies to its own log):
+ * Keys (scope: where the value lives. Local keys are per member, kept in
+ * its local database, e.g. the raft snapshot settings, which each member
+ * applies to its own log. Global keys are cluster-wide, kept in the global
+ * database's config table, the same on every member):
+ *   cluster.join_token_expiry
+ *                            duration global  3h a join token stays valid
+ *                                             (1m..365d)
+ *   cluster.max_standby      int      global  2 raft standbys (0..9)
+ *   cluster.max_voters       int      global  3 raft voters (1..9, odd)
  *   core.https_address       address  local   ""  (not listening)
  *   core.max_connections     int      global  1000 HTTPS connections
  *                                             (1..1000000)
@@ -36,7 +43,13 @@
  *
  * Normalised forms: BOOL "true"/"false"; INT decimal; ADDRESS "host:port"
  * with IPv6 in brackets, hostnames in lower case, IPv6 in RFC 5952 form and
- * the port CONFIG_DEFAULT_PORT added when missing; "" means unset. */
+ * the port CONFIG_DEFAULT_PORT added when missing; DURATION as days, hours,
+ * minutes and seconds, largest first, zero parts left out ("90s" is
+ * "1m30s", "180m" is "3h", 0 is "0s"); "" means unset.
+ *
+ * DURATION input: a JSON number or a string of digits (seconds), or one or
+ * more groups of digits and a unit, s, m, h or d, each unit at most once
+ * and largest first: "90s", "30m", "3h", "2d", "1h30m". */
 #ifndef TM_CONFIG_H
 #define TM_CONFIG_H
 
@@ -48,17 +61,27 @@
 
 #define CONFIG_DEFAULT_PORT 8443
 
-enum config_type { CONFIG_STRING, CONFIG_BOOL, CONFIG_INT, CONFIG_ADDRESS };
+enum config_type {
+	CONFIG_STRING,
+	CONFIG_BOOL,
+	CONFIG_INT,
+	CONFIG_ADDRESS,
+	CONFIG_DURATION,
+};
 enum config_scope { CONFIG_SCOPE_LOCAL, CONFIG_SCOPE_GLOBAL };
 
 /* A key's definition; static. DEFAULT_VALUE is in normalised form ("" for
- * none). MIN/MAX bound CONFIG_INT values (inclusive) and are 0 otherwise. */
+ * none). MIN/MAX bound CONFIG_INT values and CONFIG_DURATION seconds
+ * (inclusive) and are 0 otherwise. CHECK (may be NULL) refuses a value in
+ * range for a reason of its own (TM_INVALID, REASON set; TM_ERRMSG_SIZE
+ * bytes). */
 struct config_key {
 	const char *name;
 	enum config_type type;
 	enum config_scope scope;
 	const char *default_value;
 	int64_t min, max;
+	int (*check)(int64_t value, char *reason);
 	const char *description;
 };
 
@@ -106,6 +129,31 @@ const char *config_get(const cJSON *config, const char *key);
  * parse (never written by config_apply) yields the default, with a
  * warning. */
 int64_t config_get_int(const cJSON *config, const char *key);
+
+/* config_get() of a CONFIG_DURATION key in seconds; a stored value that
+ * does not parse yields the default, with a warning. */
+int64_t config_get_duration(const cJSON *config, const char *key);
+
+/* Parse the duration TEXT (see "DURATION input" above; no range check
+ * beyond what fits in 64 bits) into *SECONDS. TM_INVALID with ERRMSG
+ * (TM_ERRMSG_SIZE bytes) saying why otherwise, e.g. "\"3x\" is not a
+ * duration (e.g. 90s, 30m, 3h, 2d)". For the keys and for command-line
+ * options such as "therm cluster add --expiry". */
+int config_parse_duration(const char *text, int64_t *seconds, char *errmsg);
+
+/* The normalised form of SECONDS (>= 0) into OUT (CONFIG_DURATION_LEN
+ * bytes), e.g. 5400 -> "1h30m". */
+#define CONFIG_DURATION_LEN 64
+void config_format_duration(int64_t seconds, char *out);
+
+/* The members of CONFIG (borrowed, may be NULL) whose key has SCOPE, as a
+ * new object (owned) in CONFIG's order. A name that is no known key counts
+ * as local: it stays where it was found. */
+cJSON *config_scope_only(const cJSON *config, enum config_scope scope);
+
+/* The union of A and B (borrowed, may be NULL; B wins for a name in both)
+ * as a new object (owned) sorted by name. */
+cJSON *config_merge(const cJSON *a, const cJSON *b);
 
 /* Canonical "host:port" form (see "Normalised forms" above) of the
  * non-empty address IN (borrowed): *OUT owned (tm_free). TM_INVALID with

@@ -3,11 +3,58 @@
 
 #include "internal/config/config.h"
 #include "internal/lib/assert.h"
+#include "internal/lib/err.h"
 
 #define USER_PREFIX "user."
 #define USER_SUFFIX_MAX 250
 
+/* cluster.max_voters: an even number of voters tolerates no more failures
+ * than the odd number below it, and makes split votes likelier. */
+static int check_odd(int64_t value, char *reason)
+{
+	if (value % 2 == 0) {
+		tm_errmsg_printf(reason,
+				 "%lld is even: the number of voters "
+				 "must be odd",
+				 (long long)value);
+		return TM_INVALID;
+	}
+	return 0;
+}
+
 static const struct config_key keys[] = {
+    {
+	.name = "cluster.join_token_expiry",
+	.type = CONFIG_DURATION,
+	.scope = CONFIG_SCOPE_GLOBAL,
+	.default_value = "3h",
+	.min = 60,
+	.max = 365 * 86400,
+	.description = "How long a join token stays valid unless \"therm "
+		       "cluster add --expiry\" says otherwise (1m..365d; "
+		       "e.g. 90s, 30m, 3h, 2d)",
+    },
+    {
+	.name = "cluster.max_standby",
+	.type = CONFIG_INT,
+	.scope = CONFIG_SCOPE_GLOBAL,
+	.default_value = "2",
+	.min = 0,
+	.max = 9,
+	.description = "Most members kept as raft standbys (replicating, "
+		       "not voting); the others beyond the voters are spares",
+    },
+    {
+	.name = "cluster.max_voters",
+	.type = CONFIG_INT,
+	.scope = CONFIG_SCOPE_GLOBAL,
+	.default_value = "3",
+	.min = 1,
+	.max = 9,
+	.check = check_odd,
+	.description = "Most members that vote in raft elections (odd: 1, 3, "
+		       "5, 7 or 9)",
+    },
     {
 	.name = "core.https_address",
 	.type = CONFIG_ADDRESS,

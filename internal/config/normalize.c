@@ -29,7 +29,7 @@ static const char *json_type(const cJSON *value)
 	return "an invalid JSON value";
 }
 
-static int wrong_type(const char *expected, const cJSON *value, char *reason)
+int config_wrong_type(const char *expected, const cJSON *value, char *reason)
 {
 	tm_errmsg_printf(reason, "expected %s, got %s", expected,
 			 json_type(value));
@@ -45,7 +45,7 @@ static int normalize_bool(const cJSON *value, char **out, char *reason)
 		return 0;
 	}
 	if (!cJSON_IsString(value)) {
-		return wrong_type("a boolean", value, reason);
+		return config_wrong_type("a boolean", value, reason);
 	}
 	for (size_t i = 0; i < sizeof truthy / sizeof truthy[0]; i++) {
 		if (strcasecmp(value->valuestring, truthy[i]) == 0) {
@@ -122,7 +122,10 @@ static int normalize_int(const struct config_key *key, const cJSON *value,
 	} else if (cJSON_IsString(value)) {
 		rv = int_from_string(key, value->valuestring, &n, reason);
 	} else {
-		rv = wrong_type("an integer", value, reason);
+		rv = config_wrong_type("an integer", value, reason);
+	}
+	if (rv == 0 && key->check != NULL) {
+		rv = key->check(n, reason);
 	}
 	if (rv == 0) {
 		*out = tm_asprintf("%lld", (long long)n);
@@ -142,7 +145,7 @@ int config_normalize_reason(const struct config_key *key, const cJSON *value,
 	switch (key->type) {
 	case CONFIG_STRING:
 		if (!cJSON_IsString(value)) {
-			return wrong_type("a string", value, reason);
+			return config_wrong_type("a string", value, reason);
 		}
 		*out = tm_strdup(value->valuestring);
 		return 0;
@@ -152,10 +155,12 @@ int config_normalize_reason(const struct config_key *key, const cJSON *value,
 		return normalize_int(key, value, out, reason);
 	case CONFIG_ADDRESS:
 		if (!cJSON_IsString(value)) {
-			return wrong_type("a string", value, reason);
+			return config_wrong_type("a string", value, reason);
 		}
 		return config_address_normalize(value->valuestring, out,
 						reason);
+	case CONFIG_DURATION:
+		return config_normalize_duration(key, value, out, reason);
 	}
 	IMPOSSIBLE("unknown config type");
 }

@@ -70,6 +70,7 @@ int daemon_init(struct daemon **out, uv_loop_t *loop, const char *dir,
 	d->dir = tm_strdup(dir);
 	d->lock_fd = -1;
 	d->state = DAEMON_INIT;
+	trust_set_init(&d->trust);
 	*out = d;
 	return 0;
 }
@@ -134,24 +135,16 @@ static int open_local_db(struct daemon *d, char *errmsg)
 		daemon_local_db_failed(d, errmsg);
 		return rv;
 	}
-	rv = nodedb_config_load(d->nodedb, &d->config);
+	cJSON *all;
+	rv = nodedb_config_load(d->nodedb, &all);
 	if (rv != 0) {
 		tm_errmsg_printf(errmsg, "load config: %s",
 				 nodedb_errmsg(d->nodedb));
 		daemon_local_db_failed(d, errmsg);
 		return rv;
 	}
+	daemon_config_init(d, all);
 	return daemon_check_raft_member(d, errmsg);
-}
-
-static bool trust_cb(void *data, const char *fingerprint)
-{
-	struct daemon *d = data;
-	/* Members forward requests to the leader with their own
-	 * certificate. */
-	return nodedb_cert_trusted(d->nodedb, fingerprint) ||
-	       (d->phase != CLUSTER_STANDALONE &&
-		cluster_is_member_fingerprint(d, fingerprint));
 }
 
 /* Connections need file descriptors: keep the HTTPS caps under the
@@ -195,6 +188,9 @@ static void apply_caps(struct daemon *d)
 
 static void apply_limits(struct daemon *d)
 {
+	if (d->rest == NULL) {
+		return;
+	}
 	struct rest_limits limits = {
 	    .max_header_bytes = 16 * 1024,
 	    .max_body_bytes =
@@ -223,7 +219,8 @@ static int start_rest(struct daemon *d, char *errmsg)
 {
 	size_t n;
 	const struct rest_route *routes = api_routes(&n);
-	int rv = rest_server_init(d->loop, routes, n, trust_cb, d, &d->rest);
+	int rv =
+	    rest_server_init(d->loop, routes, n, daemon_trust_cb, d, &d->rest);
 	if (rv != 0) {
 		tm_errmsg_printf(errmsg, "start REST server: %s",
 				 tm_strerror(rv));
@@ -359,6 +356,13 @@ int daemon_start(struct daemon *d, char *errmsg)
 
 void daemon_global_ready(struct daemon *d)
 {
+	daemon_config_reload_global(d);
+	daemon_trust_reload(d);
+	daemon_migrate(d);
+}
+
+void daemon_global_migrated(struct daemon *d)
+{
 	if (d->state == DAEMON_STARTING || d->state == DAEMON_JOINING) {
 		if (d->phase == CLUSTER_JOINING) {
 			d->phase = CLUSTER_MEMBER;
@@ -371,10 +375,36 @@ void daemon_global_ready(struct daemon *d)
 	}
 }
 
-int daemon_config_update(struct daemon *d, cJSON *new_config, char *errmsg)
+void daemon_config_apply(struct daemon *d)
+{
+	apply_limits(d);
+	daemon_global_limits(d);
+	if (d->raftnode != NULL) {
+		unsigned threshold = (unsigned)config_get_int(
+		    d->config, "raft.snapshot_threshold");
+		raftnode_set_snapshot(d->raftnode, threshold,
+				      (unsigned)config_get_int(
+					  d->config, "raft.snapshot_trailing"));
+		/* The least interval; gdb lengthens it as the database
+		 * grows. */
+		gdb_set_snapshot_threshold(d->gdb, threshold);
+	}
+}
+
+/* Undo a rebind: close FRESH (if any), put OLD back. */
+static void unbind(struct daemon *d, struct listener *old)
+{
+	struct listener *fresh = d->https_listener;
+	d->https_listener = old;
+	if (fresh != NULL) {
+		listener_close(fresh, NULL);
+	}
+}
+
+int daemon_config_set_local(struct daemon *d, cJSON *new_local, char *errmsg)
 {
 	const char *old_addr = config_get(d->config, "core.https_address");
-	const char *new_addr = config_get(new_config, "core.https_address");
+	const char *new_addr = config_get(new_local, "core.https_address");
 	bool rebind = strcmp(old_addr, new_addr) != 0;
 	struct listener *old = d->https_listener;
 	int rv;
@@ -386,43 +416,30 @@ int daemon_config_update(struct daemon *d, cJSON *new_config, char *errmsg)
 		if (rv != 0) {
 			d->https_listener = old;
 			tm_errmsg_wrapf(errmsg, "core.https_address");
-			cJSON_Delete(new_config);
+			cJSON_Delete(new_local);
 			return TM_IO;
 		}
 	}
-	rv = nodedb_config_replace(d->nodedb, new_config);
+	cJSON *prev = d->local_config;
+	d->local_config = new_local;
+	cJSON *rows = daemon_config_local_rows(d);
+	rv = nodedb_config_replace(d->nodedb, rows);
+	cJSON_Delete(rows);
 	if (rv != 0) {
 		tm_errmsg_printf(errmsg, "store config: %s",
 				 nodedb_errmsg(d->nodedb));
+		d->local_config = prev;
+		cJSON_Delete(new_local);
 		if (rebind) {
-			struct listener *fresh = d->https_listener;
-			d->https_listener = old;
-			if (fresh != NULL) {
-				listener_close(fresh, NULL);
-			}
+			unbind(d, old);
 		}
-		cJSON_Delete(new_config);
 		return TM_DB;
 	}
+	cJSON_Delete(prev);
 	if (rebind && old != NULL) {
 		LOGI("daemon: stop listening on %s", listener_address(old));
 		listener_close(old, NULL);
 	}
-	cJSON_Delete(d->config);
-	d->config = new_config;
-	apply_limits(d);
-	daemon_global_limits(d);
-	if (d->raftnode != NULL) {
-		raftnode_set_snapshot(d->raftnode,
-				      (unsigned)config_get_int(
-					  d->config, "raft.snapshot_threshold"),
-				      (unsigned)config_get_int(
-					  d->config, "raft.snapshot_trailing"));
-		/* The least interval; gdb lengthens it as the database
-		 * grows. */
-		gdb_set_snapshot_threshold(
-		    d->gdb, (unsigned)config_get_int(
-				d->config, "raft.snapshot_threshold"));
-	}
+	daemon_config_refresh(d);
 	return 0;
 }

@@ -23,6 +23,7 @@ struct daemon;
 struct pool;
 struct raft_uv_transport;
 struct hclient;
+struct trust_set;
 
 enum daemon_state {
 	DAEMON_INIT,
@@ -65,16 +66,25 @@ const char *daemon_fingerprint(const struct daemon *d);
 const char *daemon_server_name(const struct daemon *d);
 /* The loop client for calls to other members; NULL once stopping. */
 struct hclient *daemon_hclient(struct daemon *d);
-/* Current configuration (object key -> string, set keys only). */
+/* Current effective configuration (object key -> string, set keys only,
+ * sorted): the member's local keys and the cluster-wide keys. */
 const cJSON *daemon_config(const struct daemon *d);
 /* The addresses the API listens on (JSON array, owned by caller). */
 cJSON *daemon_addresses(const struct daemon *d);
 
-/* Replace the configuration with NEW_CONFIG (owned, taken): binds a new
- * HTTPS listener first if core.https_address changed (on failure nothing
- * is stored: TM_IO, errmsg says why), stores the config durably, then
- * applies request limits. */
-int daemon_config_update(struct daemon *d, cJSON *new_config, char *errmsg);
+/* Replace the member's local keys (CONFIG_SCOPE_LOCAL) with NEW_LOCAL
+ * (owned, taken; local keys only): binds a new HTTPS listener first if
+ * core.https_address changed (on failure nothing is stored: TM_IO, errmsg
+ * says why), stores them in local.db, then applies the new effective
+ * configuration. Cluster-wide keys are written to the global database
+ * instead (internal/api/config.c) and applied by every member when the
+ * write is applied. */
+int daemon_config_set_local(struct daemon *d, cJSON *new_local, char *errmsg);
+
+/* The trust store (internal/daemon/trust_set.h): every certificate of the
+ * global database's certificates table, as this member last read it.
+ * Borrowed: valid until the loop next runs. */
+const struct trust_set *daemon_trust_store(struct daemon *d);
 
 /* The loop's lag since start, as a JSON object (owned by the caller):
  * samples, p50_ms, p99_ms, p999_ms, max_ms (internal/lib/looplag.h). */

@@ -6,6 +6,7 @@
 
 #include "internal/daemon/daemon.h"
 #include "internal/db/node/nodedb.h"
+#include "internal/daemon/trust_set.h"
 #include "internal/lib/looplag.h"
 #include "internal/tls/tls.h"
 
@@ -57,7 +58,21 @@ struct daemon {
 	struct pool *api_pool; /* owned: the API's own work off the loop
 				  (target local, backups); NULL once closed */
 	int pools_closing;
-	cJSON *config; /* current config, owned */
+	/* The effective configuration is CONFIG, rebuilt from the others by
+	 * daemon_config_refresh(): LOCAL_CONFIG (local.db) merged with
+	 * GLOBAL_CONFIG (the global database's config table) and, until
+	 * they have moved there, LEGACY_GLOBAL (global keys an older
+	 * version left in local.db; the table wins over them). */
+	cJSON *config;	      /* owned */
+	cJSON *local_config;  /* owned */
+	cJSON *global_config; /* owned */
+	cJSON *legacy_global; /* owned; NULL once moved (migrate.c) */
+	struct daemon_migration *migration; /* while legacy rows move */
+
+	/* The trust store (trust.c): the global database's certificates
+	 * table, rebuilt when an applied entry changes it. Empty until the
+	 * global database has been read. */
+	struct trust_set trust;
 
 	struct hclient *hclient; /* calls to other members; NULL once closed */
 	bool hclient_closing;
@@ -99,7 +114,9 @@ void daemon_global_limits(struct daemon *d);
 void daemon_global_schema(struct daemon *d);
 /* Stop a schema check waiting to retry (daemon_stop). */
 void daemon_global_schema_cancel(struct daemon *d);
-/* daemon.c: the global database is usable; the member is READY. */
+/* daemon.c: the global schema is up to date: read the cluster-wide
+ * configuration and the trust store, move what an older version left in
+ * local.db (migrate.c), then the member is READY. */
 void daemon_global_ready(struct daemon *d);
 /* stop.c: finish stopping if nothing is left open. */
 void daemon_maybe_stopped(struct daemon *d);
@@ -141,5 +158,46 @@ void cluster_rebalance_stop(struct daemon *d);
 void cluster_handover(struct daemon *d);
 /* Rebalance now (after a join or a role change). */
 void cluster_rebalance_soon(struct daemon *d);
+/* daemon.c: apply the effective configuration (request limits, connection
+ * caps, the global database's limits, raft's snapshot settings). */
+void daemon_config_apply(struct daemon *d);
+
+/* config_store.c: the configuration split by where keys live. */
+/* Split ALL (owned, taken), as loaded from local.db, into local keys and
+ * legacy global keys; build the effective configuration (nothing is
+ * applied: the caller starts with it). */
+void daemon_config_init(struct daemon *d, cJSON *all);
+/* Rebuild d->config from its parts and apply it if it changed. */
+void daemon_config_refresh(struct daemon *d);
+/* Read the global config table again (on the loop, through gdb's route
+ * connection); a missing table reads as empty; bad rows are skipped with a
+ * warning. Then refresh. */
+void daemon_config_reload_global(struct daemon *d);
+/* What local.db's config table must hold: local keys, plus legacy global
+ * keys not yet moved. Owned by the caller. */
+cJSON *daemon_config_local_rows(struct daemon *d);
+/* gdb_watch callback for the config table. */
+void daemon_config_watch_cb(void *arg, const char *table);
+
+/* trust.c */
+/* Rebuild the trust set from the certificates table, then close the
+ * connections of certificates no longer trusted. */
+void daemon_trust_reload(struct daemon *d);
+/* gdb_watch callback for the certificates table. */
+void daemon_trust_watch_cb(void *arg, const char *table);
+/* The REST server's trust callback: client or member certificates. */
+bool daemon_trust_cb(void *data, const char *fingerprint);
+/* Is FP (64 hex digits) a trusted admin client's certificate (type
+ * client)? A member's own (type server)? */
+bool daemon_trust_client(struct daemon *d, const char *fp);
+bool daemon_trust_member(struct daemon *d, const char *fp);
+
+/* migrate.c: move global config keys and certificates that an older
+ * version stored in local.db to the global database (one replicated
+ * write), then remove them from local.db; calls daemon_global_migrated()
+ * when done, whether it worked (logged) or not (logged; retried at the
+ * next start). */
+void daemon_migrate(struct daemon *d);
+void daemon_global_migrated(struct daemon *d);
 
 #endif /* TM_DAEMON_PRIV_H */

@@ -76,6 +76,10 @@ int daemon_global_open(struct daemon *d, char *errmsg)
 	if (rv != 0) {
 		goto out;
 	}
+	/* Before raft starts: replaying the log at start fires them too. */
+	gdb_watch(d->gdb, "config", daemon_config_watch_cb, d);
+	gdb_watch(d->gdb, "certificates", daemon_trust_watch_cb, d);
+	cluster_watch(d);
 	daemon_global_limits(d);
 	/* A reopen (cluster_reopen.c) keeps the pools. */
 	rv = 0;
@@ -121,7 +125,6 @@ int daemon_global_open(struct daemon *d, char *errmsg)
 	gdb_set_snapshot_threshold(d->gdb, opts.snapshot_threshold);
 	rv = raftnode_start(d->raftnode, errmsg);
 	if (rv == 0) {
-		cluster_watch(d);
 		LOGI("daemon: global database raft id %llu at %s",
 		     (unsigned long long)id, address);
 	}

@@ -280,6 +280,10 @@ void daemon_free(struct daemon *d)
 		close(d->lock_fd);
 	}
 	cJSON_Delete(d->config);
+	cJSON_Delete(d->local_config);
+	cJSON_Delete(d->global_config);
+	cJSON_Delete(d->legacy_global);
+	trust_set_clear(&d->trust);
 	tm_free(d->cert_pem);
 	tm_free(d->server_name);
 	tm_free(d->dir);

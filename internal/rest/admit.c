@@ -20,7 +20,7 @@
  * rest_dispatch, keeping the connection. Either way an untrusted
  * connection holds at most its headers. Authorisation is evaluated per
  * request, so a certificate removed from the trust store stops working on
- * keep-alive connections too. */
+ * keep-alive connections too; rest_server_revalidate closes them at once. */
 #include <string.h>
 #include <unistd.h>
 
@@ -40,9 +40,10 @@ static void admit_refuse(struct rest_admission *a, int status, const char *msg)
 	tm_errmsg_printf(a->message, "%s", msg);
 }
 
-static void admit_identify(struct rest_admission *a, struct conn *c,
+static void admit_identify(struct rest_admission *a, struct rest_conn *rc,
 			   const struct rest_server *s)
 {
+	struct conn *c = rc->conn;
 	uid_t uid;
 	if (conn_peer_uid(c, &uid)) {
 		a->auth = REST_AUTH_LOCAL;
@@ -61,6 +62,7 @@ static void admit_identify(struct rest_admission *a, struct conn *c,
 		if (a->weak_key == NULL && s->trust_cb != NULL &&
 		    s->trust_cb(s->data, fp)) {
 			a->auth = REST_AUTH_TRUSTED;
+			rc->trusted = true;
 		}
 	}
 }
@@ -106,7 +108,7 @@ int rest_admit_headers_cb(void *arg, const struct rest_message *m,
 	struct rest_conn *rc = arg;
 	struct rest_admission *a = &rc->admission;
 	rest_admission_clear(a);
-	admit_identify(a, rc->conn, rc->server);
+	admit_identify(a, rc, rc->server);
 	if (a->status == 0 && a->auth == REST_AUTH_UNTRUSTED) {
 		admit_untrusted(a, rc->server, m);
 	}

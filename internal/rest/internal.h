@@ -82,6 +82,8 @@ struct rest_conn {
 	bool timer_alive;
 	bool peer_eof;	 /* the peer half-closed during a request */
 	bool drain_wait; /* pipelined input waits for answers to drain */
+	bool trusted;	 /* a request was admitted as trusted (admit.c):
+			    rest_server_revalidate asks again */
 	struct rest_request *req; /* in its handler, or NULL */
 	rest_upgrade_cb upgrade_cb;
 	void *upgrade_arg;

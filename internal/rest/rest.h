@@ -76,6 +76,12 @@ void rest_server_drain(struct rest_server *s);
 bool rest_draining(const struct rest_request *req);
 /* Requests in their handlers (not yet answered, client still there). */
 size_t rest_server_pending(const struct rest_server *s);
+/* The trust store changed: ask the trust callback again about every TLS
+ * connection on which a request was admitted as trusted, and close those
+ * it now refuses, as rest_server_close does (a request still in its
+ * handler on one is answered into the void). Returns how many were
+ * closed. */
+size_t rest_server_revalidate(struct rest_server *s);
 /* Close every connection; requests still in their handlers are answered
  * into the void. CB runs when all is released and S is freed. It does not
  * wait for those handlers: their requests no longer refer to S and are

@@ -503,6 +503,30 @@ size_t rest_server_pending(const struct rest_server *s)
 	return n;
 }
 
+size_t rest_server_revalidate(struct rest_server *s)
+{
+	size_t closed = 0;
+	/* rest_conn_close unlinks nothing before its close callbacks: the
+	 * list can be walked while closing. */
+	for (struct rest_conn *rc = s->conns; rc != NULL; rc = rc->next) {
+		if (!rc->trusted || rc->state == REST_CONN_CLOSING ||
+		    rc->conn == NULL || !conn_is_tls(rc->conn)) {
+			continue;
+		}
+		const char *fp = conn_peer_fingerprint(rc->conn);
+		if (fp != NULL && s->trust_cb != NULL &&
+		    s->trust_cb(s->data, fp)) {
+			continue;
+		}
+		LOGI("rest: %s: certificate %.16s... no longer trusted, "
+		     "closing",
+		     rc->peer, fp != NULL ? fp : "?");
+		rest_conn_close(rc);
+		closed++;
+	}
+	return closed;
+}
+
 void rest_server_close(struct rest_server *s, void (*cb)(void *data),
 		       void *data)
 {

@@ -1,9 +1,10 @@
 /* The member's local database: DIR/local.db.
  *
  * A plain SQLite file (not replicated) holding what this member must know
- * before it can reach the cluster: its own configuration, the last known Raft
- * members, and (until the global database exists) the trust store of client
- * certificates. It runs in WAL mode with synchronous=FULL, foreign keys on and
+ * before it can reach the cluster: its own (local) configuration keys and
+ * the last known Raft members. Its certificates table and global config
+ * keys are what older versions kept here: read once at start and moved to
+ * the global database (internal/daemon/migrate.c). It runs in WAL mode with synchronous=FULL, foreign keys on and
  * a busy timeout of NODEDB_BUSY_TIMEOUT_MS.
  *
  * Opening applies the local schema (internal/db/schema); before updating an
@@ -62,7 +63,7 @@ int nodedb_config_load(struct nodedb *db, cJSON **out);
  * value or an empty/duplicate key; nothing is changed then. */
 int nodedb_config_replace(struct nodedb *db, const cJSON *values);
 
-/* --- trust store --------------------------------------------------------- */
+/* --- trust store of older versions (moved to the global database) ------- */
 
 /* FINGERPRINT: lowercase hex SHA-256 of the certificate's DER encoding
  * (computed by the caller, not checked against CERTIFICATE here). NAME, TYPE

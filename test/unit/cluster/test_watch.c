@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "internal/db/cluster/global_schema.h"
 #include "test/unit/cluster/cluster_fixture.h"
 
 struct seen {
@@ -129,10 +130,59 @@ static void test_restore_counts(void **state)
 	assert_int_equal(seen.rows, 3);
 }
 
+/* What PUT/PATCH /1.0/config and "therm trust" write, on the global
+ * schema's own tables: an upsert on one member is seen, already applied,
+ * by the watches of every member, and so is a delete. */
+static void test_config_and_trust_tables(void **state)
+{
+	struct cf *c = *state;
+	struct seen cfg[3];
+	struct seen trust[3];
+	const struct schema_update *u = &global_schema()->updates[0];
+	for (size_t i = 0; u->statements[i] != NULL; i++) {
+		cf_exec(c, u->statements[i]);
+	}
+	for (unsigned i = 0; i < 3; i++) {
+		cfg[i] = (struct seen){.c = c, .member = i};
+		trust[i] = (struct seen){.c = c, .member = i};
+		gdb_watch(c->gdb[i], "config", watch_cb, &cfg[i]);
+		gdb_watch(c->gdb[i], "certificates", watch_cb, &trust[i]);
+	}
+#define UPSERT(v)                                                              \
+	"INSERT INTO config (key, value) VALUES ('core.request_timeout', '" v  \
+	"') ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+	write_ok(c, true, UPSERT("45"), NULL);
+	write_ok(c, true, UPSERT("50"), NULL);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(cfg[i].calls, 2);
+		assert_int_equal(cfg[i].rows, 1);
+		assert_int_equal(trust[i].calls, 0);
+		assert_int_equal(
+		    cf_query_int(c, i,
+				 "SELECT value FROM config WHERE key = "
+				 "'core.request_timeout'"),
+		    50);
+	}
+	write_ok(c, true,
+		 "INSERT INTO certificates VALUES ('aa', 'admin', 'client', "
+		 "'PEM', 1)",
+		 "DELETE FROM config WHERE key = 'core.request_timeout'");
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(cfg[i].calls, 3);
+		assert_int_equal(cfg[i].rows, 0);
+		assert_int_equal(trust[i].calls, 1);
+		assert_int_equal(trust[i].rows, 1);
+	}
+	char *dump = cf_assert_identical(c);
+	free(dump);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_watched_table_changes,
+					    cf_setup3, cf_teardown_state),
+	    cmocka_unit_test_setup_teardown(test_config_and_trust_tables,
 					    cf_setup3, cf_teardown_state),
 	    cmocka_unit_test_setup_teardown(test_restore_counts, cf_setup3,
 					    cf_teardown_state),

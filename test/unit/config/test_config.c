@@ -43,8 +43,7 @@ static void norm_bad(const struct config_key *key, const char *value,
 	assert_non_null(json);
 	char errmsg[TM_ERRMSG_SIZE] = "";
 	char *out = NULL;
-	assert_int_equal(config_normalize(key, json, &out, errmsg),
-			 TM_INVALID);
+	assert_int_equal(config_normalize(key, json, &out, errmsg), TM_INVALID);
 	assert_null(out);
 	char expected[TM_ERRMSG_SIZE];
 	snprintf(expected, sizeof expected, "invalid value for %s: %s",
@@ -79,8 +78,7 @@ static char *to_text(const cJSON *json)
 	return copy;
 }
 
-static struct applied apply(const char *current, const char *body,
-			    bool replace)
+static struct applied apply(const char *current, const char *body, bool replace)
 {
 	cJSON *cur = current != NULL ? cJSON_Parse(current) : NULL;
 	cJSON *req = cJSON_Parse(body);
@@ -191,23 +189,21 @@ static void key_table(void **state)
 	(void)state;
 	size_t n = 0;
 	const struct config_key *keys = config_keys(&n);
-	assert_int_equal(n, 13);
+	assert_int_equal(n, 16);
 	bool user = false;
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0) {
-			assert_true(strcmp(keys[i - 1].name, keys[i].name) <
-				    0);
+			assert_true(strcmp(keys[i - 1].name, keys[i].name) < 0);
 		}
 		assert_non_null(keys[i].description);
 		user = user || strcmp(keys[i].name, "user.*") == 0;
 		if (strcmp(keys[i].name, "user.*") != 0) {
-			assert_ptr_equal(config_lookup(keys[i].name),
-					 &keys[i]);
+			assert_ptr_equal(config_lookup(keys[i].name), &keys[i]);
 		}
 		/* every default is in normalised form and valid */
 		if (keys[i].default_value[0] != '\0') {
-			char *json = tm_asprintf("\"%s\"",
-						 keys[i].default_value);
+			char *json =
+			    tm_asprintf("\"%s\"", keys[i].default_value);
 			norm_ok(&keys[i], json, keys[i].default_value);
 			tm_free(json);
 		}
@@ -241,11 +237,11 @@ static void normalize_string(void **state)
 }
 
 static const struct config_key bool_key = {
-	.name = "test.flag",
-	.type = CONFIG_BOOL,
-	.scope = CONFIG_SCOPE_GLOBAL,
-	.default_value = "false",
-	.description = "a boolean for the tests",
+    .name = "test.flag",
+    .type = CONFIG_BOOL,
+    .scope = CONFIG_SCOPE_GLOBAL,
+    .default_value = "false",
+    .description = "a boolean for the tests",
 };
 
 static void normalize_bool(void **state)
@@ -253,10 +249,10 @@ static void normalize_bool(void **state)
 	(void)state;
 	norm_ok(&bool_key, "true", "true");
 	norm_ok(&bool_key, "false", "false");
-	static const char *yes[] = {"true", "TRUE", "1", "yes", "Yes", "on",
-				    "ON"};
-	static const char *no[] = {"false", "False", "0", "no", "NO", "off",
-				   "Off"};
+	static const char *yes[] = {"true", "TRUE", "1", "yes",
+				    "Yes",  "on",   "ON"};
+	static const char *no[] = {"false", "False", "0",  "no",
+				   "NO",    "off",   "Off"};
 	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
 		char *json = tm_asprintf("\"%s\"", yes[i]);
 		norm_ok(&bool_key, json, "true");
@@ -340,8 +336,7 @@ static void normalize_address(void **state)
 		 "missing host (use 0.0.0.0 or [::] for all addresses)");
 	norm_bad(k, "\"[]:8443\"",
 		 "missing host (use 0.0.0.0 or [::] for all addresses)");
-	norm_bad(k, "\"::1\"",
-		 "IPv6 address needs brackets, as in [::1]:8443");
+	norm_bad(k, "\"::1\"", "IPv6 address needs brackets, as in [::1]:8443");
 	norm_bad(k, "\"::1:8443\"",
 		 "IPv6 address needs brackets, as in [::1]:8443");
 	norm_bad(k, "\"[::1\"", "missing ']' after IPv6 address");
@@ -359,8 +354,7 @@ static void normalize_address(void **state)
 	norm_bad(k, "\"a.b.\"", "invalid host \"a.b.\"");
 	norm_bad(k, "\"a_b.example\"", "invalid host \"a_b.example\"");
 	norm_bad(k, "\"h\\u00e9te\"", "invalid host \"h\xc3\xa9te\"");
-	norm_bad(k, "\"a b\"",
-		 "address contains a space or control character");
+	norm_bad(k, "\"a b\"", "address contains a space or control character");
 	norm_bad(k, "8443", "expected a string, got a number");
 
 	char label[80];
@@ -383,8 +377,7 @@ static void normalize_address(void **state)
 
 /* --- apply ------------------------------------------------------------- */
 
-#define CURRENT                                                              \
-	"{\"core.https_address\":\"10.0.0.1:8443\",\"user.x\":\"1\"}"
+#define CURRENT "{\"core.https_address\":\"10.0.0.1:8443\",\"user.x\":\"1\"}"
 
 static void put_replaces(void **state)
 {
@@ -392,8 +385,8 @@ static void put_replaces(void **state)
 	apply_ok(CURRENT, "{\"user.y\":\"2\"}", true, "{\"user.y\":\"2\"}",
 		 "[\"core.https_address\",\"user.x\",\"user.y\"]");
 	apply_ok(CURRENT,
-		 "{\"core.https_address\":\"10.0.0.1\",\"user.x\":\"1\"}",
-		 true, CURRENT, "[]");
+		 "{\"core.https_address\":\"10.0.0.1\",\"user.x\":\"1\"}", true,
+		 CURRENT, "[]");
 	apply_ok(CURRENT, "{}", true, "{}",
 		 "[\"core.https_address\",\"user.x\"]");
 	apply_ok(NULL, "{\"user.y\":\"\",\"core.request_timeout\":null}", true,
@@ -540,26 +533,210 @@ static void get_values(void **state)
 	cJSON_Delete(config);
 }
 
+/* --- durations ----------------------------------------------------------- */
+
+static void parse_ok(const char *text, int64_t expected)
+{
+	char errmsg[TM_ERRMSG_SIZE] = "";
+	int64_t seconds = -1;
+	if (config_parse_duration(text, &seconds, errmsg) != 0) {
+		fail_msg("%s: %s", text, errmsg);
+	}
+	assert_int_equal(seconds, expected);
+}
+
+static void parse_bad(const char *text)
+{
+	char errmsg[TM_ERRMSG_SIZE] = "";
+	int64_t seconds = -1;
+	assert_int_equal(config_parse_duration(text, &seconds, errmsg),
+			 TM_INVALID);
+	assert_int_equal(seconds, -1);
+	assert_true(errmsg[0] != '\0');
+}
+
+static void duration_parse(void **state)
+{
+	(void)state;
+	parse_ok("90s", 90);
+	parse_ok("30m", 1800);
+	parse_ok("3h", 10800);
+	parse_ok("2d", 172800);
+	parse_ok("1h30m", 5400);
+	parse_ok("1d2h3m4s", 93784);
+	parse_ok("0s", 0);
+	parse_ok("0", 0);
+	parse_ok("600", 600);
+	parse_ok("007m", 420);
+	parse_bad("");
+	parse_bad("s");
+	parse_bad("3x");
+	parse_bad("3H");
+	parse_bad(" 3h");
+	parse_bad("3h ");
+	parse_bad("-3h");
+	parse_bad("1.5h");
+	parse_bad("30m1h"); /* largest first */
+	parse_bad("1h1h");  /* each unit once */
+	parse_bad("1h30");  /* bare digits only alone */
+	parse_bad("3hm");
+	parse_bad("99999999999999s");
+	parse_bad("40000d"); /* more than a century */
+
+	char errmsg[TM_ERRMSG_SIZE];
+	int64_t seconds;
+	config_parse_duration("3x", &seconds, errmsg);
+	assert_string_equal(errmsg,
+			    "\"3x\" is not a duration (e.g. 90s, 30m, 3h, 2d)");
+}
+
+static void duration_format(void **state)
+{
+	(void)state;
+	char out[CONFIG_DURATION_LEN];
+	static const struct {
+		int64_t seconds;
+		const char *text;
+	} cases[] = {
+	    {0, "0s"},	     {1, "1s"},	     {59, "59s"},
+	    {60, "1m"},	     {90, "1m30s"},  {3600, "1h"},
+	    {10800, "3h"},   {86400, "1d"},  {93784, "1d2h3m4s"},
+	    {86401, "1d1s"}, {172800, "2d"}, {31536000, "365d"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		config_format_duration(cases[i].seconds, out);
+		assert_string_equal(out, cases[i].text);
+		parse_ok(out, cases[i].seconds); /* round trip */
+	}
+}
+
+static void normalize_duration(void **state)
+{
+	(void)state;
+	const struct config_key *k = key("cluster.join_token_expiry");
+	assert_int_equal(k->type, CONFIG_DURATION);
+	assert_int_equal(k->scope, CONFIG_SCOPE_GLOBAL);
+	assert_string_equal(k->default_value, "3h");
+	norm_ok(k, "\"90s\"", "1m30s");
+	norm_ok(k, "\"180m\"", "3h");
+	norm_ok(k, "\"2d\"", "2d");
+	norm_ok(k, "\"3600\"", "1h");
+	norm_ok(k, "7200", "2h");
+	norm_bad(k, "\"soon\"",
+		 "\"soon\" is not a duration (e.g. 90s, 30m, 3h, 2d)");
+	norm_bad(k, "\"30s\"", "30s out of range (1m-365d)");
+	norm_bad(k, "\"366d\"", "366d out of range (1m-365d)");
+	norm_bad(k, "1.5", "\"1.5\" is not a duration (e.g. 90s, 30m, 3h, 2d)");
+	norm_bad(k, "true", "expected a duration, got a boolean");
+
+	cJSON *config =
+	    cJSON_Parse("{\"cluster.join_token_expiry\":\"1h30m\"}");
+	assert_int_equal(
+	    config_get_duration(config, "cluster.join_token_expiry"), 5400);
+	assert_int_equal(config_get_duration(NULL, "cluster.join_token_expiry"),
+			 10800);
+	cJSON_Delete(config);
+}
+
+static void cluster_keys(void **state)
+{
+	(void)state;
+	const struct config_key *voters = key("cluster.max_voters");
+	assert_int_equal(voters->scope, CONFIG_SCOPE_GLOBAL);
+	assert_string_equal(voters->default_value, "3");
+	norm_ok(voters, "1", "1");
+	norm_ok(voters, "\"5\"", "5");
+	norm_ok(voters, "9", "9");
+	norm_bad(voters, "4", "4 is even: the number of voters must be odd");
+	norm_bad(voters, "0", "0 out of range (1-9)");
+	norm_bad(voters, "11", "11 out of range (1-9)");
+	const struct config_key *standby = key("cluster.max_standby");
+	assert_int_equal(standby->scope, CONFIG_SCOPE_GLOBAL);
+	assert_string_equal(standby->default_value, "2");
+	norm_ok(standby, "0", "0");
+	norm_ok(standby, "4", "4");
+	norm_bad(standby, "10", "10 out of range (0-9)");
+
+	/* Errors of a PATCH name the key. */
+	cJSON *body = cJSON_Parse("{\"cluster.max_voters\": 2}");
+	cJSON *result;
+	cJSON *changed;
+	char errmsg[TM_ERRMSG_SIZE];
+	assert_int_equal(
+	    config_apply(NULL, body, false, &result, &changed, errmsg),
+	    TM_INVALID);
+	assert_string_equal(errmsg, "cannot set 'cluster.max_voters' to '2': "
+				    "2 is even: the number of voters must be "
+				    "odd");
+	cJSON_Delete(body);
+}
+
+static void scope_split_and_merge(void **state)
+{
+	(void)state;
+	cJSON *config =
+	    cJSON_Parse("{\"core.https_address\":\"127.0.0.1:8443\","
+			"\"core.request_timeout\":\"45\","
+			"\"no.longer.known\":\"x\","
+			"\"user.a\":\"1\","
+			"\"cluster.max_voters\":\"5\"}");
+	cJSON *local = config_scope_only(config, CONFIG_SCOPE_LOCAL);
+	cJSON *global = config_scope_only(config, CONFIG_SCOPE_GLOBAL);
+	char *l = cJSON_PrintUnformatted(local);
+	char *g = cJSON_PrintUnformatted(global);
+	assert_string_equal(l, "{\"core.https_address\":\"127.0.0.1:8443\","
+			       "\"no.longer.known\":\"x\",\"user.a\":\"1\"}");
+	assert_string_equal(g, "{\"core.request_timeout\":\"45\","
+			       "\"cluster.max_voters\":\"5\"}");
+	cJSON_free(l);
+	cJSON_free(g);
+
+	/* Merged back: sorted by name; the second wins. */
+	cJSON *extra = cJSON_Parse("{\"user.a\":\"2\"}");
+	cJSON *merged = config_merge(local, global);
+	cJSON *merged2 = config_merge(merged, extra);
+	char *m = cJSON_PrintUnformatted(merged2);
+	assert_string_equal(m, "{\"cluster.max_voters\":\"5\","
+			       "\"core.https_address\":\"127.0.0.1:8443\","
+			       "\"core.request_timeout\":\"45\","
+			       "\"no.longer.known\":\"x\",\"user.a\":\"2\"}");
+	cJSON_free(m);
+	cJSON *empty = config_merge(NULL, NULL);
+	assert_int_equal(cJSON_GetArraySize(empty), 0);
+	cJSON_Delete(empty);
+	cJSON_Delete(merged2);
+	cJSON_Delete(merged);
+	cJSON_Delete(extra);
+	cJSON_Delete(local);
+	cJSON_Delete(global);
+	cJSON_Delete(config);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(lookup_known_keys),
-		cmocka_unit_test(lookup_user_keys),
-		cmocka_unit_test(key_table),
-		cmocka_unit_test(normalize_unset),
-		cmocka_unit_test(normalize_string),
-		cmocka_unit_test(normalize_bool),
-		cmocka_unit_test(normalize_int),
-		cmocka_unit_test(normalize_address),
-		cmocka_unit_test(put_replaces),
-		cmocka_unit_test(patch_merges),
-		cmocka_unit_test(patch_unsets),
-		cmocka_unit_test(defaults_not_stored),
-		cmocka_unit_test(unknown_key),
-		cmocka_unit_test(errors_aggregated),
-		cmocka_unit_test(long_errors_keep_the_count),
-		cmocka_unit_test(body_must_be_object),
-		cmocka_unit_test(get_values),
+	    cmocka_unit_test(lookup_known_keys),
+	    cmocka_unit_test(lookup_user_keys),
+	    cmocka_unit_test(key_table),
+	    cmocka_unit_test(normalize_unset),
+	    cmocka_unit_test(normalize_string),
+	    cmocka_unit_test(normalize_bool),
+	    cmocka_unit_test(normalize_int),
+	    cmocka_unit_test(normalize_address),
+	    cmocka_unit_test(put_replaces),
+	    cmocka_unit_test(patch_merges),
+	    cmocka_unit_test(patch_unsets),
+	    cmocka_unit_test(defaults_not_stored),
+	    cmocka_unit_test(unknown_key),
+	    cmocka_unit_test(errors_aggregated),
+	    cmocka_unit_test(long_errors_keep_the_count),
+	    cmocka_unit_test(body_must_be_object),
+	    cmocka_unit_test(get_values),
+	    cmocka_unit_test(duration_parse),
+	    cmocka_unit_test(duration_format),
+	    cmocka_unit_test(normalize_duration),
+	    cmocka_unit_test(cluster_keys),
+	    cmocka_unit_test(scope_split_and_merge),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

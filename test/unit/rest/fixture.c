@@ -15,8 +15,8 @@
 
 static bool fx_trust_cb(void *data, const char *fingerprint)
 {
-	(void)data;
-	return strcmp(fingerprint, FX_TRUSTED_FP) == 0;
+	struct fixture *f = data;
+	return !f->revoked && strcmp(fingerprint, FX_TRUSTED_FP) == 0;
 }
 
 static void fx_deadline_cb(uv_timer_t *timer)
@@ -118,10 +118,7 @@ void fx_run_briefly(struct fixture *f)
 	}
 }
 
-static bool fx_is_closed(void *arg)
-{
-	return conn_fake_closed(arg);
-}
+static bool fx_is_closed(void *arg) { return conn_fake_closed(arg); }
 
 bool fx_wait_closed(struct fixture *f, struct conn *c)
 {
@@ -207,11 +204,11 @@ static int fx_on_message_complete(http_parser *p)
 }
 
 static const http_parser_settings fx_settings = {
-	.on_header_field = fx_on_header_field,
-	.on_header_value = fx_on_header_value,
-	.on_headers_complete = fx_on_headers_complete,
-	.on_body = fx_on_body,
-	.on_message_complete = fx_on_message_complete,
+    .on_header_field = fx_on_header_field,
+    .on_header_value = fx_on_header_value,
+    .on_headers_complete = fx_on_headers_complete,
+    .on_body = fx_on_body,
+    .on_message_complete = fx_on_message_complete,
 };
 
 bool fx_try_response(struct conn *c, bool at_eof, struct fx_response *r)
@@ -279,18 +276,17 @@ void fx_assert_error(const struct fx_response *r, int status,
 {
 	assert_int_equal(r->status, status);
 	assert_string_equal(fx_header(r, "Content-Type"), "application/json");
-	assert_string_equal(fx_header(r, "X-Content-Type-Options"),
-			    "nosniff");
+	assert_string_equal(fx_header(r, "X-Content-Type-Options"), "nosniff");
 	cJSON *json = cJSON_Parse(r->body);
 	assert_non_null(json);
-	assert_string_equal(
-		cJSON_GetObjectItem(json, "type")->valuestring, "error");
-	assert_string_equal(
-		cJSON_GetObjectItem(json, "status")->valuestring, "Failure");
-	assert_int_equal(
-		cJSON_GetObjectItem(json, "status_code")->valueint, status);
-	assert_int_equal(
-		cJSON_GetObjectItem(json, "error_code")->valueint, status);
+	assert_string_equal(cJSON_GetObjectItem(json, "type")->valuestring,
+			    "error");
+	assert_string_equal(cJSON_GetObjectItem(json, "status")->valuestring,
+			    "Failure");
+	assert_int_equal(cJSON_GetObjectItem(json, "status_code")->valueint,
+			 status);
+	assert_int_equal(cJSON_GetObjectItem(json, "error_code")->valueint,
+			 status);
 	assert_string_equal(cJSON_GetObjectItem(json, "error")->valuestring,
 			    message);
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(json, "metadata")));
@@ -368,12 +364,10 @@ static void fx_h_stream(struct rest_request *req)
 {
 	struct fixture *f = rest_server_data(req);
 	f->handler_calls++;
-	assert_int_equal(rest_stream_begin(req, 200, "text/plain",
-					   "X-Stream: yes\r\n"),
-			 0);
-	assert_int_equal(rest_stream_write(req, "chunk1", 6, fx_stream_cb,
-					   (void *)1),
-			 0);
+	assert_int_equal(
+	    rest_stream_begin(req, 200, "text/plain", "X-Stream: yes\r\n"), 0);
+	assert_int_equal(
+	    rest_stream_write(req, "chunk1", 6, fx_stream_cb, (void *)1), 0);
 }
 
 static void fx_upgrade_cb(void *arg, struct conn *c, const char *extra,
@@ -398,16 +392,13 @@ static void fx_h_upgrade(struct rest_request *req)
 }
 
 const struct rest_route fx_routes[] = {
-	{.path = "/1.0",
-	 .get = fx_h_echo,
-	 .put = fx_h_echo,
-	 .public_get = true},
-	{.path = "/1.0/items/{}", .get = fx_h_echo, .delete = fx_h_echo},
-	{.path = "/1.0/items/special", .get = fx_h_echo},
-	{.path = "/1.0/json", .post = fx_h_json, .put = fx_h_json},
-	{.path = "/1.0/park", .get = fx_h_park, .post = fx_h_park},
-	{.path = "/1.0/stream", .get = fx_h_stream},
-	{.path = "/internal/raft", .get = fx_h_upgrade},
+    {.path = "/1.0", .get = fx_h_echo, .put = fx_h_echo, .public_get = true},
+    {.path = "/1.0/items/{}", .get = fx_h_echo, .delete = fx_h_echo},
+    {.path = "/1.0/items/special", .get = fx_h_echo},
+    {.path = "/1.0/json", .post = fx_h_json, .put = fx_h_json},
+    {.path = "/1.0/park", .get = fx_h_park, .post = fx_h_park},
+    {.path = "/1.0/stream", .get = fx_h_stream},
+    {.path = "/internal/raft", .get = fx_h_upgrade},
 };
 const size_t fx_n_routes = sizeof fx_routes / sizeof fx_routes[0];
 
@@ -423,12 +414,12 @@ cJSON *fx_sync_metadata(const struct fx_response *r)
 	assert_int_equal(atoi(fx_header(r, "Content-Length")), r->body_len);
 	cJSON *json = cJSON_Parse(r->body);
 	assert_non_null(json);
-	assert_string_equal(
-		cJSON_GetObjectItem(json, "type")->valuestring, "sync");
-	assert_string_equal(
-		cJSON_GetObjectItem(json, "status")->valuestring, "Success");
-	assert_int_equal(
-		cJSON_GetObjectItem(json, "status_code")->valueint, 200);
+	assert_string_equal(cJSON_GetObjectItem(json, "type")->valuestring,
+			    "sync");
+	assert_string_equal(cJSON_GetObjectItem(json, "status")->valuestring,
+			    "Success");
+	assert_int_equal(cJSON_GetObjectItem(json, "status_code")->valueint,
+			 200);
 	cJSON *meta = cJSON_DetachItemFromObject(json, "metadata");
 	assert_non_null(meta);
 	cJSON_Delete(json);

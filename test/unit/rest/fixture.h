@@ -11,9 +11,9 @@
 #include "internal/rest/rest.h"
 #include "mocks/conn_fake.h"
 
-#define FX_TRUSTED_FP \
+#define FX_TRUSTED_FP                                                          \
 	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-#define FX_UNTRUSTED_FP \
+#define FX_UNTRUSTED_FP                                                        \
 	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 #define FX_DEADLINE_MS 5000
 
@@ -23,6 +23,7 @@ struct fixture {
 	bool expired;
 	struct rest_server *server;
 	bool server_closed;
+	bool revoked; /* FX_TRUSTED_FP is no longer trusted */
 	/* Filled by test handlers. */
 	struct rest_request *parked; /* an asynchronous handler's request */
 	int handler_calls;

@@ -168,6 +168,52 @@ static void test_weak_key_not_trusted(void **state)
 	conn_fake_release(c);
 }
 
+/* A certificate removed from the trust store: revalidation closes the
+ * connections it was trusted on, an idle one and one whose request is in
+ * its handler (answered into the void), and leaves the others open. */
+static void test_revalidate_closes_revoked(void **state)
+{
+	struct fixture *f = *state;
+	struct conn *idle = fx_conn(f, FX_TLS_TRUSTED);
+	struct conn *busy = fx_conn(f, FX_TLS_TRUSTED);
+	struct conn *fresh = fx_conn(f, FX_TLS_TRUSTED); /* no request yet */
+	struct conn *untrusted = fx_conn(f, FX_TLS_UNTRUSTED);
+	struct conn *local = fx_conn(f, FX_UNIX_ROOT);
+	struct fx_response r;
+	struct conn *used[] = {idle, untrusted, local};
+	for (size_t i = 0; i < 3; i++) {
+		fx_roundtrip(f, used[i], "GET /1.0 HTTP/1.1\r\n\r\n", &r);
+		assert_int_equal(r.status, 200);
+		fx_response_free(&r);
+	}
+	conn_fake_push_str(busy, "GET /1.0/park HTTP/1.1\r\n\r\n");
+	while (f->parked == NULL) {
+		fx_run_briefly(f);
+	}
+	/* Still trusted: nothing closes. */
+	assert_int_equal(rest_server_revalidate(f->server), 0);
+	f->revoked = true;
+	assert_int_equal(rest_server_revalidate(f->server), 2);
+	assert_true(fx_wait_closed(f, idle));
+	assert_true(fx_wait_closed(f, busy));
+	rest_respond_sync(f->parked, NULL, NULL); /* into the void */
+	f->parked = NULL;
+	fx_run_briefly(f);
+	assert_false(conn_fake_close_called(fresh));
+	assert_false(conn_fake_close_called(untrusted));
+	assert_false(conn_fake_close_called(local));
+	/* The fresh one is refused at its first request. */
+	fx_roundtrip(f, fresh, "DELETE /1.0/items/x HTTP/1.1\r\n\r\n", &r);
+	fx_assert_error(&r, 403,
+			"not authorized: client certificate not trusted");
+	fx_response_free(&r);
+	assert_int_equal(rest_server_revalidate(f->server), 0);
+	struct conn *all[] = {idle, busy, fresh, untrusted, local};
+	for (size_t i = 0; i < 5; i++) {
+		conn_fake_release(all[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +234,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_weak_key_not_trusted, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_revalidate_closes_revoked,
+					    setup, teardown),
 	};
 	return cmocka_run_group_tests_name("rest-admit", tests, NULL, NULL);
 }
