@@ -375,9 +375,12 @@ int cluster_admit(struct daemon *d, const cJSON *body, const char *peer_fp,
 	for (int tries = 0; rv == 0 && tries < 8; tries++) {
 		uint64_t id = 0;
 		RAND_bytes((unsigned char *)&id, sizeof id);
-		/* 2^32 and more, below 2^53: never 1 (a standalone member's),
-		 * exact in JSON numbers. */
-		a->id = (id & ((UINT64_C(1) << 53) - 1)) | (UINT64_C(1) << 32);
+		/* 2^32 and more, below 2^48: never 1 (a standalone
+		 * member's), and at most 15 digits, which cJSON prints
+		 * exactly (it prints 15 significant digits when they read
+		 * back within an epsilon, which loses the last digit of
+		 * larger ids). */
+		a->id = (id & ((UINT64_C(1) << 48) - 1)) | (UINT64_C(1) << 32);
 		rv = check_unique(d, a, errmsg);
 		if (rv == TM_BUSY && tries < 7) {
 			rv = 0;
