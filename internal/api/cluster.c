@@ -6,6 +6,7 @@
 #include "internal/api/cluster_http.h"
 #include "internal/daemon/cluster.h"
 #include "internal/daemon/daemon.h"
+#include "internal/db/cluster/gdb.h"
 #include "internal/lib/mem.h"
 
 void api_cluster_answer(void *arg, int status, const char *errmsg,
@@ -14,8 +15,8 @@ void api_cluster_answer(void *arg, int status, const char *errmsg,
 	struct rest_request *req = arg;
 	if (status != 0) {
 		cJSON_Delete(meta);
-		rest_respond_error(req, api_cluster_http_status(status), "%s",
-				   errmsg);
+		/* TM_NOTLEADER: nothing was done here (gdb refused it). */
+		api_cluster_fail(req, status, errmsg);
 		return;
 	}
 	rest_respond_sync(req, meta, NULL);
@@ -117,4 +118,46 @@ void api_internal_cluster_join(struct rest_request *req)
 		rest_respond_error(req, api_cluster_http_status(rv), "%s",
 				   errmsg);
 	}
+}
+
+/* GET /internal/cluster/read-index: an index this member, as leader,
+ * confirmed as committed (a raft barrier), for a follower's linearizable
+ * read (internal/api/sql_wait.c). */
+struct read_index {
+	struct rest_request *req;
+	struct gdb_request greq;
+	struct gdb_stmt stmt;
+};
+
+static void read_index_cb(struct gdb_request *greq, int status)
+{
+	struct read_index *r = greq->data;
+	if (status != 0) {
+		rest_respond_error(r->req, status == TM_NOTLEADER ? 503 : 500,
+				   "%s", greq->errmsg);
+	} else {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "index", (double)greq->index);
+		rest_respond_sync(r->req, o, NULL);
+	}
+	gdb_request_clear(greq);
+	tm_free(r);
+}
+
+void api_internal_read_index_get(struct rest_request *req)
+{
+	struct daemon *d = rest_server_data(req);
+	struct gdb *g = daemon_gdb(d);
+	if (g == NULL || cluster_follows(d)) {
+		rest_respond_error(req, 503, "this member is not the leader");
+		return;
+	}
+	struct read_index *r = tm_calloc(1, sizeof *r);
+	r->req = req;
+	r->stmt.sql = (char *)"SELECT 1";
+	r->greq.data = r;
+	r->greq.stmts = &r->stmt;
+	r->greq.n_stmts = 1;
+	r->greq.level = GDB_READ_LINEARIZABLE;
+	gdb_read(g, &r->greq, read_index_cb);
 }

@@ -132,6 +132,9 @@ void api_cluster_members_post(struct rest_request *req)
 void api_cluster_tokens_get(struct rest_request *req)
 {
 	struct daemon *d = rest_server_data(req);
+	if (api_to_leader(req)) {
+		return;
+	}
 	char errmsg[TM_ERRMSG_SIZE];
 	cJSON *list = cluster_token_list(d, errmsg);
 	if (list == NULL) {

@@ -45,6 +45,9 @@ static const struct rest_route routes[] = {
     {.path = "/internal/cluster/join",
      .post = api_internal_cluster_join,
      .public_post = true},
+    /* Members only: their certificates are in the trust store. */
+    {.path = "/internal/cluster/read-index",
+     .get = api_internal_read_index_get},
     /* Public: the handler admits members' certificates only. */
     {.path = "/internal/cluster/reset",
      .post = api_internal_cluster_reset,

@@ -20,7 +20,9 @@
 
 #include "internal/api/api.h"
 #include "internal/api/sql.h"
+#include "internal/api/forward.h"
 #include "internal/api/sql_call.h"
+#include "internal/api/sql_wait.h"
 #include "internal/config/config.h"
 #include "internal/api/cluster_http.h"
 #include "internal/daemon/cluster.h"
@@ -88,6 +90,18 @@ static void run_global(struct daemon *d, struct gdb *g, struct sql_call *call)
 	sql_call_started(call);
 }
 
+/* After sql_wait: the global database may have closed meanwhile. */
+static void run_waited(struct daemon *d, struct sql_call *call)
+{
+	struct gdb *g = daemon_gdb(d);
+	if (g == NULL) {
+		sql_call_refuse(call, 503,
+				"global database not available");
+		return;
+	}
+	run_global(d, g, call);
+}
+
 static void run_local(struct daemon *d, struct pool *pool,
 		      struct sql_call *call)
 {
@@ -129,21 +143,28 @@ void api_sql_post(struct rest_request *req)
 		sql_request_clear(&parsed);
 		return;
 	}
-	/* A follower serves reads that may be stale itself, and relays
-	 * writes and linearizable reads to the leader. */
-	if (!local && cluster_follows(d) &&
-	    (parsed.level != GDB_READ_NONE ||
-	     !gdb_read_only(g, parsed.stmts, parsed.n_stmts)) &&
-	    api_to_leader(req)) {
+	/* A follower relays writes to the leader; it serves reads itself,
+	 * linearizable ones after a read index from the leader. */
+	bool read_only =
+	    !local && gdb_read_only(g, parsed.stmts, parsed.n_stmts);
+	if (!local && !read_only && cluster_follows(d) && api_to_leader(req)) {
 		sql_request_clear(&parsed);
 		return;
 	}
+	bool read_index = read_only && parsed.level != GDB_READ_NONE &&
+			  cluster_follows(d) && !api_forwarded(req);
+	uint64_t min_index = parsed.min_index;
 	uint64_t limit =
 	    (uint64_t)config_get_int(config, "core.max_response_size");
 	struct sql_call *call = sql_call_new(req, daemon_loop(d), &parsed,
 					     local, timeout_ms, limit);
 	if (local) {
 		run_local(d, pool, call);
+	} else if (read_index || min_index > cluster_applied_index(d)) {
+		if (read_index) {
+			call->gdb.level = GDB_READ_NONE; /* the index says */
+		}
+		sql_wait_then_run(d, call, min_index, read_index, run_waited);
 	} else {
 		run_global(d, g, call);
 	}

@@ -143,6 +143,11 @@ static void answer_whole(struct sql_call *call, int status, const char *errmsg,
 	if (!call->read || fails) {
 		sql_answer_build(status, errmsg, results, n,
 				 call->parsed.transaction, &answer);
+		if (answer.metadata != NULL && !call->local) {
+			/* Read-your-writes on any member: min_index. */
+			cJSON_AddNumberToObject(answer.metadata, "raft_index",
+						(double)call->gdb.index);
+		}
 		if (answer.http_status >= 500) {
 			LOGD("sql: request of %zu statement(s): %d %s", n,
 			     answer.http_status, answer.message);

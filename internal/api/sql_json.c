@@ -167,7 +167,8 @@ int sql_value_from_json(const cJSON *item, struct gdb_value *out, char *errmsg)
 /* --- request --- */
 
 static const char *const body_fields[] = {
-    "statements", "target", "transaction", "consistency", "timeout", NULL};
+    "statements", "target",  "transaction", "consistency",
+    "timeout",	  "min_index", NULL};
 static const char *const stmt_fields[] = {"sql", "params", NULL};
 
 /* False, with ERRMSG "<PREFIX>unknown field ..." or "...duplicate field",
@@ -249,6 +250,24 @@ static int parse_options(const cJSON *root, struct sql_request *out,
 		return TM_INVALID;
 	}
 	out->timeout = timeout != NULL ? timeout->valuedouble : 0;
+	const cJSON *min_index = member(root, "min_index");
+	if (min_index != NULL &&
+	    (!cJSON_IsNumber(min_index) || min_index->valuedouble < 0 ||
+	     min_index->valuedouble > 9007199254740991.0 ||
+	     min_index->valuedouble - floor(min_index->valuedouble) > 0)) {
+		tm_errmsg_printf(errmsg, "field \"min_index\" must be a raft "
+					 "index (an integer, 0 or more), as "
+					 "a write's \"raft_index\"");
+		return TM_INVALID;
+	}
+	out->min_index =
+	    min_index != NULL ? (uint64_t)min_index->valuedouble : 0;
+	if (out->target == SQL_TARGET_LOCAL && out->min_index > 0) {
+		tm_errmsg_printf(errmsg, "\"min_index\" applies to the "
+					 "global database only, not to target "
+					 "\"local\"");
+		return TM_INVALID;
+	}
 	if (out->target == SQL_TARGET_LOCAL &&
 	    out->level == GDB_READ_LINEARIZABLE) {
 		tm_errmsg_printf(errmsg,

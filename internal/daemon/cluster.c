@@ -266,3 +266,11 @@ const char *cluster_fingerprint(struct daemon *d)
 }
 
 const char *cluster_member_name(struct daemon *d) { return d->self.name; }
+
+uint64_t cluster_applied_index(struct daemon *d)
+{
+	if (d->raftnode == NULL || d->raft_closing) {
+		return 0;
+	}
+	return raft_last_applied(raftnode_raft(d->raftnode));
+}

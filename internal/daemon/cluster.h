@@ -101,5 +101,7 @@ bool cluster_follows(struct daemon *d);
  * name. Borrowed. */
 const char *cluster_fingerprint(struct daemon *d);
 const char *cluster_member_name(struct daemon *d);
+/* The raft index this member has applied (0 while raft is not running). */
+uint64_t cluster_applied_index(struct daemon *d);
 
 #endif /* TM_DAEMON_CLUSTER_H */

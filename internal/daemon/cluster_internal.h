@@ -33,6 +33,10 @@ int cluster_rows(struct daemon *d, struct cluster_row **out, size_t *n,
  * part of a cluster: ...") or TM_BUSY with ERRMSG. */
 int cluster_check_ready(struct daemon *d, char *errmsg);
 
+/* The same, and this member leads: TM_NOTLEADER otherwise (the request
+ * is relayed to the leader). */
+int cluster_check_leader(struct daemon *d, char *errmsg);
+
 /* Borrowed parameter values. */
 void cluster_text(struct gdb_value *v, const char *s);
 void cluster_int(struct gdb_value *v, int64_t i);

@@ -38,6 +38,16 @@ int cluster_check_ready(struct daemon *d, char *errmsg)
 	return 0;
 }
 
+int cluster_check_leader(struct daemon *d, char *errmsg)
+{
+	int rv = cluster_check_ready(d, errmsg);
+	if (rv == 0 && cluster_follows(d)) {
+		tm_errmsg_printf(errmsg, "this member is not the leader");
+		rv = TM_NOTLEADER;
+	}
+	return rv;
+}
+
 static void copy(char *dst, size_t size, sqlite3_stmt *st, int col)
 {
 	const char *s = (const char *)sqlite3_column_text(st, col);

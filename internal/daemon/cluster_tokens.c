@@ -112,7 +112,7 @@ static int member_addresses(struct daemon *d, struct token *t,
 int cluster_token_add(struct daemon *d, const char *name, int64_t expiry,
 		      cluster_result_cb cb, void *arg, char *errmsg)
 {
-	int rv = cluster_check_ready(d, errmsg);
+	int rv = cluster_check_leader(d, errmsg);
 	if (rv != 0) {
 		return rv;
 	}
@@ -240,7 +240,7 @@ static void token_revoked(struct gdb_request *req, int status)
 int cluster_token_revoke(struct daemon *d, const char *name,
 			 cluster_result_cb cb, void *arg, char *errmsg)
 {
-	int rv = cluster_check_ready(d, errmsg);
+	int rv = cluster_check_leader(d, errmsg);
 	if (rv != 0) {
 		return rv;
 	}

@@ -266,4 +266,43 @@ case_enable_errors() {
 	assert_contains "$out" "already part of a cluster"
 }
 
+# sql_on NAME BODY: POST /1.0/sql over NAME's unix socket; prints the body
+# then the HTTP status.
+sql_on() {
+	curl -s -w '\n%{http_code}' --unix-socket "$(member_dir "$1")/unix.socket" \
+		-X POST http://localhost/1.0/sql -d "$2"
+}
+
+case_any_member_serves_any_request() {
+	form 3
+	local leader follower other out index
+	leader=$(leader_on m1)
+	follower=$(for m in m1 m2 m3; do [ "$m" != "$leader" ] && echo "$m"; done | head -1)
+	other=$(for m in m1 m2 m3; do [ "$m" != "$leader" ] && [ "$m" != "$follower" ] && echo "$m"; done)
+	# A write on a follower is relayed to the leader; its answer carries
+	# the raft index it was applied at.
+	out=$(sql_on "$follower" '{"statements":[{"sql":"CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"},{"sql":"INSERT INTO t(v) VALUES (\"relayed\")"}]}')
+	assert_eq "$(echo "$out" | tail -1)" 200
+	index=$(echo "$out" | head -1 | jq -e .metadata.raft_index)
+	[ "$index" -gt 0 ] || fail "raft_index: $index"
+	# Read-your-writes on the other follower, without relaying.
+	out=$(sql_on "$other" "{\"statements\":[{\"sql\":\"SELECT v FROM t\"}],\"min_index\":$index}")
+	assert_eq "$(echo "$out" | head -1 | jq -c .metadata.results[0].rows)" '[["relayed"]]'
+	# An index never reached: 504 within the request's timeout.
+	out=$(sql_on "$other" '{"statements":[{"sql":"SELECT 1"}],"min_index":999999999,"timeout":0.3}')
+	assert_eq "$(echo "$out" | tail -1)" 504
+	assert_contains "$out" "did not reach 999999999"
+	# A linearizable read on a follower sees a write made on the leader
+	# just before (a read index from the leader).
+	therm_on "$leader" sql "INSERT INTO t(v) VALUES ('on the leader')" >/dev/null
+	out=$(sql_on "$other" '{"statements":[{"sql":"SELECT count(*) FROM t"}],"consistency":"linearizable"}')
+	assert_eq "$(echo "$out" | head -1 | jq -c .metadata.results[0].rows)" '[[2]]'
+	# Membership requests on a follower reach the leader too.
+	token=$(therm_on "$follower" cluster add n4)
+	assert_contains "$(therm_on "$other" cluster list-tokens)" n4
+	therm_on "$other" cluster revoke-token n4
+	# The member list on a follower is the leader's view.
+	assert_eq "$(therm_on "$follower" --format json cluster list | jq -r '[.[].state] | unique | join(",")')" ONLINE
+}
+
 run_cases

@@ -84,6 +84,9 @@ size_t gdb_queue_len(const struct gdb_queue *q)
 
 void gdb_done(struct gdb *g, struct gdb_request *req)
 {
+	if (req->index == 0 && g->raft != NULL) {
+		req->index = raft_last_applied(g->raft);
+	}
 	gdb_queue_push(&g->done, req);
 }
 
@@ -183,6 +186,8 @@ static void apply_cb(struct raft_apply *apply, int status, void *result)
 	}
 	while ((req = gdb_queue_pop(&g->inflight)) != NULL) {
 		if (status == 0) {
+			/* raft counts the entry as applied once this returns. */
+			req->index = apply->index;
 			gdb_done(g, req);
 		} else {
 			fail_proposed(g, req, status);
@@ -527,6 +532,7 @@ static bool accept_common(struct gdb *g, struct gdb_request *req,
 	req->cb = cb;
 	req->next = NULL;
 	req->results = NULL;
+	req->index = 0;
 	req->status = 0;
 	req->errmsg[0] = '\0';
 	req->restore = false;

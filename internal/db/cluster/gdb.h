@@ -219,6 +219,11 @@ struct gdb_request {
 
 	/* Output, valid from cb until gdb_request_clear(). */
 	struct gdb_result *results; /* n_stmts entries, or NULL */
+	/* The raft index this member had applied when the request was
+	 * answered; for a write carried by an entry, that entry's index.
+	 * A read with min_index N on any member sees it once that member
+	 * has applied N (read-your-writes). Set before cb. */
+	uint64_t index;
 	char errmsg[TM_ERRMSG_SIZE];
 
 	/* Private. */

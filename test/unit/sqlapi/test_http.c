@@ -78,6 +78,12 @@ const char *cluster_member_name(struct daemon *d)
 	return "";
 }
 
+uint64_t cluster_applied_index(struct daemon *d)
+{
+	(void)d;
+	return 0;
+}
+
 struct hclient *daemon_hclient(struct daemon *d)
 {
 	(void)d;
