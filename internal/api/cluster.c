@@ -106,14 +106,12 @@ void api_cluster_put(struct rest_request *req)
 void api_internal_cluster_join(struct rest_request *req)
 {
 	struct daemon *d = rest_server_data(req);
-	cJSON *body = rest_body_json(req);
-	if (body == NULL) {
-		return;
-	}
+	size_t len = 0;
+	const char *body = rest_body(req, &len);
 	char errmsg[TM_ERRMSG_SIZE];
-	int rv = cluster_admit(d, body, rest_peer_fingerprint(req),
-			       api_cluster_answer, req, errmsg);
-	cJSON_Delete(body);
+	int rv = cluster_admit(d, body != NULL ? body : "", len,
+			       rest_peer_fingerprint(req), api_cluster_answer,
+			       req, errmsg);
 	if (rv != 0) {
 		rest_respond_error(req, api_cluster_http_status(rv), "%s",
 				   errmsg);

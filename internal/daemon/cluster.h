@@ -20,6 +20,7 @@
 #define TM_DAEMON_CLUSTER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
@@ -69,11 +70,12 @@ cJSON *cluster_member_list(struct daemon *d, bool recursion, char *errmsg);
 cJSON *cluster_member_get(struct daemon *d, const char *name, int *status,
 			  char *errmsg);
 
-/* The leader's side of a join (POST /internal/cluster/join): BODY is the
- * joiner's request, PEER_FP the fingerprint of the certificate it
- * connected with. META answers it. */
-int cluster_admit(struct daemon *d, const cJSON *body, const char *peer_fp,
-		  cluster_result_cb cb, void *arg, char *errmsg);
+/* The leader's side of a join (POST /internal/cluster/join): BODY (LEN
+ * bytes) is the joiner's request (join_request.h), PEER_FP the
+ * fingerprint of the certificate it connected with. META answers it. */
+int cluster_admit(struct daemon *d, const char *body, size_t len,
+		  const char *peer_fp, cluster_result_cb cb, void *arg,
+		  char *errmsg);
 
 /* On the leader (TM_NOTLEADER elsewhere): remove NAME (FORCE: without
  * telling it, for a dead member), rename it, set its failure domain or

@@ -19,6 +19,7 @@
 #include "internal/lib/fs.h"
 #include "internal/lib/log.h"
 #include "internal/lib/mem.h"
+#include "internal/membership/join_request.h"
 #include "internal/raft/raftnode.h"
 
 struct admit {
@@ -43,18 +44,6 @@ static void admit_free(struct admit *a)
 	tm_free(a->address);
 	tm_free(a->pem);
 	tm_free(a);
-}
-
-static const char *field(const cJSON *body, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, name);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int number(const cJSON *body, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, name);
-	return cJSON_IsNumber(v) ? v->valueint : -1;
 }
 
 /* The token: known, for this name, not expired. */
@@ -133,10 +122,8 @@ static int check_unique(struct daemon *d, struct admit *a, char *errmsg)
 	return rv;
 }
 
-static int check_versions(const cJSON *body, char *errmsg)
+static int check_versions(int schema, int api, char *errmsg)
 {
-	int schema = number(body, "schema_version");
-	int api = number(body, "api_extensions");
 	int our_schema = (int)global_schema()->n_updates;
 	int our_api = cluster_api_extensions();
 	if (schema != our_schema || api != our_api) {
@@ -301,62 +288,37 @@ static void submit(struct daemon *d, struct admit *a)
 }
 
 /* Parse and check the request into A. */
-static int parse(struct daemon *d, struct admit *a, const cJSON *body,
+static int parse(struct admit *a, const char *body, size_t len,
 		 const char *peer_fp, char *errmsg)
 {
-	const char *name = field(body, "name");
-	const char *address = field(body, "address");
-	const char *secret = field(body, "secret");
-	const char *certificate = field(body, "certificate");
-	if (name == NULL || address == NULL || secret == NULL ||
-	    certificate == NULL) {
-		tm_errmsg_printf(errmsg,
-				 "a join request needs name, address, secret "
-				 "and certificate");
-		return TM_INVALID;
-	}
-	int rv = member_name_check(name, errmsg);
+	struct join_request r;
+	int rv = join_request_parse(body, len, &r, errmsg);
 	if (rv != 0) {
 		return rv;
 	}
-	snprintf(a->name, sizeof a->name, "%s", name);
-	char reason[TM_ERRMSG_SIZE];
-	if (config_address_normalize(address, &a->address, reason) != 0) {
-		tm_errmsg_printf(errmsg, "address \"%.64s\": %s", address,
-				 reason);
-		return TM_INVALID;
-	}
+	snprintf(a->name, sizeof a->name, "%s", r.name);
+	a->address = tm_strdup(r.address);
+	a->pem = r.certificate;
+	r.certificate = NULL;
+	snprintf(a->fingerprint, sizeof a->fingerprint, "%s", r.fingerprint);
+	token_secret_hash(r.secret, a->hash);
 	rv = cluster_check_address(a->address, errmsg);
-	if (rv != 0) {
-		return rv;
-	}
-	unsigned char raw[TOKEN_SECRET_SIZE];
-	rv = token_secret_parse(secret, raw, errmsg);
-	if (rv != 0) {
-		tm_errmsg_wrapf(errmsg, "secret");
-		return TM_PERM;
-	}
-	token_secret_hash(raw, a->hash);
-	OPENSSL_cleanse(raw, sizeof raw);
-	char *cn = NULL;
-	rv = tls_cert_parse(certificate, &a->pem, a->fingerprint, &cn, errmsg);
-	tm_free(cn);
-	if (rv != 0) {
-		tm_errmsg_wrapf(errmsg, "certificate");
-		return TM_INVALID;
-	}
-	if (peer_fp == NULL || strcmp(peer_fp, a->fingerprint) != 0) {
+	if (rv == 0 && (peer_fp == NULL || strcmp(peer_fp, r.fingerprint) != 0)) {
 		tm_errmsg_printf(errmsg,
 				 "the joining member must connect with the "
 				 "certificate it sends");
-		return TM_PERM;
+		rv = TM_PERM;
 	}
-	(void)d;
-	return check_versions(body, errmsg);
+	if (rv == 0) {
+		rv = check_versions(r.schema_version, r.api_extensions, errmsg);
+	}
+	join_request_clear(&r);
+	return rv;
 }
 
-int cluster_admit(struct daemon *d, const cJSON *body, const char *peer_fp,
-		  cluster_result_cb cb, void *arg, char *errmsg)
+int cluster_admit(struct daemon *d, const char *body, size_t len,
+		  const char *peer_fp, cluster_result_cb cb, void *arg,
+		  char *errmsg)
 {
 	int rv = cluster_check_ready(d, errmsg);
 	if (rv != 0) {
@@ -368,7 +330,7 @@ int cluster_admit(struct daemon *d, const cJSON *body, const char *peer_fp,
 	}
 	struct admit *a = tm_calloc(1, sizeof *a);
 	a->d = d;
-	rv = parse(d, a, body, peer_fp, errmsg);
+	rv = parse(a, body, len, peer_fp, errmsg);
 	if (rv == 0) {
 		rv = check_token(d, a, errmsg);
 	}
