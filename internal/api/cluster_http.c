@@ -1,11 +1,14 @@
 /* The HTTP side of cluster operations: status codes, and requests that
  * need the raft leader relayed to it from a follower
  * (internal/api/forward.h). */
-#include "internal/api/api.h"
 #include "internal/api/cluster_http.h"
+#include "internal/api/api.h"
 #include "internal/api/forward.h"
 #include "internal/daemon/cluster.h"
 #include "internal/daemon/daemon.h"
+#include <stdio.h>
+
+#include "internal/lib/mem.h"
 
 int api_cluster_http_status(int status)
 {
@@ -34,6 +37,89 @@ int api_cluster_http_status(int status)
 	}
 }
 
+/* How long a request that needs the leader waits for one to be known
+ * (an election takes about a second). */
+#define LEADER_WAIT_MS 5000
+#define LEADER_POLL_MS 20
+/* After the known leader could not be reached. */
+#define LEADER_RETRY_MS 100
+
+struct leader_wait {
+	struct rest_request *req;
+	uv_timer_t timer;
+	uint64_t deadline;
+	char last_error[TM_ERRMSG_SIZE]; /* of the last leader tried */
+};
+
+static void wait_closed_cb(uv_handle_t *h) { tm_free(h->data); }
+
+static void wait_end(struct leader_wait *w)
+{
+	uv_timer_stop(&w->timer);
+	uv_close((uv_handle_t *)&w->timer, wait_closed_cb);
+}
+
+static void no_leader(struct leader_wait *w)
+{
+	struct daemon *d = rest_server_data(w->req);
+	char members[TM_ERRMSG_SIZE];
+	cluster_reachability(d, members, sizeof members);
+	rest_respond_error(
+	    w->req, 503,
+	    "no leader known after %d s%s%s: an election "
+	    "cannot complete without a majority of voters; "
+	    "from this member: %s",
+	    LEADER_WAIT_MS / 1000,
+	    w->last_error[0] != '\0' ? "; last leader: " : "", w->last_error,
+	    members[0] != '\0' ? members : "no other member known");
+	wait_end(w);
+}
+
+static void leader_poll_cb(uv_timer_t *t);
+
+static void relayed(void *arg, bool unreachable, const char *errmsg)
+{
+	struct leader_wait *w = arg;
+	if (!unreachable) {
+		wait_end(w);
+		return;
+	}
+	/* The leader this member knows is gone: wait for the next one. */
+	snprintf(w->last_error, sizeof w->last_error, "%.200s", errmsg);
+	uv_timer_start(&w->timer, leader_poll_cb, LEADER_RETRY_MS,
+		       LEADER_POLL_MS);
+}
+
+static void try_leader(struct leader_wait *w, const char *leader)
+{
+	struct daemon *d = rest_server_data(w->req);
+	uv_timer_stop(&w->timer);
+	api_forward_ex(w->req, daemon_hclient(d), leader,
+		       cluster_fingerprint(d), cluster_member_name(d), relayed,
+		       w);
+}
+
+static void leader_poll_cb(uv_timer_t *t)
+{
+	struct leader_wait *w = t->data;
+	struct daemon *d = rest_server_data(w->req);
+	const char *leader = cluster_leader_address(d);
+	bool late = uv_now(t->loop) >= w->deadline;
+	if (daemon_hclient(d) == NULL || rest_conn(w->req) == NULL) {
+		rest_respond_error(w->req, 503, "the member is stopping");
+		wait_end(w);
+	} else if (leader != NULL && !cluster_follows(d)) {
+		rest_respond_error(w->req, 503,
+				   "this member became the leader while the "
+				   "request waited; retry");
+		wait_end(w);
+	} else if (late) {
+		no_leader(w);
+	} else if (leader != NULL) {
+		try_leader(w, leader);
+	}
+}
+
 bool api_to_leader(struct rest_request *req)
 {
 	struct daemon *d = rest_server_data(req);
@@ -41,27 +127,26 @@ bool api_to_leader(struct rest_request *req)
 	    daemon_hclient(d) == NULL) {
 		return false;
 	}
+	struct leader_wait *w = tm_calloc(1, sizeof *w);
+	w->req = req;
+	uv_loop_t *loop = daemon_loop(d);
+	w->deadline = uv_now(loop) + LEADER_WAIT_MS;
+	uv_timer_init(loop, &w->timer);
+	w->timer.data = w;
 	const char *leader = cluster_leader_address(d);
-	if (leader == NULL) {
-		rest_respond_error(req, 503,
-				   "no leader known: this member is part of a "
-				   "cluster but has not heard from a leader "
-				   "(an election may be under way, or too few "
-				   "members are reachable); retry shortly");
-		return true;
+	if (leader != NULL) {
+		try_leader(w, leader);
+	} else {
+		uv_timer_start(&w->timer, leader_poll_cb, LEADER_POLL_MS,
+			       LEADER_POLL_MS);
 	}
-	api_forward(req, daemon_hclient(d), leader, cluster_fingerprint(d),
-		    cluster_member_name(d));
 	return true;
 }
 
-void api_cluster_fail(struct rest_request *req, int status,
-		      const char *errmsg)
+void api_cluster_fail(struct rest_request *req, int status, const char *errmsg)
 {
 	if (status == TM_NOTLEADER && api_to_leader(req)) {
 		return;
 	}
-	rest_respond_error(req, api_cluster_http_status(status), "%s",
-			   errmsg);
+	rest_respond_error(req, api_cluster_http_status(status), "%s", errmsg);
 }
-

@@ -18,6 +18,7 @@
  * - the client goes away (its connection detached or half-closed, seen
  *   by the watch timer): hclient_cancel, and the eventual answer goes
  *   into the void. */
+#include <stdio.h>
 #include <string.h>
 
 #include "internal/api/forward.h"
@@ -34,6 +35,8 @@ struct forward {
 	char *pin;
 	char *headers;
 	bool client_gone;
+	api_forward_cb cb; /* may be NULL */
+	void *cb_arg;
 };
 
 bool api_forwarded(const struct rest_request *req)
@@ -87,6 +90,17 @@ static void forward_done_cb(struct hclient_request *h)
 {
 	struct forward *f = h->data;
 	struct rest_request *http = f->http;
+	api_forward_cb cb = f->cb;
+	void *cb_arg = f->cb_arg;
+	if (h->status != 0 && !h->sent && !f->client_gone &&
+	    h->status != TM_TOOBIG && cb != NULL) {
+		/* Nothing reached the leader: the caller may try again. */
+		char errmsg[TM_ERRMSG_SIZE];
+		snprintf(errmsg, sizeof errmsg, "%s", h->errmsg);
+		forward_free(f);
+		cb(cb_arg, true, errmsg);
+		return;
+	}
 	if (h->status == 0) {
 		relay_answer(f);
 	} else if (f->client_gone) {
@@ -106,6 +120,9 @@ static void forward_done_cb(struct hclient_request *h)
 				   f->address, h->errmsg);
 	}
 	forward_free(f);
+	if (cb != NULL) {
+		cb(cb_arg, false, NULL);
+	}
 }
 
 static char *forward_headers(const struct rest_request *req,
@@ -121,6 +138,13 @@ static char *forward_headers(const struct rest_request *req,
 void api_forward(struct rest_request *req, struct hclient *c,
 		 const char *address, const char *pin, const char *forwarder)
 {
+	api_forward_ex(req, c, address, pin, forwarder, NULL, NULL);
+}
+
+void api_forward_ex(struct rest_request *req, struct hclient *c,
+		    const char *address, const char *pin, const char *forwarder,
+		    api_forward_cb cb, void *arg)
+{
 	const char *target = rest_target(req);
 	if (api_forwarded(req)) {
 		rest_respond_error(req, 503,
@@ -128,11 +152,17 @@ void api_forward(struct rest_request *req, struct hclient *c,
 				   "(by %s): the members disagree about who "
 				   "leads; retry",
 				   rest_header(req, API_FORWARDED_HEADER));
+		if (cb != NULL) {
+			cb(arg, false, NULL);
+		}
 		return;
 	}
 	if (target == NULL || target[0] != '/') {
 		rest_respond_error(req, 400, "cannot relay request target %s",
 				   target != NULL ? target : "(none)");
+		if (cb != NULL) {
+			cb(arg, false, NULL);
+		}
 		return;
 	}
 	struct forward *f = tm_calloc(1, sizeof *f);
@@ -140,6 +170,8 @@ void api_forward(struct rest_request *req, struct hclient *c,
 	f->address = tm_strdup(address);
 	f->pin = tm_strdup(pin);
 	f->headers = forward_headers(req, forwarder);
+	f->cb = cb;
+	f->cb_arg = arg;
 	f->h.data = f;
 	f->h.method = rest_method(req);
 	f->h.address = f->address;
@@ -155,6 +187,9 @@ void api_forward(struct rest_request *req, struct hclient *c,
 		rest_respond_error(req, 503, "no leader reachable: %s",
 				   f->h.errmsg);
 		forward_free(f);
+		if (cb != NULL) {
+			cb(arg, false, NULL);
+		}
 		return;
 	}
 	uv_timer_start(&f->watch, watch_cb, FORWARD_WATCH_MS, FORWARD_WATCH_MS);

@@ -40,4 +40,15 @@ bool api_forwarded(const struct rest_request *req);
 void api_forward(struct rest_request *req, struct hclient *c,
 		 const char *address, const char *pin, const char *forwarder);
 
+/* The same, and CB(ARG, ...) runs exactly once, from the loop or from
+ * within this call: UNREACHABLE with ERRMSG when nothing of the request
+ * reached ADDRESS (refused, unreachable, wrong certificate): then REQ is
+ * NOT answered, and the caller may try again or answer it; otherwise
+ * (UNREACHABLE false) REQ was answered. */
+typedef void (*api_forward_cb)(void *arg, bool unreachable,
+			       const char *errmsg);
+void api_forward_ex(struct rest_request *req, struct hclient *c,
+		    const char *address, const char *pin,
+		    const char *forwarder, api_forward_cb cb, void *arg);
+
 #endif /* TM_API_FORWARD_H */

@@ -274,3 +274,31 @@ uint64_t cluster_applied_index(struct daemon *d)
 	}
 	return raft_last_applied(raftnode_raft(d->raftnode));
 }
+
+void cluster_reachability(struct daemon *d, char *out, size_t size)
+{
+	out[0] = '\0';
+	struct nodedb_raft_node *nodes;
+	size_t n;
+	if (d->raftnode == NULL || d->raft_closing ||
+	    nodedb_raft_nodes_get(d->nodedb, &nodes, &n) != 0) {
+		return;
+	}
+	struct raft_uv_transport *t = raftnode_transport(d->raftnode);
+	size_t len = 0;
+	for (size_t i = 0; i < n && len + 1 < size; i++) {
+		if (nodes[i].id == d->self.id) {
+			continue;
+		}
+		const char *problem = transport_peer_problem(t, nodes[i].id);
+		int w = snprintf(out + len, size - len, "%s%s at %s: %.120s",
+				 len > 0 ? "; " : "", nodes[i].name,
+				 nodes[i].address,
+				 problem != NULL ? problem : "reachable");
+		if (w < 0) {
+			break;
+		}
+		len += (size_t)w < size - len ? (size_t)w : size - len - 1;
+	}
+	nodedb_raft_nodes_free(nodes, n);
+}

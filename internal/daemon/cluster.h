@@ -103,6 +103,9 @@ bool cluster_follows(struct daemon *d);
  * name. Borrowed. */
 const char *cluster_fingerprint(struct daemon *d);
 const char *cluster_member_name(struct daemon *d);
+/* Each other member as this member last reached it ("n2 at
+ * 10.0.0.2:8443: reachable; n3 at ...: connection refused"), into OUT. */
+void cluster_reachability(struct daemon *d, char *out, size_t size);
 /* The raft index this member has applied (0 while raft is not running). */
 uint64_t cluster_applied_index(struct daemon *d);
 

@@ -244,3 +244,15 @@ void transport_stats(const struct raft_uv_transport *rt,
 		out->paused_to_peer += s->paused_to_peer;
 	}
 }
+
+const char *transport_peer_problem(const struct raft_uv_transport *rt,
+				   raft_id id)
+{
+	const struct transport *t = rt->impl;
+	for (const struct peer_note *n = t->notes; n != NULL; n = n->next) {
+		if (n->id == id) {
+			return n->failing ? n->reason : NULL;
+		}
+	}
+	return NULL;
+}

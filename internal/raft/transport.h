@@ -84,6 +84,11 @@ void transport_accept(struct raft_uv_transport *t, struct rest_request *req);
  * reconnects as it needs): for when who is a member changed. */
 void transport_drop_connections(struct raft_uv_transport *t);
 
+/* Why this member's last attempt to reach peer ID failed, or NULL if it
+ * succeeded (or none was made). Borrowed until the next attempt. */
+const char *transport_peer_problem(const struct raft_uv_transport *t,
+				   raft_id id);
+
 /* Counters since transport_init. */
 struct transport_stats {
 	unsigned dials_started;

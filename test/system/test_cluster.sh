@@ -266,6 +266,22 @@ case_enable_errors() {
 	assert_contains "$out" "already part of a cluster"
 }
 
+case_no_leader_is_a_503_naming_members() {
+	form 3
+	therm_on m1 sql "CREATE TABLE t(x)" >/dev/null
+	kill_member m1
+	kill_member m2
+	# m3 alone: no election can complete; the write waits a bounded time.
+	local out
+	out=$(assert_fails therm_on m3 sql "INSERT INTO t VALUES (1)")
+	assert_contains "$out" "no leader known after 5 s"
+	assert_contains "$out" "n1 at 127.0.32.1:8443"
+	assert_contains "$out" "n2 at 127.0.32.2:8443"
+	assert_contains "$out" "connection refused"
+	# Local reads still work.
+	therm_on m3 sql "SELECT count(*) FROM t" >/dev/null
+}
+
 # sql_on NAME BODY: POST /1.0/sql over NAME's unix socket; prints the body
 # then the HTTP status.
 sql_on() {

@@ -78,6 +78,12 @@ const char *cluster_member_name(struct daemon *d)
 	return "";
 }
 
+void cluster_reachability(struct daemon *d, char *out, size_t size)
+{
+	(void)d;
+	snprintf(out, size, "%s", "");
+}
+
 uint64_t cluster_applied_index(struct daemon *d)
 {
 	(void)d;
