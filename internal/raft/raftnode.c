@@ -41,6 +41,8 @@
 #include "internal/raft/watermark.h"
 
 #define RAFTNODE_SEGMENT_SIZE (32 * 1024 * 1024)
+#define RAFTNODE_ELECTION_TIMEOUT_MS 500
+#define RAFTNODE_HEARTBEAT_MS 50
 
 /* Tests only: the segment size in bytes, so that a few writes fill closed
  * segments. Read only when set. */
@@ -146,6 +148,14 @@ int raftnode_init(struct raftnode **out, uv_loop_t *loop, const char *dir,
 	}
 	raftnode_set_snapshot(n, opts->snapshot_threshold,
 			      opts->snapshot_trailing);
+	/* A follower that hears nothing for 500-1000 ms (raft randomizes)
+	 * starts an election, so a dead leader is replaced within about a
+	 * second; the leader's heartbeats every 50 ms leave ten chances
+	 * before that. Pre-vote keeps a member that was cut off from
+	 * disrupting a healthy leader when it returns. */
+	raft_set_election_timeout(&n->raft, RAFTNODE_ELECTION_TIMEOUT_MS);
+	raft_set_heartbeat_timeout(&n->raft, RAFTNODE_HEARTBEAT_MS);
+	raft_set_pre_vote(&n->raft, true);
 	*out = n;
 	return 0;
 

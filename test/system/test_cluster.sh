@@ -266,6 +266,23 @@ case_enable_errors() {
 	assert_contains "$out" "already part of a cluster"
 }
 
+case_join_a_30_mb_cluster() {
+	form 2
+	start_members 3 3
+	therm_on m1 sql "CREATE TABLE big(id INTEGER PRIMARY KEY, b BLOB)" >/dev/null
+	local i
+	for i in 1 2 3 4 5; do
+		# 6 MB per write, under core.max_write_size (8 MiB).
+		therm_on m1 sql "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 1500) INSERT INTO big(b) SELECT randomblob(4096) FROM s" >/dev/null
+	done
+	local size
+	size=$(therm_on m1 --format json sql "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()" | jq '.[0].rows[0][0]')
+	[ "$size" -ge $((30 * 1000 * 1000)) ] || fail "database is only $size bytes"
+	join m3
+	assert_eq "$(therm_on m3 --format json cluster status | jq -r .state)" member
+	assert_eq "$(therm_on m3 --format json sql "SELECT count(*), sum(length(b)) FROM big" | jq -c '.[0].rows')" '[[7500,30720000]]'
+}
+
 case_no_leader_is_a_503_naming_members() {
 	form 3
 	therm_on m1 sql "CREATE TABLE t(x)" >/dev/null
