@@ -283,6 +283,26 @@ case_join_a_30_mb_cluster() {
 	assert_eq "$(therm_on m3 --format json sql "SELECT count(*), sum(length(b)) FROM big" | jq -c '.[0].rows')" '[[7500,30720000]]'
 }
 
+case_preseed_enables_and_joins() {
+	start_member m1
+	start_member m2
+	cat >"$TEST_ROOT/seed1.yaml" <<EOF
+config:
+  core.https_address: $(addr m1)
+cluster:
+  enabled: true
+  member_name: n1
+EOF
+	therm_on m1 init --preseed "$TEST_ROOT/seed1.yaml" >/dev/null
+	local token
+	token=$(therm_on m1 cluster add n2)
+	jq -n --arg t "$token" --arg a "$(addr m2)" \
+		'{config: {"core.https_address": $a}, cluster: {enabled: true, token: $t}}' \
+		>"$TEST_ROOT/seed2.json"
+	therm_on m2 init --preseed "$TEST_ROOT/seed2.json" >/dev/null
+	assert_eq "$(therm_on m2 --format json cluster list | jq -c '[.[].name]')" '["n1","n2"]'
+}
+
 case_no_leader_is_a_503_naming_members() {
 	form 3
 	therm_on m1 sql "CREATE TABLE t(x)" >/dev/null
