@@ -9,8 +9,7 @@
 #include "internal/db/cluster/gdb.h"
 #include "internal/lib/mem.h"
 
-void api_cluster_answer(void *arg, int status, const char *errmsg,
-			cJSON *meta)
+void api_cluster_answer(void *arg, int status, const char *errmsg, cJSON *meta)
 {
 	struct rest_request *req = arg;
 	if (status != 0) {
@@ -49,9 +48,8 @@ static const char *string_field(const cJSON *body, const char *name)
  * {"enabled": true, "token": TOKEN, "address"?, "force"?} joins. */
 void api_cluster_put(struct rest_request *req)
 {
-	static const char *const allowed[] = {"enabled", "member_name",
-					      "token",	 "address",
-					      "force",	 NULL};
+	static const char *const allowed[] = {"enabled", "member_name", "token",
+					      "address", "force",	NULL};
 	struct daemon *d = rest_server_data(req);
 	cJSON *body = rest_body_json(req);
 	if (body == NULL) {

@@ -12,8 +12,7 @@
 int api_cluster_http_status(int status);
 
 /* A cluster_result_cb answering the rest_request ARG. */
-void api_cluster_answer(void *arg, int status, const char *errmsg,
-			cJSON *meta);
+void api_cluster_answer(void *arg, int status, const char *errmsg, cJSON *meta);
 
 /* REQ needs the leader and this member follows: relay it to the leader
  * (or answer 503 if none is known) and return true; false if this
@@ -23,7 +22,6 @@ bool api_to_leader(struct rest_request *req);
 
 /* Answer REQ with an error, or relay it to the leader for TM_NOTLEADER
  * (nothing was done here). */
-void api_cluster_fail(struct rest_request *req, int status,
-		      const char *errmsg);
+void api_cluster_fail(struct rest_request *req, int status, const char *errmsg);
 
 #endif /* TM_API_CLUSTER_HTTP_H */

@@ -44,8 +44,7 @@ void api_cluster_member_get(struct rest_request *req)
 	}
 	char errmsg[TM_ERRMSG_SIZE];
 	int status;
-	cJSON *o = cluster_member_get(d, rest_path_param(req), &status,
-				      errmsg);
+	cJSON *o = cluster_member_get(d, rest_path_param(req), &status, errmsg);
 	if (o == NULL) {
 		fail(req, status, errmsg);
 		return;

@@ -45,10 +45,9 @@ void api_forward(struct rest_request *req, struct hclient *c,
  * reached ADDRESS (refused, unreachable, wrong certificate): then REQ is
  * NOT answered, and the caller may try again or answer it; otherwise
  * (UNREACHABLE false) REQ was answered. */
-typedef void (*api_forward_cb)(void *arg, bool unreachable,
-			       const char *errmsg);
+typedef void (*api_forward_cb)(void *arg, bool unreachable, const char *errmsg);
 void api_forward_ex(struct rest_request *req, struct hclient *c,
-		    const char *address, const char *pin,
-		    const char *forwarder, api_forward_cb cb, void *arg);
+		    const char *address, const char *pin, const char *forwarder,
+		    api_forward_cb cb, void *arg);
 
 #endif /* TM_API_FORWARD_H */

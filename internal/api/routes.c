@@ -1,11 +1,7 @@
 #include "internal/api/api.h"
 
 const char *const api_extensions[] = {
-    "etag",
-    "certificates",
-    "sql",
-    "clustering",
-    NULL,
+    "etag", "certificates", "sql", "clustering", NULL,
 };
 
 static const struct rest_route routes[] = {

@@ -19,12 +19,12 @@
 #include <math.h>
 
 #include "internal/api/api.h"
-#include "internal/api/sql.h"
+#include "internal/api/cluster_http.h"
 #include "internal/api/forward.h"
+#include "internal/api/sql.h"
 #include "internal/api/sql_call.h"
 #include "internal/api/sql_wait.h"
 #include "internal/config/config.h"
-#include "internal/api/cluster_http.h"
 #include "internal/daemon/cluster.h"
 #include "internal/daemon/daemon.h"
 #include "internal/db/node/nodedb.h"
@@ -95,8 +95,7 @@ static void run_waited(struct daemon *d, struct sql_call *call)
 {
 	struct gdb *g = daemon_gdb(d);
 	if (g == NULL) {
-		sql_call_refuse(call, 503,
-				"global database not available");
+		sql_call_refuse(call, 503, "global database not available");
 		return;
 	}
 	run_global(d, g, call);

@@ -58,7 +58,7 @@ struct sql_request {
 	enum sql_target target;
 	bool transaction;
 	enum gdb_read_level level;
-	double timeout; /* seconds asked for by "timeout"; 0: not given */
+	double timeout;	    /* seconds asked for by "timeout"; 0: not given */
 	uint64_t min_index; /* "min_index": run once this member applied it */
 	struct gdb_stmt *stmts;
 	size_t n_stmts;

@@ -167,7 +167,7 @@ int sql_value_from_json(const cJSON *item, struct gdb_value *out, char *errmsg)
 /* --- request --- */
 
 static const char *const body_fields[] = {
-    "statements", "target",  "transaction", "consistency",
+    "statements", "target",    "transaction", "consistency",
     "timeout",	  "min_index", NULL};
 static const char *const stmt_fields[] = {"sql", "params", NULL};
 

@@ -91,10 +91,10 @@ static void asked(struct hclient_request *req)
 		snprintf(w->errmsg, sizeof w->errmsg,
 			 "the leader %s could not confirm a read index: %.160s",
 			 w->leader,
-			 req->status != 0 ? req->errmsg
-					  : (req->body_out != NULL
-						 ? req->body_out
-						 : "no answer"));
+			 req->status != 0
+			     ? req->errmsg
+			     : (req->body_out != NULL ? req->body_out
+						      : "no answer"));
 		finish(w, 503);
 		return;
 	}
@@ -118,8 +118,7 @@ static void asked(struct hclient_request *req)
 }
 
 void sql_wait_then_run(struct daemon *d, struct sql_call *call,
-		       uint64_t min_index, bool read_index,
-		       sql_wait_run_fn run)
+		       uint64_t min_index, bool read_index, sql_wait_run_fn run)
 {
 	struct sql_wait *w = tm_calloc(1, sizeof *w);
 	w->d = d;

@@ -191,7 +191,8 @@ static void members_changed(void *arg, const char *table)
 		nodes[n].id = (uint64_t)sqlite3_column_int64(st, 0);
 		nodes[n].address =
 		    tm_strdup((const char *)sqlite3_column_text(st, 1));
-		nodes[n].role = role_of((const char *)sqlite3_column_text(st, 2));
+		nodes[n].role =
+		    role_of((const char *)sqlite3_column_text(st, 2));
 		nodes[n].name =
 		    tm_strdup((const char *)sqlite3_column_text(st, 3));
 		nodes[n].fingerprint =

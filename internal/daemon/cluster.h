@@ -83,8 +83,8 @@ int cluster_admit(struct daemon *d, const char *body, size_t len,
 int cluster_member_remove(struct daemon *d, const char *name, bool force,
 			  cluster_result_cb cb, void *arg, char *errmsg);
 int cluster_member_rename(struct daemon *d, const char *name,
-			  const char *new_name, cluster_result_cb cb,
-			  void *arg, char *errmsg);
+			  const char *new_name, cluster_result_cb cb, void *arg,
+			  char *errmsg);
 int cluster_member_patch(struct daemon *d, const char *name,
 			 const char *failure_domain, const char *description,
 			 cluster_result_cb cb, void *arg, char *errmsg);

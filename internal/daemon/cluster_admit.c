@@ -69,8 +69,8 @@ static int check_token(struct daemon *d, struct admit *a, char *errmsg)
 				 "therm cluster add %s",
 				 a->name);
 		rv = TM_PERM;
-	} else if (strcmp((const char *)sqlite3_column_text(st, 0),
-			  a->name) != 0) {
+	} else if (strcmp((const char *)sqlite3_column_text(st, 0), a->name) !=
+		   0) {
 		tm_errmsg_printf(errmsg,
 				 "the join token was issued for \"%s\", not "
 				 "\"%s\"",
@@ -104,9 +104,9 @@ static int check_unique(struct daemon *d, struct admit *a, char *errmsg)
 					 a->name);
 			rv = TM_EXISTS;
 		} else if (strcmp(rows[i].address, a->address) == 0) {
-			tm_errmsg_printf(errmsg,
-					 "address %s is already member \"%s\"'s",
-					 a->address, rows[i].name);
+			tm_errmsg_printf(
+			    errmsg, "address %s is already member \"%s\"'s",
+			    a->address, rows[i].name);
 			rv = TM_EXISTS;
 		} else if (strcmp(rows[i].fingerprint, a->fingerprint) == 0) {
 			tm_errmsg_printf(errmsg,
@@ -303,7 +303,8 @@ static int parse(struct admit *a, const char *body, size_t len,
 	snprintf(a->fingerprint, sizeof a->fingerprint, "%s", r.fingerprint);
 	token_secret_hash(r.secret, a->hash);
 	rv = cluster_check_address(a->address, errmsg);
-	if (rv == 0 && (peer_fp == NULL || strcmp(peer_fp, r.fingerprint) != 0)) {
+	if (rv == 0 &&
+	    (peer_fp == NULL || strcmp(peer_fp, r.fingerprint) != 0)) {
 		tm_errmsg_printf(errmsg,
 				 "the joining member must connect with the "
 				 "certificate it sends");

@@ -151,8 +151,8 @@ static int new_certificate(struct daemon *d, char *errmsg)
 	/* Left by an earlier cluster this member was removed from. */
 	unlink(cert);
 	unlink(key);
-	int rv = tls_ensure_keypair(cert, key, "thermionic cluster", true,
-				    errmsg);
+	int rv =
+	    tls_ensure_keypair(cert, key, "thermionic cluster", true, errmsg);
 	tm_free(key);
 	tm_free(cert);
 	return rv;
@@ -195,18 +195,20 @@ int cluster_enable(struct daemon *d, const char *name, cluster_done_cb cb,
 	cluster_int(&e->member[3], (int64_t)global_schema()->n_updates);
 	cluster_int(&e->member[4], cluster_api_extensions());
 	cluster_text(&e->member[5], d->fingerprint);
-	e->stmts[0].sql = (char *)"INSERT INTO members(id, name, address, role, "
-			  "schema_version, api_extensions, fingerprint) "
-			  "VALUES(?, ?, ?, 'voter', ?, ?, ?)";
+	e->stmts[0].sql =
+	    (char *)"INSERT INTO members(id, name, address, role, "
+		    "schema_version, api_extensions, fingerprint) "
+		    "VALUES(?, ?, ?, 'voter', ?, ?, ?)";
 	e->stmts[0].params = e->member;
 	e->stmts[0].n_params = 6;
 	cluster_text(&e->cert[0], d->fingerprint);
 	cluster_text(&e->cert[1], e->name);
 	cluster_text(&e->cert[2], d->cert_pem);
 	cluster_int(&e->cert[3], (int64_t)time(NULL));
-	e->stmts[1].sql = (char *)"INSERT OR REPLACE INTO certificates(fingerprint, "
-			  "name, type, certificate, added_at) "
-			  "VALUES(?, ?, 'server', ?, ?)";
+	e->stmts[1].sql =
+	    (char *)"INSERT OR REPLACE INTO certificates(fingerprint, "
+		    "name, type, certificate, added_at) "
+		    "VALUES(?, ?, 'server', ?, ?)";
 	e->stmts[1].params = e->cert;
 	e->stmts[1].n_params = 4;
 	e->req.data = e;

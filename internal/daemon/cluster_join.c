@@ -35,8 +35,8 @@ struct join {
 	struct pool_work work;
 	struct token token;
 	char *address;
-	char *body;	  /* the request, JSON */
-	char *cert_path;  /* this member's own certificate */
+	char *body;	 /* the request, JSON */
+	char *cert_path; /* this member's own certificate */
 	char *key_path;
 	/* Worker's result. */
 	int status;
@@ -89,9 +89,9 @@ static int ask(struct join *j, const char *address, char *errmsg)
 		tm_errmsg_printf(errmsg, "%s: %s", address,
 				 thermionic_errmsg(c));
 		rv = http == 503 || http == 404 ? TM_NOTLEADER
-			       : http == 403   ? TM_PERM
-			       : http == 409   ? TM_EXISTS
-					       : TM_INVALID;
+		     : http == 403		? TM_PERM
+		     : http == 409		? TM_EXISTS
+						: TM_INVALID;
 	} else {
 		tm_errmsg_printf(errmsg, "%s: %s", address,
 				 thermionic_errmsg(c));
@@ -121,8 +121,9 @@ static void work(struct pool_work *w)
 				 errmsg);
 		}
 	}
-	tm_errmsg_printf(j->errmsg, "no member of the cluster could admit "
-				    "this one: %s",
+	tm_errmsg_printf(j->errmsg,
+			 "no member of the cluster could admit "
+			 "this one: %s",
 			 all);
 	j->status = TM_IO;
 }
@@ -143,8 +144,7 @@ static const char *string_of(const cJSON *o, const char *name)
 }
 
 /* The member list of the answer into the local database. */
-static int store_members(struct daemon *d, const cJSON *members,
-			 char *errmsg)
+static int store_members(struct daemon *d, const cJSON *members, char *errmsg)
 {
 	size_t n = (size_t)cJSON_GetArraySize(members);
 	struct nodedb_raft_node *nodes = tm_calloc(n + 1, sizeof *nodes);
@@ -320,8 +320,8 @@ static int user_tables(struct daemon *d, char *list, size_t size)
 	return n;
 }
 
-static int check_joinable(struct daemon *d, const char *address,
-			  bool force, char *errmsg)
+static int check_joinable(struct daemon *d, const char *address, bool force,
+			  char *errmsg)
 {
 	if (d->self.clustered || d->phase != CLUSTER_STANDALONE) {
 		tm_errmsg_printf(errmsg,
@@ -355,13 +355,14 @@ static int check_joinable(struct daemon *d, const char *address,
 	char tables[512];
 	int n = user_tables(d, tables, sizeof tables);
 	if (n > 0 && !force) {
-		tm_errmsg_printf(errmsg,
-				 "this member's global database holds %d user "
-				 "table(s) (%s%s): joining replaces it with the "
-				 "cluster's, and they would be discarded; back "
-				 "them up (therm backup) and join with --force "
-				 "to discard them",
-				 n, tables, n > 5 ? ", ..." : "");
+		tm_errmsg_printf(
+		    errmsg,
+		    "this member's global database holds %d user "
+		    "table(s) (%s%s): joining replaces it with the "
+		    "cluster's, and they would be discarded; back "
+		    "them up (therm backup) and join with --force "
+		    "to discard them",
+		    n, tables, n > 5 ? ", ..." : "");
 		return TM_CONFLICT;
 	}
 	return 0;
@@ -379,8 +380,7 @@ int cluster_join(struct daemon *d, const char *text, const char *address,
 			return TM_INVALID;
 		}
 	}
-	int rv = check_joinable(d, normal != NULL ? normal : "", force,
-				errmsg);
+	int rv = check_joinable(d, normal != NULL ? normal : "", force, errmsg);
 	tm_free(normal);
 	if (rv != 0) {
 		return rv;

@@ -165,8 +165,7 @@ static void removed(struct raft_change *change, int status)
 	delete_rows(m);
 }
 
-static void passed_on(void *arg, int status, const char *errmsg,
-		      cJSON *meta)
+static void passed_on(void *arg, int status, const char *errmsg, cJSON *meta)
 {
 	struct manage *m = arg;
 	finish(m, status, errmsg, meta);
@@ -272,8 +271,8 @@ static void submit_update(struct manage *m, size_t n)
 }
 
 int cluster_member_rename(struct daemon *d, const char *name,
-			  const char *new_name, cluster_result_cb cb,
-			  void *arg, char *errmsg)
+			  const char *new_name, cluster_result_cb cb, void *arg,
+			  char *errmsg)
 {
 	int rv = member_name_check(new_name, errmsg);
 	if (rv != 0) {
@@ -378,8 +377,7 @@ static int leave_prepare(struct daemon *d, void *arg, char *errmsg)
 		d->cluster_fingerprint[0] = '\0';
 		d->join_target = 0;
 		cluster_load_fingerprints(d);
-		rv = tls_ctx_use_keypair(d->tls_ctx, own_cert, own_key,
-					 errmsg);
+		rv = tls_ctx_use_keypair(d->tls_ctx, own_cert, own_key, errmsg);
 	}
 	tm_free(own_key);
 	tm_free(own_cert);
@@ -389,8 +387,7 @@ static int leave_prepare(struct daemon *d, void *arg, char *errmsg)
 	return rv;
 }
 
-static void left(struct daemon *d, void *arg, int status,
-		 const char *errmsg)
+static void left(struct daemon *d, void *arg, int status, const char *errmsg)
 {
 	(void)d;
 	(void)arg;
@@ -404,7 +401,8 @@ static void left(struct daemon *d, void *arg, int status,
 int cluster_leave(struct daemon *d, const char *peer_fp, char *errmsg)
 {
 	if (!d->self.clustered || d->state != DAEMON_READY) {
-		tm_errmsg_printf(errmsg, "this member is not part of a cluster");
+		tm_errmsg_printf(errmsg,
+				 "this member is not part of a cluster");
 		return TM_NOTFOUND;
 	}
 	if (!cluster_is_member_fingerprint(d, peer_fp) ||

@@ -152,8 +152,8 @@ cJSON *cluster_member_list(struct daemon *d, bool recursion, char *errmsg)
 		if (recursion) {
 			cJSON_AddItemToArray(list, member_json(d, &rows[i]));
 		} else {
-			char *url =
-			    tm_asprintf("/1.0/cluster/members/%s", rows[i].name);
+			char *url = tm_asprintf("/1.0/cluster/members/%s",
+						rows[i].name);
 			cJSON_AddItemToArray(list, cJSON_CreateString(url));
 			tm_free(url);
 		}
@@ -271,9 +271,9 @@ static const struct cluster_row *candidate(struct raft *r,
 		if (raft_role(r, rows[i].id) != from) {
 			continue;
 		}
-		bool fresh_domain = rows[i].failure_domain[0] != '\0' &&
-				    !domain_has_voter(r, rows, n,
-						      rows[i].failure_domain);
+		bool fresh_domain =
+		    rows[i].failure_domain[0] != '\0' &&
+		    !domain_has_voter(r, rows, n, rows[i].failure_domain);
 		if (best == NULL || (spread && fresh_domain)) {
 			best = &rows[i];
 			if (!spread || fresh_domain) {
@@ -323,10 +323,10 @@ static void rebalance(struct daemon *d)
 		voters += role == RAFT_VOTER;
 		standbys += role == RAFT_STANDBY;
 	}
-	int64_t max_voters = key_or(d, "cluster.max_voters",
-				    DEFAULT_MAX_VOTERS);
-	int64_t max_standby = key_or(d, "cluster.max_standby",
-				     DEFAULT_MAX_STANDBY);
+	int64_t max_voters =
+	    key_or(d, "cluster.max_voters", DEFAULT_MAX_VOTERS);
+	int64_t max_standby =
+	    key_or(d, "cluster.max_standby", DEFAULT_MAX_STANDBY);
 	const struct cluster_row *c = NULL;
 	int role = RAFT_VOTER;
 	if ((int64_t)voters < max_voters) {
@@ -363,8 +363,7 @@ void cluster_rebalance_start(struct daemon *d)
 		d->rebalance.data = d;
 		d->rebalance_alive = true;
 	}
-	uv_timer_start(&d->rebalance, rebalance_cb, REBALANCE_MS,
-		       REBALANCE_MS);
+	uv_timer_start(&d->rebalance, rebalance_cb, REBALANCE_MS, REBALANCE_MS);
 }
 
 void cluster_rebalance_soon(struct daemon *d)

@@ -43,8 +43,7 @@ static cJSON *token_json(const struct token *t, const char *text)
 	}
 	cJSON *list = cJSON_AddArrayToObject(o, "addresses");
 	for (size_t i = 0; i < t->n_addresses; i++) {
-		cJSON_AddItemToArray(list,
-				     cJSON_CreateString(t->addresses[i]));
+		cJSON_AddItemToArray(list, cJSON_CreateString(t->addresses[i]));
 	}
 	cJSON_AddStringToObject(o, "fingerprint", t->fingerprint);
 	cJSON_AddStringToObject(o, "expires_at", when);
@@ -75,8 +74,7 @@ static void token_written(struct gdb_request *req, int status)
 
 /* The members' addresses, this member's first (the joiner tries them in
  * order), at most TOKEN_MAX_ADDRESSES. */
-static int member_addresses(struct daemon *d, struct token *t,
-			    char *errmsg)
+static int member_addresses(struct daemon *d, struct token *t, char *errmsg)
 {
 	struct cluster_row *rows;
 	size_t n;
@@ -92,8 +90,7 @@ static int member_addresses(struct daemon *d, struct token *t,
 				continue;
 			}
 			snprintf(t->addresses[t->n_addresses++],
-				 sizeof t->addresses[0], "%s",
-				 rows[i].address);
+				 sizeof t->addresses[0], "%s", rows[i].address);
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -188,15 +185,15 @@ cJSON *cluster_token_list(struct daemon *d, char *errmsg)
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		cJSON *o = cJSON_CreateObject();
 		char when[32];
-		cJSON_AddStringToObject(o, "name",
-					(const char *)sqlite3_column_text(st, 0));
+		cJSON_AddStringToObject(
+		    o, "name", (const char *)sqlite3_column_text(st, 0));
 		cJSON *addresses =
 		    cJSON_Parse((const char *)sqlite3_column_text(st, 1));
 		cJSON_AddItemToObject(o, "addresses",
 				      addresses != NULL ? addresses
 							: cJSON_CreateArray());
-		cJSON_AddStringToObject(o, "fingerprint",
-					(const char *)sqlite3_column_text(st, 2));
+		cJSON_AddStringToObject(
+		    o, "fingerprint", (const char *)sqlite3_column_text(st, 2));
 		token_time_text(sqlite3_column_int64(st, 3), when);
 		cJSON_AddStringToObject(o, "created_at", when);
 		token_time_text(sqlite3_column_int64(st, 4), when);

@@ -37,8 +37,7 @@
 #include "internal/tls/tls.h"
 
 static const char *state_names[] = {
-    "init",     "starting", "ready",   "joining",
-    "draining", "stopping", "stopped",
+    "init", "starting", "ready", "joining", "draining", "stopping", "stopped",
 };
 
 #define BIT(s) (1u << (s))

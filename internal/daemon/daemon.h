@@ -29,7 +29,7 @@ enum daemon_state {
 	DAEMON_INIT,
 	DAEMON_STARTING,
 	DAEMON_READY,
-	DAEMON_JOINING, /* the global database restarts: enable or join */
+	DAEMON_JOINING,	 /* the global database restarts: enable or join */
 	DAEMON_DRAINING, /* answering what is in flight, refusing the rest */
 	DAEMON_STOPPING,
 	DAEMON_STOPPED,

@@ -5,8 +5,8 @@
 #include <openssl/ssl.h>
 
 #include "internal/daemon/daemon.h"
-#include "internal/db/node/nodedb.h"
 #include "internal/daemon/trust_set.h"
+#include "internal/db/node/nodedb.h"
 #include "internal/lib/looplag.h"
 #include "internal/tls/tls.h"
 
@@ -143,7 +143,7 @@ int cluster_use_certificate(struct daemon *d, char *errmsg);
  * meanwhile (API requests for the global database get 503). */
 typedef int (*cluster_prepare_fn)(struct daemon *d, void *arg, char *errmsg);
 typedef void (*cluster_reopened_fn)(struct daemon *d, void *arg, int status,
-				     const char *errmsg);
+				    const char *errmsg);
 void cluster_reopen(struct daemon *d, cluster_prepare_fn prepare,
 		    cluster_reopened_fn done, void *arg);
 /* daemon_stop during a reopen: true if the reopen holds the global part

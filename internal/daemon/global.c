@@ -41,7 +41,7 @@ static enum transport_verdict raft_admit_server(void *data,
 		return TRANSPORT_NOT_CLUSTERED;
 	}
 	return fingerprint != NULL &&
-			   strcmp(fingerprint, d->cluster_fingerprint) == 0
+		       strcmp(fingerprint, d->cluster_fingerprint) == 0
 		   ? TRANSPORT_MEMBER
 		   : TRANSPORT_NOT_MEMBER;
 }

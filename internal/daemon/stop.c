@@ -31,7 +31,6 @@
 #define DRAIN_MS 5000
 #define DRAIN_POLL_MS 10
 
-
 static void gdb_closed_cb(void *arg)
 {
 	struct daemon *d = arg;

@@ -11,8 +11,8 @@ int fs_ensure_dir(const char *dir, mode_t mode, char *errmsg);
 
 /* Write DATA to PATH atomically: write a temporary file in the same
  * directory with MODE, fsync it, rename it over PATH, fsync the directory. */
-int fs_write_atomic(const char *path, const void *data, size_t len,
-		    mode_t mode, char *errmsg);
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		    char *errmsg);
 
 /* Read a whole file into a NUL-terminated buffer owned by the caller.
  * Fails with TM_TOOBIG past MAX bytes, TM_NOTFOUND if it does not exist. */

@@ -216,8 +216,7 @@ static int recover(struct raftnode *n, char *errmsg)
 				 raft_errmsg(&n->raft));
 		return TM_IO;
 	}
-	LOGI("raft: configuration is now this member alone, at %s",
-	     n->address);
+	LOGI("raft: configuration is now this member alone, at %s", n->address);
 	return 0;
 }
 

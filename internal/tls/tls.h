@@ -40,8 +40,8 @@ int tls_cert_parse(const char *pem, char **canonical_pem, char *fingerprint,
  * every client for a certificate but lets the handshake succeed without
  * one (authorisation is the application's job: trust store by
  * fingerprint). Owned by the caller: SSL_CTX_free. */
-int tls_server_ctx(const char *cert_path, const char *key_path,
-		   SSL_CTX **out, char *errmsg);
+int tls_server_ctx(const char *cert_path, const char *key_path, SSL_CTX **out,
+		   char *errmsg);
 
 /* Replace the certificate and key CTX presents with CERT_PATH/KEY_PATH;
  * connections made from CTX afterwards use them (a member that becomes
@@ -53,8 +53,8 @@ int tls_ctx_use_keypair(SSL_CTX *ctx, const char *cert_path,
 /* Client context: TLS 1.3 only, presents CERT/KEY if given (may be NULL),
  * does no CA verification: the caller pins the server by fingerprint
  * (tls_peer_fingerprint after the handshake). */
-int tls_client_ctx(const char *cert_path, const char *key_path,
-		   SSL_CTX **out, char *errmsg);
+int tls_client_ctx(const char *cert_path, const char *key_path, SSL_CTX **out,
+		   char *errmsg);
 
 /* Is KEY (borrowed, may be NULL) strong enough to authenticate with? RSA
  * and DSA need 2048 bits, EC a curve of 256 bits or more. Otherwise

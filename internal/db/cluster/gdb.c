@@ -186,7 +186,8 @@ static void apply_cb(struct raft_apply *apply, int status, void *result)
 	}
 	while ((req = gdb_queue_pop(&g->inflight)) != NULL) {
 		if (status == 0) {
-			/* raft counts the entry as applied once this returns. */
+			/* raft counts the entry as applied once this returns.
+			 */
 			req->index = apply->index;
 			gdb_done(g, req);
 		} else {

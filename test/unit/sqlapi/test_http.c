@@ -356,8 +356,7 @@ static void test_write_then_read(void **state)
 		"{\"results\":[{\"rows_affected\":0,\"last_insert_id\":0}]}");
 	/* Every write answer says the raft index it was applied at. */
 	struct fx_response first;
-	post(e, "{\"statements\":[{\"sql\":\"CREATE TABLE idx(x)\"}]}",
-	     &first);
+	post(e, "{\"statements\":[{\"sql\":\"CREATE TABLE idx(x)\"}]}", &first);
 	struct fx_response second;
 	post(e, "{\"statements\":[{\"sql\":\"INSERT INTO idx VALUES (1)\"}]}",
 	     &second);
