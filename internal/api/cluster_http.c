@@ -143,6 +143,42 @@ bool api_to_leader(struct rest_request *req)
 	return true;
 }
 
+/* A view relayed to the leader; when the leader cannot be reached, the
+ * local handler answers instead. */
+struct view {
+	struct rest_request *req;
+	rest_handler local;
+};
+
+static void viewed(void *arg, bool unreachable, const char *errmsg)
+{
+	struct view *v = arg;
+	(void)errmsg;
+	if (unreachable) {
+		v->local(v->req);
+	}
+	tm_free(v);
+}
+
+bool api_view_from_leader(struct rest_request *req, rest_handler local)
+{
+	struct daemon *d = rest_server_data(req);
+	if (!cluster_follows(d) || api_forwarded(req) ||
+	    daemon_hclient(d) == NULL) {
+		return false;
+	}
+	const char *leader = cluster_leader_address(d);
+	if (leader == NULL) {
+		return false; /* never wait: this member's view will do */
+	}
+	struct view *v = tm_calloc(1, sizeof *v);
+	v->req = req;
+	v->local = local;
+	api_forward_ex(req, daemon_hclient(d), leader, cluster_fingerprint(d),
+		       cluster_member_name(d), viewed, v);
+	return true;
+}
+
 void api_cluster_fail(struct rest_request *req, int status, const char *errmsg)
 {
 	if (status == TM_NOTLEADER && api_to_leader(req)) {

@@ -20,6 +20,13 @@ void api_cluster_answer(void *arg, int status, const char *errmsg, cJSON *meta);
  * relayed already). */
 bool api_to_leader(struct rest_request *req);
 
+/* For reads of cluster state (member list, tokens): relay REQ to the
+ * leader if one is known and return true; if the leader cannot be
+ * reached, LOCAL answers it from this member's copy. False when this
+ * member answers it itself at once (it leads, knows no leader, ...).
+ * Listing never waits on a dead member. */
+bool api_view_from_leader(struct rest_request *req, rest_handler local);
+
 /* Answer REQ with an error, or relay it to the leader for TM_NOTLEADER
  * (nothing was done here). */
 void api_cluster_fail(struct rest_request *req, int status, const char *errmsg);

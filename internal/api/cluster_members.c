@@ -9,85 +9,53 @@
 #include "internal/daemon/daemon.h"
 #include "internal/lib/mem.h"
 
-/* The join token lifetime when the request gives none. */
-#define DEFAULT_EXPIRY_S (3 * 3600)
-
 static void fail(struct rest_request *req, int status, const char *errmsg)
 {
 	api_cluster_fail(req, status, errmsg);
 }
 
-void api_cluster_members_get(struct rest_request *req)
+static void members_local(struct rest_request *req)
 {
 	struct daemon *d = rest_server_data(req);
-	/* The leader knows every member's state. */
-	if (api_to_leader(req)) {
-		return;
-	}
 	const char *recursion = rest_query(req, "recursion");
 	bool full = recursion != NULL && strcmp(recursion, "0") != 0 &&
 		    recursion[0] != '\0';
 	char errmsg[TM_ERRMSG_SIZE];
 	cJSON *list = cluster_member_list(d, full, errmsg);
 	if (list == NULL) {
-		fail(req, TM_INVALID, errmsg);
+		rest_respond_error(req, 400, "%s", errmsg);
 		return;
 	}
 	rest_respond_sync(req, list, NULL);
 }
 
-void api_cluster_member_get(struct rest_request *req)
+void api_cluster_members_get(struct rest_request *req)
+{
+	/* The leader knows every member's state. */
+	if (!api_view_from_leader(req, members_local)) {
+		members_local(req);
+	}
+}
+
+static void member_local(struct rest_request *req)
 {
 	struct daemon *d = rest_server_data(req);
-	if (api_to_leader(req)) {
-		return;
-	}
 	char errmsg[TM_ERRMSG_SIZE];
 	int status;
 	cJSON *o = cluster_member_get(d, rest_path_param(req), &status, errmsg);
 	if (o == NULL) {
-		fail(req, status, errmsg);
+		rest_respond_error(req, api_cluster_http_status(status), "%s",
+				   errmsg);
 		return;
 	}
 	rest_respond_sync(req, o, NULL);
 }
 
-/* "90s", "30m", "3h", "2d", or plain seconds. */
-static int parse_expiry(const char *text, int64_t *out, char *errmsg)
+void api_cluster_member_get(struct rest_request *req)
 {
-	char *end;
-	long long v = strtoll(text, &end, 10);
-	int64_t unit = 1;
-	if (end != text && end[0] != '\0' && end[1] == '\0') {
-		unit = end[0] == 's'   ? 1
-		       : end[0] == 'm' ? 60
-		       : end[0] == 'h' ? 3600
-		       : end[0] == 'd' ? 86400
-				       : 0;
-	} else if (end == text || end[0] != '\0') {
-		unit = 0;
+	if (!api_view_from_leader(req, member_local)) {
+		member_local(req);
 	}
-	if (unit == 0 || v <= 0 || v > 10LL * 366 * 86400 / unit) {
-		tm_errmsg_printf(errmsg,
-				 "expiry \"%.32s\" is not a duration such as "
-				 "90s, 30m, 3h or 2d (at most 10 years)",
-				 text);
-		return TM_INVALID;
-	}
-	*out = (int64_t)v * unit;
-	return 0;
-}
-
-static int64_t default_expiry(struct daemon *d)
-{
-	if (config_lookup("cluster.join_token_expiry") == NULL) {
-		return DEFAULT_EXPIRY_S;
-	}
-	int64_t v;
-	char errmsg[TM_ERRMSG_SIZE];
-	const char *text =
-	    config_get(daemon_config(d), "cluster.join_token_expiry");
-	return parse_expiry(text, &v, errmsg) == 0 ? v : DEFAULT_EXPIRY_S;
 }
 
 /* POST /1.0/cluster/members {"name": NAME, "expiry"?: DURATION}. */
@@ -106,7 +74,8 @@ void api_cluster_members_post(struct rest_request *req)
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(body, "name");
 	const cJSON *expiry = cJSON_GetObjectItemCaseSensitive(body, "expiry");
 	char errmsg[TM_ERRMSG_SIZE];
-	int64_t seconds = default_expiry(d);
+	int64_t seconds =
+	    config_get_duration(daemon_config(d), "cluster.join_token_expiry");
 	int rv = 0;
 	if (!cJSON_IsString(name)) {
 		tm_errmsg_printf(errmsg, "\"name\" (a string) is required");
@@ -116,7 +85,18 @@ void api_cluster_members_post(struct rest_request *req)
 					 "as \"3h\"");
 		rv = TM_INVALID;
 	} else if (expiry != NULL) {
-		rv = parse_expiry(expiry->valuestring, &seconds, errmsg);
+		rv = config_parse_duration(expiry->valuestring, &seconds,
+					   errmsg);
+		if (rv == 0 && (seconds <= 0 || seconds > 366 * 86400)) {
+			tm_errmsg_printf(errmsg,
+					 "expiry \"%.32s\" must be "
+					 "from 1s to 366d",
+					 expiry->valuestring);
+			rv = TM_INVALID;
+		}
+		if (rv != 0) {
+			tm_errmsg_wrapf(errmsg, "expiry");
+		}
 	}
 	if (rv == 0) {
 		rv = cluster_token_add(d, name->valuestring, seconds,
@@ -128,19 +108,23 @@ void api_cluster_members_post(struct rest_request *req)
 	}
 }
 
-void api_cluster_tokens_get(struct rest_request *req)
+static void tokens_local(struct rest_request *req)
 {
 	struct daemon *d = rest_server_data(req);
-	if (api_to_leader(req)) {
-		return;
-	}
 	char errmsg[TM_ERRMSG_SIZE];
 	cJSON *list = cluster_token_list(d, errmsg);
 	if (list == NULL) {
-		fail(req, TM_INVALID, errmsg);
+		rest_respond_error(req, 400, "%s", errmsg);
 		return;
 	}
 	rest_respond_sync(req, list, NULL);
+}
+
+void api_cluster_tokens_get(struct rest_request *req)
+{
+	if (!api_view_from_leader(req, tokens_local)) {
+		tokens_local(req);
+	}
 }
 
 void api_cluster_token_delete(struct rest_request *req)
