@@ -164,7 +164,8 @@ static int post_once(const struct opts *o, const char *body)
 	curl_easy_cleanup(e);
 	curl_slist_free_all(s.headers);
 	if (rc != CURLE_OK || status != 200) {
-		fprintf(stderr, "bench-sql: setup request failed: %s (HTTP %ld)\n",
+		fprintf(stderr,
+			"bench-sql: setup request failed: %s (HTTP %ld)\n",
 			curl_easy_strerror(rc), status);
 		return -1;
 	}
@@ -188,8 +189,8 @@ static long warm_up(CURLM *multi, struct slot *slots, int concurrency)
 				continue;
 			}
 			long status = 0;
-			curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE,
-					  &status);
+			curl_easy_getinfo(m->easy_handle,
+					  CURLINFO_RESPONSE_CODE, &status);
 			if (m->data.result != CURLE_OK || status != 200) {
 				errors++;
 			}
@@ -240,7 +241,8 @@ static struct run http_run(const struct opts *o, int concurrency)
 			struct slot *s;
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &s);
 			long status = 0;
-			curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+			curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE,
+					  &status);
 			double t = now_s();
 			if (m->data.result == CURLE_OK && status == 200) {
 				lat[r.done++] = t - s->started;
@@ -348,75 +350,104 @@ static void report(const struct opts *o, const char *what, int concurrency,
 		       last ? "" : ",");
 	} else if (server_us >= 0) {
 		printf("%-16s %11d %12.0f %10.3f %10.3f %9ld %7ld %11.1f\n",
-		       what, concurrency, m->writes_per_s, m->p50_ms,
-		       m->p99_ms, m->done, m->errors, server_us);
+		       what, concurrency, m->writes_per_s, m->p50_ms, m->p99_ms,
+		       m->done, m->errors, server_us);
 	} else {
-		printf("%-16s %11d %12.0f %10.3f %10.3f %9ld %7ld %11s\n",
-		       what, concurrency, m->writes_per_s, m->p50_ms,
-		       m->p99_ms, m->done, m->errors, "-");
+		printf("%-16s %11d %12.0f %10.3f %10.3f %9ld %7ld %11s\n", what,
+		       concurrency, m->writes_per_s, m->p50_ms, m->p99_ms,
+		       m->done, m->errors, "-");
 	}
 }
 
 static const char usage[] =
-	"Usage: bench-sql --address HOST:PORT --cert FILE --key FILE [options]\n"
-	"\n"
-	"Measure INSERTs through POST /1.0/sql (TLS, keep-alive) against a\n"
-	"running member whose trust store holds the given client certificate,\n"
-	"and raw SQLite (WAL, synchronous=FULL, one transaction per insert)\n"
-	"in DIR as a baseline. Reports the median of --runs runs.\n"
-	"\n"
-	"  --concurrency LIST   comma-separated levels (default 1,64)\n"
-	"  --requests N         requests per run (default 5000)\n"
-	"  --max-seconds S      time limit per run (default 20)\n"
-	"  --runs R             runs per level (default 3)\n"
-	"  --dir DIR            where the baseline database goes (default /tmp)\n"
-	"  --no-warmup          time the TLS handshakes of the connections too\n"
-	"  --server-pid PID     report the member's CPU time per request\n"
-	"  --format json        machine-readable output\n";
+    "Usage: bench-sql --address HOST:PORT --cert FILE --key FILE [options]\n"
+    "\n"
+    "Measure INSERTs through POST /1.0/sql (TLS, keep-alive) against a\n"
+    "running member whose trust store holds the given client certificate,\n"
+    "and raw SQLite (WAL, synchronous=FULL, one transaction per insert)\n"
+    "in DIR as a baseline. Reports the median of --runs runs.\n"
+    "\n"
+    "  --concurrency LIST   comma-separated levels (default 1,64)\n"
+    "  --requests N         requests per run (default 5000)\n"
+    "  --max-seconds S      time limit per run (default 20)\n"
+    "  --runs R             runs per level (default 3)\n"
+    "  --dir DIR            where the baseline database goes (default /tmp)\n"
+    "  --no-warmup          time the TLS handshakes of the connections too\n"
+    "  --server-pid PID     report the member's CPU time per request\n"
+    "  --format json        machine-readable output\n";
 
 static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option options[] = {
-		{"address", required_argument, NULL, 'a'},
-		{"cert", required_argument, NULL, 'c'},
-		{"key", required_argument, NULL, 'k'},
-		{"concurrency", required_argument, NULL, 'C'},
-		{"requests", required_argument, NULL, 'n'},
-		{"max-seconds", required_argument, NULL, 't'},
-		{"runs", required_argument, NULL, 'r'},
-		{"dir", required_argument, NULL, 'd'},
-		{"format", required_argument, NULL, 'f'},
-		{"no-warmup", no_argument, NULL, 'W'},
-		{"server-pid", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"address", required_argument, NULL, 'a'},
+	    {"cert", required_argument, NULL, 'c'},
+	    {"key", required_argument, NULL, 'k'},
+	    {"concurrency", required_argument, NULL, 'C'},
+	    {"requests", required_argument, NULL, 'n'},
+	    {"max-seconds", required_argument, NULL, 't'},
+	    {"runs", required_argument, NULL, 'r'},
+	    {"dir", required_argument, NULL, 'd'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"no-warmup", no_argument, NULL, 'W'},
+	    {"server-pid", required_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	*o = (struct opts){.requests = 5000, .max_seconds = 20, .runs = 3,
-			   .dir = "/tmp", .levels = {1, 64}, .n_levels = 2,
+	*o = (struct opts){.requests = 5000,
+			   .max_seconds = 20,
+			   .runs = 3,
+			   .dir = "/tmp",
+			   .levels = {1, 64},
+			   .n_levels = 2,
 			   .warmup = true};
 	int c;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
-		case 'a': o->address = optarg; break;
-		case 'c': o->cert = optarg; break;
-		case 'k': o->key = optarg; break;
-		case 'n': o->requests = atol(optarg); break;
-		case 't': o->max_seconds = atof(optarg); break;
-		case 'r': o->runs = atoi(optarg); break;
-		case 'd': o->dir = optarg; break;
-		case 'f': o->json = strcmp(optarg, "json") == 0; break;
-		case 'W': o->warmup = false; break;
-		case 'p': o->server_pid = atol(optarg); break;
+		case 'a':
+			o->address = optarg;
+			break;
+		case 'c':
+			o->cert = optarg;
+			break;
+		case 'k':
+			o->key = optarg;
+			break;
+		case 'n':
+			o->requests = atol(optarg);
+			break;
+		case 't':
+			o->max_seconds = atof(optarg);
+			break;
+		case 'r':
+			o->runs = atoi(optarg);
+			break;
+		case 'd':
+			o->dir = optarg;
+			break;
+		case 'f':
+			o->json = strcmp(optarg, "json") == 0;
+			break;
+		case 'W':
+			o->warmup = false;
+			break;
+		case 'p':
+			o->server_pid = atol(optarg);
+			break;
 		case 'C': {
 			o->n_levels = 0;
-			for (char *tok = strtok(optarg, ","); tok != NULL &&
-			     o->n_levels < 8; tok = strtok(NULL, ",")) {
+			for (char *tok = strtok(optarg, ",");
+			     tok != NULL && o->n_levels < 8;
+			     tok = strtok(NULL, ",")) {
 				o->levels[o->n_levels++] = atoi(tok);
 			}
 			break;
 		}
-		case 'h': fputs(usage, stdout); exit(0);
-		default: fputs(usage, stderr); return -1;
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		default:
+			fputs(usage, stderr);
+			return -1;
 		}
 	}
 	if (o->address == NULL || o->cert == NULL || o->key == NULL ||
@@ -435,9 +466,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (post_once(&o, "{\"statements\":[{\"sql\":\"CREATE TABLE IF NOT "
-			  "EXISTS bench(id INTEGER PRIMARY KEY, v TEXT)\"}]}") !=
-	    0) {
+	if (post_once(
+		&o, "{\"statements\":[{\"sql\":\"CREATE TABLE IF NOT "
+		    "EXISTS bench(id INTEGER PRIMARY KEY, v TEXT)\"}]}") != 0) {
 		return 1;
 	}
 	struct run runs[15];
