@@ -305,6 +305,50 @@ static struct run http_run(const struct opts *o, int concurrency)
 
 /* ---- failover ---- */
 
+/* The failures the failover writer saw: each distinct answer (the
+ * response body, or curl's error), how often, first and last seen. */
+struct failure {
+	char what[160];
+	long count;
+	double first, last; /* seconds after the kill */
+};
+
+struct answer {
+	char body[160];
+	size_t len;
+};
+
+static size_t keep_body(char *p, size_t size, size_t n, void *ud)
+{
+	struct answer *a = ud;
+	size_t len = size * n;
+	size_t room = sizeof a->body - 1 - a->len;
+	size_t take = len < room ? len : room;
+	memcpy(a->body + a->len, p, take);
+	a->len += take;
+	a->body[a->len] = '\0';
+	return len;
+}
+
+static void note_failure(struct failure *f, int *n, const char *what, double at)
+{
+	int i = 0;
+	while (i < *n && strcmp(f[i].what, what) != 0) {
+		i++;
+	}
+	if (i == *n) {
+		if (*n == 8) {
+			return;
+		}
+		snprintf(f[i].what, sizeof f[i].what, "%s", what);
+		f[i].count = 0;
+		f[i].first = at;
+		(*n)++;
+	}
+	f[i].count++;
+	f[i].last = at;
+}
+
 /* One write at a time on o->address (a follower). After o->kill_after
  * seconds, between two writes, SIGKILL o->kill_pid (the leader); then
  * write until one is acknowledged, for at most o->max_seconds. Each
@@ -315,6 +359,11 @@ static int failover_run(const struct opts *o)
 	struct slot s;
 	CURL *e = make_easy(o, &s, "/1.0/sql");
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
+	struct answer answer;
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &answer);
+	struct failure failures[8];
+	int n_failures = 0;
 	double start = now_s();
 	bool killed = false;
 	bool acked = false;
@@ -335,6 +384,8 @@ static int failover_run(const struct opts *o)
 			break;
 		}
 		slot_prepare(&s, o);
+		answer.len = 0;
+		answer.body[0] = '\0';
 		CURLcode rc = curl_easy_perform(e);
 		long status = 0;
 		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
@@ -346,6 +397,13 @@ static int failover_run(const struct opts *o)
 			before++;
 		} else {
 			failed += killed;
+			if (killed) {
+				note_failure(failures, &n_failures,
+					     rc != CURLE_OK
+						 ? curl_easy_strerror(rc)
+						 : answer.body,
+					     now_s() - killed_at);
+			}
 			usleep(5000);
 		}
 	}
@@ -363,6 +421,10 @@ static int failover_run(const struct opts *o)
 		printf("failover: no write acknowledged within %.0f s of the "
 		       "kill (%ld failed)\n",
 		       o->max_seconds, failed);
+	}
+	for (int i = 0; i < n_failures && !o->json; i++) {
+		printf("  %ld x from %.3f to %.3f s: %s\n", failures[i].count,
+		       failures[i].first, failures[i].last, failures[i].what);
 	}
 	return acked ? 0 : -1;
 }
