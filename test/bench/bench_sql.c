@@ -13,8 +13,15 @@
  *
  * With --server-pid, the member's CPU time (user + system, from
  * /proc/PID/stat) over each timed run is reported per request: a figure
- * that shared machines disturb far less than throughput. */
+ * that shared machines disturb far less than throughput.
+ *
+ * Modes (--mode): "insert" (the default, as above); "read", reads of one
+ * row by key with --consistency (linearizable by default), timed the same
+ * way; "failover", one writer that SIGKILLs --kill-pid (the leader) after
+ * --kill-after seconds, between two writes, and reports how long after
+ * the kill the first write was acknowledged (run-cluster-bench.sh). */
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,7 +33,14 @@
 #include <curl/curl.h>
 #include <sqlite3.h>
 
+enum mode { MODE_INSERT, MODE_READ, MODE_FAILOVER };
+
 struct opts {
+	enum mode mode;
+	const char *consistency; /* of reads */
+	bool baseline;		 /* run raw SQLite too (inserts) */
+	long kill_pid;		 /* failover: the leader */
+	double kill_after;	 /* failover: seconds of writes first */
 	const char *address;
 	const char *cert;
 	const char *key;
@@ -45,7 +59,7 @@ struct run {
 	double seconds;
 	long done;
 	long errors;
-	double writes_per_s;
+	double writes_per_s; /* requests per second: reads in read mode */
 	double p50_ms;
 	double p99_ms;
 	double server_us; /* member CPU per request, or -1 */
@@ -124,14 +138,23 @@ static size_t discard(char *p, size_t size, size_t n, void *ud)
 
 static long counter;
 
+/* The next request's body: an insert, or a read of one of the first
+ * 1,000 rows. */
 static void slot_prepare(struct slot *s, const struct opts *o)
 {
-	snprintf(s->body, sizeof s->body,
-		 "{\"statements\":[{\"sql\":\"INSERT INTO bench(v) VALUES "
-		 "(?)\",\"params\":[\"value-%ld\"]}]}",
-		 counter++);
+	if (o->mode == MODE_READ) {
+		snprintf(
+		    s->body, sizeof s->body,
+		    "{\"consistency\":\"%s\",\"statements\":[{\"sql\":"
+		    "\"SELECT v FROM bench WHERE id = ?\",\"params\":[%ld]}]}",
+		    o->consistency, counter++ % 1000 + 1);
+	} else {
+		snprintf(s->body, sizeof s->body,
+			 "{\"statements\":[{\"sql\":\"INSERT INTO bench(v) "
+			 "VALUES (?)\",\"params\":[\"value-%ld\"]}]}",
+			 counter++);
+	}
 	curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->body);
-	(void)o;
 }
 
 static CURL *make_easy(const struct opts *o, struct slot *s, const char *path)
@@ -164,7 +187,8 @@ static int post_once(const struct opts *o, const char *body)
 	curl_easy_cleanup(e);
 	curl_slist_free_all(s.headers);
 	if (rc != CURLE_OK || status != 200) {
-		fprintf(stderr, "bench-sql: setup request failed: %s (HTTP %ld)\n",
+		fprintf(stderr,
+			"bench-sql: setup request failed: %s (HTTP %ld)\n",
 			curl_easy_strerror(rc), status);
 		return -1;
 	}
@@ -188,8 +212,8 @@ static long warm_up(CURLM *multi, struct slot *slots, int concurrency)
 				continue;
 			}
 			long status = 0;
-			curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE,
-					  &status);
+			curl_easy_getinfo(m->easy_handle,
+					  CURLINFO_RESPONSE_CODE, &status);
 			if (m->data.result != CURLE_OK || status != 200) {
 				errors++;
 			}
@@ -240,7 +264,8 @@ static struct run http_run(const struct opts *o, int concurrency)
 			struct slot *s;
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &s);
 			long status = 0;
-			curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+			curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE,
+					  &status);
 			double t = now_s();
 			if (m->data.result == CURLE_OK && status == 200) {
 				lat[r.done++] = t - s->started;
@@ -276,6 +301,132 @@ static struct run http_run(const struct opts *o, int concurrency)
 	free(slots);
 	free(lat);
 	return r;
+}
+
+/* ---- failover ---- */
+
+/* The failures the failover writer saw: each distinct answer (the
+ * response body, or curl's error), how often, first and last seen. */
+struct failure {
+	char what[160];
+	long count;
+	double first, last; /* seconds after the kill */
+};
+
+struct answer {
+	char body[160];
+	size_t len;
+};
+
+static size_t keep_body(char *p, size_t size, size_t n, void *ud)
+{
+	struct answer *a = ud;
+	size_t len = size * n;
+	size_t room = sizeof a->body - 1 - a->len;
+	size_t take = len < room ? len : room;
+	memcpy(a->body + a->len, p, take);
+	a->len += take;
+	a->body[a->len] = '\0';
+	return len;
+}
+
+static void note_failure(struct failure *f, int *n, const char *what, double at)
+{
+	int i = 0;
+	while (i < *n && strcmp(f[i].what, what) != 0) {
+		i++;
+	}
+	if (i == *n) {
+		if (*n == 8) {
+			return;
+		}
+		snprintf(f[i].what, sizeof f[i].what, "%s", what);
+		f[i].count = 0;
+		f[i].first = at;
+		(*n)++;
+	}
+	f[i].count++;
+	f[i].last = at;
+}
+
+/* One write at a time on o->address (a follower). After o->kill_after
+ * seconds, between two writes, SIGKILL o->kill_pid (the leader); then
+ * write until one is acknowledged, for at most o->max_seconds. Each
+ * request may take 5 s; a failed one is retried after 5 ms. Prints the
+ * time from the kill to that acknowledgement; 0 if there was one. */
+static int failover_run(const struct opts *o)
+{
+	struct slot s;
+	CURL *e = make_easy(o, &s, "/1.0/sql");
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
+	struct answer answer;
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &answer);
+	struct failure failures[8];
+	int n_failures = 0;
+	double start = now_s();
+	bool killed = false;
+	bool acked = false;
+	double killed_at = 0;
+	double acked_at = 0;
+	long before = 0;
+	long failed = 0;
+	while (!acked) {
+		double t = now_s();
+		if (!killed && t - start >= o->kill_after) {
+			if (kill((pid_t)o->kill_pid, SIGKILL) != 0) {
+				perror("bench-sql: kill");
+				break;
+			}
+			killed = true;
+			killed_at = now_s();
+		} else if (killed && t - killed_at > o->max_seconds) {
+			break;
+		}
+		slot_prepare(&s, o);
+		answer.len = 0;
+		answer.body[0] = '\0';
+		CURLcode rc = curl_easy_perform(e);
+		long status = 0;
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+		bool ok = rc == CURLE_OK && status == 200;
+		if (ok && killed) {
+			acked = true;
+			acked_at = now_s();
+		} else if (ok) {
+			before++;
+		} else {
+			failed += killed;
+			if (killed) {
+				note_failure(failures, &n_failures,
+					     rc != CURLE_OK
+						 ? curl_easy_strerror(rc)
+						 : answer.body,
+					     now_s() - killed_at);
+			}
+			usleep(5000);
+		}
+	}
+	curl_easy_cleanup(e);
+	curl_slist_free_all(s.headers);
+	if (o->json) {
+		printf("{\"failover_s\":%.3f,\"writes_before\":%ld,"
+		       "\"failed_after\":%ld}\n",
+		       acked ? acked_at - killed_at : -1.0, before, failed);
+	} else if (acked) {
+		printf("failover: first write acknowledged %.3f s after the "
+		       "kill (%ld writes before it, %ld failed after it)\n",
+		       acked_at - killed_at, before, failed);
+	} else {
+		printf("failover: no write acknowledged within %.0f s of the "
+		       "kill (%ld failed)\n",
+		       o->max_seconds, failed);
+	}
+	for (int i = 0; i < n_failures && !o->json; i++) {
+		printf("  %ld x from %.3f to %.3f s: %s\n", failures[i].count,
+		       failures[i].first, failures[i].last, failures[i].what);
+	}
+	return acked ? 0 : -1;
 }
 
 /* ---- raw SQLite baseline ---- */
@@ -340,88 +491,159 @@ static void report(const struct opts *o, const char *what, int concurrency,
 	double server_us = cpu[o->runs / 2];
 	if (o->json) {
 		printf("  {\"target\":\"%s\",\"concurrency\":%d,\"runs\":%d,"
-		       "\"writes_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
+		       "\"%s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
 		       "\"requests\":%ld,\"errors\":%ld,"
 		       "\"server_cpu_us\":%.1f}%s\n",
-		       what, concurrency, o->runs, m->writes_per_s, m->p50_ms,
-		       m->p99_ms, m->done, m->errors, server_us,
-		       last ? "" : ",");
+		       what, concurrency, o->runs,
+		       o->mode == MODE_READ ? "reads_per_s" : "writes_per_s",
+		       m->writes_per_s, m->p50_ms, m->p99_ms, m->done,
+		       m->errors, server_us, last ? "" : ",");
 	} else if (server_us >= 0) {
 		printf("%-16s %11d %12.0f %10.3f %10.3f %9ld %7ld %11.1f\n",
-		       what, concurrency, m->writes_per_s, m->p50_ms,
-		       m->p99_ms, m->done, m->errors, server_us);
+		       what, concurrency, m->writes_per_s, m->p50_ms, m->p99_ms,
+		       m->done, m->errors, server_us);
 	} else {
-		printf("%-16s %11d %12.0f %10.3f %10.3f %9ld %7ld %11s\n",
-		       what, concurrency, m->writes_per_s, m->p50_ms,
-		       m->p99_ms, m->done, m->errors, "-");
+		printf("%-16s %11d %12.0f %10.3f %10.3f %9ld %7ld %11s\n", what,
+		       concurrency, m->writes_per_s, m->p50_ms, m->p99_ms,
+		       m->done, m->errors, "-");
 	}
 }
 
 static const char usage[] =
-	"Usage: bench-sql --address HOST:PORT --cert FILE --key FILE [options]\n"
-	"\n"
-	"Measure INSERTs through POST /1.0/sql (TLS, keep-alive) against a\n"
-	"running member whose trust store holds the given client certificate,\n"
-	"and raw SQLite (WAL, synchronous=FULL, one transaction per insert)\n"
-	"in DIR as a baseline. Reports the median of --runs runs.\n"
-	"\n"
-	"  --concurrency LIST   comma-separated levels (default 1,64)\n"
-	"  --requests N         requests per run (default 5000)\n"
-	"  --max-seconds S      time limit per run (default 20)\n"
-	"  --runs R             runs per level (default 3)\n"
-	"  --dir DIR            where the baseline database goes (default /tmp)\n"
-	"  --no-warmup          time the TLS handshakes of the connections too\n"
-	"  --server-pid PID     report the member's CPU time per request\n"
-	"  --format json        machine-readable output\n";
+    "Usage: bench-sql --address HOST:PORT --cert FILE --key FILE [options]\n"
+    "\n"
+    "Measure INSERTs through POST /1.0/sql (TLS, keep-alive) against a\n"
+    "running member whose trust store holds the given client certificate,\n"
+    "and raw SQLite (WAL, synchronous=FULL, one transaction per insert)\n"
+    "in DIR as a baseline. Reports the median of --runs runs.\n"
+    "\n"
+    "  --mode MODE          insert (default); read: reads of one row by\n"
+    "                       key; failover: one writer, see --kill-pid\n"
+    "  --consistency C      of reads: linearizable (default) or none\n"
+    "  --no-baseline        skip the raw SQLite runs\n"
+    "  --kill-pid PID       failover: SIGKILL PID (the leader) after\n"
+    "                       --kill-after S seconds of writes (default 1),\n"
+    "                       then report how long after the kill the first\n"
+    "                       write was acknowledged (at most --max-seconds)\n"
+    "  --concurrency LIST   comma-separated levels (default 1,64)\n"
+    "  --requests N         requests per run (default 5000)\n"
+    "  --max-seconds S      time limit per run (default 20)\n"
+    "  --runs R             runs per level (default 3)\n"
+    "  --dir DIR            where the baseline database goes (default /tmp)\n"
+    "  --no-warmup          time the TLS handshakes of the connections too\n"
+    "  --server-pid PID     report the member's CPU time per request\n"
+    "  --format json        machine-readable output\n";
 
 static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option options[] = {
-		{"address", required_argument, NULL, 'a'},
-		{"cert", required_argument, NULL, 'c'},
-		{"key", required_argument, NULL, 'k'},
-		{"concurrency", required_argument, NULL, 'C'},
-		{"requests", required_argument, NULL, 'n'},
-		{"max-seconds", required_argument, NULL, 't'},
-		{"runs", required_argument, NULL, 'r'},
-		{"dir", required_argument, NULL, 'd'},
-		{"format", required_argument, NULL, 'f'},
-		{"no-warmup", no_argument, NULL, 'W'},
-		{"server-pid", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"address", required_argument, NULL, 'a'},
+	    {"cert", required_argument, NULL, 'c'},
+	    {"key", required_argument, NULL, 'k'},
+	    {"concurrency", required_argument, NULL, 'C'},
+	    {"requests", required_argument, NULL, 'n'},
+	    {"max-seconds", required_argument, NULL, 't'},
+	    {"runs", required_argument, NULL, 'r'},
+	    {"dir", required_argument, NULL, 'd'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"no-warmup", no_argument, NULL, 'W'},
+	    {"server-pid", required_argument, NULL, 'p'},
+	    {"mode", required_argument, NULL, 'm'},
+	    {"consistency", required_argument, NULL, 'L'},
+	    {"no-baseline", no_argument, NULL, 'B'},
+	    {"kill-pid", required_argument, NULL, 'K'},
+	    {"kill-after", required_argument, NULL, 'A'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	*o = (struct opts){.requests = 5000, .max_seconds = 20, .runs = 3,
-			   .dir = "/tmp", .levels = {1, 64}, .n_levels = 2,
-			   .warmup = true};
+	*o = (struct opts){.requests = 5000,
+			   .max_seconds = 20,
+			   .runs = 3,
+			   .dir = "/tmp",
+			   .levels = {1, 64},
+			   .n_levels = 2,
+			   .warmup = true,
+			   .baseline = true,
+			   .consistency = "linearizable",
+			   .kill_after = 1};
 	int c;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
-		case 'a': o->address = optarg; break;
-		case 'c': o->cert = optarg; break;
-		case 'k': o->key = optarg; break;
-		case 'n': o->requests = atol(optarg); break;
-		case 't': o->max_seconds = atof(optarg); break;
-		case 'r': o->runs = atoi(optarg); break;
-		case 'd': o->dir = optarg; break;
-		case 'f': o->json = strcmp(optarg, "json") == 0; break;
-		case 'W': o->warmup = false; break;
-		case 'p': o->server_pid = atol(optarg); break;
+		case 'a':
+			o->address = optarg;
+			break;
+		case 'c':
+			o->cert = optarg;
+			break;
+		case 'k':
+			o->key = optarg;
+			break;
+		case 'n':
+			o->requests = atol(optarg);
+			break;
+		case 't':
+			o->max_seconds = atof(optarg);
+			break;
+		case 'r':
+			o->runs = atoi(optarg);
+			break;
+		case 'd':
+			o->dir = optarg;
+			break;
+		case 'f':
+			o->json = strcmp(optarg, "json") == 0;
+			break;
+		case 'W':
+			o->warmup = false;
+			break;
+		case 'p':
+			o->server_pid = atol(optarg);
+			break;
+		case 'm':
+			if (strcmp(optarg, "insert") == 0) {
+				o->mode = MODE_INSERT;
+			} else if (strcmp(optarg, "read") == 0) {
+				o->mode = MODE_READ;
+			} else if (strcmp(optarg, "failover") == 0) {
+				o->mode = MODE_FAILOVER;
+			} else {
+				fputs(usage, stderr);
+				return -1;
+			}
+			break;
+		case 'L':
+			o->consistency = optarg;
+			break;
+		case 'B':
+			o->baseline = false;
+			break;
+		case 'K':
+			o->kill_pid = atol(optarg);
+			break;
+		case 'A':
+			o->kill_after = atof(optarg);
+			break;
 		case 'C': {
 			o->n_levels = 0;
-			for (char *tok = strtok(optarg, ","); tok != NULL &&
-			     o->n_levels < 8; tok = strtok(NULL, ",")) {
+			for (char *tok = strtok(optarg, ",");
+			     tok != NULL && o->n_levels < 8;
+			     tok = strtok(NULL, ",")) {
 				o->levels[o->n_levels++] = atoi(tok);
 			}
 			break;
 		}
-		case 'h': fputs(usage, stdout); exit(0);
-		default: fputs(usage, stderr); return -1;
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		default:
+			fputs(usage, stderr);
+			return -1;
 		}
 	}
 	if (o->address == NULL || o->cert == NULL || o->key == NULL ||
 	    o->requests < 1 || o->runs < 1 || o->runs > 15 ||
-	    o->max_seconds <= 0) {
+	    o->max_seconds <= 0 ||
+	    (o->mode == MODE_FAILOVER && o->kill_pid <= 0)) {
 		fputs(usage, stderr);
 		return -1;
 	}
@@ -435,29 +657,39 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (post_once(&o, "{\"statements\":[{\"sql\":\"CREATE TABLE IF NOT "
-			  "EXISTS bench(id INTEGER PRIMARY KEY, v TEXT)\"}]}") !=
-	    0) {
+	if (post_once(
+		&o, "{\"statements\":[{\"sql\":\"CREATE TABLE IF NOT "
+		    "EXISTS bench(id INTEGER PRIMARY KEY, v TEXT)\"}]}") != 0) {
 		return 1;
 	}
+	if (o.mode == MODE_FAILOVER) {
+		int rv = failover_run(&o);
+		curl_global_cleanup();
+		return rv == 0 ? 0 : 1;
+	}
+	bool baseline = o.baseline && o.mode == MODE_INSERT;
 	struct run runs[15];
 	if (o.json) {
 		printf("[\n");
 	} else {
 		printf("%-16s %11s %12s %10s %10s %9s %7s %11s\n", "target",
-		       "concurrency", "writes/s", "p50 ms", "p99 ms",
-		       "requests", "errors", "srv us/req");
+		       "concurrency",
+		       o.mode == MODE_READ ? "reads/s" : "writes/s", "p50 ms",
+		       "p99 ms", "requests", "errors", "srv us/req");
 	}
-	for (int r = 0; r < o.runs; r++) {
+	for (int r = 0; baseline && r < o.runs; r++) {
 		runs[r] = sqlite_run(&o, r);
 	}
-	report(&o, "sqlite-raw", 1, runs, false);
+	if (baseline) {
+		report(&o, "sqlite-raw", 1, runs, false);
+	}
 	for (int l = 0; l < o.n_levels; l++) {
 		for (int r = 0; r < o.runs; r++) {
 			runs[r] = http_run(&o, o.levels[l]);
 		}
-		report(&o, "thermionic", o.levels[l], runs,
-		       l == o.n_levels - 1);
+		report(&o,
+		       o.mode == MODE_READ ? "thermionic-read" : "thermionic",
+		       o.levels[l], runs, l == o.n_levels - 1);
 	}
 	if (o.json) {
 		printf("]\n");
