@@ -81,8 +81,8 @@ static void enable_free(struct enable *e)
 	tm_free(e);
 }
 
-static void reopened(struct daemon *d, void *arg, int status,
-		     const char *errmsg)
+static void ready(struct daemon *d, void *arg, int status,
+		  const char *errmsg)
 {
 	struct enable *e = arg;
 	if (status == 0) {
@@ -91,6 +91,18 @@ static void reopened(struct daemon *d, void *arg, int status,
 	}
 	e->cb(e->arg, status, errmsg);
 	enable_free(e);
+}
+
+/* Answer once the member is READY again, so that what the client sends
+ * next (cluster add) finds it serving. */
+static void reopened(struct daemon *d, void *arg, int status,
+		     const char *errmsg)
+{
+	if (status != 0) {
+		ready(d, arg, status, errmsg);
+		return;
+	}
+	daemon_when_ready(d, ready, arg);
 }
 
 static int nothing_to_prepare(struct daemon *d, void *arg, char *errmsg)

@@ -353,6 +353,21 @@ int daemon_start(struct daemon *d, char *errmsg)
 	return 0;
 }
 
+/* Tell the daemon_when_ready waiter, if any. */
+static void ready_waiter(struct daemon *d, int status, const char *errmsg)
+{
+	daemon_ready_cb cb = d->ready_cb;
+	d->ready_cb = NULL;
+	if (cb != NULL) {
+		cb(d, d->ready_arg, status, errmsg);
+	}
+}
+
+void daemon_ready_waiter_fail(struct daemon *d, const char *errmsg)
+{
+	ready_waiter(d, TM_SHUTDOWN, errmsg);
+}
+
 void daemon_global_ready(struct daemon *d)
 {
 	daemon_config_reload_global(d);
@@ -371,7 +386,15 @@ void daemon_global_migrated(struct daemon *d)
 		d->cluster_message[0] = '\0';
 		daemon_set_state(d, DAEMON_READY);
 		cluster_rebalance_start(d);
+		ready_waiter(d, 0, "");
 	}
+}
+
+void daemon_when_ready(struct daemon *d, daemon_ready_cb cb, void *arg)
+{
+	PRE(d->ready_cb == NULL);
+	d->ready_cb = cb;
+	d->ready_arg = arg;
 }
 
 void daemon_config_apply(struct daemon *d)

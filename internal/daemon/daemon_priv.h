@@ -46,6 +46,9 @@ struct daemon {
 	bool rebalance_alive;
 	bool rebalance_busy; /* a raft_add/raft_assign is in flight */
 	bool handover_busy;  /* stopping: leadership transfer in flight */
+	void (*ready_cb)(struct daemon *d, void *arg, int status,
+			 const char *errmsg); /* daemon_when_ready */
+	void *ready_arg;
 
 	struct nodedb *nodedb;	   /* owned */
 	struct gdb *gdb;	   /* owned; NULL until open / once closed */
@@ -118,6 +121,14 @@ void daemon_global_schema_cancel(struct daemon *d);
  * configuration and the trust store, move what an older version left in
  * local.db (migrate.c), then the member is READY. */
 void daemon_global_ready(struct daemon *d);
+/* daemon.c: CB(D, ARG, 0, "") once the member is READY again (after a
+ * restart of its global part), or with an error if it stops first. One
+ * waiter at a time. */
+typedef void (*daemon_ready_cb)(struct daemon *d, void *arg, int status,
+				const char *errmsg);
+void daemon_when_ready(struct daemon *d, daemon_ready_cb cb, void *arg);
+/* The member stops: the waiter gets TM_SHUTDOWN and ERRMSG. */
+void daemon_ready_waiter_fail(struct daemon *d, const char *errmsg);
 /* stop.c: finish stopping if nothing is left open. */
 void daemon_maybe_stopped(struct daemon *d);
 

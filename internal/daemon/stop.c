@@ -235,6 +235,7 @@ void daemon_stop(struct daemon *d)
 		return;
 	}
 	daemon_set_state(d, DAEMON_DRAINING);
+	daemon_ready_waiter_fail(d, "the member is stopping");
 	daemon_global_schema_cancel(d);
 	cluster_rebalance_stop(d);
 	close_listener(d, &d->https_listener);
