@@ -306,6 +306,7 @@ EOF
 case_no_leader_is_a_503_naming_members() {
 	form 3
 	therm_on m1 sql "CREATE TABLE t(x)" >/dev/null
+	wait_for 10 json_on m3 '.[0].rows[0][0] == 1' sql "SELECT count(*) FROM sqlite_schema WHERE name = 't'"
 	# Both at once: no election between the two kills.
 	kill -9 "$(member_pid m1)" "$(member_pid m2)"
 	kill_member m1
