@@ -33,6 +33,9 @@ uint64_t gdb_now_ns(void)
 static int progress_cb(void *arg)
 {
 	struct gdb_conn *c = arg;
+	if (c->quiet) {
+		return 0;
+	}
 	int stop = atomic_load_explicit(&c->stop, memory_order_relaxed);
 	if (stop != GDB_STOP_NONE) {
 		c->why = (enum gdb_stop)stop;
@@ -142,6 +145,14 @@ void gdb_conn_unbound(struct gdb_conn *c)
 {
 	c->req = NULL;
 	c->deadline_ns = 0;
+}
+
+int gdb_conn_run_quiet(struct gdb_conn *c, int which)
+{
+	c->quiet = true;
+	int rc = gdb_sql_run(c->sql, which);
+	c->quiet = false;
+	return rc;
 }
 
 bool gdb_conn_interrupted(const struct gdb_conn *c, int rc)

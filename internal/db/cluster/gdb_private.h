@@ -166,6 +166,7 @@ struct gdb_conn {
 	uint64_t deadline_ns;	  /* monotonic; 0 = none */
 	uint64_t budget_ns;	  /* a batch on the loop: stop here; 0 = none */
 	bool budget_hit;	  /* ... and it was stopped */
+	bool quiet;		  /* ending a transaction: never interrupt */
 	unsigned timeout_ms;	  /* for messages */
 	struct gdb_recorder rec;  /* exec: measured against max_write_bytes */
 	uint64_t max_write_bytes; /* 0 = no bound */
@@ -588,6 +589,12 @@ void gdb_conn_collect_stats(struct gdb *g, struct gdb_conn *c);
 void gdb_conn_bound(struct gdb_conn *c, struct gdb_request *req,
 		    unsigned default_timeout_ms);
 void gdb_conn_unbound(struct gdb_conn *c);
+/* Run the prepared statement WHICH (a ROLLBACK) with the progress handler
+ * quiet: SQLite calls the handler every GDB_PROGRESS_OPS instructions
+ * counted over all the runs of a prepared statement, so a ROLLBACK run
+ * while a stop, the budget or a deadline is pending would be interrupted
+ * now and then, and leave the transaction open. */
+int gdb_conn_run_quiet(struct gdb_conn *c, int which);
 /* Did the progress handler interrupt the statement that returned RC? */
 bool gdb_conn_interrupted(const struct gdb_conn *c, int rc);
 /* The message and TM_* status for an interrupted statement. */

@@ -78,7 +78,7 @@ static void read_work(struct pool_work *w)
 	}
 	gdb_conn_unbound(c);
 	if (!sqlite3_get_autocommit(c->db)) {
-		gdb_sql_run(c->sql, GDB_SQL_ROLLBACK);
+		gdb_conn_run_quiet(c, GDB_SQL_ROLLBACK);
 	}
 }
 

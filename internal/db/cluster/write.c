@@ -679,7 +679,7 @@ int gdb_write_batch(struct gdb_conn *c, struct gdb_request **reqs, size_t n,
 	}
 	gdb_conn_unbound(c);
 	if (!sqlite3_get_autocommit(c->db)) {
-		rc = gdb_sql_run(c->sql, GDB_SQL_ROLLBACK);
+		rc = gdb_conn_run_quiet(c, GDB_SQL_ROLLBACK);
 		if (rc != SQLITE_OK) {
 			/* The write lock would block every apply: stop. */
 			LOGE("gdb: cannot roll back the leader's batch: %s",
