@@ -17,6 +17,7 @@
  * meanwhile (the answer is then dropped); the call's watch timer cancels
  * the work when that happens. */
 #include <math.h>
+#include <stdio.h>
 
 #include "internal/api/api.h"
 #include "internal/api/cluster_http.h"
@@ -47,6 +48,21 @@ void sql_answer_send(struct rest_request *req, struct sql_answer *answer)
 static void global_done_cb(struct gdb_request *greq, int status)
 {
 	struct sql_call *call = greq->data;
+	struct rest_request *http = call->http;
+	struct daemon *d = rest_server_data(http);
+	/* Leadership moved before the request was proposed (nothing was
+	 * applied): the new leader takes it. */
+	if (status == TM_NOTLEADER && greq->results == NULL &&
+	    !call->pipe.streaming && cluster_follows(d) &&
+	    !api_forwarded(http)) {
+		char errmsg[TM_ERRMSG_SIZE];
+		snprintf(errmsg, sizeof errmsg, "%s", greq->errmsg);
+		sql_call_hand_off(call);
+		if (!api_to_leader(http)) {
+			rest_respond_error(http, 503, "%s", errmsg);
+		}
+		return;
+	}
 	sql_call_done(call, status, greq->errmsg, greq->results, greq->n_stmts);
 }
 

@@ -185,6 +185,13 @@ void sql_call_refuse(struct sql_call *call, int http_status,
 	answered(call);
 }
 
+void sql_call_hand_off(struct sql_call *call)
+{
+	stop_running(call);
+	PRE(!call->pipe.streaming);
+	answered(call);
+}
+
 void sql_call_done(struct sql_call *call, int status, const char *errmsg,
 		   const struct gdb_result *results, size_t n)
 {

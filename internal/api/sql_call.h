@@ -104,6 +104,9 @@ struct sql_call {
 struct sql_call *sql_call_new(struct rest_request *req, uv_loop_t *loop,
 			      struct sql_request *parsed, bool read,
 			      unsigned timeout_ms, uint64_t limit);
+/* The work is done but someone else answers the request (it was relayed
+ * to the leader): release the call without answering. */
+void sql_call_hand_off(struct sql_call *call);
 /* The request starts running: watch the client from now on. */
 void sql_call_started(struct sql_call *call);
 /* The work is done (on the loop): answer from STATUS, ERRMSG and RESULTS
