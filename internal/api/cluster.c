@@ -143,6 +143,12 @@ static void read_index_cb(struct gdb_request *greq, int status)
 void api_internal_read_index_get(struct rest_request *req)
 {
 	struct daemon *d = rest_server_data(req);
+	if (!cluster_is_member(d, rest_peer_fingerprint(req))) {
+		rest_respond_error(req, 403,
+				   "not authorized: only members of this "
+				   "cluster may ask for a read index");
+		return;
+	}
 	struct gdb *g = daemon_gdb(d);
 	if (g == NULL || cluster_follows(d)) {
 		rest_respond_error(req, 503, "this member is not the leader");

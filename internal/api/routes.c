@@ -41,7 +41,8 @@ static const struct rest_route routes[] = {
     {.path = "/internal/cluster/join",
      .post = api_internal_cluster_join,
      .public_post = true},
-    /* Members only: their certificates are in the trust store. */
+    /* Members only: the handler checks the certificate (admin clients
+     * are trusted too, but are no members). */
     {.path = "/internal/cluster/read-index",
      .get = api_internal_read_index_get},
     /* Public: the handler admits members' certificates only. */

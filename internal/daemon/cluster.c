@@ -303,3 +303,10 @@ void cluster_reachability(struct daemon *d, char *out, size_t size)
 	}
 	nodedb_raft_nodes_free(nodes, n);
 }
+
+bool cluster_is_member(struct daemon *d, const char *fp)
+{
+	return d->phase != CLUSTER_STANDALONE &&
+	       (cluster_is_member_fingerprint(d, fp) ||
+		(fp != NULL && daemon_trust_member(d, fp)));
+}

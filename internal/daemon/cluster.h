@@ -106,6 +106,10 @@ const char *cluster_member_name(struct daemon *d);
 /* Each other member as this member last reached it ("n2 at
  * 10.0.0.2:8443: reachable; n3 at ...: connection refused"), into OUT. */
 void cluster_reachability(struct daemon *d, char *out, size_t size);
+/* Is FP (may be NULL) the certificate of a member of this cluster (from
+ * the global database, or this member's local list while it catches
+ * up)? */
+bool cluster_is_member(struct daemon *d, const char *fp);
 /* The raft index this member has applied (0 while raft is not running). */
 uint64_t cluster_applied_index(struct daemon *d);
 

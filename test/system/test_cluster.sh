@@ -303,6 +303,22 @@ EOF
 	assert_eq "$(therm_on m2 --format json cluster list | jq -c '[.[].name]')" '["n1","n2"]'
 }
 
+case_member_endpoints_refuse_admin_clients() {
+	form 2
+	make_client_cert admin
+	therm_on m1 trust add "$TEST_ROOT/admin.crt" --name admin >/dev/null
+	# Trusted for the API ...
+	assert_eq "$(https admin GET "https://$(addr m1)/1.0/cluster" | tail -1)" 200
+	# ... but no member: the member-only endpoints refuse it.
+	local out
+	out=$(https admin GET "https://$(addr m1)/internal/cluster/read-index")
+	assert_eq "$(echo "$out" | tail -1)" 403
+	assert_contains "$out" "only members of this cluster"
+	out=$(https admin POST "https://$(addr m2)/internal/cluster/reset" -d '{}')
+	assert_eq "$(echo "$out" | tail -1)" 403
+	assert_eq "$(therm_on m2 --format json cluster status | jq -r .state)" member
+}
+
 case_no_leader_is_a_503_naming_members() {
 	form 3
 	therm_on m1 sql "CREATE TABLE t(x)" >/dev/null
