@@ -76,13 +76,13 @@ int cluster_check_address(const char *address, char *errmsg)
 
 static void enable_free(struct enable *e)
 {
+	e->d->enabling = false;
 	gdb_request_clear(&e->req);
 	tm_free(e->address);
 	tm_free(e);
 }
 
-static void ready(struct daemon *d, void *arg, int status,
-		  const char *errmsg)
+static void ready(struct daemon *d, void *arg, int status, const char *errmsg)
 {
 	struct enable *e = arg;
 	if (status == 0) {
@@ -180,8 +180,11 @@ int cluster_enable(struct daemon *d, const char *name, cluster_done_cb cb,
 				 d->self.name);
 		return TM_EXISTS;
 	}
-	if (d->state != DAEMON_READY || d->gdb == NULL) {
-		tm_errmsg_printf(errmsg, "the member is not ready yet");
+	if (d->state != DAEMON_READY || d->gdb == NULL || d->enabling) {
+		tm_errmsg_printf(errmsg, d->enabling
+					     ? "clustering is being enabled "
+					       "already"
+					     : "the member is not ready yet");
 		return TM_BUSY;
 	}
 	int rv = member_name_check(name, errmsg);
@@ -197,6 +200,7 @@ int cluster_enable(struct daemon *d, const char *name, cluster_done_cb cb,
 	}
 	struct enable *e = tm_calloc(1, sizeof *e);
 	e->d = d;
+	d->enabling = true;
 	e->cb = cb;
 	e->arg = arg;
 	snprintf(e->name, sizeof e->name, "%s", name);

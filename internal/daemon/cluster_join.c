@@ -323,9 +323,12 @@ static int user_tables(struct daemon *d, char *list, size_t size)
 static int check_joinable(struct daemon *d, const char *address, bool force,
 			  char *errmsg)
 {
-	if (d->self.clustered || d->phase != CLUSTER_STANDALONE) {
+	if (d->self.clustered || d->phase != CLUSTER_STANDALONE ||
+	    d->enabling) {
 		tm_errmsg_printf(errmsg,
-				 d->phase == CLUSTER_JOINING
+				 d->enabling ? "clustering is being enabled on "
+					       "this member"
+				 : d->phase == CLUSTER_JOINING
 				     ? "this member is already joining a "
 				       "cluster"
 				     : "this member is already part of a "

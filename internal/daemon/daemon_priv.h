@@ -37,6 +37,7 @@ struct daemon {
 	char cluster_message[TM_ERRMSG_SIZE]; /* progress or last error */
 	uint64_t join_target; /* raft index a joining member must reach */
 	bool recover_at_open; /* enable: raft_recover at the next open */
+	bool enabling;	      /* an enable is under way */
 	struct cluster_reopen *reopen; /* while the global part restarts */
 	/* Members' own certificates: whom raft traffic and member calls
 	 * are taken from (mirrored from the global database). Owned. */
