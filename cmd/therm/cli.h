@@ -145,6 +145,12 @@ int therm_client(struct therm_ctx *ctx, struct thermionic_client **out);
  * THERM_EXIT_ERROR. */
 int therm_client_fail(struct therm_ctx *ctx, int rv);
 
+/* A list command: FETCH the list from the daemon and print it with
+ * COLUMNS (N_COLUMNS of them) in ctx's format. Returns the exit code. */
+int therm_run_list(struct therm_ctx *ctx,
+		   int (*fetch)(struct thermionic_client *client, cJSON **out),
+		   const struct therm_column *columns, size_t n_columns);
+
 /* Parse a "--timeout SECONDS" value (non-negative, fractions allowed, at
  * most a day) into milliseconds. TM_INVALID if malformed. */
 int therm_parse_seconds(const char *text, unsigned *ms);

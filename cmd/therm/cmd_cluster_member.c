@@ -15,25 +15,11 @@ static const struct therm_column member_columns[] = {
 
 static int cluster_list_run(struct therm_ctx *ctx, int argc, char **argv)
 {
-	char errmsg[TM_ERRMSG_SIZE];
-	struct thermionic_client *client;
-	cJSON *list = NULL;
-	int rv;
-
 	(void)argc;
 	(void)argv;
-	if (therm_client(ctx, &client) != 0) {
-		return THERM_EXIT_ERROR;
-	}
-	rv = thermionic_cluster_member_list(client, &list);
-	if (rv != THERMIONIC_OK) {
-		return therm_client_fail(ctx, rv);
-	}
-	rv = therm_print_list(ctx->out, ctx->format, member_columns,
-			      sizeof member_columns / sizeof *member_columns,
-			      list, errmsg);
-	cJSON_Delete(list);
-	return rv == 0 ? THERM_EXIT_OK : therm_fail(ctx, "%s", errmsg);
+	return therm_run_list(ctx, thermionic_cluster_member_list,
+			      member_columns,
+			      sizeof member_columns / sizeof *member_columns);
 }
 
 static int cluster_show_run(struct therm_ctx *ctx, int argc, char **argv)

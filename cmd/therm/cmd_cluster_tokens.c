@@ -34,25 +34,10 @@ static const struct therm_column token_columns[] = {
 
 static int cluster_list_tokens_run(struct therm_ctx *ctx, int argc, char **argv)
 {
-	char errmsg[TM_ERRMSG_SIZE];
-	struct thermionic_client *client;
-	cJSON *list = NULL;
-	int rv;
-
 	(void)argc;
 	(void)argv;
-	if (therm_client(ctx, &client) != 0) {
-		return THERM_EXIT_ERROR;
-	}
-	rv = thermionic_cluster_token_list(client, &list);
-	if (rv != THERMIONIC_OK) {
-		return therm_client_fail(ctx, rv);
-	}
-	rv = therm_print_list(ctx->out, ctx->format, token_columns,
-			      sizeof token_columns / sizeof *token_columns,
-			      list, errmsg);
-	cJSON_Delete(list);
-	return rv == 0 ? THERM_EXIT_OK : therm_fail(ctx, "%s", errmsg);
+	return therm_run_list(ctx, thermionic_cluster_token_list, token_columns,
+			      sizeof token_columns / sizeof *token_columns);
 }
 
 static int cluster_revoke_token_run(struct therm_ctx *ctx, int argc,

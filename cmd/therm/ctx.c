@@ -88,3 +88,23 @@ int therm_parse_seconds(const char *text, unsigned *ms)
 	*ms = (unsigned)llround(seconds * 1000.0);
 	return 0;
 }
+
+int therm_run_list(struct therm_ctx *ctx,
+		   int (*fetch)(struct thermionic_client *client, cJSON **out),
+		   const struct therm_column *columns, size_t n_columns)
+{
+	char errmsg[TM_ERRMSG_SIZE];
+	struct thermionic_client *client;
+	cJSON *list = NULL;
+	if (therm_client(ctx, &client) != 0) {
+		return THERM_EXIT_ERROR;
+	}
+	int rv = fetch(client, &list);
+	if (rv != THERMIONIC_OK) {
+		return therm_client_fail(ctx, rv);
+	}
+	rv = therm_print_list(ctx->out, ctx->format, columns, n_columns, list,
+			      errmsg);
+	cJSON_Delete(list);
+	return rv == 0 ? THERM_EXIT_OK : therm_fail(ctx, "%s", errmsg);
+}

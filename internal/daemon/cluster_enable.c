@@ -45,7 +45,7 @@ int cluster_api_extensions(void)
 }
 
 /* An address other members can reach: not a wildcard. */
-static int check_address(const char *address, char *errmsg)
+int cluster_check_address(const char *address, char *errmsg)
 {
 	if (address[0] == '\0') {
 		tm_errmsg_printf(errmsg,
@@ -67,11 +67,6 @@ static int check_address(const char *address, char *errmsg)
 		return TM_INVALID;
 	}
 	return 0;
-}
-
-int cluster_check_address(const char *address, char *errmsg)
-{
-	return check_address(address, errmsg);
 }
 
 static void enable_free(struct enable *e)
@@ -189,8 +184,8 @@ int cluster_enable(struct daemon *d, const char *name, cluster_done_cb cb,
 	}
 	int rv = member_name_check(name, errmsg);
 	if (rv == 0) {
-		rv = check_address(config_get(d->config, "core.https_address"),
-				   errmsg);
+		rv = cluster_check_address(
+		    config_get(d->config, "core.https_address"), errmsg);
 	}
 	if (rv == 0) {
 		rv = new_certificate(d, errmsg);
