@@ -60,9 +60,10 @@ static void asked(struct hclient_request *req)
 	uint64_t index = 0;
 	int status = 0;
 	if (req->status != 0 || req->http_status != 200) {
-		status = req->status == TM_SHUTDOWN || req->status == TM_CANCELED
-			     ? TM_SHUTDOWN
-			     : TM_NOTLEADER;
+		status =
+		    req->status == TM_SHUTDOWN || req->status == TM_CANCELED
+			? TM_SHUTDOWN
+			: TM_NOTLEADER;
 		snprintf(errmsg, sizeof errmsg,
 			 "the leader %s could not confirm a read index: %.160s",
 			 ri->leader,
