@@ -41,7 +41,7 @@ struct forward {
 	bool leader_lost;
 	api_forward_leads_fn leads; /* may be NULL */
 	uint64_t not_leading_since; /* uv_now; 0 while the target leads */
-	api_forward_cb cb; /* may be NULL */
+	api_forward_cb cb;	    /* may be NULL */
 	void *cb_arg;
 };
 
