@@ -110,6 +110,10 @@ void cluster_reachability(struct daemon *d, char *out, size_t size);
  * the global database, or this member's local list while it catches
  * up)? */
 bool cluster_is_member(struct daemon *d, const char *fp);
+/* This member's raft term (0 while raft is not running): what
+ * GET /internal/cluster/term answers a leader confirming its leadership
+ * (cluster_confirm.c). */
+uint64_t cluster_raft_term(struct daemon *d);
 /* The raft index this member has applied (0 while raft is not running). */
 uint64_t cluster_applied_index(struct daemon *d);
 

@@ -164,6 +164,11 @@ void cluster_reopen(struct daemon *d, cluster_prepare_fn prepare,
  * (stop waits for it). */
 bool cluster_reopen_busy(struct daemon *d);
 
+/* cluster_confirm.c: confirm leadership for linearizable reads by asking
+ * the voters for their term (gdb_set_confirm), on the global database
+ * just opened. */
+void cluster_confirm_attach(struct daemon *d);
+
 /* cluster_members.c */
 void cluster_rebalance_start(struct daemon *d);
 void cluster_rebalance_stop(struct daemon *d);
