@@ -144,7 +144,8 @@ static void read_barrier_cb(struct raft_barrier *barrier, int status)
 		if (status == 0 && req->n_stmts == 0) {
 			/* gdb_read_index: the barrier proved leadership; every
 			 * entry before it is committed with it. */
-			req->index = barrier->index > 1 ? barrier->index - 1 : 1;
+			req->index =
+			    barrier->index > 1 ? barrier->index - 1 : 1;
 			gdb_done(g, req);
 		} else if (status == 0) {
 			gdb_queue_push(&g->reads, req);
