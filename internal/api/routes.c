@@ -46,6 +46,8 @@ static const struct rest_route routes[] = {
     {.path = "/internal/cluster/read-index",
      .get = api_internal_read_index_get},
     {.path = "/internal/cluster/term", .get = api_internal_term_get},
+    {.path = "/internal/cluster/sql-batch",
+     .post = api_internal_sql_batch_post},
     /* Public: the handler admits members' certificates only. */
     {.path = "/internal/cluster/reset",
      .post = api_internal_cluster_reset,

@@ -137,4 +137,15 @@ struct cluster_read_index_wait {
 void cluster_read_index(struct daemon *d, struct cluster_read_index_wait *w,
 			cluster_read_index_cb cb);
 
+
+/* A follower's SQL write, relayed to the leader together with the others
+ * that arrive while a batch is in flight (cluster_relay.c). False, REQ
+ * untouched, when no leader is known (or the body is too large to batch):
+ * the caller relays it alone. Otherwise REQ is answered later, with the
+ * leader's answer, an error, or by FALLBACK(REQ) when the write must go
+ * the single way (nothing of it was applied). */
+struct rest_request;
+typedef void (*cluster_relay_fallback_fn)(struct rest_request *req);
+bool cluster_relay_write(struct daemon *d, struct rest_request *req,
+			 cluster_relay_fallback_fn fallback);
 #endif /* TM_DAEMON_CLUSTER_H */

@@ -49,6 +49,7 @@ struct daemon {
 	bool rebalance_busy; /* a raft_add/raft_assign is in flight */
 	bool handover_busy;  /* stopping: leadership transfer in flight */
 	struct cluster_read_index read_index; /* follower: asks to the leader */
+	struct cluster_relay relay;	      /* follower: writes to relay */
 	void (*ready_cb)(struct daemon *d, void *arg, int status,
 			 const char *errmsg); /* daemon_when_ready */
 	void *ready_arg;
