@@ -45,6 +45,8 @@ static const struct rest_route routes[] = {
      * are trusted too, but are no members). */
     {.path = "/internal/cluster/read-index",
      .get = api_internal_read_index_get},
+    /* Members only, as above: has this member applied an index? */
+    {.path = "/internal/cluster/applied", .get = api_internal_applied_get},
     /* Public: the handler admits members' certificates only. */
     {.path = "/internal/cluster/reset",
      .post = api_internal_cluster_reset,
