@@ -39,8 +39,10 @@ case_cluster_key_in_force_on_every_member() {
 	# Set on m3, a follower: relayed to the leader, and in force on
 	# every member when the command returns.
 	[ "$(leader_on m3)" != m3 ] || fail "m3 leads; expected m1"
-	local out
+	local out t0
+	t0=$(date +%s%N)
 	out=$(therm_on m3 config set cluster.max_standby 1 user.team ops)
+	echo "# set on a follower, in force on 3 members: $((($(date +%s%N) - t0) / 1000000)) ms"
 	assert_contains "$out" "cluster.max_standby set for the whole cluster (in force on n1, n2, n3)"
 	assert_contains "$out" "user.team set for the whole cluster (in force on n1, n2, n3)"
 	# Read back at once on the others, from their own copy, no retry.
@@ -113,6 +115,22 @@ case_member_down_is_named_not_fatal() {
 	# Back, it catches up and applies what it missed.
 	start_member m2
 	wait_for 20 value_is m2 user.note again
+	# A member that is there but silent (paused) is given up on within
+	# the bound, and named.
+	local pid
+	pid=$(member_pid m2)
+	kill -STOP "$pid"
+	start=$SECONDS
+	out=$(therm_on m3 --format json config set user.note paused) ||
+		{ kill -CONT "$pid"; fail "set with m2 paused: $out"; }
+	local took=$((SECONDS - start))
+	kill -CONT "$pid"
+	[ "$took" -le 8 ] || fail "took $took s with m2 paused"
+	jq -e '[.in_force[] | select(.in_force | not) | .name] == ["n2"] and
+		([.in_force[] | select(.in_force) | .name] == ["n1","n3"])' <<<"$out" >/dev/null ||
+		fail "answer with m2 paused: $out"
+	echo "# set with a paused member took ${took}s: $(jq -c '.in_force[] | select(.name == "n2") | .message' <<<"$out")"
+	wait_for 20 value_is m2 user.note paused
 }
 
 # value_is NAME KEY VALUE: NAME's value of KEY is VALUE.
