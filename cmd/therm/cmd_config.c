@@ -313,7 +313,8 @@ static const struct therm_command config_set = {
 	"which scope each key changed: a member\nkey on the member asked "
 	"only, a cluster key on every member, once\nthe members confirmed "
 	"they apply it (a member that is down is named,\nit does not fail "
-	"the change). Put \"--\" before a value that starts\nwith '-'.",
+	"the change); --format json or yaml prints the\ndaemon's "
+	"whole answer. Put \"--\" before a value that starts with '-'.",
     .min_args = 2,
     .max_args = -1,
     .formats = THERM_FORMATS_LIST,
