@@ -98,6 +98,21 @@ case_cluster_key_in_force_on_every_member() {
 	out=$(curl -s -w '\n%{http_code}' --unix-socket "$(member_dir m1)/unix.socket" \
 		"http://localhost/internal/cluster/applied?index=1")
 	assert_eq "$(tail -1 <<<"$out")" 403
+	# A member (m2's certificate) asking m1: answered at once when
+	# applied, after the wait with how far it got when not.
+	local as_m2=(curl -s -k -w '\n%{http_code}' --cert "$(member_dir m2)/server.crt"
+		--key "$(member_dir m2)/server.key")
+	out=$("${as_m2[@]}" "https://$(addr m1)/internal/cluster/applied?index=1&wait_ms=5000")
+	assert_eq "$(tail -1 <<<"$out")" 200
+	jq -e '.metadata.member == "n1" and .metadata.applied_index > 1' <<<"$(head -n -1 <<<"$out")" >/dev/null ||
+		fail "applied: $out"
+	t0=$(date +%s%N)
+	out=$("${as_m2[@]}" "https://$(addr m1)/internal/cluster/applied?index=999999999&wait_ms=300")
+	assert_eq "$(tail -1 <<<"$out")" 504
+	assert_contains "$out" "not 999999999 yet"
+	[ $((($(date +%s%N) - t0) / 1000000)) -ge 300 ] || fail "504 before the wait"
+	out=$("${as_m2[@]}" "https://$(addr m1)/internal/cluster/applied?index=x")
+	assert_eq "$(tail -1 <<<"$out")" 400
 }
 
 case_member_down_is_named_not_fatal() {
