@@ -48,6 +48,8 @@ static const struct rest_route routes[] = {
     {.path = "/internal/cluster/term", .get = api_internal_term_get},
     {.path = "/internal/cluster/sql-batch",
      .post = api_internal_sql_batch_post},
+    /* Members only, as above: has this member applied an index? */
+    {.path = "/internal/cluster/applied", .get = api_internal_applied_get},
     /* Public: the handler admits members' certificates only. */
     {.path = "/internal/cluster/reset",
      .post = api_internal_cluster_reset,
