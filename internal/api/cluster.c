@@ -1,5 +1,6 @@
 /* /1.0/cluster: the cluster as this member sees it; enable and join
  * (doc/clustering.md). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal/api/api.h"
@@ -152,6 +153,18 @@ void api_internal_read_index_get(struct rest_request *req)
 	struct gdb *g = daemon_gdb(d);
 	if (g == NULL || cluster_follows(d)) {
 		rest_respond_error(req, 503, "this member is not the leader");
+		return;
+	}
+	/* The asker's term, when it is ours, is a confirmation in hand. */
+	const char *term = rest_query(req, "term");
+	const char *id = rest_query(req, "id");
+	uint64_t index;
+	if (term != NULL && id != NULL &&
+	    cluster_read_index_now(d, strtoull(term, NULL, 10),
+				   strtoull(id, NULL, 10), &index) == 0) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "index", (double)index);
+		rest_respond_sync(req, o, NULL);
 		return;
 	}
 	struct read_index *r = tm_calloc(1, sizeof *r);

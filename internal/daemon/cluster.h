@@ -114,6 +114,14 @@ bool cluster_is_member(struct daemon *d, const char *fp);
  * GET /internal/cluster/term answers a leader confirming its leadership
  * (cluster_confirm.c). */
 uint64_t cluster_raft_term(struct daemon *d);
+/* On the leader: a read index at once for the ask of voter ID that was
+ * in TERM when it asked (its term counts as a confirmation, as if it had
+ * answered a round; cluster_confirm.c): 0 and *INDEX, or TM_BUSY when a
+ * round or a barrier is needed (gdb_read_index). */
+int cluster_read_index_now(struct daemon *d, uint64_t term, uint64_t id,
+			   uint64_t *index);
+/* This member's raft id (0 before raft runs). */
+uint64_t cluster_raft_id(struct daemon *d);
 /* The raft index this member has applied (0 while raft is not running). */
 uint64_t cluster_applied_index(struct daemon *d);
 

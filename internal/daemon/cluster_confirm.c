@@ -159,6 +159,33 @@ static int confirm(void *arg, gdb_confirm_done done, void *done_arg)
 	return 0;
 }
 
+int cluster_read_index_now(struct daemon *d, uint64_t term, uint64_t id,
+			   uint64_t *index)
+{
+	if (d->gdb == NULL || d->raftnode == NULL || d->raft_closing) {
+		return TM_BUSY;
+	}
+	struct raft *raft = raftnode_raft(d->raftnode);
+	const struct raft_configuration *conf = &raft->configuration;
+	unsigned voters = 0;
+	bool asker_votes = false;
+	for (unsigned i = 0; i < conf->n; i++) {
+		if (conf->servers[i].role == RAFT_VOTER) {
+			voters++;
+			asker_votes |=
+			    conf->servers[i].id == id && id != raft->id;
+		}
+	}
+	if (!asker_votes || term != raft->current_term) {
+		return TM_BUSY;
+	}
+	int rv = gdb_read_index_now(d->gdb, voters / 2, 1, index);
+	if (rv == 0) {
+		d->read_index.answered_now++;
+	}
+	return rv;
+}
+
 void cluster_confirm_attach(struct daemon *d)
 {
 	const char *mode = getenv("TM_CONFIRM");
@@ -173,4 +200,12 @@ uint64_t cluster_raft_term(struct daemon *d)
 		return 0;
 	}
 	return raftnode_raft(d->raftnode)->current_term;
+}
+
+uint64_t cluster_raft_id(struct daemon *d)
+{
+	if (d->raftnode == NULL || d->raft_closing) {
+		return 0;
+	}
+	return raftnode_raft(d->raftnode)->id;
 }

@@ -107,11 +107,17 @@ static void ask(struct daemon *d)
 		return;
 	}
 	ri->leader = tm_strdup(leader);
+	/* This member's term, read now, after every read sharing the ask
+	 * arrived: the leader may count it as a confirmation. */
+	snprintf(ri->path, sizeof ri->path,
+		 "/internal/cluster/read-index?term=%llu&id=%llu",
+		 (unsigned long long)cluster_raft_term(d),
+		 (unsigned long long)cluster_raft_id(d));
 	ri->ask = (struct hclient_request){
 	    .data = d,
 	    .method = "GET",
 	    .address = ri->leader,
-	    .path = "/internal/cluster/read-index",
+	    .path = ri->path,
 	    .pin = cluster_fingerprint(d),
 	    .timeout_ms = ASK_TIMEOUT_MS,
 	};

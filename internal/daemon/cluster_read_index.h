@@ -10,10 +10,12 @@
 struct cluster_read_index {
 	struct hclient_request ask; /* in flight while asking */
 	char *leader;		    /* whom ASK went to; owned */
+	char path[96];		    /* ASK's, with this member's term and id */
 	bool asking;
 	struct cluster_read_index_wait *current; /* share ASK's answer */
 	struct cluster_read_index_wait *next;	 /* arrived during ASK */
 	uint64_t asks;				 /* sent since start */
+	uint64_t answered_now; /* leader: asks answered without a round */
 };
 
 /* A follower's SQL writes waiting to be relayed (cluster_relay.c). */

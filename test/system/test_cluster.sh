@@ -431,6 +431,9 @@ case_any_member_serves_any_request() {
 	assert_eq "$(echo "$out" | grep -o '"rows":\[\[2\]\]' | wc -l)" 64
 	asks=$(( $(cluster_info_on "$other" | jq -e .metadata.read_index_asks) - asks ))
 	[ "$asks" -ge 1 ] && [ "$asks" -lt 64 ] || fail "64 reads took $asks asks"
+	# The leader answered them from the asker's term, without a round.
+	[ "$(cluster_info_on "$leader" | jq -e .metadata.read_index_answered_now)" -ge 1 ] ||
+		fail "no read index answered at once"
 	# Writes arriving together on a follower reach the leader in batches:
 	# 64 inserts, 16 at a time, each answered with its own raft index.
 	local before batches

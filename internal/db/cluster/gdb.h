@@ -311,6 +311,15 @@ typedef int (*gdb_confirm_fn)(void *arg, gdb_confirm_done done,
 			      void *done_arg);
 void gdb_set_confirm(struct gdb *g, gdb_confirm_fn fn, void *arg);
 
+/* A read index without waiting, for a follower's ask that carries the
+ * follower's own term (as good as its answer in a round, since it was
+ * sent after the read arrived there): if this member leads, an entry of
+ * its term is committed, and the confirmations already in hand (the
+ * follower's) suffice (NEED <= CONFIRMED), *INDEX is the commit index
+ * and 0 is returned. Otherwise TM_BUSY: use gdb_read_index. */
+int gdb_read_index_now(struct gdb *g, unsigned need, unsigned confirmed,
+		       uint64_t *index);
+
 /* Queue a write request. The leader executes it with the other writes that
  * are waiting when no entry is in flight, then proposes one entry for all of
  * them. cb fires once, later, on the loop. REQ is filled in as described

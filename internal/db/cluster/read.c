@@ -246,6 +246,18 @@ static void start_read_barrier(struct gdb *g)
 	gdb_queue_append(&g->lin_barrier, &g->lin_waiting);
 }
 
+int gdb_read_index_now(struct gdb *g, unsigned need, unsigned confirmed,
+		       uint64_t *index)
+{
+	struct raft *r = g->raft;
+	if (r == NULL || raft_state(r) != RAFT_LEADER || g->closing ||
+	    g->confirmed_term != r->current_term || confirmed < need) {
+		return TM_BUSY;
+	}
+	*index = r->commit_index;
+	return 0;
+}
+
 bool gdb_read_only(struct gdb *g, const struct gdb_stmt *stmts, size_t n)
 {
 	bool read_only = true;

@@ -636,8 +636,12 @@ static void test_confirmed_reads(void **state)
 	struct cf *c = *state;
 	struct fake_confirm f = {.answer = 0};
 	struct cf_req r, ri;
+	uint64_t now_index = 0;
 	gdb_set_confirm(c->gdb[0], fake_confirm, &f);
 	cf_exec(c, "INSERT INTO t VALUES(8, 'eight')");
+	/* No barrier of this term yet: no read index at once. */
+	assert_int_equal(gdb_read_index_now(c->gdb[0], 1, 1, &now_index),
+			 TM_BUSY);
 
 	uint64_t barriers = stats(c, 0).barriers;
 	cf_req_init(&r, false, "SELECT count(*) FROM t", NULL);
@@ -645,6 +649,15 @@ static void test_confirmed_reads(void **state)
 	assert_int_equal(stats(c, 0).barriers, barriers + 1);
 	assert_int_equal(f.calls, 0);
 	cf_req_clear(&r);
+
+	/* A follower's own term in hand: at once, if that is enough. */
+	assert_int_equal(gdb_read_index_now(c->gdb[0], 1, 1, &now_index), 0);
+	assert_int_equal(now_index,
+			 raft_fixture_get(&c->raft, 0)->commit_index);
+	assert_int_equal(gdb_read_index_now(c->gdb[0], 2, 1, &now_index),
+			 TM_BUSY);
+	assert_int_equal(gdb_read_index_now(c->gdb[1], 1, 1, &now_index),
+			 TM_BUSY);
 
 	/* Confirmed by a round: no barrier. */
 	uint64_t commit = raft_fixture_get(&c->raft, 0)->commit_index;
