@@ -44,6 +44,8 @@ void api_cluster_member_patch(struct rest_request *req);
 void api_internal_cluster_join(struct rest_request *req);
 void api_internal_cluster_reset(struct rest_request *req);
 void api_internal_read_index_get(struct rest_request *req);
+void api_events_get(struct rest_request *req);
+void api_internal_events_post(struct rest_request *req);
 
 /* Member to member (internal/api/internal_raft.c). */
 void api_internal_raft_get(struct rest_request *req);
