@@ -431,9 +431,10 @@ int events_bus_logging_level(const struct events_bus *b)
 void events_bus_stats(const struct events_bus *b, struct events_stats *out)
 {
 	*out = b->stats;
-	out->subscribers = b->n_subs;
+	out->subscribers = 0;
 	out->queued_bytes = 0;
 	for (const struct events_sub *s = b->subs; s != NULL; s = s->next) {
 		out->queued_bytes += s->bytes;
+		out->subscribers += s->cfg.local_only ? 0 : 1;
 	}
 }

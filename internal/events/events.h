@@ -157,7 +157,7 @@ struct events_stats {
 	uint64_t injected;   /* relayed events accepted */
 	uint64_t duplicates; /* relayed events dropped as seen */
 	uint64_t overflowed; /* subscriptions ended for a slow client */
-	size_t subscribers;
+	size_t subscribers;  /* clients (not the relay) */
 	size_t queued_bytes; /* over every queue (shared events counted in
 				each) */
 };
