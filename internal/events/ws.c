@@ -37,7 +37,6 @@ struct ws_session {
 static void ws_close_cb(struct conn *c)
 {
 	struct ws_session *s = conn_data(c);
-	events_unsubscribe(s->sub);
 	wslay_event_context_free(s->ctx);
 	tm_free(s->in);
 	tm_free(s);
@@ -47,6 +46,9 @@ static void ws_finish(struct ws_session *s)
 {
 	if (!s->closing) {
 		s->closing = true;
+		/* Nothing more is queued for it from now on. */
+		events_unsubscribe(s->sub);
+		s->sub = NULL;
 		conn_close(s->conn, ws_close_cb);
 	}
 }
@@ -165,7 +167,13 @@ static void ws_end(struct ws_session *s, const char *last, uint16_t code,
 		struct wslay_event_msg msg = {.opcode = WSLAY_TEXT_FRAME,
 					      .msg = (const uint8_t *)last,
 					      .msg_length = strlen(last)};
-		wslay_event_queue_msg(s->ctx, &msg);
+		/* Sent before the close is queued: wslay sends control
+		 * frames ahead of data frames. */
+		if (wslay_event_queue_msg(s->ctx, &msg) == 0 &&
+		    wslay_event_send(s->ctx) != 0) {
+			ws_finish(s);
+			return;
+		}
 	}
 	wslay_event_queue_close(s->ctx, code, (const uint8_t *)reason,
 				strlen(reason));
