@@ -185,7 +185,9 @@ case_slow_client_is_dropped() {
 	echo "# queued bytes at most $max_queued; RSS ${rss_before} -> ${rss_after} kB after $((i * 500)) requests"
 	# Two queues of at most 1 MiB each.
 	[ "$max_queued" -le $((2 * 1024 * 1024)) ] || fail "queued $max_queued bytes"
-	[ $((rss_after - rss_before)) -lt 65536 ] || fail "RSS grew by $((rss_after - rss_before)) kB"
+	# (ASan keeps freed memory in quarantine: RSS says nothing there.)
+	is_asan || [ $((rss_after - rss_before)) -lt 16384 ] ||
+		fail "RSS grew by $((rss_after - rss_before)) kB"
 	stat_is m1 .subscribers 0 || fail "subscribers left: $(stats_on m1 .subscribers)"
 	stat_is m1 .queued_bytes 0 || fail "bytes left queued"
 	# The clients, once they read again, get the final message.
