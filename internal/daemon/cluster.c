@@ -243,6 +243,8 @@ cJSON *cluster_info(struct daemon *d)
 	}
 	cJSON_AddNumberToObject(o, "applied_index", (double)applied);
 	cJSON_AddNumberToObject(o, "target_index", (double)target);
+	cJSON_AddNumberToObject(o, "read_index_asks",
+				(double)d->read_index.asks);
 	return o;
 }
 

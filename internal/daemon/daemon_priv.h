@@ -4,6 +4,7 @@
 
 #include <openssl/ssl.h>
 
+#include "internal/daemon/cluster_read_index.h"
 #include "internal/daemon/daemon.h"
 #include "internal/daemon/trust_set.h"
 #include "internal/db/node/nodedb.h"
@@ -47,6 +48,7 @@ struct daemon {
 	bool rebalance_alive;
 	bool rebalance_busy; /* a raft_add/raft_assign is in flight */
 	bool handover_busy;  /* stopping: leadership transfer in flight */
+	struct cluster_read_index read_index; /* follower: asks to the leader */
 	void (*ready_cb)(struct daemon *d, void *arg, int status,
 			 const char *errmsg); /* daemon_when_ready */
 	void *ready_arg;

@@ -325,6 +325,16 @@ void gdb_restore(struct gdb *g, struct gdb_request *req, const void *image,
  * and fails with TM_NOTLEADER on a follower. cb fires once, later. */
 void gdb_read(struct gdb *g, struct gdb_request *req, gdb_request_cb cb);
 
+/* A read index, for a linearizable read served by a follower: once a
+ * barrier proposed after this call is committed (so this member still led
+ * then), req->index is set to the index just before that barrier. Every
+ * write acknowledged before the call has an index at or below it; nothing
+ * is read. REQ needs no statements (stmts and n_stmts are ignored). Shares
+ * the barrier of the linearizable reads waiting at that moment. Fails with
+ * TM_NOTLEADER on a follower or when leadership is lost. cb fires once,
+ * later. */
+void gdb_read_index(struct gdb *g, struct gdb_request *req, gdb_request_cb cb);
+
 /* True if every statement of STMTS (N of them, borrowed) is read-only
  * (sqlite3_stmt_readonly) when prepared on the exec connection: route the
  * request to gdb_read, else to gdb_write. A statement that fails to prepare,

@@ -7,7 +7,9 @@
  * acknowledged before the read arrived is in the database. Reads that arrive
  * while a barrier is in flight wait for the next one (joining the in-flight
  * barrier would not prove leadership at a time after their arrival). All the
- * linearizable reads waiting when a barrier starts share it.
+ * linearizable reads waiting when a barrier starts share it, and so do the
+ * read indexes asked for by followers (gdb_read_index: no statement, answered
+ * with the index before the barrier once it is committed).
  *
  * A read runs on a worker thread of the pool, on a read-only connection of
  * its own (one per thread) in WAL mode: it sees the entries applied before
@@ -130,7 +132,12 @@ static void read_barrier_cb(struct raft_barrier *barrier, int status)
 	struct gdb_request *req;
 	g->read_barrier_inflight = false;
 	while ((req = gdb_queue_pop(&g->lin_barrier)) != NULL) {
-		if (status == 0) {
+		if (status == 0 && req->n_stmts == 0) {
+			/* gdb_read_index: the barrier proved leadership; every
+			 * entry before it is committed with it. */
+			req->index = barrier->index > 1 ? barrier->index - 1 : 1;
+			gdb_done(g, req);
+		} else if (status == 0) {
 			gdb_queue_push(&g->reads, req);
 		} else {
 			gdb_finish(g, req, TM_NOTLEADER,

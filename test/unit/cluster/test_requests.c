@@ -555,6 +555,54 @@ static void test_linearizable_reads_share_a_barrier(void **state)
 	}
 }
 
+/* A read index: no statement, answered with the index just before a
+ * barrier proposed after the ask, which covers every acknowledged write;
+ * it shares the barrier of the linearizable reads waiting with it, and a
+ * follower refuses it. */
+static bool three_done(struct cf *c, void *arg)
+{
+	struct cf_req *r = arg;
+	(void)c;
+	return r[0].done && r[1].done && r[2].done;
+}
+
+static void test_read_index(void **state)
+{
+	struct cf *c = *state;
+	struct cf_req w, r[3];
+	memset(r, 0, sizeof r);
+	cf_req_init(&w, false, "INSERT INTO t VALUES(7, 'seven')", NULL);
+	assert_int_equal(cf_write(c, 0, &w), 0);
+	uint64_t written = w.req.index;
+	assert_true(written > 0);
+	cf_req_clear(&w);
+
+	uint64_t barriers = stats(c, 0).barriers;
+	cf_req_init(&r[0], false, "SELECT count(*) FROM t", NULL);
+	cf_submit_read(c, 0, &r[0], GDB_READ_LINEARIZABLE);
+	for (int i = 1; i < 3; i++) {
+		cf_submit_read_index(c, 0, &r[i]);
+	}
+	assert_true(cf_step_until(c, three_done, r, CF_TIMEOUT_MS));
+	assert_int_equal(stats(c, 0).barriers, barriers + 1);
+	for (int i = 1; i < 3; i++) {
+		assert_int_equal(r[i].status, 0);
+		assert_null(r[i].req.results);
+		/* The barrier came right after the write. */
+		assert_int_equal(r[i].req.index, written);
+	}
+	assert_int_equal(r[0].status, 0);
+	assert_int_equal(r[0].req.index, written + 1); /* applied the barrier */
+	for (int i = 0; i < 3; i++) {
+		cf_req_clear(&r[i]);
+	}
+
+	/* A follower has no read index to give. */
+	cf_submit_read_index(c, 1, &r[0]);
+	assert_int_equal(cf_wait(c, &r[0]), TM_NOTLEADER);
+	cf_req_clear(&r[0]);
+}
+
 static bool leader_is_not(struct cf *c, void *arg)
 {
 	unsigned old = *(unsigned *)arg;
@@ -802,6 +850,7 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_linearizable_reads_share_a_barrier, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_read_index, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_leadership_lost, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_new_leader_catches_up, setup,
