@@ -99,8 +99,10 @@ cJSON *daemon_events_stats(struct daemon *d);
  * start. */
 uint64_t daemon_emit(struct daemon *d, unsigned type, int level,
 		     cJSON *metadata);
-/* A member's state changed as the heartbeat sees it (online, offline):
- * a cluster event "member-online" or "member-offline" of this member. */
+/* A member's state changed as this member's heartbeat sees it (ONLINE,
+ * OFFLINE, BLOCKED): a cluster event of this member, action
+ * "member-online", "member-offline" or "member-blocked". All borrowed.
+ * For cluster_member_state_changed (the heartbeat) to call. */
 void daemon_events_member_state(struct daemon *d, const char *name,
 				const char *old_state, const char *new_state,
 				const char *message);

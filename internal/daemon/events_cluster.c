@@ -4,6 +4,7 @@
  * is the one that tells (location: the leader), so that each change is
  * told once. Joined, removed, renamed and role changed. The first read,
  * when the global database becomes ready, tells nothing. */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -109,11 +110,14 @@ void daemon_events_member_state(struct daemon *d, const char *name,
 				const char *old_state, const char *new_state,
 				const char *message)
 {
+	/* "member-online", "member-offline", "member-blocked". */
+	char action[32];
+	int n = snprintf(action, sizeof action, "member-%s", new_state);
+	for (int i = 0; i < n && (size_t)i < sizeof action; i++) {
+		action[i] = (char)tolower((unsigned char)action[i]);
+	}
 	cJSON *meta = cJSON_CreateObject();
-	cJSON_AddStringToObject(meta, "action",
-				strcmp(new_state, "online") == 0
-				    ? "member-online"
-				    : "member-offline");
+	cJSON_AddStringToObject(meta, "action", action);
 	cJSON_AddStringToObject(meta, "name", name);
 	cJSON_AddStringToObject(meta, "old_state", old_state);
 	cJSON_AddStringToObject(meta, "state", new_state);

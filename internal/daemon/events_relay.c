@@ -45,6 +45,7 @@ struct relay_call {
 	struct events_relay *relay;
 	char name[MEMBER_NAME_MAX + 1];
 	char address[TOKEN_ADDRESS_MAX + 1];
+	bool finished; /* its callback ran */
 };
 
 struct events_relay {
@@ -65,13 +66,22 @@ struct events_relay {
 	uint64_t failures;
 };
 
+static void relay_timer_closed_cb(uv_handle_t *h)
+{
+	struct events_relay *r = h->data;
+	struct daemon *d = r->d;
+	tm_free(r);
+	d->ev_relay = NULL;
+	daemon_maybe_stopped(d);
+}
+
+/* Stopping, and no call left: close the timer, whose close callback
+ * frees the relay (never from inside a client callback). */
 static void relay_maybe_free(struct events_relay *r)
 {
-	if (r->stopping && !r->timer_alive && r->pending == 0) {
-		struct daemon *d = r->d;
-		tm_free(r);
-		d->ev_relay = NULL;
-		daemon_maybe_stopped(d);
+	if (r->stopping && r->timer_alive && r->pending == 0) {
+		r->timer_alive = false;
+		uv_close((uv_handle_t *)&r->timer, relay_timer_closed_cb);
 	}
 }
 
@@ -168,6 +178,7 @@ static void call_cb(struct hclient_request *req)
 {
 	struct relay_call *c = req->data;
 	struct events_relay *r = c->relay;
+	c->finished = true;
 	log_quiet(true);
 	if (req->status != 0 || req->http_status != 200) {
 		r->failures++;
@@ -317,13 +328,6 @@ void daemon_events_relay_start(struct daemon *d)
 	d->ev_relay = r;
 }
 
-static void relay_timer_closed_cb(uv_handle_t *h)
-{
-	struct events_relay *r = h->data;
-	r->timer_alive = false;
-	relay_maybe_free(r);
-}
-
 void daemon_events_relay_stop(struct daemon *d)
 {
 	struct events_relay *r = d->ev_relay;
@@ -335,12 +339,13 @@ void daemon_events_relay_stop(struct daemon *d)
 		events_unsubscribe(r->sub);
 		r->sub = NULL;
 	}
+	uv_timer_stop(&r->timer);
 	for (size_t i = 0; i < r->n_calls; i++) {
-		if (!r->calls[i].req.done) {
+		if (!r->calls[i].finished) {
 			hclient_cancel(&r->calls[i].req);
 		}
 	}
-	uv_close((uv_handle_t *)&r->timer, relay_timer_closed_cb);
+	relay_maybe_free(r);
 }
 
 bool daemon_events_relay_alive(struct daemon *d) { return d->ev_relay != NULL; }
