@@ -29,7 +29,8 @@ stats_on() {
 stat_is() { [ "$(stats_on "$1" "$2")" = "$3" ]; }
 
 # (Clients run in the background are started directly, not through
-# therm_on, so that $! is their own pid.)
+# therm_on, so that $! is their own pid. The WebSocket client of the
+# cluster case speaks TLS to m2; the slow one uses the unix socket.)
 
 # The events (one JSON object per line) of a therm monitor output file,
 # or of an SSE output file's "data:" lines.
@@ -73,9 +74,14 @@ case_changes_on_m1_reach_both_streams_on_m2() {
 	make_client_cert admin
 	therm_on m1 trust add "$TEST_ROOT/admin.crt" --name admin >/dev/null
 	wait_for 10 https admin GET "https://$(addr m2)/1.0" --fail
+	# therm over HTTPS to m2: it pins m2's certificate and makes its own
+	# client certificate, which m1 trusts for the whole cluster.
+	"$THERM" --address "$(addr m2)" info >/dev/null 2>&1
+	therm_on m1 trust add "$HOME/.config/thermionic/client.crt" --name therm >/dev/null
+	wait_for 10 bash -c "'$THERM' --address '$(addr m2)' --format json info | jq -e '.auth == \"trusted\"'"
 	WS=$TEST_ROOT/ws.out
 	SSE=$TEST_ROOT/sse.out
-	THERMIONIC_DIR=$(member_dir m2) "$THERM" monitor --format json \
+	"$THERM" --address "$(addr m2)" monitor --format json \
 		--type cluster,config >"$WS" 2>&1 &
 	local ws_pid=$!
 	curl -sSN -k --tlsv1.3 --cert "$TEST_ROOT/admin.crt" \
