@@ -4,11 +4,12 @@
  * Happy path: a local event is queued on the relay's subscription (own
  * events only: relayed events are never relayed again); a timer gathers
  * what arrives within COALESCE_MS; one batch, at most MAX_BATCH events,
- * is POSTed to /internal/events on every other member at once (each with
- * the cluster certificate pinned); when every member has answered or
- * failed, the next batch goes. One batch at a time keeps each origin's
- * events in order on every receiver, which deduplicates by (origin, boot
- * id, sequence).
+ * is POSTed to /internal/events on every other member at once by the
+ * notifier (internal/notify, NOTIFY_TRY_ALL: every member is called and
+ * each one's outcome counted; the cluster certificate pinned); when every
+ * member has answered or failed, the next batch goes. One batch at a time keeps
+ * each origin's events in order on every receiver, which deduplicates by
+ * (origin, boot id, sequence).
  *
  * What travels: cluster and config events always; logging events only
  * when another member has asked for logging, from the least level asked.
@@ -23,12 +24,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal/client/hclient.h"
 #include "internal/daemon/daemon_priv.h"
 #include "internal/daemon/events_internal.h"
 #include "internal/lib/assert.h"
 #include "internal/lib/log.h"
 #include "internal/lib/mem.h"
+#include "internal/notify/notify.h"
 
 #define COALESCE_MS 5
 #define MAX_BATCH 256
@@ -40,14 +41,6 @@ struct peer_want {
 	int level; /* least logging level it asked for */
 };
 
-struct relay_call {
-	struct hclient_request req;
-	struct events_relay *relay;
-	char name[MEMBER_NAME_MAX + 1];
-	char address[TOKEN_ADDRESS_MAX + 1];
-	bool finished; /* its callback ran */
-};
-
 struct events_relay {
 	struct daemon *d;
 	struct events_sub *sub;
@@ -57,9 +50,8 @@ struct events_relay {
 	bool announce;
 	bool stopping;
 	char *body; /* of the batch in flight, owned */
-	struct relay_call *calls;
-	size_t n_calls;
-	size_t pending;
+	struct notify_req call;
+	size_t pending; /* 1 while a batch is in flight */
 	struct peer_want wants[MAX_WANTS];
 	size_t n_wants;
 	uint64_t batches;
@@ -157,12 +149,7 @@ static int level_of(const cJSON *item)
 
 static void batch_done(struct events_relay *r)
 {
-	for (size_t i = 0; i < r->n_calls; i++) {
-		hclient_request_clear(&r->calls[i].req);
-	}
-	tm_free(r->calls);
-	r->calls = NULL;
-	r->n_calls = 0;
+	notify_req_clear(&r->call);
 	tm_free(r->body);
 	r->body = NULL;
 	if (r->stopping) {
@@ -174,29 +161,27 @@ static void batch_done(struct events_relay *r)
 	}
 }
 
-static void call_cb(struct hclient_request *req)
+static void call_cb(struct notify_req *call)
 {
-	struct relay_call *c = req->data;
-	struct events_relay *r = c->relay;
-	c->finished = true;
+	struct events_relay *r = call->data;
 	log_quiet(true);
-	if (req->status != 0 || req->http_status != 200) {
-		r->failures++;
-		LOGD("events: relay to %s: %s", c->name,
-		     req->status != 0 ? req->errmsg : "refused");
-	} else {
-		cJSON *answer = cJSON_Parse(req->body_out);
+	for (size_t i = 0; i < call->n_results; i++) {
+		const struct notify_result *res = &call->results[i];
+		if (!res->ok) {
+			r->failures++;
+			LOGD("events: relay to %s", res->errmsg);
+			continue;
+		}
+		cJSON *answer = cJSON_Parse(res->body);
 		cJSON *meta =
 		    cJSON_GetObjectItemCaseSensitive(answer, "metadata");
-		set_want(r, c->name,
+		set_want(r, res->name,
 			 level_of(cJSON_GetObjectItemCaseSensitive(meta,
 								   "logging")));
 		cJSON_Delete(answer);
 	}
-	r->pending--;
-	if (r->pending == 0) {
-		batch_done(r);
-	}
+	r->pending = 0;
+	batch_done(r);
 	log_quiet(false);
 }
 
@@ -257,36 +242,37 @@ static void relay_send(struct events_relay *r)
 		return;
 	}
 	r->announce = false;
-	r->calls = tm_calloc(d->n_ev_members + 1, sizeof *r->calls);
-	r->body = body;
+	struct notify_member *members =
+	    tm_calloc(d->n_ev_members + 1, sizeof *members);
+	size_t n = 0;
 	for (size_t i = 0; i < d->n_ev_members; i++) {
 		const struct ev_member *m = &d->ev_members[i];
-		if (m->id == d->self.id || m->address[0] == '\0') {
-			continue;
-		}
-		struct relay_call *c = &r->calls[r->n_calls];
-		c->relay = r;
-		snprintf(c->name, sizeof c->name, "%s", m->name);
-		snprintf(c->address, sizeof c->address, "%s", m->address);
-		c->req.data = c;
-		c->req.method = "POST";
-		c->req.address = c->address;
-		c->req.path = "/internal/events";
-		c->req.pin = d->cluster_fingerprint;
-		c->req.body = r->body;
-		c->req.body_len = strlen(r->body);
-		c->req.content_type = "application/json";
-		c->req.timeout_ms = TIMEOUT_MS;
-		c->req.max_response = 64 * 1024;
-		if (hclient_send(d->hclient, &c->req, call_cb) == 0) {
-			r->n_calls++;
-			r->pending++;
+		if (m->id != d->self.id && m->address[0] != '\0') {
+			members[n].name = m->name;
+			members[n].address = m->address;
+			members[n].pin = d->cluster_fingerprint;
+			n++;
 		}
 	}
-	r->batches++;
-	if (r->pending == 0) {
-		batch_done(r);
+	r->body = body;
+	memset(&r->call, 0, sizeof r->call);
+	r->call.data = r;
+	r->call.method = "POST";
+	r->call.path = "/internal/events";
+	r->call.body = r->body;
+	r->call.body_len = strlen(r->body);
+	r->call.content_type = "application/json";
+	r->call.timeout_ms = TIMEOUT_MS;
+	r->call.policy = NOTIFY_TRY_ALL;
+	if (notify_call(d->hclient, &r->call, members, n, call_cb) != 0) {
+		LOGD("events: relay: %s", r->call.errmsg);
+		tm_free(r->body);
+		r->body = NULL;
+	} else {
+		r->pending = 1;
+		r->batches++;
 	}
+	tm_free(members);
 }
 
 static void relay_timer_cb(uv_timer_t *t)
@@ -340,10 +326,8 @@ void daemon_events_relay_stop(struct daemon *d)
 		r->sub = NULL;
 	}
 	uv_timer_stop(&r->timer);
-	for (size_t i = 0; i < r->n_calls; i++) {
-		if (!r->calls[i].finished) {
-			hclient_cancel(&r->calls[i].req);
-		}
+	if (r->pending > 0) {
+		notify_cancel(&r->call); /* call_cb then frees the relay */
 	}
 	relay_maybe_free(r);
 }
