@@ -81,7 +81,7 @@ static void relay_timer_cb(uv_timer_t *t);
 
 static void relay_arm(struct events_relay *r)
 {
-	if (!r->armed && r->pending == 0 && !r->stopping) {
+	if (!r->armed && r->pending == 0 && !r->stopping && r->sub != NULL) {
 		r->armed = true;
 		uv_timer_start(&r->timer, relay_timer_cb, COALESCE_MS, 0);
 	}
@@ -230,7 +230,8 @@ static char *batch_body(struct events_relay *r, size_t *count)
 static void relay_send(struct events_relay *r)
 {
 	struct daemon *d = r->d;
-	if (r->stopping || r->pending > 0 || d->hclient == NULL) {
+	if (r->stopping || r->sub == NULL || r->pending > 0 ||
+	    d->hclient == NULL) {
 		return;
 	}
 	bool ready = d->self.clustered && d->state == DAEMON_READY &&

@@ -230,6 +230,33 @@ case_slow_client_is_dropped() {
 	assert_eq "$(therm_on m1 config get user.after)" ok
 }
 
+case_stop_ends_streams() {
+	start_members 1
+	THERMIONIC_DIR=$(member_dir m1) "$THERM" monitor --format json \
+		>"$TEST_ROOT/ws.out" 2>"$TEST_ROOT/ws.err" &
+	local ws_pid=$!
+	curl -sSN --unix-socket "$(member_dir m1)/unix.socket" \
+		-H 'Accept: text/event-stream' 'http://thermionic/1.0/events' \
+		>"$TEST_ROOT/sse.out" 2>&1 &
+	local sse_pid=$!
+	wait_for 10 stat_is m1 .subscribers 2
+	local started=$SECONDS
+	stop_member m1
+	# The streams end at once: the drain does not wait for them.
+	[ $((SECONDS - started)) -lt 4 ] || fail "stopping took $((SECONDS - started)) s"
+	tail -1 "$TEST_ROOT/logs/m1.log" | grep -q "stopping -> stopped" ||
+		fail "m1 did not stop cleanly: $(tail -3 "$TEST_ROOT/logs/m1.log")"
+	local rc=0
+	wait "$ws_pid" || rc=$?
+	assert_eq "$rc" 1
+	assert_contains "$(cat "$TEST_ROOT/ws.err")" "1001 shutting down"
+	rc=0
+	wait "$sse_pid" || rc=$?
+	assert_eq "$rc" 0
+	grep -q '^: subscribed to cluster,config,logging' "$TEST_ROOT/sse.out" ||
+		fail "no SSE greeting"
+}
+
 case_bad_requests() {
 	start_members 1
 	make_client_cert admin
