@@ -63,9 +63,59 @@ err:
 	return rv;
 }
 
-int thermionic_config_patch(struct thermionic_client *client,
-			    const cJSON *changes, const char *if_match)
+/* Is ITEM's member NAME a string (or, BOOLEAN, a bool)? */
+static bool has(const cJSON *item, const char *name, bool boolean)
 {
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(item, name);
+	return boolean ? cJSON_IsBool(v) : cJSON_IsString(v);
+}
+
+int thermionic_config_get_all(struct thermionic_client *client, cJSON **keys)
+{
+	const cJSON *item;
+	int rv;
+
+	if (keys == NULL) {
+		return THERMIONIC_ERR_INVALID;
+	}
+	*keys = NULL;
+	if (client == NULL) {
+		return THERMIONIC_ERR_INVALID;
+	}
+	rv = tmc_call(client, "GET", "/1.0/config?all=1", NULL, NULL, keys,
+		      NULL);
+	if (rv != THERMIONIC_OK) {
+		return rv;
+	}
+	if (!cJSON_IsArray(*keys)) {
+		rv = config_bad_shape(client, "the key list is not an array");
+		goto err;
+	}
+	cJSON_ArrayForEach(item, *keys)
+	{
+		if (!has(item, "key", false) || !has(item, "scope", false) ||
+		    !has(item, "type", false) || !has(item, "default", false) ||
+		    !has(item, "value", false) || !has(item, "set", true)) {
+			rv = config_bad_shape(client, "a key lacks key, scope, "
+						      "type, default, value or "
+						      "set");
+			goto err;
+		}
+	}
+	return THERMIONIC_OK;
+err:
+	cJSON_Delete(*keys);
+	*keys = NULL;
+	return rv;
+}
+
+int thermionic_config_patch_result(struct thermionic_client *client,
+				   const cJSON *changes, const char *if_match,
+				   cJSON **result)
+{
+	if (result != NULL) {
+		*result = NULL;
+	}
 	if (client == NULL) {
 		return THERMIONIC_ERR_INVALID;
 	}
@@ -73,8 +123,14 @@ int thermionic_config_patch(struct thermionic_client *client,
 		return tmc_fail(client, THERMIONIC_ERR_INVALID,
 				"config changes must be a JSON object");
 	}
-	return tmc_call(client, "PATCH", "/1.0/config", changes, if_match, NULL,
-			NULL);
+	return tmc_call(client, "PATCH", "/1.0/config", changes, if_match,
+			result, NULL);
+}
+
+int thermionic_config_patch(struct thermionic_client *client,
+			    const cJSON *changes, const char *if_match)
+{
+	return thermionic_config_patch_result(client, changes, if_match, NULL);
 }
 
 int thermionic_config_replace(struct thermionic_client *client,

@@ -273,7 +273,9 @@ THERMIONIC_API int thermionic_wait_stopped(struct thermionic_client *client,
 /*
  * Configuration (the daemon's keys: core.https_address,
  * core.request_timeout, core.max_request_size, raft.snapshot_threshold,
- * raft.snapshot_trailing, user.*). Values are always strings. IF_MATCH is
+ * raft.snapshot_trailing, cluster.*, user.*). Member keys apply to the
+ * member asked; cluster keys to every member of its cluster. Values are
+ * always strings. IF_MATCH is
  * an ETag from thermionic_config_get() or NULL; with a stale one the
  * server answers 412 (THERMIONIC_ERR_HTTP, thermionic_status() == 412).
  * An unknown key or a bad value is a 400 with the server's message.
@@ -300,6 +302,26 @@ THERMIONIC_API int thermionic_config_unset(struct thermionic_client *client,
 THERMIONIC_API int thermionic_config_patch(struct thermionic_client *client,
 					   const cJSON *changes,
 					   const char *if_match);
+
+/* GET /1.0/config?all=1: every key the daemon knows. *KEYS (owned) is
+ * an array of objects {"key", "scope" ("member" or "cluster"), "type",
+ * "default", "value" (in force on the member asked), "set" (bool),
+ * "description"}; "user.*" comes once as itself, then each user key
+ * set. */
+THERMIONIC_API int thermionic_config_get_all(struct thermionic_client *client,
+					     cJSON **keys);
+
+/* thermionic_config_patch, and *RESULT (owned, may be NULL) receives the
+ * daemon's answer: {"member": the member that took the change, "index":
+ * the raft index of its cluster-wide write (0: none), "changes": [{"key",
+ * "scope", "value", "set", "changed"}], "in_force": [{"name", "address",
+ * "in_force" (bool), "message"}] (after a cluster-wide write: each member
+ * and whether it applied it within a few seconds; a member down is named,
+ * it does not fail the change), "config": the configuration after}. */
+THERMIONIC_API int
+thermionic_config_patch_result(struct thermionic_client *client,
+			       const cJSON *changes, const char *if_match,
+			       cJSON **result);
 
 /* PUT /1.0/config with CONFIG (borrowed): keys absent from CONFIG are
  * unset. */

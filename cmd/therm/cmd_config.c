@@ -1,6 +1,8 @@
 /* therm config show|get|set|unset */
 #include <string.h>
 
+#include "internal/lib/mem.h"
+
 #include "cmd/therm/cli.h"
 #include "internal/config/config.h"
 #include "internal/lib/err.h"
@@ -16,6 +18,14 @@ static int config_fetch(struct therm_ctx *ctx, cJSON **config, char **etag)
 	return rv == THERMIONIC_OK ? THERM_EXIT_OK : therm_client_fail(ctx, rv);
 }
 
+static const struct therm_column all_columns[] = {
+    {"KEY", "key", THERM_CELL_TEXT},
+    {"SCOPE", "scope", THERM_CELL_TEXT},
+    {"TYPE", "type", THERM_CELL_TEXT},
+    {"DEFAULT", "default", THERM_CELL_TEXT},
+    {"VALUE", "value", THERM_CELL_TEXT},
+};
+
 static int config_show_run(struct therm_ctx *ctx, int argc, char **argv)
 {
 	char errmsg[TM_ERRMSG_SIZE];
@@ -24,6 +34,11 @@ static int config_show_run(struct therm_ctx *ctx, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
+	if (therm_flag(ctx, "all")) {
+		return therm_run_list(ctx, thermionic_config_get_all,
+				      all_columns,
+				      sizeof all_columns / sizeof *all_columns);
+	}
 	rv = config_fetch(ctx, &config, NULL);
 	if (rv != THERM_EXIT_OK) {
 		return rv;
@@ -58,6 +73,117 @@ static int config_get_run(struct therm_ctx *ctx, int argc, char **argv)
 	return rv == 0 ? THERM_EXIT_OK : therm_fail(ctx, "%s", errmsg);
 }
 
+/* "node1, node2" of the members of IN_FORCE whose in_force is WANT, with
+ * their message when not in force; NULL if none. Owned. */
+static char *member_names(const cJSON *in_force, bool want)
+{
+	char *out = NULL;
+	const cJSON *m;
+	cJSON_ArrayForEach(m, in_force)
+	{
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(m, "name");
+		const cJSON *ok =
+		    cJSON_GetObjectItemCaseSensitive(m, "in_force");
+		const cJSON *msg =
+		    cJSON_GetObjectItemCaseSensitive(m, "message");
+		if (!cJSON_IsString(name) || cJSON_IsTrue(ok) != want) {
+			continue;
+		}
+		char *part =
+		    want || !cJSON_IsString(msg) || msg->valuestring[0] == '\0'
+			? tm_strdup(name->valuestring)
+			: tm_asprintf("%s (%s)", name->valuestring,
+				      msg->valuestring);
+		char *joined =
+		    out == NULL ? part : tm_asprintf("%s, %s", out, part);
+		if (out != NULL) {
+			tm_free(out);
+			tm_free(part);
+		}
+		out = joined;
+	}
+	return out;
+}
+
+/* One line for a change: which scope it changed, where it is in force. */
+static void print_change(FILE *out, const cJSON *change, const char *member,
+			 const cJSON *in_force)
+{
+	const cJSON *key = cJSON_GetObjectItemCaseSensitive(change, "key");
+	const cJSON *scope = cJSON_GetObjectItemCaseSensitive(change, "scope");
+	bool set =
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(change, "set"));
+	bool changed =
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(change, "changed"));
+	if (!cJSON_IsString(key) || !cJSON_IsString(scope)) {
+		return;
+	}
+	bool cluster = strcmp(scope->valuestring, "cluster") == 0;
+	if (!changed) {
+		fprintf(out, "%s unchanged (%s)\n", key->valuestring,
+			cluster ? "cluster key" : "member key");
+		return;
+	}
+	const char *verb = set ? "set" : "unset";
+	if (!cluster) {
+		fprintf(out,
+			"%s %s on member %s (member key: this member only)\n",
+			key->valuestring, verb, member);
+		return;
+	}
+	char *ok = member_names(in_force, true);
+	char *missed = member_names(in_force, false);
+	fprintf(out, "%s %s for the whole cluster (in force on %s%s%s)\n",
+		key->valuestring, verb, ok != NULL ? ok : "no member yet",
+		missed != NULL ? "; not reached: " : "",
+		missed != NULL ? missed : "");
+	tm_free(ok);
+	tm_free(missed);
+}
+
+static const struct therm_column change_columns[] = {
+    {"KEY", "key", THERM_CELL_TEXT},
+    {"SCOPE", "scope", THERM_CELL_TEXT},
+    {"VALUE", "value", THERM_CELL_TEXT},
+    {"CHANGED", "changed", THERM_CELL_TEXT},
+};
+
+/* The daemon's answer to a change: a line per key (table), the changes
+ * (CSV), or the whole answer (JSON, YAML). */
+static int print_result(struct therm_ctx *ctx, const cJSON *result)
+{
+	char errmsg[TM_ERRMSG_SIZE];
+	const cJSON *changes =
+	    cJSON_GetObjectItemCaseSensitive(result, "changes");
+	int rv = 0;
+	if (ctx->format == THERM_FORMAT_JSON ||
+	    ctx->format == THERM_FORMAT_YAML) {
+		rv = therm_print_object(ctx->out, ctx->format, result, errmsg);
+	} else if (ctx->format == THERM_FORMAT_CSV) {
+		cJSON *empty = cJSON_CreateArray();
+		rv = therm_print_list(
+		    ctx->out, ctx->format, change_columns,
+		    sizeof change_columns / sizeof *change_columns,
+		    cJSON_IsArray(changes) ? changes : empty, errmsg);
+		cJSON_Delete(empty);
+	} else {
+		const cJSON *m =
+		    cJSON_GetObjectItemCaseSensitive(result, "member");
+		const char *member =
+		    cJSON_IsString(m) && m->valuestring[0] != '\0'
+			? m->valuestring
+			: "(this member)";
+		const cJSON *in_force =
+		    cJSON_GetObjectItemCaseSensitive(result, "in_force");
+		const cJSON *change;
+		cJSON_ArrayForEach(change, changes)
+		{
+			print_change(ctx->out, change, member, in_force);
+		}
+	}
+	return rv == 0 ? THERM_EXIT_OK : therm_fail(ctx, "%s", errmsg);
+}
+
 /* PATCH CHANGES with If-Match from a fresh GET, so that a concurrent
  * change made between the two is reported (412) rather than merged. */
 static int config_patch(struct therm_ctx *ctx, cJSON *changes)
@@ -65,6 +191,7 @@ static int config_patch(struct therm_ctx *ctx, cJSON *changes)
 	struct thermionic_client *client;
 	char *etag = NULL;
 	cJSON *config;
+	cJSON *result = NULL;
 	int rv;
 
 	rv = config_fetch(ctx, &config, &etag);
@@ -73,7 +200,7 @@ static int config_patch(struct therm_ctx *ctx, cJSON *changes)
 	}
 	cJSON_Delete(config);
 	therm_client(ctx, &client);
-	rv = thermionic_config_patch(client, changes, etag);
+	rv = thermionic_config_patch_result(client, changes, etag, &result);
 	thermionic_free(etag);
 	if (rv == THERMIONIC_ERR_HTTP && thermionic_status(client) == 412) {
 		return therm_fail(ctx,
@@ -81,7 +208,12 @@ static int config_patch(struct therm_ctx *ctx, cJSON *changes)
 				  "command ran; run it again",
 				  thermionic_errmsg(client));
 	}
-	return rv == THERMIONIC_OK ? THERM_EXIT_OK : therm_client_fail(ctx, rv);
+	if (rv != THERMIONIC_OK) {
+		return therm_client_fail(ctx, rv);
+	}
+	rv = result != NULL ? print_result(ctx, result) : THERM_EXIT_OK;
+	cJSON_Delete(result);
+	return rv;
 }
 
 /* Add or replace KEY in CHANGES (the last of repeated keys wins). */
@@ -135,10 +267,21 @@ static int config_unset_run(struct therm_ctx *ctx, int argc, char **argv)
 	return rv;
 }
 
+static const struct therm_option config_show_options[] = {
+    {"all", 'a', NULL,
+     "every key: its scope, type, default and the value in force here"},
+    {NULL, 0, NULL, NULL},
+};
+
 static const struct therm_command config_show = {
     .name = "show",
     .summary = "Show the configuration keys that are set.",
-    .description = "Keys at their default value are not listed.",
+    .description =
+	"Keys at their default value are not listed, unless --all is "
+	"given:\nthen every key is, with its scope (member: this member "
+	"only; cluster:\nthe same on every member), type, default and the "
+	"value in force on\nthe member asked.",
+    .options = config_show_options,
     .formats = THERM_FORMATS_LIST,
     .run = config_show_run,
 };
@@ -165,8 +308,13 @@ static const struct therm_command config_set = {
 	"All pairs are applied in one request, or none is. Keys: "
 	"core.https_address\n(HOST:PORT, \"\" turns HTTPS off), "
 	"core.request_timeout (seconds),\ncore.max_request_size (bytes), "
-	"raft.snapshot_threshold,\nraft.snapshot_trailing, user.* (free "
-	"text). Put \"--\" before a value that\nstarts with '-'.",
+	"raft.snapshot_threshold,\nraft.snapshot_trailing, cluster.*, user.* "
+	"(free text); \"therm config show\n--all\" lists them all. Prints "
+	"which scope each key changed: a member\nkey on the member asked "
+	"only, a cluster key on every member, once\nthe members confirmed "
+	"they apply it (a member that is down is named,\nit does not fail "
+	"the change); --format json or yaml prints the\ndaemon's "
+	"whole answer. Put \"--\" before a value that starts with '-'.",
     .min_args = 2,
     .max_args = -1,
     .formats = THERM_FORMATS_LIST,
@@ -177,6 +325,7 @@ static const struct therm_command config_unset = {
     .name = "unset",
     .summary = "Return configuration keys to their defaults.",
     .args = "KEY [KEY...]",
+    .description = "Prints which scope each key changed, as set does.",
     .min_args = 1,
     .max_args = -1,
     .formats = THERM_FORMATS_LIST,

@@ -159,3 +159,20 @@ void api_internal_read_index_get(struct rest_request *req)
 	r->greq.data = r;
 	gdb_read_index(g, &r->greq, read_index_cb);
 }
+
+/* GET /internal/cluster/term: this member's raft term, for a leader
+ * confirming its leadership before a linearizable read
+ * (internal/daemon/cluster_confirm.c). Answered at once, from memory. */
+void api_internal_term_get(struct rest_request *req)
+{
+	struct daemon *d = rest_server_data(req);
+	if (!cluster_is_member(d, rest_peer_fingerprint(req))) {
+		rest_respond_error(req, 403,
+				   "not authorized: only members of this "
+				   "cluster may ask for the raft term");
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "term", (double)cluster_raft_term(d));
+	rest_respond_sync(req, o, NULL);
+}

@@ -46,6 +46,11 @@ static const struct rest_route routes[] = {
      * are trusted too, but are no members). */
     {.path = "/internal/cluster/read-index",
      .get = api_internal_read_index_get},
+    {.path = "/internal/cluster/term", .get = api_internal_term_get},
+    {.path = "/internal/cluster/sql-batch",
+     .post = api_internal_sql_batch_post},
+    /* Members only, as above: has this member applied an index? */
+    {.path = "/internal/cluster/applied", .get = api_internal_applied_get},
     /* Public: the handler admits members' certificates only. */
     {.path = "/internal/events",
      .post = api_internal_events_post,

@@ -66,12 +66,9 @@ static void global_done_cb(struct gdb_request *greq, int status)
 	sql_call_done(call, status, greq->errmsg, greq->results, greq->n_stmts);
 }
 
-/* The bound of each statement in milliseconds: the request's "timeout",
- * else core.query_timeout. 0 with ERRMSG set when the request asks for
- * more than core.max_query_timeout. */
-static unsigned statement_timeout_ms(const cJSON *config,
-				     const struct sql_request *parsed,
-				     char *errmsg)
+unsigned sql_statement_timeout_ms(const cJSON *config,
+				  const struct sql_request *parsed,
+				  char *errmsg)
 {
 	int64_t max = config_get_int(config, "core.max_query_timeout");
 	if (parsed->timeout <= 0) {
@@ -127,7 +124,17 @@ static void run_local(struct daemon *d, struct pool *pool,
 	sql_call_started(call);
 }
 
-void api_sql_post(struct rest_request *req)
+static void sql_post(struct rest_request *req, bool batch);
+
+/* A write the batched relay gave back (nothing of it ran): the single
+ * way, to a leader (or here, if this member leads now). */
+static void relay_fallback(struct rest_request *req) { sql_post(req, false); }
+
+void api_sql_post(struct rest_request *req) { sql_post(req, true); }
+
+/* BATCH: a follower relays a write with the others arriving meanwhile
+ * (cluster_relay_write), else alone (api_to_leader). */
+static void sql_post(struct rest_request *req, bool batch)
 {
 	struct daemon *d = rest_server_data(req);
 	const cJSON *config = daemon_config(d);
@@ -140,7 +147,7 @@ void api_sql_post(struct rest_request *req)
 		rest_respond_error(req, 400, "%s", errmsg);
 		return;
 	}
-	unsigned timeout_ms = statement_timeout_ms(config, &parsed, errmsg);
+	unsigned timeout_ms = sql_statement_timeout_ms(config, &parsed, errmsg);
 	if (timeout_ms == 0) {
 		rest_respond_error(req, 400, "%s", errmsg);
 		sql_request_clear(&parsed);
@@ -162,7 +169,10 @@ void api_sql_post(struct rest_request *req)
 	 * linearizable ones after a read index from the leader. */
 	bool read_only =
 	    !local && gdb_read_only(g, parsed.stmts, parsed.n_stmts);
-	if (!local && !read_only && cluster_follows(d) && api_to_leader(req)) {
+	if (!local && !read_only && cluster_follows(d) &&
+	    ((batch && !api_forwarded(req) &&
+	      cluster_relay_write(d, req, relay_fallback)) ||
+	     api_to_leader(req))) {
 		sql_request_clear(&parsed);
 		return;
 	}

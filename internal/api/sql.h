@@ -104,6 +104,13 @@ void sql_answer_build(int status, const char *errmsg,
 		      const struct gdb_result *results, size_t n,
 		      bool transaction, struct sql_answer *out);
 
+/* The bound of each statement in milliseconds: the request's "timeout",
+ * else core.query_timeout. 0 with ERRMSG set when the request asks for
+ * more than core.max_query_timeout (sql.c). */
+unsigned sql_statement_timeout_ms(const cJSON *config,
+				  const struct sql_request *parsed,
+				  char *errmsg);
+
 /* Send ANSWER on REQ (exactly one rest_respond_* call); takes ownership of
  * the answer's metadata and message. */
 void sql_answer_send(struct rest_request *req, struct sql_answer *answer);

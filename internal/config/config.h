@@ -6,9 +6,10 @@
  * A configuration is a cJSON object of key -> normalised string holding only
  * the keys that are set to something other than their default.
  *
- * Keys (scope: where the value lives. Local keys are per member, kept in
- * its local database, e.g. the raft snapshot settings, which each member
- * applies to its own log. Global keys are cluster-wide, kept in the global
+ * Keys (scope: where the value lives. Local keys ("member" keys to users)
+ * are per member, kept in its local database, e.g. the raft snapshot
+ * settings, which each member applies to its own log. Global keys
+ * ("cluster" keys to users) are cluster-wide, kept in the global
  * database's config table, the same on every member):
  *   cluster.join_token_expiry
  *                            duration global  3h a join token stays valid
@@ -39,7 +40,7 @@
  *   raft.snapshot_threshold  int      local   1024 entries (16..100000000),
  *                                             the least interval (gdb.h)
  *   raft.snapshot_trailing   int      local   512 entries (0..100000000)
- *   user.*                   string   local   "" (free-form)
+ *   user.*                   string   global  "" (free-form)
  *
  * Normalised forms: BOOL "true"/"false"; INT decimal; ADDRESS "host:port"
  * with IPv6 in brackets, hostnames in lower case, IPv6 in RFC 5952 form and
@@ -158,6 +159,23 @@ cJSON *config_scope_only(const cJSON *config, enum config_scope scope);
 /* The union of A and B (borrowed, may be NULL; B wins for a name in both)
  * as a new object (owned) sorted by name. */
 cJSON *config_merge(const cJSON *a, const cJSON *b);
+
+/* "member" (CONFIG_SCOPE_LOCAL) or "cluster" (CONFIG_SCOPE_GLOBAL): the
+ * words users see. Static. */
+const char *config_scope_name(enum config_scope scope);
+
+/* "string", "bool", "int", "address" or "duration". Static. */
+const char *config_type_name(enum config_type type);
+
+/* Every key described, for "therm config show --all": an array (owned)
+ * of objects {key, scope, type, default, value, set, description}, one
+ * per key of the table in its order, VALUE being the value in CONFIG
+ * (borrowed, may be NULL: the effective configuration) or the default,
+ * SET whether CONFIG holds the key. The free-form "user.*" key comes
+ * once as itself (value "", set false), followed by each "user.<suffix>"
+ * key CONFIG holds, sorted. Names in CONFIG that are no known key are
+ * left out. */
+cJSON *config_describe(const cJSON *config);
 
 /* Canonical "host:port" form (see "Normalised forms" above) of the
  * non-empty address IN (borrowed): *OUT owned (tm_free). TM_INVALID with

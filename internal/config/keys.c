@@ -172,9 +172,10 @@ static const struct config_key keys[] = {
     {
 	.name = "user.*",
 	.type = CONFIG_STRING,
-	.scope = CONFIG_SCOPE_LOCAL,
+	.scope = CONFIG_SCOPE_GLOBAL,
 	.default_value = "",
-	.description = "Free-form string for users and their tools",
+	.description = "Free-form string for users and their tools, the "
+		       "same on every member",
     },
 };
 

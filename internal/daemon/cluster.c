@@ -245,6 +245,9 @@ cJSON *cluster_info(struct daemon *d)
 	cJSON_AddNumberToObject(o, "target_index", (double)target);
 	cJSON_AddNumberToObject(o, "read_index_asks",
 				(double)d->read_index.asks);
+	cJSON_AddNumberToObject(o, "relayed_writes", (double)d->relay.writes);
+	cJSON_AddNumberToObject(o, "relayed_batches",
+				(double)d->relay.batches);
 	return o;
 }
 

@@ -110,6 +110,10 @@ void cluster_reachability(struct daemon *d, char *out, size_t size);
  * the global database, or this member's local list while it catches
  * up)? */
 bool cluster_is_member(struct daemon *d, const char *fp);
+/* This member's raft term (0 while raft is not running): what
+ * GET /internal/cluster/term answers a leader confirming its leadership
+ * (cluster_confirm.c). */
+uint64_t cluster_raft_term(struct daemon *d);
 /* The raft index this member has applied (0 while raft is not running). */
 uint64_t cluster_applied_index(struct daemon *d);
 
@@ -133,4 +137,15 @@ struct cluster_read_index_wait {
 void cluster_read_index(struct daemon *d, struct cluster_read_index_wait *w,
 			cluster_read_index_cb cb);
 
+
+/* A follower's SQL write, relayed to the leader together with the others
+ * that arrive while a batch is in flight (cluster_relay.c). False, REQ
+ * untouched, when no leader is known (or the body is too large to batch):
+ * the caller relays it alone. Otherwise REQ is answered later, with the
+ * leader's answer, an error, or by FALLBACK(REQ) when the write must go
+ * the single way (nothing of it was applied). */
+struct rest_request;
+typedef void (*cluster_relay_fallback_fn)(struct rest_request *req);
+bool cluster_relay_write(struct daemon *d, struct rest_request *req,
+			 cluster_relay_fallback_fn fallback);
 #endif /* TM_DAEMON_CLUSTER_H */

@@ -49,6 +49,7 @@ struct daemon {
 	bool rebalance_busy; /* a raft_add/raft_assign is in flight */
 	bool handover_busy;  /* stopping: leadership transfer in flight */
 	struct cluster_read_index read_index; /* follower: asks to the leader */
+	struct cluster_relay relay;	      /* follower: writes to relay */
 	void (*ready_cb)(struct daemon *d, void *arg, int status,
 			 const char *errmsg); /* daemon_when_ready */
 	void *ready_arg;
@@ -175,6 +176,11 @@ void cluster_reopen(struct daemon *d, cluster_prepare_fn prepare,
 /* daemon_stop during a reopen: true if the reopen holds the global part
  * (stop waits for it). */
 bool cluster_reopen_busy(struct daemon *d);
+
+/* cluster_confirm.c: confirm leadership for linearizable reads by asking
+ * the voters for their term (gdb_set_confirm), on the global database
+ * just opened. */
+void cluster_confirm_attach(struct daemon *d);
 
 /* cluster_members.c */
 void cluster_rebalance_start(struct daemon *d);

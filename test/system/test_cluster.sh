@@ -305,6 +305,44 @@ EOF
 	assert_eq "$(therm_on m2 --format json cluster list | jq -c '[.[].name]')" '["n1","n2"]'
 }
 
+# batch_on NAME FROM BODY: POST /internal/cluster/sql-batch to NAME with
+# member FROM's certificate; prints the body then the HTTP status.
+batch_on() {
+	curl -sS -k --tlsv1.3 --cert "$(member_dir "$2")/server.crt" \
+		--key "$(member_dir "$2")/server.key" -X POST \
+		-w '\n%{http_code}' --data-binary "$3" \
+		"https://$(addr "$1")/internal/cluster/sql-batch"
+}
+
+# frame PAYLOAD: one frame of a batch (internal/lib/frames.h).
+frame() { printf '%d\n%s' "${#1}" "$1"; }
+
+case_relayed_batch_answers_each_write() {
+	form 2
+	local leader follower out
+	leader=$(leader_on m1)
+	follower=$(for m in m1 m2; do [ "$m" != "$leader" ] && echo "$m"; done)
+	therm_on "$leader" sql "CREATE TABLE u(id INTEGER PRIMARY KEY)" >/dev/null
+	# Three writes in one batch: one that works, one that breaks a
+	# constraint in a transaction, one that is no request at all. Each gets
+	# its own answer, in order: "STATUS RETRY LENGTH\n" then the answer.
+	out=$(batch_on "$leader" "$follower" "$(frame '{"statements":[{"sql":"INSERT INTO u VALUES (1)"}]}')$(frame '{"statements":[{"sql":"INSERT INTO u VALUES (1)"}],"transaction":true}')$(frame '{"statements":')")
+	assert_eq "$(echo "$out" | tail -1)" 200
+	assert_contains "$out" '200 0 '
+	assert_contains "$out" '"raft_index":'
+	assert_contains "$out" 'UNIQUE constraint failed: u.id'
+	assert_contains "$out" '}409 0 '
+	assert_contains "$out" 'nothing applied)400 0 '
+	assert_contains "$out" 'malformed JSON body'
+	assert_eq "$(therm_on "$leader" --format json sql "SELECT count(*) FROM u" | jq '.[0].rows[0][0]')" 1
+	# A malformed batch is refused whole; a follower does not take one.
+	out=$(batch_on "$leader" "$follower" "5\nab")
+	assert_eq "$(echo "$out" | tail -1)" 400
+	assert_contains "$out" "a malformed batch of writes"
+	out=$(batch_on "$follower" "$leader" "$(frame '{"statements":[{"sql":"INSERT INTO u VALUES (2)"}]}')")
+	assert_eq "$(echo "$out" | tail -1)" 503
+}
+
 case_member_endpoints_refuse_admin_clients() {
 	form 2
 	make_client_cert admin
@@ -316,6 +354,10 @@ case_member_endpoints_refuse_admin_clients() {
 	out=$(https admin GET "https://$(addr m1)/internal/cluster/read-index")
 	assert_eq "$(echo "$out" | tail -1)" 403
 	assert_contains "$out" "only members of this cluster"
+	out=$(https admin POST "https://$(addr m1)/internal/cluster/sql-batch" -d '2\n{}')
+	assert_eq "$(echo "$out" | tail -1)" 403
+	out=$(https admin GET "https://$(addr m1)/internal/cluster/term")
+	assert_eq "$(echo "$out" | tail -1)" 403
 	out=$(https admin POST "https://$(addr m2)/internal/cluster/reset" -d '{}')
 	assert_eq "$(echo "$out" | tail -1)" 403
 	assert_eq "$(therm_on m2 --format json cluster status | jq -r .state)" member
@@ -391,6 +433,18 @@ case_any_member_serves_any_request() {
 	assert_eq "$(echo "$out" | grep -o '"rows":\[\[2\]\]' | wc -l)" 64
 	asks=$(( $(cluster_info_on "$other" | jq -e .metadata.read_index_asks) - asks ))
 	[ "$asks" -ge 1 ] && [ "$asks" -lt 64 ] || fail "64 reads took $asks asks"
+	# Writes arriving together on a follower reach the leader in batches:
+	# 64 inserts, 16 at a time, each answered with its own raft index.
+	local before batches
+	before=$(cluster_info_on "$follower" | jq -e .metadata.relayed_batches)
+	out=$(curl -s --no-progress-meter --parallel --parallel-max 16 \
+		--unix-socket "$(member_dir "$follower")/unix.socket" -X POST \
+		-d '{"statements":[{"sql":"INSERT INTO t(v) VALUES (\"batched\")"}]}' \
+		"${urls[@]}")
+	assert_eq "$(echo "$out" | grep -o '"raft_index":[0-9]*' | wc -l)" 64
+	batches=$(( $(cluster_info_on "$follower" | jq -e .metadata.relayed_batches) - before ))
+	[ "$batches" -ge 1 ] && [ "$batches" -lt 64 ] || fail "64 writes took $batches batches"
+	assert_eq "$(therm_on "$leader" --format json sql "SELECT count(*) FROM t WHERE v = 'batched'" | jq '.[0].rows[0][0]')" 64
 	# Membership requests on a follower reach the leader too.
 	token=$(therm_on "$follower" cluster add n4)
 	assert_contains "$(therm_on "$other" cluster list-tokens)" n4

@@ -28,12 +28,14 @@ case_global_key_is_stored_in_the_global_database() {
 	local out
 	out=$(https admin PATCH "$URL/1.0/config" -d '{"core.request_timeout":"45","cluster.join_token_expiry":"90m","user.note":"x"}')
 	assert_eq "$(tail -1 <<<"$out")" 200 "$out"
-	assert_eq "$(head -n -1 <<<"$out" | jq -r '.metadata["cluster.join_token_expiry"]')" 1h30m
-	# Cluster-wide keys in the global database, local keys in local.db.
+	assert_eq "$(head -n -1 <<<"$out" | jq -r '.metadata.config["cluster.join_token_expiry"]')" 1h30m
+	# Cluster-wide keys (user keys too) in the global database, member
+	# keys in local.db.
 	assert_eq "$(global_sql "SELECT value FROM config WHERE key = 'core.request_timeout'")" 45
-	assert_eq "$(global_sql "SELECT count(*) FROM config WHERE key LIKE 'user.%' OR key LIKE 'core.https%'")" 0
-	assert_eq "$(local_sql "SELECT count(*) FROM config WHERE key = 'core.request_timeout'")" 0
-	assert_eq "$(local_sql "SELECT value FROM config WHERE key = 'user.note'")" x
+	assert_eq "$(global_sql "SELECT value FROM config WHERE key = 'user.note'")" x
+	assert_eq "$(global_sql "SELECT count(*) FROM config WHERE key LIKE 'core.https%'")" 0
+	assert_eq "$(local_sql "SELECT count(*) FROM config WHERE key = 'core.request_timeout' OR key = 'user.note'")" 0
+	assert_eq "$(local_sql "SELECT count(*) FROM config WHERE key = 'core.https_address'")" 1
 	# The trust store too.
 	assert_eq "$(global_sql "SELECT type FROM certificates WHERE fingerprint = '$(fingerprint "$TEST_ROOT/admin.crt")'")" client
 	assert_eq "$(local_sql "SELECT count(*) FROM certificates")" 0

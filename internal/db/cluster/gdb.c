@@ -605,6 +605,12 @@ void gdb_read(struct gdb *g, struct gdb_request *req, gdb_request_cb cb)
 	}
 }
 
+void gdb_set_confirm(struct gdb *g, gdb_confirm_fn fn, void *arg)
+{
+	g->confirm = fn;
+	g->confirm_arg = arg;
+}
+
 void gdb_read_index(struct gdb *g, struct gdb_request *req, gdb_request_cb cb)
 {
 	if (accept_common(g, req, cb)) {

@@ -360,6 +360,120 @@ static void test_config_set_conflict_and_bad_key(void **state)
 	cli_result_free(&r);
 }
 
+static const char *all_json =
+    "[{\"key\":\"cluster.max_voters\",\"scope\":\"cluster\",\"type\":\"int\","
+    "\"default\":\"3\",\"value\":\"5\",\"set\":true,\"description\":\"v\"},"
+    "{\"key\":\"core.https_address\",\"scope\":\"member\",\"type\":"
+    "\"address\",\"default\":\"\",\"value\":\"\",\"set\":false,"
+    "\"description\":\"a, b\"}]";
+
+static void test_config_show_all(void **state)
+{
+	struct fixture *f = *state;
+	struct cli_result r;
+
+	fake_server_sync(&f->server, all_json, NULL);
+	r = RUN("--address", f->address, "config", "show", "--all");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(
+	    r.out, "KEY                 SCOPE    TYPE     DEFAULT  VALUE\n"
+		   "cluster.max_voters  cluster  int      3        5\n"
+		   "core.https_address  member   address\n");
+	assert_string_equal(r.err, "");
+	cli_result_free(&r);
+	assert_request(&f->server, 0, "GET /1.0/config?all=1");
+
+	fake_server_sync(&f->server, all_json, NULL);
+	r = RUN("--address", f->address, "config", "show", "-a", "--format",
+		"csv");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "KEY,SCOPE,TYPE,DEFAULT,VALUE\n"
+				   "cluster.max_voters,cluster,int,3,5\n"
+				   "core.https_address,member,address,,\n");
+	cli_result_free(&r);
+
+	fake_server_sync(&f->server, all_json, NULL);
+	r = RUN("--address", f->address, "config", "show", "--all", "--format",
+		"yaml");
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.out, "- key: cluster.max_voters\n"
+				      "  scope: cluster\n"
+				      "  type: int\n"
+				      "  default: \"3\"\n"
+				      "  value: \"5\"\n"
+				      "  set: true\n"));
+	cli_result_free(&r);
+
+	fake_server_sync(&f->server, all_json, NULL);
+	r = RUN("--address", f->address, "config", "show", "--all", "--format",
+		"json");
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.out, "\"scope\": \"member\""));
+	cli_result_free(&r);
+
+	/* A listing without a scope is refused, not shown half. */
+	fake_server_sync(&f->server, "[{\"key\":\"x\"}]", NULL);
+	r = RUN("--address", f->address, "config", "show", "--all");
+	assert_int_equal(r.rc, 1);
+	assert_non_null(strstr(r.err, "malformed response"));
+	cli_result_free(&r);
+}
+
+static const char *set_answer =
+    "{\"member\":\"n3\",\"index\":42,\"changes\":["
+    "{\"key\":\"cluster.max_voters\",\"scope\":\"cluster\",\"value\":\"5\","
+    "\"set\":true,\"changed\":true},"
+    "{\"key\":\"core.https_address\",\"scope\":\"member\",\"value\":\"\","
+    "\"set\":false,\"changed\":true},"
+    "{\"key\":\"user.a\",\"scope\":\"cluster\",\"value\":\"1\","
+    "\"set\":true,\"changed\":false}],"
+    "\"in_force\":["
+    "{\"name\":\"n1\",\"address\":\"a1\",\"in_force\":true,\"message\":\"\"},"
+    "{\"name\":\"n2\",\"address\":\"a2\",\"in_force\":false,"
+    "\"message\":\"connection refused\"},"
+    "{\"name\":\"n3\",\"address\":\"a3\",\"in_force\":true,\"message\":\"\"}"
+    "],\"config\":{}}";
+
+static void test_config_set_says_scope(void **state)
+{
+	struct fixture *f = *state;
+	struct cli_result r;
+
+	fake_server_sync(&f->server, config_json, NULL);
+	fake_server_sync(&f->server, set_answer, NULL);
+	r = RUN("--address", f->address, "config", "set", "cluster.max_voters",
+		"5", "core.https_address", "", "user.a", "1");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(
+	    r.out, "cluster.max_voters set for the whole cluster (in force "
+		   "on n1, n3; not reached: n2 (connection refused))\n"
+		   "core.https_address unset on member n3 (member key: this "
+		   "member only)\n"
+		   "user.a unchanged (cluster key)\n");
+	assert_string_equal(r.err, "");
+	cli_result_free(&r);
+
+	fake_server_sync(&f->server, config_json, NULL);
+	fake_server_sync(&f->server, set_answer, NULL);
+	r = RUN("--address", f->address, "--format", "csv", "config", "unset",
+		"cluster.max_voters");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "KEY,SCOPE,VALUE,CHANGED\n"
+				   "cluster.max_voters,cluster,5,true\n"
+				   "core.https_address,member,,true\n"
+				   "user.a,cluster,1,false\n");
+	cli_result_free(&r);
+
+	fake_server_sync(&f->server, config_json, NULL);
+	fake_server_sync(&f->server, set_answer, NULL);
+	r = RUN("--address", f->address, "--format", "json", "config", "set",
+		"user.a", "1");
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.out, "\"index\": 42"));
+	assert_non_null(strstr(r.out, "\"in_force\": false"));
+	cli_result_free(&r);
+}
+
 static void test_config_unset(void **state)
 {
 	struct fixture *f = *state;
@@ -602,6 +716,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_config_set_conflict_and_bad_key, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_unset, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_config_show_all, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_config_set_says_scope, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_trust_list_formats, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_trust_add_and_remove, setup,

@@ -168,7 +168,8 @@ static void lookup_user_keys(void **state)
 	const struct config_key *k = key("user.note");
 	assert_string_equal(k->name, "user.*");
 	assert_int_equal(k->type, CONFIG_STRING);
-	assert_int_equal(k->scope, CONFIG_SCOPE_LOCAL);
+	/* Cluster-wide: the same on every member. */
+	assert_int_equal(k->scope, CONFIG_SCOPE_GLOBAL);
 	assert_ptr_equal(key("user.a.b-c_d:e/f"), k);
 	assert_null(config_lookup("user."));
 	assert_null(config_lookup("user"));
@@ -209,6 +210,113 @@ static void key_table(void **state)
 		}
 	}
 	assert_true(user);
+}
+
+/* --- describing every key ------------------------------------------------ */
+
+static const cJSON *field(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+	assert_non_null(v);
+	return v;
+}
+
+static const char *text(const cJSON *o, const char *name)
+{
+	const cJSON *v = field(o, name);
+	assert_true(cJSON_IsString(v));
+	return v->valuestring;
+}
+
+/* Every declared key once, in the table's order, with its scope, type,
+ * default and description; values from the configuration. */
+static void describe_lists_every_key_once(void **state)
+{
+	(void)state;
+	cJSON *config = cJSON_Parse(
+	    "{\"user.zz\":\"last\",\"core.request_timeout\":\"45\","
+	    "\"cluster.max_voters\":\"5\",\"user.a\":\"first\","
+	    "\"no.such.key\":\"x\",\"core.https_address\":\"10.0.0.1:8443\"}");
+	cJSON *all = config_describe(config);
+	size_t n;
+	const struct config_key *keys = config_keys(&n);
+	/* The table, and the two user keys after "user.*". */
+	assert_int_equal(cJSON_GetArraySize(all), (int)n + 2);
+	size_t row = 0;
+	for (size_t i = 0; i < n; i++, row++) {
+		const cJSON *o = cJSON_GetArrayItem(all, (int)row);
+		const struct config_key *k = &keys[i];
+		assert_string_equal(text(o, "key"), k->name);
+		assert_string_equal(text(o, "scope"),
+				    k->scope == CONFIG_SCOPE_GLOBAL ? "cluster"
+								    : "member");
+		assert_string_equal(text(o, "type"), config_type_name(k->type));
+		assert_string_equal(text(o, "default"), k->default_value);
+		assert_string_equal(text(o, "description"), k->description);
+		if (strcmp(k->name, "user.*") == 0) {
+			assert_string_equal(text(o, "value"), "");
+			assert_true(cJSON_IsFalse(field(o, "set")));
+			o = cJSON_GetArrayItem(all, (int)++row);
+			assert_string_equal(text(o, "key"), "user.a");
+			assert_string_equal(text(o, "value"), "first");
+			assert_string_equal(text(o, "scope"), "cluster");
+			assert_string_equal(text(o, "type"), "string");
+			assert_true(cJSON_IsTrue(field(o, "set")));
+			o = cJSON_GetArrayItem(all, (int)++row);
+			assert_string_equal(text(o, "key"), "user.zz");
+			assert_string_equal(text(o, "value"), "last");
+			continue;
+		}
+		const cJSON *set =
+		    cJSON_GetObjectItemCaseSensitive(config, k->name);
+		assert_int_equal(cJSON_IsTrue(field(o, "set")), set != NULL);
+		assert_string_equal(text(o, "value"), set != NULL
+							  ? set->valuestring
+							  : k->default_value);
+	}
+	/* Each name once; the unknown one left out. */
+	for (int i = 0; i < cJSON_GetArraySize(all); i++) {
+		const char *name = text(cJSON_GetArrayItem(all, i), "key");
+		assert_string_not_equal(name, "no.such.key");
+		for (int j = i + 1; j < cJSON_GetArraySize(all); j++) {
+			assert_string_not_equal(
+			    name, text(cJSON_GetArrayItem(all, j), "key"));
+		}
+	}
+	cJSON_Delete(all);
+	cJSON_Delete(config);
+}
+
+static void describe_scopes_and_types(void **state)
+{
+	(void)state;
+	assert_string_equal(config_scope_name(CONFIG_SCOPE_LOCAL), "member");
+	assert_string_equal(config_scope_name(CONFIG_SCOPE_GLOBAL), "cluster");
+	assert_string_equal(config_type_name(CONFIG_DURATION), "duration");
+	assert_string_equal(config_type_name(CONFIG_ADDRESS), "address");
+	/* Spot checks of the table as users see it. */
+	cJSON *all = config_describe(NULL);
+	const cJSON *o;
+	unsigned seen = 0;
+	cJSON_ArrayForEach(o, all)
+	{
+		const char *name = text(o, "key");
+		if (strcmp(name, "core.https_address") == 0) {
+			assert_string_equal(text(o, "scope"), "member");
+			assert_string_equal(text(o, "type"), "address");
+			seen++;
+		} else if (strcmp(name, "cluster.max_voters") == 0) {
+			assert_string_equal(text(o, "scope"), "cluster");
+			assert_string_equal(text(o, "default"), "3");
+			assert_string_equal(text(o, "value"), "3");
+			seen++;
+		} else if (strcmp(name, "user.*") == 0) {
+			assert_string_equal(text(o, "scope"), "cluster");
+			seen++;
+		}
+	}
+	assert_int_equal(seen, 3);
+	cJSON_Delete(all);
 }
 
 /* --- normalisation ------------------------------------------------------- */
@@ -685,9 +793,10 @@ static void scope_split_and_merge(void **state)
 	char *l = cJSON_PrintUnformatted(local);
 	char *g = cJSON_PrintUnformatted(global);
 	assert_string_equal(l, "{\"core.https_address\":\"127.0.0.1:8443\","
-			       "\"no.longer.known\":\"x\",\"user.a\":\"1\"}");
-	assert_string_equal(g, "{\"core.request_timeout\":\"45\","
-			       "\"cluster.max_voters\":\"5\"}");
+			       "\"no.longer.known\":\"x\"}");
+	assert_string_equal(g,
+			    "{\"core.request_timeout\":\"45\","
+			    "\"user.a\":\"1\",\"cluster.max_voters\":\"5\"}");
 	cJSON_free(l);
 	cJSON_free(g);
 
@@ -718,6 +827,8 @@ int main(void)
 	    cmocka_unit_test(lookup_known_keys),
 	    cmocka_unit_test(lookup_user_keys),
 	    cmocka_unit_test(key_table),
+	    cmocka_unit_test(describe_lists_every_key_once),
+	    cmocka_unit_test(describe_scopes_and_types),
 	    cmocka_unit_test(normalize_unset),
 	    cmocka_unit_test(normalize_string),
 	    cmocka_unit_test(normalize_bool),

@@ -90,6 +90,15 @@ uint64_t cluster_applied_index(struct daemon *d)
 	return 0;
 }
 
+bool cluster_relay_write(struct daemon *d, struct rest_request *req,
+			 cluster_relay_fallback_fn fallback)
+{
+	(void)d;
+	(void)req;
+	(void)fallback;
+	return false;
+}
+
 void cluster_read_index(struct daemon *d, struct cluster_read_index_wait *w,
 			cluster_read_index_cb cb)
 {
