@@ -94,9 +94,9 @@ case_changes_on_m1_reach_both_streams_on_m2() {
 
 	# A member key (told by m1) and a cluster-wide key (told by the
 	# leader, m1).
-	therm_on m1 config set user.colour blue
-	expect "local config" '.type == "config" and .location == "n1" and .metadata.key == "user.colour" and .metadata.value == "blue" and .metadata.scope == "local"'
-	therm_on m1 config set core.query_timeout 7
+	therm_on m1 config set raft.snapshot_trailing 600 >/dev/null
+	expect "local config" '.type == "config" and .location == "n1" and .metadata.key == "raft.snapshot_trailing" and .metadata.value == "600" and .metadata.scope == "local"'
+	therm_on m1 config set core.query_timeout 7 >/dev/null
 	expect "global config" '.type == "config" and .location == "n1" and .metadata.key == "core.query_timeout" and .metadata.old_value == "" and .metadata.value == "7" and .metadata.scope == "global"'
 	# Only the leader tells a cluster-wide change: m2 and m3 applied it
 	# too, but said nothing.
