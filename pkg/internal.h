@@ -133,6 +133,24 @@ int tmc_transport_exchange(struct thermionic_client *c,
 int tmc_transport_perform(struct thermionic_client *c, const char *method,
 			  const char *path, const char *body,
 			  const char *if_match);
+/* Connect the client's handle to URL's server (the unix socket or TLS
+ * with pinning) and stop there (CURLOPT_CONNECT_ONLY): the caller then
+ * speaks on it with curl_easy_send/curl_easy_recv (events.c), and the
+ * next exchange starts a new connection. Transport errors as for an
+ * exchange. */
+int tmc_transport_connect_only(struct thermionic_client *c, const char *url);
+
+/* ws_head.c: the answer to a WebSocket opening handshake. HEAD is the
+ * response head (status line and headers, up to and without the empty
+ * line; LEN bytes, not NUL-terminated). Sets *STATUS to the HTTP status
+ * (0 if the status line is malformed) and *CONTENT_LENGTH (-1 if
+ * absent). True for a 101 whose Upgrade is websocket and whose
+ * Sec-WebSocket-Accept equals ACCEPT. */
+bool tmc_ws_head_check(const char *head, size_t len, const char *accept,
+		       int *status, long long *content_length);
+/* The Sec-WebSocket-Accept expected for KEY (OUT: 29 bytes). */
+void tmc_ws_accept(const char *key, char *out);
+
 /* Drop the body and ETag of the last exchange. */
 void tmc_transport_reset(struct thermionic_client *c);
 

@@ -30,7 +30,7 @@
  *   hex SHA-256 of its DER encoding (64 characters).
  *
  * Link with -lthermionic (pkg-config: thermionic); it needs libcurl (built
- * against OpenSSL), OpenSSL and cJSON. */
+ * against OpenSSL), OpenSSL, cJSON and libwslay (the event stream). */
 #ifndef THERMIONIC_H
 #define THERMIONIC_H
 
@@ -614,6 +614,37 @@ THERMIONIC_API int thermionic_sql(struct thermionic_client *client,
 /* Free N results and the array. NULL is a no-op. */
 THERMIONIC_API void
 thermionic_sql_results_free(struct thermionic_sql_result *results, size_t n);
+
+/*
+ * Events
+ */
+
+/* Called with each event as it arrives: a JSON object (doc/events.md),
+ * borrowed for the call. A final {"type": "error"} object, without
+ * location or sequence, comes from a server that drops this client for
+ * reading too slowly. Return 0 to go on, anything else to stop. */
+typedef int (*thermionic_event_cb)(void *arg, const cJSON *event);
+
+/* Follow GET /1.0/events on CLIENT's daemon over a WebSocket, blocking,
+ * and call CB with each event until CB returns non-zero (then
+ * THERMIONIC_OK). TYPES is a comma-separated list of "cluster", "config"
+ * and "logging" (NULL: all); LEVEL the least level of logging events
+ * ("trace", "debug", "info", "warn", "error"; NULL: "info"). The
+ * client's timeout bounds the handshake only; a ping every 30 s checks
+ * an idle connection.
+ *
+ * Errors: THERMIONIC_ERR_HTTP when the daemon refuses (an unknown type or
+ * level: 400, with its message); THERMIONIC_ERR_CONNECT when the daemon
+ * ends the stream (the message gives the close code and reason, e.g.
+ * "1001 shutting down") or the connection breaks; THERMIONIC_ERR_PROTO
+ * for an answer that is no WebSocket upgrade; THERMIONIC_ERR_INVALID for
+ * TYPES or LEVEL with characters other than lowercase letters and
+ * commas; transport errors as for thermionic_request(). The next request
+ * on CLIENT opens a new connection. */
+THERMIONIC_API int thermionic_events_follow(struct thermionic_client *client,
+					    const char *types,
+					    const char *level,
+					    thermionic_event_cb cb, void *arg);
 
 /*
  * Backup and restore of the global database

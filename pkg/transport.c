@@ -352,6 +352,33 @@ static bool transport_setup_timeouts(struct thermionic_client *c,
 	return ok;
 }
 
+/* Where and how to connect: the unix socket, or TLS 1.3 with pinning and
+ * the client certificate. */
+static bool transport_setup_peer(struct thermionic_client *c)
+{
+	CURL *h = c->curl;
+	bool ok = true;
+	if (c->socket_path != NULL) {
+		SET(CURLOPT_UNIX_SOCKET_PATH, c->socket_path);
+		return ok;
+	}
+	SET(CURLOPT_SSLVERSION,
+	    (long)(CURL_SSLVERSION_TLSv1_3 | CURL_SSLVERSION_MAX_DEFAULT));
+	/* Verification is ours (pin.c): no CA store, no host name check. */
+	SET(CURLOPT_SSL_VERIFYPEER, 0L);
+	SET(CURLOPT_SSL_VERIFYHOST, 0L);
+	/* No session resumption: every new connection shows its certificate
+	 * to the pin callback. */
+	SET(CURLOPT_SSL_SESSIONID_CACHE, 0L);
+	SET(CURLOPT_SSL_CTX_FUNCTION, tmc_pin_sslctx_cb);
+	SET(CURLOPT_SSL_CTX_DATA, c);
+	if (c->cert_path != NULL) {
+		SET(CURLOPT_SSLCERT, c->cert_path);
+		SET(CURLOPT_SSLKEY, c->key_path);
+	}
+	return ok;
+}
+
 /* Set every option for this exchange. Returns false if curl refused one
  * (out of memory or an option this libcurl lacks). */
 static bool transport_setup(struct thermionic_client *c,
@@ -380,25 +407,31 @@ static bool transport_setup(struct thermionic_client *c,
 	}
 	ok = ok && transport_setup_timeouts(c, ex) &&
 	     transport_setup_body(c, ex);
-	if (c->socket_path != NULL) {
-		SET(CURLOPT_UNIX_SOCKET_PATH, c->socket_path);
-		return ok;
+	return ok && transport_setup_peer(c);
+}
+
+static int transport_map_error(struct thermionic_client *c, CURLcode rc);
+
+int tmc_transport_connect_only(struct thermionic_client *c, const char *url)
+{
+	CURL *h = c->curl;
+	bool ok = true;
+	curl_easy_reset(h);
+	c->curl_errbuf[0] = '\0';
+	c->pin_failed = false;
+	SET(CURLOPT_URL, url);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_PROXY, "");
+	SET(CURLOPT_CONNECT_ONLY, 1L);
+	SET(CURLOPT_ERRORBUFFER, c->curl_errbuf);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)THERMIONIC_CONNECT_TIMEOUT_MS);
+	if (!ok || !transport_setup_peer(c)) {
+		return tmc_fail(c, THERMIONIC_ERR_NOMEM,
+				"cannot set up the connection to %s",
+				c->target);
 	}
-	SET(CURLOPT_SSLVERSION,
-	    (long)(CURL_SSLVERSION_TLSv1_3 | CURL_SSLVERSION_MAX_DEFAULT));
-	/* Verification is ours (pin.c): no CA store, no host name check. */
-	SET(CURLOPT_SSL_VERIFYPEER, 0L);
-	SET(CURLOPT_SSL_VERIFYHOST, 0L);
-	/* No session resumption: every new connection shows its certificate
-	 * to the pin callback. */
-	SET(CURLOPT_SSL_SESSIONID_CACHE, 0L);
-	SET(CURLOPT_SSL_CTX_FUNCTION, tmc_pin_sslctx_cb);
-	SET(CURLOPT_SSL_CTX_DATA, c);
-	if (c->cert_path != NULL) {
-		SET(CURLOPT_SSLCERT, c->cert_path);
-		SET(CURLOPT_SSLKEY, c->key_path);
-	}
-	return ok;
+	CURLcode rc = curl_easy_perform(h);
+	return rc == CURLE_OK ? THERMIONIC_OK : transport_map_error(c, rc);
 }
 
 #undef SET

@@ -166,5 +166,6 @@ extern const struct therm_command therm_cmd_backup;
 extern const struct therm_command therm_cmd_restore;
 extern const struct therm_command therm_cmd_cluster;
 extern const struct therm_command therm_cmd_init;
+extern const struct therm_command therm_cmd_monitor;
 
 #endif /* THERM_CLI_H */

@@ -13,6 +13,7 @@ static const struct therm_command *const root_children[] = {
     &therm_cmd_restore,
     &therm_cmd_cluster,
     &therm_cmd_init,
+    &therm_cmd_monitor,
     NULL,
 };
 

@@ -15,6 +15,7 @@ static const struct {
     {"json", THERM_FORMAT_JSON},
     {"yaml", THERM_FORMAT_YAML},
     {"csv", THERM_FORMAT_CSV},
+    {"pretty", THERM_FORMAT_PRETTY},
 };
 
 int therm_format_parse(const char *name, enum therm_format *out)

@@ -16,6 +16,7 @@ enum therm_format {
 	THERM_FORMAT_JSON = 1 << 1,
 	THERM_FORMAT_YAML = 1 << 2,
 	THERM_FORMAT_CSV = 1 << 3,
+	THERM_FORMAT_PRETTY = 1 << 4, /* one readable line per item (monitor) */
 };
 
 /* Sets of formats a command accepts. */
@@ -25,7 +26,8 @@ enum therm_format {
 #define THERM_FORMATS_OBJECT                                                   \
 	(THERM_FORMAT_TABLE | THERM_FORMAT_JSON | THERM_FORMAT_YAML)
 
-/* "table", "json", "yaml" or "csv" -> format; 0 or TM_INVALID. */
+/* "table", "json", "yaml", "csv" or "pretty" -> format; 0 or
+ * TM_INVALID. */
 int therm_format_parse(const char *name, enum therm_format *out);
 const char *therm_format_name(enum therm_format format);
 /* "table, json or yaml" for a mask of formats, into BUF (SIZE bytes). */

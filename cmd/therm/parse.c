@@ -21,7 +21,8 @@ const struct therm_option therm_global_options[] = {
 			"HTTPS daemon(s), comma separated, or unix:PATH; "
 			"default: the local socket"},
     [GLOBAL_FORMAT] = {"format", 0, "FORMAT",
-		       "output format: table, json, yaml or csv"},
+		       "output format: table, json, yaml, csv or pretty "
+		       "(which a command takes: see its help)"},
     [GLOBAL_FINGERPRINT] = {"fingerprint", 0, "FP",
 			    "pin this server certificate fingerprint"},
     [GLOBAL_HELP] = {"help", 'h', NULL, "show help"},

@@ -40,8 +40,8 @@ static int check_invocation(struct therm_ctx *ctx,
 	if (inv->format != NULL &&
 	    therm_format_parse(inv->format, &ctx->format) != 0) {
 		snprintf(msg, THERM_ERRMSG_SIZE,
-			 "unknown format \"%s\" (expected table, json, yaml "
-			 "or csv)",
+			 "unknown format \"%s\" (expected table, json, yaml, "
+			 "csv or pretty)",
 			 inv->format);
 		return TM_INVALID;
 	}

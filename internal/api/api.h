@@ -47,6 +47,8 @@ void api_internal_read_index_get(struct rest_request *req);
 void api_internal_term_get(struct rest_request *req);
 void api_internal_sql_batch_post(struct rest_request *req);
 void api_internal_applied_get(struct rest_request *req);
+void api_events_get(struct rest_request *req);
+void api_internal_events_post(struct rest_request *req);
 
 /* Member to member (internal/api/internal_raft.c). */
 void api_internal_raft_get(struct rest_request *req);

@@ -41,6 +41,7 @@ void api_root_get(struct rest_request *req)
 		cJSON_AddItemToObject(meta, "config",
 				      cJSON_Duplicate(daemon_config(d), true));
 		cJSON_AddItemToObject(meta, "loop_lag", daemon_loop_lag(d));
+		cJSON_AddItemToObject(meta, "events", daemon_events_stats(d));
 	}
 	cJSON_AddItemToObject(meta, "environment", env);
 	rest_respond_sync(req, meta, NULL);

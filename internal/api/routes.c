@@ -1,7 +1,7 @@
 #include "internal/api/api.h"
 
 const char *const api_extensions[] = {
-    "etag", "certificates", "sql", "clustering", NULL,
+    "etag", "certificates", "sql", "clustering", "events", NULL,
 };
 
 static const struct rest_route routes[] = {
@@ -27,6 +27,7 @@ static const struct rest_route routes[] = {
      .delete = api_cluster_member_delete},
     {.path = "/1.0/cluster/tokens", .get = api_cluster_tokens_get},
     {.path = "/1.0/cluster/tokens/{}", .delete = api_cluster_token_delete},
+    {.path = "/1.0/events", .get = api_events_get},
     {.path = "/1.0/ready", .get = api_ready_get},
     {.path = "/1.0/shutdown", .put = api_shutdown_put},
     {.path = "/1.0/sql", .post = api_sql_post},
@@ -50,6 +51,10 @@ static const struct rest_route routes[] = {
      .post = api_internal_sql_batch_post},
     /* Members only, as above: has this member applied an index? */
     {.path = "/internal/cluster/applied", .get = api_internal_applied_get},
+    /* Public: the handler admits members' certificates only. */
+    {.path = "/internal/events",
+     .post = api_internal_events_post,
+     .public_post = true},
     /* Public: the handler admits members' certificates only. */
     {.path = "/internal/cluster/reset",
      .post = api_internal_cluster_reset,

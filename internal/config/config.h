@@ -84,6 +84,10 @@ struct config_key {
 	int64_t min, max;
 	int (*check)(int64_t value, char *reason);
 	const char *description;
+	/* The value must not be shown where it could leak (the config
+	 * events of GET /1.0/events carry no value for it). No key is
+	 * secret today; one that holds a password or key must say so. */
+	bool secret;
 };
 
 /* The definition of NAME, or NULL if unknown. Any "user.<suffix>" matches the

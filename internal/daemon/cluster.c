@@ -8,6 +8,7 @@
 
 #include "internal/config/config.h"
 #include "internal/daemon/daemon_priv.h"
+#include "internal/daemon/events_internal.h"
 #include "internal/db/cluster/gdb.h"
 #include "internal/db/node/nodedb.h"
 #include "internal/lib/fs.h"
@@ -213,6 +214,7 @@ static void members_changed(void *arg, const char *table)
 		cluster_load_fingerprints(d);
 	}
 	nodedb_raft_nodes_free(nodes, n);
+	daemon_events_members_changed(d);
 }
 
 void cluster_watch(struct daemon *d)

@@ -11,6 +11,7 @@
 
 #include "internal/config/config.h"
 #include "internal/daemon/daemon_priv.h"
+#include "internal/daemon/events_internal.h"
 #include "internal/db/cluster/gdb.h"
 #include "internal/db/node/nodedb.h"
 #include "internal/lib/log.h"
@@ -63,6 +64,7 @@ void daemon_config_refresh(struct daemon *d)
 		return;
 	}
 	log_changes(d->config, next);
+	daemon_events_config(d, d->config, next);
 	cJSON_Delete(d->config);
 	d->config = next;
 	daemon_config_apply(d);

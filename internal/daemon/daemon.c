@@ -23,6 +23,7 @@
 
 #include "internal/api/api.h"
 #include "internal/client/hclient.h"
+#include "internal/daemon/events_internal.h"
 #include "internal/config/config.h"
 #include "internal/daemon/daemon_priv.h"
 #include "internal/db/cluster/gdb.h"
@@ -326,6 +327,10 @@ int daemon_start(struct daemon *d, char *errmsg)
 		rv = start_client(d, errmsg);
 	}
 	if (rv == 0) {
+		d->ev_announced_level = LOG_ERROR + 1;
+		daemon_events_start(d);
+	}
+	if (rv == 0) {
 		rv = start_rest(d, errmsg);
 	}
 	if (rv == 0) {
@@ -370,6 +375,7 @@ void daemon_ready_waiter_fail(struct daemon *d, const char *errmsg)
 
 void daemon_global_ready(struct daemon *d)
 {
+	daemon_events_members_changed(d);
 	daemon_config_reload_global(d);
 	daemon_trust_reload(d);
 	daemon_migrate(d);

@@ -90,4 +90,26 @@ const struct trust_set *daemon_trust_store(struct daemon *d);
  * samples, p50_ms, p99_ms, p999_ms, max_ms (internal/lib/looplag.h). */
 cJSON *daemon_loop_lag(struct daemon *d);
 
+/* Events (doc/events.md). The member's bus, NULL before start. */
+struct events_bus *daemon_events(struct daemon *d);
+/* Counters for GET /1.0 (owned). */
+cJSON *daemon_events_stats(struct daemon *d);
+/* An event of this member: TYPE (enum events_type), LEVEL for logging,
+ * METADATA owned (NULL is {}). Returns its sequence number, 0 before
+ * start. */
+uint64_t daemon_emit(struct daemon *d, unsigned type, int level,
+		     cJSON *metadata);
+/* A member's state changed as this member's heartbeat sees it (ONLINE,
+ * OFFLINE, BLOCKED): a cluster event of this member, action
+ * "member-online", "member-offline" or "member-blocked". All borrowed.
+ * For cluster_member_state_changed (the heartbeat) to call. */
+void daemon_events_member_state(struct daemon *d, const char *name,
+				const char *old_state, const char *new_state,
+				const char *message);
+/* POST /internal/events: a batch relayed by another member. *ANSWER
+ * (owned) says which logging this member wants. TM_INVALID with ERRMSG
+ * for a malformed batch. */
+int daemon_events_receive(struct daemon *d, const cJSON *body,
+			  cJSON **answer, char *errmsg);
+
 #endif /* TM_DAEMON_H */

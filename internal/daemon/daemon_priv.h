@@ -93,6 +93,18 @@ struct daemon {
 	uv_signal_t signals[2];
 	bool signals_alive;
 	int signals_closing;
+	/* Events (events_*.c, doc/events.md). */
+	struct events_bus *events; /* owned; NULL before start / once freed */
+	uv_async_t ev_tap;	   /* log lines from any thread */
+	bool ev_tap_alive;
+	uv_timer_t ev_leader_timer; /* watches raft's leader */
+	bool ev_leader_alive;
+	uint64_t ev_leader;	       /* raft id of the leader last seen */
+	struct ev_member *ev_members; /* the members table as last seen */
+	size_t n_ev_members;
+	bool ev_members_loaded;
+	struct events_relay *ev_relay; /* NULL once closed */
+	int ev_announced_level;	       /* logging level told to others */
 	struct looplag lag; /* the loop's lag, measured while running */
 	bool lag_alive;	    /* ... until its close callback */
 };

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "internal/client/hclient.h"
+#include "internal/daemon/events_internal.h"
 #include "internal/daemon/daemon_priv.h"
 #include "internal/db/cluster/gdb.h"
 #include "internal/db/node/nodedb.h"
@@ -92,7 +93,8 @@ void daemon_maybe_stopped(struct daemon *d)
 {
 	if (d->state != DAEMON_STOPPING || d->rest != NULL ||
 	    d->listeners_closing > 0 || d->signals_closing > 0 ||
-	    d->drain_alive || d->lag_alive || d->rebalance_alive) {
+	    d->drain_alive || d->lag_alive || d->rebalance_alive ||
+	    d->ev_tap_alive || d->ev_leader_alive || d->ev_relay != NULL) {
 		return;
 	}
 	if (d->hclient != NULL) {
@@ -189,6 +191,7 @@ static void close_all(struct daemon *d)
 {
 	daemon_set_state(d, DAEMON_STOPPING);
 	close_lag(d);
+	daemon_events_close(d);
 	if (d->drain_alive) {
 		uv_close((uv_handle_t *)&d->drain_timer, drain_closed_cb);
 	}
@@ -246,6 +249,7 @@ void daemon_stop(struct daemon *d)
 		return;
 	}
 	rest_server_drain(d->rest);
+	daemon_events_shutdown(d);
 	if (d->gdb != NULL) {
 		gdb_drain(d->gdb);
 	}
@@ -279,6 +283,7 @@ void daemon_free(struct daemon *d)
 	if (d->lock_fd >= 0) {
 		close(d->lock_fd);
 	}
+	daemon_events_free(d);
 	cJSON_Delete(d->config);
 	cJSON_Delete(d->local_config);
 	cJSON_Delete(d->global_config);

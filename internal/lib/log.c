@@ -7,6 +7,23 @@
 #include <time.h>
 
 static enum log_level current = LOG_WARN;
+static log_hook_fn hook_fn;
+static void *hook_data;
+static _Atomic int hook_level = LOG_ERROR + 1;
+static _Thread_local int quiet;
+
+void log_set_hook(log_hook_fn hook, void *data)
+{
+	hook_fn = hook;
+	hook_data = data;
+}
+
+void log_set_hook_level(int level) { hook_level = level; }
+
+void log_quiet(bool on)
+{
+	quiet += on ? 1 : -1;
+}
 
 static const char *names[] = {"TRACE", "DEBUG", "INFO ", "WARN ", "ERROR"};
 
@@ -30,7 +47,8 @@ void log_init_from_env(void)
 
 void log_printf(enum log_level level, const char *fmt, ...)
 {
-	if (level < current) {
+	bool tap = hook_fn != NULL && (int)level >= hook_level && quiet == 0;
+	if (level < current && !tap) {
 		return;
 	}
 	struct timespec ts;
@@ -45,6 +63,12 @@ void log_printf(enum log_level level, const char *fmt, ...)
 	va_start(args, fmt);
 	vsnprintf(line, sizeof line, fmt, args);
 	va_end(args);
+	if (tap) {
+		hook_fn(hook_data, level, line);
+	}
+	if (level < current) {
+		return;
+	}
 	fprintf(stderr, "%s.%03ldZ %s %s\n", stamp, ts.tv_nsec / 1000000,
 		names[level], line);
 }

@@ -66,6 +66,8 @@ void *rest_server_data(const struct rest_request *req)
 	return req->server_data;
 }
 
+uv_loop_t *rest_loop(const struct rest_request *req) { return req->loop; }
+
 const char *rest_method(const struct rest_request *req)
 {
 	return req->msg->method_name;

@@ -187,6 +187,14 @@ static void upgrade_failure_timer_cb(uv_timer_t *timer)
 void rest_respond_upgrade(struct rest_request *req, const char *protocol,
 			  rest_upgrade_cb cb, void *arg)
 {
+	rest_respond_upgrade_headers(req, protocol, NULL, cb, arg);
+}
+
+void rest_respond_upgrade_headers(struct rest_request *req,
+				  const char *protocol,
+				  const char *extra_headers,
+				  rest_upgrade_cb cb, void *arg)
+{
 	PRE(!req->answered && protocol != NULL && cb != NULL);
 	req->answered = true;
 	req->status = 101;
@@ -204,8 +212,9 @@ void rest_respond_upgrade(struct rest_request *req, const char *protocol,
 	}
 	char *head = tm_asprintf("HTTP/1.1 101 %s\r\n"
 				 "Connection: Upgrade\r\n"
-				 "Upgrade: %s\r\n\r\n",
-				 envelope_reason(101), protocol);
+				 "Upgrade: %s\r\n%s\r\n",
+				 envelope_reason(101), protocol,
+				 extra_headers != NULL ? extra_headers : "");
 	/* Finish the request without moving the connection on. */
 	req->upgraded = true;
 	req->rc = NULL;

@@ -92,6 +92,8 @@ void rest_server_close(struct rest_server *s, void (*cb)(void *data),
 /* Request accessors: returned strings are borrowed, valid until the
  * response is sent. */
 void *rest_server_data(const struct rest_request *req);
+/* The loop the server runs on. */
+uv_loop_t *rest_loop(const struct rest_request *req);
 const char *rest_method(const struct rest_request *req);
 const char *rest_path(const struct rest_request *req);
 /* The request target as the client sent it: path and query string, still
@@ -172,5 +174,11 @@ typedef void (*rest_upgrade_cb)(void *arg, struct conn *c, const char *extra,
 				size_t extra_len);
 void rest_respond_upgrade(struct rest_request *req, const char *protocol,
 			  rest_upgrade_cb cb, void *arg);
+/* The same with EXTRA_HEADERS ("Name: value\r\n"..., may be NULL) in the
+ * 101 (a WebSocket's Sec-WebSocket-Accept). */
+void rest_respond_upgrade_headers(struct rest_request *req,
+				  const char *protocol,
+				  const char *extra_headers,
+				  rest_upgrade_cb cb, void *arg);
 
 #endif /* TM_REST_H */

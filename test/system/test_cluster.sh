@@ -233,8 +233,10 @@ case_address_clash_is_refused() {
 	token=$(therm_on m1 cluster add n3)
 	secret=$(token_json "$token" | jq -r .secret)
 	make_client_cert joiner
-	body=$(jq -nc --arg s "$secret" --rawfile c "$TEST_ROOT/joiner.crt" \
-		'{name: "n3", address: "127.0.32.2:8443", secret: $s, certificate: $c, schema_version: 3, api_extensions: 4}')
+	local extensions
+	extensions=$(therm_on m1 --format json info | jq '.api_extensions | length')
+	body=$(jq -nc --arg s "$secret" --rawfile c "$TEST_ROOT/joiner.crt" --argjson e "$extensions" \
+		'{name: "n3", address: "127.0.32.2:8443", secret: $s, certificate: $c, schema_version: 3, api_extensions: $e}')
 	out=$(https joiner POST "https://$(addr m1)/internal/cluster/join" -d "$body")
 	assert_contains "$out" "address 127.0.32.2:8443 is already member"
 	assert_eq "$(echo "$out" | tail -1)" 409
