@@ -104,9 +104,9 @@ static void test_events_as_text_frames(void **state)
 	const unsigned char *out =
 	    (const unsigned char *)conn_fake_output(f->conn, &len);
 	for (int seq = 1; seq <= 2; seq++) {
-		int opcode;
-		const unsigned char *p;
-		size_t n;
+		int opcode = 0;
+		const unsigned char *p = NULL;
+		size_t n = 0;
 		size_t size = frame(out, len, &opcode, &p, &n);
 		assert_true(size > 0);
 		assert_int_equal(opcode, 1); /* text */
@@ -129,9 +129,9 @@ static void test_ping_then_close(void **state)
 	size_t len;
 	const unsigned char *out =
 	    (const unsigned char *)conn_fake_output(f->conn, &len);
-	int opcode;
-	const unsigned char *p;
-	size_t n;
+	int opcode = 0;
+	const unsigned char *p = NULL;
+	size_t n = 0;
 	size_t size = frame(out, len, &opcode, &p, &n);
 	assert_int_equal(size, len);
 	assert_int_equal(opcode, 0xA); /* pong */
@@ -217,9 +217,9 @@ static void test_bus_shutdown_closes_1001(void **state)
 	size_t len;
 	const unsigned char *out =
 	    (const unsigned char *)conn_fake_output(f->conn, &len);
-	int opcode;
-	const unsigned char *p;
-	size_t n;
+	int opcode = 0;
+	const unsigned char *p = NULL;
+	size_t n = 0;
 	assert_int_equal(frame(out, len, &opcode, &p, &n), len);
 	assert_int_equal(opcode, 8);
 	assert_int_equal(p[0] << 8 | p[1], 1001);
