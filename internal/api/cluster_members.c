@@ -233,3 +233,23 @@ void api_internal_cluster_reset(struct rest_request *req)
 	}
 	rest_respond_sync(req, NULL, NULL);
 }
+
+/* POST /internal/cluster/heartbeat: the leader's heartbeat. Public: the
+ * handler admits members' certificates only. */
+void api_internal_cluster_heartbeat(struct rest_request *req)
+{
+	struct daemon *d = rest_server_data(req);
+	size_t len = 0;
+	const char *body = rest_body(req, &len);
+	char errmsg[TM_ERRMSG_SIZE];
+	cJSON *answer;
+	int rv = cluster_heartbeat_receive(d, body != NULL ? body : "", len,
+					   rest_peer_fingerprint(req), &answer,
+					   errmsg);
+	if (rv != 0) {
+		rest_respond_error(req, api_cluster_http_status(rv), "%s",
+				   errmsg);
+		return;
+	}
+	rest_respond_sync(req, answer, NULL);
+}

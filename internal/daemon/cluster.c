@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "internal/config/config.h"
+#include "internal/daemon/cluster_internal.h"
 #include "internal/daemon/daemon_priv.h"
 #include "internal/db/cluster/gdb.h"
 #include "internal/db/node/nodedb.h"
@@ -241,6 +242,7 @@ cJSON *cluster_info(struct daemon *d)
 	}
 	cJSON_AddNumberToObject(o, "applied_index", (double)applied);
 	cJSON_AddNumberToObject(o, "target_index", (double)target);
+	cluster_heartbeat_info(d, o);
 	return o;
 }
 

@@ -47,6 +47,8 @@ struct daemon {
 	bool rebalance_alive;
 	bool rebalance_busy; /* a raft_add/raft_assign is in flight */
 	bool handover_busy;  /* stopping: leadership transfer in flight */
+	struct cluster_heartbeat *heartbeat; /* owned; NULL until started */
+	bool heartbeat_alive;		     /* its timer, until closed */
 	void (*ready_cb)(struct daemon *d, void *arg, int status,
 			 const char *errmsg); /* daemon_when_ready */
 	void *ready_arg;
@@ -165,6 +167,11 @@ bool cluster_reopen_busy(struct daemon *d);
 /* cluster_members.c */
 void cluster_rebalance_start(struct daemon *d);
 void cluster_rebalance_stop(struct daemon *d);
+/* cluster_heartbeat.c: start (or restart) the tick; stop it (closed
+ * while DRAINING); free what is left once the HTTPS client is closed. */
+void cluster_heartbeat_start(struct daemon *d);
+void cluster_heartbeat_stop(struct daemon *d);
+void cluster_heartbeat_free(struct daemon *d);
 /* cluster_handover.c: stopping leader: transfer leadership (sets
  * handover_busy until raft calls back). */
 void cluster_handover(struct daemon *d);
