@@ -35,6 +35,7 @@ struct forward {
 	char *pin;
 	char *headers;
 	bool client_gone;
+	bool view; /* changes nothing: any failure may be answered elsewhere */
 	api_forward_cb cb; /* may be NULL */
 	void *cb_arg;
 };
@@ -92,9 +93,10 @@ static void forward_done_cb(struct hclient_request *h)
 	struct rest_request *http = f->http;
 	api_forward_cb cb = f->cb;
 	void *cb_arg = f->cb_arg;
-	if (h->status != 0 && !h->sent && !f->client_gone &&
+	if (h->status != 0 && (!h->sent || f->view) && !f->client_gone &&
 	    h->status != TM_TOOBIG && cb != NULL) {
-		/* Nothing reached the leader: the caller may try again. */
+		/* Nothing reached the leader, or nothing it could change:
+		 * the caller may try again or answer itself. */
 		char errmsg[TM_ERRMSG_SIZE];
 		snprintf(errmsg, sizeof errmsg, "%s", h->errmsg);
 		forward_free(f);
@@ -141,9 +143,30 @@ void api_forward(struct rest_request *req, struct hclient *c,
 	api_forward_ex(req, c, address, pin, forwarder, NULL, NULL);
 }
 
+static void forward_start(struct rest_request *req, struct hclient *c,
+			  const char *address, const char *pin,
+			  const char *forwarder, unsigned view_timeout_ms,
+			  api_forward_cb cb, void *arg);
+
 void api_forward_ex(struct rest_request *req, struct hclient *c,
 		    const char *address, const char *pin, const char *forwarder,
 		    api_forward_cb cb, void *arg)
+{
+	forward_start(req, c, address, pin, forwarder, 0, cb, arg);
+}
+
+void api_forward_view(struct rest_request *req, struct hclient *c,
+		      const char *address, const char *pin,
+		      const char *forwarder, unsigned timeout_ms,
+		      api_forward_cb cb, void *arg)
+{
+	forward_start(req, c, address, pin, forwarder, timeout_ms, cb, arg);
+}
+
+static void forward_start(struct rest_request *req, struct hclient *c,
+			  const char *address, const char *pin,
+			  const char *forwarder, unsigned view_timeout_ms,
+			  api_forward_cb cb, void *arg)
 {
 	const char *target = rest_target(req);
 	if (api_forwarded(req)) {
@@ -172,6 +195,8 @@ void api_forward_ex(struct rest_request *req, struct hclient *c,
 	f->headers = forward_headers(req, forwarder);
 	f->cb = cb;
 	f->cb_arg = arg;
+	f->view = view_timeout_ms > 0;
+	f->h.timeout_ms = view_timeout_ms;
 	f->h.data = f;
 	f->h.method = rest_method(req);
 	f->h.address = f->address;

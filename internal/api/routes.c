@@ -46,6 +46,10 @@ static const struct rest_route routes[] = {
     {.path = "/internal/cluster/read-index",
      .get = api_internal_read_index_get},
     /* Public: the handler admits members' certificates only. */
+    {.path = "/internal/cluster/address",
+     .post = api_internal_cluster_address,
+     .public_post = true},
+    /* Public: the handler admits members' certificates only. */
     {.path = "/internal/cluster/heartbeat",
      .post = api_internal_cluster_heartbeat,
      .public_post = true},

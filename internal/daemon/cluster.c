@@ -65,6 +65,7 @@ void cluster_load_fingerprints(struct daemon *d)
 			    tm_strdup(nodes[i].fingerprint);
 		}
 	}
+	cluster_addresses_load(d, nodes, n);
 	nodedb_raft_nodes_free(nodes, n);
 }
 
@@ -121,27 +122,6 @@ int cluster_identity_load(struct daemon *d, char *errmsg)
 		     d->self.name, d->dir, d->dir);
 	}
 	return rv;
-}
-
-char *cluster_raft_address(struct daemon *d)
-{
-	struct nodedb_raft_node *nodes;
-	size_t n;
-	char *address = NULL;
-	if (d->self.clustered &&
-	    nodedb_raft_nodes_get(d->nodedb, &nodes, &n) == 0) {
-		for (size_t i = 0; i < n; i++) {
-			if (nodes[i].id == d->self.id) {
-				address = tm_strdup(nodes[i].address);
-			}
-		}
-		nodedb_raft_nodes_free(nodes, n);
-	}
-	if (address == NULL) {
-		const char *https = config_get(d->config, "core.https_address");
-		address = tm_strdup(https[0] != '\0' ? https : "standalone");
-	}
-	return address;
 }
 
 static int role_of(const char *text)
@@ -244,17 +224,6 @@ cJSON *cluster_info(struct daemon *d)
 	cJSON_AddNumberToObject(o, "target_index", (double)target);
 	cluster_heartbeat_info(d, o);
 	return o;
-}
-
-const char *cluster_leader_address(struct daemon *d)
-{
-	if (d->raftnode == NULL || d->raft_closing) {
-		return NULL;
-	}
-	raft_id id;
-	const char *address;
-	raft_leader(raftnode_raft(d->raftnode), &id, &address);
-	return id != 0 ? address : NULL;
 }
 
 bool cluster_follows(struct daemon *d)

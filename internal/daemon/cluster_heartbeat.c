@@ -331,6 +331,7 @@ static void tick_cb(uv_timer_t *t)
 		LOGW("cluster: this member did not run for a while (paused "
 		     "or stalled): silence is counted again from now");
 	}
+	cluster_address_tick(d);
 	uint64_t now = uv_now(d->loop);
 	if (leading && now - hb->last_round >= interval_ms(d)) {
 		hb->last_round = now;
@@ -504,4 +505,13 @@ void cluster_heartbeat_leader_seen(struct daemon *d, uint64_t id,
 	}
 	snprintf(hb->leader_name, sizeof hb->leader_name, "%s", name);
 	liveness_seen(hb->leader, id);
+}
+
+bool cluster_leader_silent(struct daemon *d)
+{
+	struct cluster_heartbeat *hb = d->heartbeat;
+	enum liveness_state s;
+	return hb != NULL && !hb->leading && hb->leader_id != 0 &&
+	       liveness_get(hb->leader, hb->leader_id, &s) &&
+	       s == LIVENESS_OFFLINE;
 }

@@ -266,6 +266,7 @@ int daemon_exit_code(const struct daemon *d) { return d->exit_code; }
 void daemon_free(struct daemon *d)
 {
 	cluster_heartbeat_free(d);
+	cluster_address_free(d);
 	if (d->nodedb != NULL) {
 		nodedb_close(d->nodedb);
 	}

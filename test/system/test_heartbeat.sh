@@ -249,7 +249,60 @@ case_heartbeat_refused_from_non_members() {
 		"https://$(addr m1)/internal/cluster/heartbeat")
 	assert_eq "$(echo "$out" | tail -1)" 400
 	assert_contains "$out" "heartbeat: field"
+	# A member's address: only its own, never another member's.
+	out=$(curl -sS -k --tlsv1.3 --cert "$dir/server.crt" --key "$dir/server.key" \
+		-X POST -w '\n%{http_code}' -d "{\"address\":\"$(addr m1)\"}" \
+		"https://$(addr m1)/internal/cluster/address")
+	assert_eq "$(echo "$out" | tail -1)" 409
+	assert_contains "$out" "is already member"
+	out=$(https admin POST "https://$(addr m1)/internal/cluster/address" -d '{"address":"127.0.40.29:8443"}')
+	assert_eq "$(echo "$out" | tail -1)" 403
 	wait_for "$DEADLINE" all_online m1 || fail "not all ONLINE"
+}
+
+address_is() {
+	json_on "$1" ".[] | select(.name == \"$2\") | .address == \"$3\"" cluster list
+}
+
+local_addresses() {
+	sqlite3 "$(member_dir "$1")/local.db" "SELECT group_concat(address, ',') FROM (SELECT address FROM raft_nodes ORDER BY address)"
+}
+
+# Two members move (the leader too) while m3 runs; m3, restarted, finds
+# them from its local member list, though raft's configuration still
+# holds their old addresses.
+case_restart_finds_moved_peers() {
+	form 3
+	wait_for "$DEADLINE" all_online m1 || fail "not all ONLINE at first"
+	therm_on m2 config set core.https_address 127.0.40.12:8443
+	wait_for "$DEADLINE" address_is m1 n2 127.0.40.12:8443 ||
+		fail "n2's new address not recorded: $(therm_on m1 --format json cluster list)"
+	wait_for "$DEADLINE" state_is m1 n2 ONLINE || fail "n2 not ONLINE at its new address"
+	therm_on m1 config set core.https_address 127.0.40.11:8443
+	wait_for "$DEADLINE" address_is m3 n1 127.0.40.11:8443 ||
+		fail "n1's new address not recorded: $(therm_on m3 --format json cluster list)"
+	local want="127.0.40.11:8443,127.0.40.12:8443,127.0.40.3:8443"
+	wait_for "$DEADLINE" bash -c "[ \"\$(sqlite3 $(member_dir m3)/local.db \"SELECT group_concat(address, ',') FROM (SELECT address FROM raft_nodes ORDER BY address)\")\" = $want ]" ||
+		fail "m3's local list: $(local_addresses m3)"
+	stop_member m3
+	start_member m3
+	# It reaches the leader at its new address: a write through it, and
+	# the row applied on it.
+	therm_on m3 sql "CREATE TABLE moved(id INTEGER PRIMARY KEY)" >/dev/null
+	therm_on m3 sql "INSERT INTO moved VALUES (1)" >/dev/null
+	wait_for "$DEADLINE" json_on m3 '.. | numbers | select(. == 1)' sql "SELECT count(*) AS n FROM moved" ||
+		fail "m3 did not apply the write"
+	wait_for "$DEADLINE" all_online m3 || fail "not all ONLINE after the restart"
+	# With m2 paused, a write needs m3's acknowledgement, which raft sends
+	# to n1 at its new address.
+	kill -STOP "$(member_pid m2)"
+	THERMIONIC_DIR=$(member_dir m1) timeout "$DEADLINE" "$THERM" sql "INSERT INTO moved VALUES (2)" >/dev/null ||
+		fail "no write with n1 and n3 only"
+	kill -CONT "$(member_pid m2)"
+	# Raft's log still names the old addresses: only the member list moved.
+	grep -q "raft holds 127.0.40.1:8443" "$TEST_ROOT/logs/m3.log" ||
+		grep -q "raft holds 127.0.40.2:8443" "$TEST_ROOT/logs/m3.log" ||
+		fail "m3 dialed no member at a moved address"
 }
 
 run_cases
