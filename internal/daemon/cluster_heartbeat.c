@@ -322,8 +322,11 @@ static void tick_cb(uv_timer_t *t)
 	bool leading = raft_state(r) == RAFT_LEADER;
 	if (leading && !hb->leading) {
 		/* Everyone starts ONLINE, silent from now. */
-		liveness_track(hb->members, NULL, 0);
+		liveness_reset(hb->members);
 		hb->last_round = 0;
+	} else if (!leading && hb->leading) {
+		liveness_reset(hb->leader);
+		hb->leader_id = 0;
 	}
 	hb->leading = leading;
 	struct liveness *l = leading ? hb->members : hb->leader;
@@ -374,6 +377,9 @@ void cluster_heartbeat_stop(struct daemon *d)
 	}
 	uv_timer_stop(&hb->timer);
 	hb->leading = false;
+	liveness_reset(hb->members);
+	liveness_reset(hb->leader);
+	hb->leader_id = 0;
 	if (d->state == DAEMON_DRAINING) {
 		uv_close((uv_handle_t *)&hb->timer, timer_closed_cb);
 	}

@@ -145,8 +145,9 @@ int cluster_heartbeat_receive(struct daemon *d, const char *body, size_t len,
 	}
 	/* A member that joined answers while it catches up: the leader
 	 * makes it a standby (which replicates) only once it answers. */
+	bool old_raft = d->phase == CLUSTER_JOINING && d->join_target == 0;
 	if ((d->state != DAEMON_READY && d->state != DAEMON_JOINING) ||
-	    d->raftnode == NULL || d->raft_closing) {
+	    d->raftnode == NULL || d->raft_closing || old_raft) {
 		tm_errmsg_printf(errmsg, "this member is not ready");
 		return TM_BUSY;
 	}

@@ -124,6 +124,14 @@ void liveness_track(struct liveness *l, const uint64_t *ids, size_t n)
 	l->n = n;
 }
 
+void liveness_reset(struct liveness *l)
+{
+	tm_free(l->peers);
+	l->peers = NULL;
+	l->n = 0;
+	l->last_tick = 0;
+}
+
 void liveness_seen(struct liveness *l, uint64_t id)
 {
 	struct peer *p = find(l, id);

@@ -68,6 +68,10 @@ void liveness_configure(struct liveness *l,
  * from now and not yet heard from; others are forgotten (no callback). */
 void liveness_track(struct liveness *l, const uint64_t *ids, size_t n);
 
+/* Forget every peer and the last tick: for an observer that starts
+ * observing again (a member that became leader, or follower). */
+void liveness_reset(struct liveness *l);
+
 /* Peer ID was heard from now. Unknown ids are ignored. */
 void liveness_seen(struct liveness *l, uint64_t id);
 

@@ -249,6 +249,19 @@ static void tracking(void **state)
 	assert_int_equal(liveness_silence_ms(f->l, 4), 0);
 }
 
+/* Reset: no peers, and the next tick is no pause whatever the gap. */
+static void reset(void **state)
+{
+	struct fixture *f = *state;
+	run(f, 500, 100);
+	liveness_reset(f->l);
+	enum liveness_state s;
+	assert_false(liveness_get(f->l, 2, &s));
+	clock_fake_advance(&f->clock, 60000);
+	assert_false(liveness_tick(f->l));
+	assert_int_equal(liveness_pauses(f->l), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +283,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(blocked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(tracking, setup, teardown),
+	    cmocka_unit_test_setup_teardown(reset, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
