@@ -262,7 +262,8 @@ static int lookup(struct daemon *d, const char *fp, const char *address,
 			*row = rows[i];
 			rv = 0;
 		} else if (strcmp(rows[i].address, address) == 0) {
-			snprintf(other, MEMBER_NAME_MAX + 1, "%s", rows[i].name);
+			snprintf(other, MEMBER_NAME_MAX + 1, "%s",
+				 rows[i].name);
 		}
 	}
 	tm_free(rows);
@@ -287,8 +288,8 @@ int cluster_member_move(struct daemon *d, const char *peer_fp,
 	    strlen(normal) > TOKEN_ADDRESS_MAX ||
 	    cluster_check_address(normal, reason) != 0) {
 		tm_errmsg_printf(errmsg, "address \"%.64s\": %s", address,
-				 normal != NULL && strlen(normal) >
-						       TOKEN_ADDRESS_MAX
+				 normal != NULL &&
+					 strlen(normal) > TOKEN_ADDRESS_MAX
 				     ? "too long"
 				     : reason);
 		tm_free(normal);
@@ -301,7 +302,8 @@ int cluster_member_move(struct daemon *d, const char *peer_fp,
 	char other[MEMBER_NAME_MAX + 1];
 	rv = lookup(d, peer_fp, m->address, &row, other, errmsg);
 	if (rv == 0 && other[0] != '\0') {
-		tm_errmsg_printf(errmsg, "address %s is already member \"%s\"'s",
+		tm_errmsg_printf(errmsg,
+				 "address %s is already member \"%s\"'s",
 				 m->address, other);
 		rv = TM_EXISTS;
 	}

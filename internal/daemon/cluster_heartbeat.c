@@ -94,8 +94,7 @@ static const char *peer_name(struct cluster_heartbeat *hb, uint64_t id)
 	return "(unknown)";
 }
 
-static void members_changed_cb(void *data, uint64_t id,
-			       enum liveness_state old,
+static void members_changed_cb(void *data, uint64_t id, enum liveness_state old,
 			       enum liveness_state now)
 {
 	struct cluster_heartbeat *hb = data;
@@ -198,7 +197,8 @@ static struct hb_peer *peer_get(struct cluster_heartbeat *hb,
 	p->hb = hb;
 	p->id = row->id;
 	p->req.data = p;
-	hb->peers = tm_realloc(hb->peers, (hb->n_peers + 1) * sizeof *hb->peers);
+	hb->peers =
+	    tm_realloc(hb->peers, (hb->n_peers + 1) * sizeof *hb->peers);
 	hb->peers[hb->n_peers++] = p;
 	return p;
 }
@@ -408,8 +408,7 @@ bool cluster_heartbeat_view(struct daemon *d, uint64_t id, const char **state,
 {
 	struct cluster_heartbeat *hb = d->heartbeat;
 	enum liveness_state s;
-	if (hb == NULL || !hb->leading ||
-	    !liveness_get(hb->members, id, &s)) {
+	if (hb == NULL || !hb->leading || !liveness_get(hb->members, id, &s)) {
 		return false;
 	}
 	*state = liveness_state_name(s);
@@ -461,7 +460,8 @@ void cluster_heartbeat_info(struct daemon *d, cJSON *o)
 		return;
 	}
 	enum liveness_state s;
-	if (hb->leader_id == 0 || !liveness_get(hb->leader, hb->leader_id, &s)) {
+	if (hb->leader_id == 0 ||
+	    !liveness_get(hb->leader, hb->leader_id, &s)) {
 		cJSON_AddStringToObject(h, "leader", "");
 		cJSON_AddStringToObject(h, "leader_state", "UNKNOWN");
 		cJSON_AddStringToObject(h, "message",
@@ -487,9 +487,11 @@ void cluster_heartbeat_answers(struct daemon *d, uint64_t id, cJSON *o)
 	for (size_t i = 0; i < hb->n_peers; i++) {
 		struct hb_peer *p = hb->peers[i];
 		if (p->id == id && p->answered) {
-			cJSON_AddStringToObject(o, "version", p->answer.version);
-			cJSON_AddNumberToObject(o, "applied_index",
-						(double)p->answer.applied_index);
+			cJSON_AddStringToObject(o, "version",
+						p->answer.version);
+			cJSON_AddNumberToObject(
+			    o, "applied_index",
+			    (double)p->answer.applied_index);
 			cJSON_AddNumberToObject(o, "loop_lag_p99_ms",
 						p->answer.loop_lag_p99_ms);
 			cJSON_AddNumberToObject(o, "load_average",

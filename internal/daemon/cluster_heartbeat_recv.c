@@ -79,8 +79,7 @@ static void store_list(struct daemon *d, struct beat_request *r)
 	if (same) {
 		return;
 	}
-	struct nodedb_raft_node *nodes =
-	    tm_calloc(r->n_members, sizeof *nodes);
+	struct nodedb_raft_node *nodes = tm_calloc(r->n_members, sizeof *nodes);
 	for (size_t i = 0; i < r->n_members; i++) {
 		nodes[i].id = r->members[i].id;
 		nodes[i].address = r->members[i].address;
@@ -134,7 +133,8 @@ int cluster_heartbeat_receive(struct daemon *d, const char *body, size_t len,
 {
 	*out = NULL;
 	if (!d->self.clustered) {
-		tm_errmsg_printf(errmsg, "this member is not part of a cluster");
+		tm_errmsg_printf(errmsg,
+				 "this member is not part of a cluster");
 		return TM_NOTFOUND;
 	}
 	if (!cluster_is_member_fingerprint(d, peer_fp) ||
@@ -167,8 +167,7 @@ int cluster_heartbeat_receive(struct daemon *d, const char *body, size_t len,
 		beat_request_clear(&r);
 		return TM_CONFLICT;
 	}
-	cluster_heartbeat_leader_seen(d, r.leader_id,
-				      name_of(&r, r.leader_id));
+	cluster_heartbeat_leader_seen(d, r.leader_id, name_of(&r, r.leader_id));
 	store_list(d, &r);
 	beat_request_clear(&r);
 	*out = answer(d, raft);

@@ -13,16 +13,21 @@
 #define INT_MAX_EXACT ((int64_t)1 << 53)
 
 static const char *const request_fields[] = {"leader_id", "term", "index",
-					      "members", NULL};
+					     "members", NULL};
 static const char *const member_fields[] = {
     "id", "name", "address", "role", "failure_domain", "fingerprint", NULL};
-static const char *const answer_fields[] = {
-    "id",	     "name",	       "address",	  "version",
-    "schema_version", "api_extensions", "applied_index", "loop_lag_p99_ms",
-    "load_average",   NULL};
+static const char *const answer_fields[] = {"id",
+					    "name",
+					    "address",
+					    "version",
+					    "schema_version",
+					    "api_extensions",
+					    "applied_index",
+					    "loop_lag_p99_ms",
+					    "load_average",
+					    NULL};
 
-static int check_fields(const cJSON *o, const char *const *fields,
-			char *errmsg)
+static int check_fields(const cJSON *o, const char *const *fields, char *errmsg)
 {
 	const cJSON *item;
 	cJSON_ArrayForEach(item, o)
@@ -56,8 +61,7 @@ static int get_uint(const cJSON *o, const char *name, int64_t max,
 	return 0;
 }
 
-static int get_real(const cJSON *o, const char *name, double *out,
-		    char *errmsg)
+static int get_real(const cJSON *o, const char *name, double *out, char *errmsg)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
 	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) ||
@@ -73,8 +77,8 @@ static int get_real(const cJSON *o, const char *name, double *out,
 }
 
 /* Copy the string NAME into OUT (SIZE bytes, MIN_LEN..SIZE-1 chars). */
-static int get_string(const cJSON *o, const char *name, char *out,
-		      size_t size, size_t min_len, char *errmsg)
+static int get_string(const cJSON *o, const char *name, char *out, size_t size,
+		      size_t min_len, char *errmsg)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
 	if (!cJSON_IsString(v) || strlen(v->valuestring) < min_len ||
@@ -104,8 +108,8 @@ static int get_name(const cJSON *o, const char *name, char *out, bool empty,
 
 static int get_address(const cJSON *o, char *out, char *errmsg)
 {
-	int rv = get_string(o, "address", out, TOKEN_ADDRESS_MAX + 1, 1,
-			    errmsg);
+	int rv =
+	    get_string(o, "address", out, TOKEN_ADDRESS_MAX + 1, 1, errmsg);
 	if (rv != 0) {
 		return rv;
 	}
@@ -113,12 +117,11 @@ static int get_address(const cJSON *o, char *out, char *errmsg)
 	char reason[TM_ERRMSG_SIZE];
 	if (config_address_normalize(out, &normal, reason) != 0 ||
 	    strcmp(normal, out) != 0) {
-		tm_errmsg_printf(errmsg,
-				 "field \"address\": %s", normal == NULL
-							       ? reason
-							       : "not in "
-								 "canonical "
-								 "form");
+		tm_errmsg_printf(errmsg, "field \"address\": %s",
+				 normal == NULL ? reason
+						: "not in "
+						  "canonical "
+						  "form");
 		tm_free(normal);
 		return TM_INVALID;
 	}
@@ -138,21 +141,16 @@ static int parse_member(const cJSON *o, struct beat_member *m, char *errmsg)
 		tm_errmsg_printf(errmsg, "not an object");
 		return TM_INVALID;
 	}
-	int rv = check_fields(o, member_fields, errmsg);
-	rv = rv != 0 ? rv : get_uint(o, "id", INT_MAX_EXACT, &m->id, errmsg);
-	rv = rv != 0 ? rv : get_name(o, "name", m->name, false, errmsg);
-	rv = rv != 0 ? rv : get_address(o, m->address, errmsg);
-	rv = rv != 0 ? rv
-		     : get_string(o, "role", m->role, sizeof m->role, 1,
-				  errmsg);
-	rv = rv != 0 ? rv
-		     : get_name(o, "failure_domain", m->failure_domain, true,
-				errmsg);
-	rv = rv != 0 ? rv
-		     : get_string(o, "fingerprint", m->fingerprint,
-				  sizeof m->fingerprint, 0, errmsg);
-	if (rv != 0) {
-		return rv;
+	if (check_fields(o, member_fields, errmsg) != 0 ||
+	    get_uint(o, "id", INT_MAX_EXACT, &m->id, errmsg) != 0 ||
+	    get_name(o, "name", m->name, false, errmsg) != 0 ||
+	    get_address(o, m->address, errmsg) != 0 ||
+	    get_string(o, "role", m->role, sizeof m->role, 1, errmsg) != 0 ||
+	    get_name(o, "failure_domain", m->failure_domain, true, errmsg) !=
+		0 ||
+	    get_string(o, "fingerprint", m->fingerprint, sizeof m->fingerprint,
+		       0, errmsg) != 0) {
+		return TM_INVALID;
 	}
 	if (m->id == 0) {
 		tm_errmsg_printf(errmsg, "field \"id\" must not be 0");
@@ -206,8 +204,8 @@ static int parse_members(const cJSON *root, struct beat_request *out,
 	const cJSON *item;
 	cJSON_ArrayForEach(item, list)
 	{
-		int rv = parse_member(item, &out->members[out->n_members],
-				      errmsg);
+		int rv =
+		    parse_member(item, &out->members[out->n_members], errmsg);
 		if (rv != 0) {
 			tm_errmsg_wrapf(errmsg, "member %zu", out->n_members);
 			return rv;
@@ -242,17 +240,15 @@ int beat_request_parse(const char *body, size_t len, struct beat_request *out,
 	if (root == NULL) {
 		return len > BEAT_MAX_SIZE ? TM_TOOBIG : TM_INVALID;
 	}
-	int rv = check_fields(root, request_fields, errmsg);
-	rv = rv != 0 ? rv
-		     : get_uint(root, "leader_id", INT_MAX_EXACT,
-				&out->leader_id, errmsg);
-	rv = rv != 0 ? rv
-		     : get_uint(root, "term", INT_MAX_EXACT, &out->term,
-				errmsg);
-	rv = rv != 0 ? rv
-		     : get_uint(root, "index", INT_MAX_EXACT, &out->index,
-				errmsg);
-	rv = rv != 0 ? rv : parse_members(root, out, errmsg);
+	int rv = 0;
+	if (check_fields(root, request_fields, errmsg) != 0 ||
+	    get_uint(root, "leader_id", INT_MAX_EXACT, &out->leader_id,
+		     errmsg) != 0 ||
+	    get_uint(root, "term", INT_MAX_EXACT, &out->term, errmsg) != 0 ||
+	    get_uint(root, "index", INT_MAX_EXACT, &out->index, errmsg) != 0 ||
+	    parse_members(root, out, errmsg) != 0) {
+		rv = TM_INVALID;
+	}
 	cJSON_Delete(root);
 	if (rv != 0) {
 		beat_request_clear(out);
@@ -319,29 +315,24 @@ static int parse_answer(const cJSON *o, struct beat_answer *out, char *errmsg)
 {
 	uint64_t schema = 0;
 	uint64_t extensions = 0;
-	int rv = check_fields(o, answer_fields, errmsg);
-	rv = rv != 0 ? rv : get_uint(o, "id", INT_MAX_EXACT, &out->id, errmsg);
-	rv = rv != 0 ? rv : get_name(o, "name", out->name, false, errmsg);
-	rv = rv != 0 ? rv : get_address(o, out->address, errmsg);
-	rv = rv != 0 ? rv
-		     : get_string(o, "version", out->version,
-				  sizeof out->version, 1, errmsg);
-	rv = rv != 0 ? rv
-		     : get_uint(o, "schema_version", 1000000, &schema, errmsg);
-	rv = rv != 0 ? rv
-		     : get_uint(o, "api_extensions", 1000000, &extensions,
-				errmsg);
-	rv = rv != 0 ? rv
-		     : get_uint(o, "applied_index", INT_MAX_EXACT,
-				&out->applied_index, errmsg);
-	rv = rv != 0 ? rv
-		     : get_real(o, "loop_lag_p99_ms", &out->loop_lag_p99_ms,
-				errmsg);
-	rv = rv != 0 ? rv
-		     : get_real(o, "load_average", &out->load_average, errmsg);
+	if (check_fields(o, answer_fields, errmsg) != 0 ||
+	    get_uint(o, "id", INT_MAX_EXACT, &out->id, errmsg) != 0 ||
+	    get_name(o, "name", out->name, false, errmsg) != 0 ||
+	    get_address(o, out->address, errmsg) != 0 ||
+	    get_string(o, "version", out->version, sizeof out->version, 1,
+		       errmsg) != 0 ||
+	    get_uint(o, "schema_version", 1000000, &schema, errmsg) != 0 ||
+	    get_uint(o, "api_extensions", 1000000, &extensions, errmsg) != 0 ||
+	    get_uint(o, "applied_index", INT_MAX_EXACT, &out->applied_index,
+		     errmsg) != 0 ||
+	    get_real(o, "loop_lag_p99_ms", &out->loop_lag_p99_ms, errmsg) !=
+		0 ||
+	    get_real(o, "load_average", &out->load_average, errmsg) != 0) {
+		return TM_INVALID;
+	}
 	out->schema_version = (int)schema;
 	out->api_extensions = (int)extensions;
-	return rv;
+	return 0;
 }
 
 int beat_answer_parse(const char *body, size_t len, struct beat_answer *out,

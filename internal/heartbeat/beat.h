@@ -35,8 +35,8 @@
 struct beat_member {
 	uint64_t id; /* 1..2^53 */
 	char name[MEMBER_NAME_MAX + 1];
-	char address[TOKEN_ADDRESS_MAX + 1]; /* canonical host:port */
-	char role[8];			     /* voter, standby, spare */
+	char address[TOKEN_ADDRESS_MAX + 1];	  /* canonical host:port */
+	char role[8];				  /* voter, standby, spare */
 	char failure_domain[MEMBER_NAME_MAX + 1]; /* may be "" */
 	char fingerprint[TLS_FINGERPRINT_LEN + 1];
 };

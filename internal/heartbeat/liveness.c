@@ -157,8 +157,8 @@ void liveness_seen(struct liveness *l, uint64_t id)
 bool liveness_tick(struct liveness *l)
 {
 	uint64_t t = now(l);
-	bool paused = l->last_tick != 0 &&
-		      t - l->last_tick > l->config.threshold_ms / 2;
+	bool paused =
+	    l->last_tick != 0 && t - l->last_tick > l->config.threshold_ms / 2;
 	l->last_tick = t;
 	if (paused) {
 		l->pauses++;

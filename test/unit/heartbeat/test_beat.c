@@ -17,10 +17,18 @@
 #define FP "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static const struct beat_member two[] = {
-    {.id = 1, .name = "n1", .address = "127.0.0.1:8443", .role = "voter",
-     .failure_domain = "", .fingerprint = FP},
-    {.id = 9007199254740992ull, .name = "n2", .address = "[::1]:9000",
-     .role = "spare", .failure_domain = "rack2", .fingerprint = ""},
+    {.id = 1,
+     .name = "n1",
+     .address = "127.0.0.1:8443",
+     .role = "voter",
+     .failure_domain = "",
+     .fingerprint = FP},
+    {.id = 9007199254740992ull,
+     .name = "n2",
+     .address = "[::1]:9000",
+     .role = "spare",
+     .failure_domain = "rack2",
+     .fingerprint = ""},
 };
 
 static void request_round_trip(void **state)
@@ -83,7 +91,8 @@ static void request_bad(const char *body, int code, const char *message)
 }
 
 #define M1 "{\"id\":1,\"name\":\"n1\",\"address\":\"127.0.0.1:8443\","
-#define M1_END "\"role\":\"voter\",\"failure_domain\":\"\",\"fingerprint\":\"\"}"
+#define M1_END                                                                 \
+	"\"role\":\"voter\",\"failure_domain\":\"\",\"fingerprint\":\"\"}"
 
 static void request_refusals(void **state)
 {
@@ -113,10 +122,10 @@ static void request_refusals(void **state)
 		    TM_INVALID,
 		    "member 0: field \"fingerprint\" must be 64 lowercase hex "
 		    "digits");
-	request_bad("{\"leader_id\":1,\"term\":1,\"index\":1,\"members\":[" M1
-			M1_END "," M1 M1_END "]}",
-		    TM_INVALID,
-		    "members 0 and 1 share an id, a name or an address");
+	request_bad(
+	    "{\"leader_id\":1,\"term\":1,\"index\":1,\"members\":[" M1 M1_END
+	    "," M1 M1_END "]}",
+	    TM_INVALID, "members 0 and 1 share an id, a name or an address");
 	request_bad("{\"leader_id\":1,\"term\":1,\"index\":1,\"members\":["
 		    "{\"id\":1,\"name\":\"-bad\",\"address\":\"127.0.0.1:1\","
 		    "\"role\":\"voter\",\"failure_domain\":\"\","
