@@ -523,3 +523,11 @@ bool cluster_leader_silent(struct daemon *d)
 	       liveness_get(hb->leader, hb->leader_id, &s) &&
 	       s == LIVENESS_OFFLINE;
 }
+
+void cluster_heartbeat_set_blocked(struct daemon *d, uint64_t id, bool blocked)
+{
+	struct cluster_heartbeat *hb = d->heartbeat;
+	if (hb != NULL && hb->leading) {
+		liveness_set_blocked(hb->members, id, blocked);
+	}
+}

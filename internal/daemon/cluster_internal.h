@@ -75,6 +75,11 @@ bool cluster_heartbeat_leader_view(struct daemon *d, uint64_t id,
  * and steady (liveness.h). */
 bool cluster_heartbeat_replaceable(struct daemon *d, uint64_t id);
 bool cluster_heartbeat_steady(struct daemon *d, uint64_t id);
+/* Leader only: show member ID BLOCKED (held back by the upgrade work) or
+ * not. Kept in the leader's memory: a new leader starts with none
+ * blocked, and the upgrade work sets it again there. */
+void cluster_heartbeat_set_blocked(struct daemon *d, uint64_t id,
+				   bool blocked);
 /* Add the "heartbeat" object of GET /1.0/cluster to O. */
 void cluster_heartbeat_info(struct daemon *d, cJSON *o);
 /* Add member ID's last answer (version, applied index, load) to O, on the
