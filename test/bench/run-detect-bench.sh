@@ -138,7 +138,8 @@ for n in 2 3; do
 		die "member $n did not join"
 done
 wait_for 30 all_online || die "the members are not all ONLINE"
-echo "settings: cluster.heartbeat_interval $(therm_on 1 config get cluster.heartbeat_interval) ms, cluster.offline_threshold $(therm_on 1 config get cluster.offline_threshold) ms"
+therm_on 1 --format json cluster status |
+	jq -r '"settings: heartbeat every \(.heartbeat.interval_ms) ms, OFFLINE after \(.heartbeat.offline_threshold_ms) ms"'
 
 # ---- 1, 2: detection and recovery of a paused follower (n3) ----
 detect=()
