@@ -10,6 +10,7 @@
 
 #include "internal/daemon/daemon.h"
 #include "internal/lib/log.h"
+#include "internal/lib/prio.h"
 
 static const char usage[] =
 	"Usage: thermionicd [OPTIONS]\n"
@@ -106,6 +107,14 @@ int main(int argc, char *argv[])
 	 * process. */
 	signal(SIGPIPE, SIG_IGN);
 
+	/* The loop before SQL workers and snapshots (prio.h); threads made
+	 * from here on start at the loop's priority, the pool's lower it. */
+	if (prio_raise_loop()) {
+		LOGD("daemon: the loop runs at nice %d", PRIO_LOOP_NICE);
+	} else {
+		LOGD("daemon: the loop runs at the process's priority (a higher "
+		     "one needs CAP_SYS_NICE, or TM_PRIORITIES=off)");
+	}
 	uv_loop_t loop;
 	uv_loop_init(&loop);
 	struct daemon *d;

@@ -46,6 +46,7 @@ void api_internal_cluster_reset(struct rest_request *req);
 void api_internal_cluster_heartbeat(struct rest_request *req);
 void api_internal_cluster_address(struct rest_request *req);
 void api_internal_read_index_get(struct rest_request *req);
+void api_internal_term_get(struct rest_request *req);
 
 /* Member to member (internal/api/internal_raft.c). */
 void api_internal_raft_get(struct rest_request *req);

@@ -117,12 +117,12 @@ void api_internal_cluster_join(struct rest_request *req)
 }
 
 /* GET /internal/cluster/read-index: an index this member, as leader,
- * confirmed as committed (a raft barrier), for a follower's linearizable
- * read (internal/api/sql_wait.c). */
+ * confirmed as committed after the ask arrived (gdb_read_index: a raft
+ * barrier, shared), for a follower's linearizable reads
+ * (internal/daemon/cluster_read_index.c). */
 struct read_index {
 	struct rest_request *req;
 	struct gdb_request greq;
-	struct gdb_stmt stmt;
 };
 
 static void read_index_cb(struct gdb_request *greq, int status)
@@ -156,10 +156,23 @@ void api_internal_read_index_get(struct rest_request *req)
 	}
 	struct read_index *r = tm_calloc(1, sizeof *r);
 	r->req = req;
-	r->stmt.sql = (char *)"SELECT 1";
 	r->greq.data = r;
-	r->greq.stmts = &r->stmt;
-	r->greq.n_stmts = 1;
-	r->greq.level = GDB_READ_LINEARIZABLE;
-	gdb_read(g, &r->greq, read_index_cb);
+	gdb_read_index(g, &r->greq, read_index_cb);
+}
+
+/* GET /internal/cluster/term: this member's raft term, for a leader
+ * confirming its leadership before a linearizable read
+ * (internal/daemon/cluster_confirm.c). Answered at once, from memory. */
+void api_internal_term_get(struct rest_request *req)
+{
+	struct daemon *d = rest_server_data(req);
+	if (!cluster_is_member(d, rest_peer_fingerprint(req))) {
+		rest_respond_error(req, 403,
+				   "not authorized: only members of this "
+				   "cluster may ask for the raft term");
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "term", (double)cluster_raft_term(d));
+	rest_respond_sync(req, o, NULL);
 }

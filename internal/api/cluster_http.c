@@ -7,6 +7,7 @@
 #include "internal/daemon/cluster.h"
 #include "internal/daemon/daemon.h"
 #include <stdio.h>
+#include <string.h>
 
 #include "internal/lib/mem.h"
 
@@ -90,13 +91,20 @@ static void relayed(void *arg, bool unreachable, const char *errmsg)
 		       LEADER_POLL_MS);
 }
 
+/* Does ADDRESS still lead in this member's raft view? */
+static bool still_leads(struct rest_request *req, const char *address)
+{
+	const char *leader = cluster_leader_address(rest_server_data(req));
+	return leader != NULL && strcmp(leader, address) == 0;
+}
+
 static void try_leader(struct leader_wait *w, const char *leader)
 {
 	struct daemon *d = rest_server_data(w->req);
 	uv_timer_stop(&w->timer);
 	api_forward_ex(w->req, daemon_hclient(d), leader,
-		       cluster_fingerprint(d), cluster_member_name(d), relayed,
-		       w);
+		       cluster_fingerprint(d), cluster_member_name(d),
+		       still_leads, relayed, w);
 }
 
 static void leader_poll_cb(uv_timer_t *t)

@@ -17,7 +17,10 @@
  *   applied";
  * - the client goes away (its connection detached or half-closed, seen
  *   by the watch timer): hclient_cancel, and the eventual answer goes
- *   into the void. */
+ *   into the void;
+ * - the target stops leading in this member's view for longer than a
+ *   grace (seen by the watch timer): hclient_cancel, and 503 "lost
+ *   contact ... may or may not have been applied". */
 #include <stdio.h>
 #include <string.h>
 
@@ -36,7 +39,10 @@ struct forward {
 	char *headers;
 	bool client_gone;
 	bool view; /* changes nothing: any failure may be answered elsewhere */
-	api_forward_cb cb; /* may be NULL */
+	bool leader_lost;
+	api_forward_leads_fn leads; /* may be NULL */
+	uint64_t not_leading_since; /* uv_now; 0 while the target leads */
+	api_forward_cb cb;	    /* may be NULL */
 	void *cb_arg;
 };
 
@@ -61,16 +67,35 @@ static void forward_free(struct forward *f)
 	uv_close((uv_handle_t *)&f->watch, watch_close_cb);
 }
 
+/* Has the target stopped leading for longer than the grace? */
+static bool leader_gone(struct forward *f, uint64_t now)
+{
+	if (f->leads == NULL || f->leads(f->http, f->address)) {
+		f->not_leading_since = 0;
+		return false;
+	}
+	if (f->not_leading_since == 0) {
+		f->not_leading_since = now;
+	}
+	return now - f->not_leading_since >= API_FORWARD_LEADER_GRACE_MS;
+}
+
 static void watch_cb(uv_timer_t *t)
 {
 	struct forward *f = t->data;
 	struct conn *c = rest_conn(f->http);
-	if (c != NULL && !conn_peer_closed(c)) {
+	if (c == NULL || conn_peer_closed(c)) {
+		LOGD("forward: the client went away; canceling the request "
+		     "to %s",
+		     f->address);
+		f->client_gone = true;
+	} else if (leader_gone(f, uv_now(t->loop))) {
+		LOGD("forward: %s no longer leads; giving up on the request",
+		     f->address);
+		f->leader_lost = true;
+	} else {
 		return;
 	}
-	LOGD("forward: the client went away; canceling the request to %s",
-	     f->address);
-	f->client_gone = true;
 	uv_timer_stop(t);
 	hclient_cancel(&f->h);
 }
@@ -95,8 +120,9 @@ static void forward_done_cb(struct hclient_request *h)
 	void *cb_arg = f->cb_arg;
 	if (h->status != 0 && (!h->sent || f->view) && !f->client_gone &&
 	    h->status != TM_TOOBIG && cb != NULL) {
-		/* Nothing reached the leader, or nothing it could change:
-		 * the caller may try again or answer itself. */
+		/* Nothing reached the leader (also when given up on
+		 * because it stopped leading), or nothing it could change
+		 * (a view): the caller may try again or answer itself. */
 		char errmsg[TM_ERRMSG_SIZE];
 		snprintf(errmsg, sizeof errmsg, "%s", h->errmsg);
 		forward_free(f);
@@ -114,6 +140,13 @@ static void forward_done_cb(struct hclient_request *h)
 	} else if (!h->sent) {
 		rest_respond_error(http, 503, "no leader reachable: %s",
 				   h->errmsg);
+	} else if (f->leader_lost) {
+		rest_respond_error(http, 503,
+				   "lost contact with the leader %s while the "
+				   "request was in flight: it may or may not "
+				   "have been applied (it no longer leads as "
+				   "far as this member knows; retry)",
+				   f->address);
 	} else {
 		rest_respond_error(http, 503,
 				   "lost contact with the leader %s while the "
@@ -140,19 +173,20 @@ static char *forward_headers(const struct rest_request *req,
 void api_forward(struct rest_request *req, struct hclient *c,
 		 const char *address, const char *pin, const char *forwarder)
 {
-	api_forward_ex(req, c, address, pin, forwarder, NULL, NULL);
+	api_forward_ex(req, c, address, pin, forwarder, NULL, NULL, NULL);
 }
 
 static void forward_start(struct rest_request *req, struct hclient *c,
 			  const char *address, const char *pin,
-			  const char *forwarder, unsigned view_timeout_ms,
-			  api_forward_cb cb, void *arg);
+			  const char *forwarder, api_forward_leads_fn leads,
+			  unsigned view_timeout_ms, api_forward_cb cb,
+			  void *arg);
 
 void api_forward_ex(struct rest_request *req, struct hclient *c,
 		    const char *address, const char *pin, const char *forwarder,
-		    api_forward_cb cb, void *arg)
+		    api_forward_leads_fn leads, api_forward_cb cb, void *arg)
 {
-	forward_start(req, c, address, pin, forwarder, 0, cb, arg);
+	forward_start(req, c, address, pin, forwarder, leads, 0, cb, arg);
 }
 
 void api_forward_view(struct rest_request *req, struct hclient *c,
@@ -160,13 +194,15 @@ void api_forward_view(struct rest_request *req, struct hclient *c,
 		      const char *forwarder, unsigned timeout_ms,
 		      api_forward_cb cb, void *arg)
 {
-	forward_start(req, c, address, pin, forwarder, timeout_ms, cb, arg);
+	forward_start(req, c, address, pin, forwarder, NULL, timeout_ms, cb,
+		      arg);
 }
 
 static void forward_start(struct rest_request *req, struct hclient *c,
 			  const char *address, const char *pin,
-			  const char *forwarder, unsigned view_timeout_ms,
-			  api_forward_cb cb, void *arg)
+			  const char *forwarder, api_forward_leads_fn leads,
+			  unsigned view_timeout_ms, api_forward_cb cb,
+			  void *arg)
 {
 	const char *target = rest_target(req);
 	if (api_forwarded(req)) {
@@ -193,6 +229,7 @@ static void forward_start(struct rest_request *req, struct hclient *c,
 	f->address = tm_strdup(address);
 	f->pin = tm_strdup(pin);
 	f->headers = forward_headers(req, forwarder);
+	f->leads = leads;
 	f->cb = cb;
 	f->cb_arg = arg;
 	f->view = view_timeout_ms > 0;

@@ -46,9 +46,21 @@ void api_forward(struct rest_request *req, struct hclient *c,
  * NOT answered, and the caller may try again or answer it; otherwise
  * (UNREACHABLE false) REQ was answered. */
 typedef void (*api_forward_cb)(void *arg, bool unreachable, const char *errmsg);
+
+/* Does ADDRESS still lead, as far as this member knows? */
+typedef bool (*api_forward_leads_fn)(struct rest_request *req,
+				     const char *address);
+
+/* LEADS (may be NULL): a relayed request whose target has not led for
+ * API_FORWARD_LEADER_GRACE_MS (another leader known, or none) is given up
+ * on before its timeout: CB with UNREACHABLE if nothing was sent yet,
+ * else 503 "lost contact with the leader ... may or may not have been
+ * applied". Without it a relay to a leader cut off by a partition waited
+ * for the whole request timeout (30 s) on a kept-alive connection. */
 void api_forward_ex(struct rest_request *req, struct hclient *c,
 		    const char *address, const char *pin, const char *forwarder,
-		    api_forward_cb cb, void *arg);
+		    api_forward_leads_fn leads, api_forward_cb cb, void *arg);
+#define API_FORWARD_LEADER_GRACE_MS 1000
 
 /* A read that changes nothing (a view), relayed like api_forward_ex but
  * given up after TIMEOUT_MS: a failure or timeout after the request was

@@ -45,6 +45,7 @@ static const struct rest_route routes[] = {
      * are trusted too, but are no members). */
     {.path = "/internal/cluster/read-index",
      .get = api_internal_read_index_get},
+    {.path = "/internal/cluster/term", .get = api_internal_term_get},
     /* Public: the handler admits members' certificates only. */
     {.path = "/internal/cluster/address",
      .post = api_internal_cluster_address,

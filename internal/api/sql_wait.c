@@ -3,11 +3,12 @@
  *
  * - "min_index": N (read-your-writes): run once this member has applied
  *   N;
- * - a linearizable read on a follower (a read index): ask the leader
- *   (GET /internal/cluster/read-index) for an index it confirmed as
- *   committed while still leading (a raft barrier), wait until this member
- *   has applied it, then read this member's copy. The read sees every
- *   write acknowledged before it started, as on the leader.
+ * - a linearizable read on a follower (a read index): ask the leader for
+ *   an index it confirmed as committed while still leading, after the
+ *   read arrived (cluster_read_index: one ask shared by the reads waiting
+ *   for it, one raft barrier on the leader), wait until this member has
+ *   applied it, then read this member's copy. The read sees every write
+ *   acknowledged before it started, as on the leader.
  *
  * Waiting polls the applied index every WAIT_POLL_MS, within the
  * request's statement timeout; a member that does not get there answers
@@ -19,7 +20,6 @@
 #include "internal/api/sql.h"
 #include "internal/api/sql_call.h"
 #include "internal/api/sql_wait.h"
-#include "internal/client/hclient.h"
 #include "internal/daemon/cluster.h"
 #include "internal/daemon/daemon.h"
 #include "internal/lib/log.h"
@@ -34,8 +34,7 @@ struct sql_wait {
 	uint64_t index;
 	uint64_t deadline; /* uv_now, ms */
 	uv_timer_t timer;
-	struct hclient_request ask;
-	char *leader;
+	struct cluster_read_index_wait ask;
 	int error_status;
 	char errmsg[TM_ERRMSG_SIZE];
 };
@@ -48,8 +47,6 @@ static void closed_cb(uv_handle_t *h)
 	} else {
 		w->run(w->d, w->call);
 	}
-	hclient_request_clear(&w->ask);
-	tm_free(w->leader);
 	tm_free(w);
 }
 
@@ -84,35 +81,17 @@ static void wait_for_index(struct sql_wait *w)
 	uv_timer_start(&w->timer, poll_cb, 0, WAIT_POLL_MS);
 }
 
-static void asked(struct hclient_request *req)
+static void asked(struct cluster_read_index_wait *ask, int status,
+		  uint64_t index, const char *errmsg)
 {
-	struct sql_wait *w = req->data;
-	if (req->status != 0 || req->http_status != 200) {
-		snprintf(w->errmsg, sizeof w->errmsg,
-			 "the leader %s could not confirm a read index: %.160s",
-			 w->leader,
-			 req->status != 0
-			     ? req->errmsg
-			     : (req->body_out != NULL ? req->body_out
-						      : "no answer"));
-		finish(w, 503);
+	struct sql_wait *w = ask->data;
+	if (status != 0) {
+		snprintf(w->errmsg, sizeof w->errmsg, "%s", errmsg);
+		finish(w, status == TM_PROTO ? 502 : 503);
 		return;
 	}
-	cJSON *root = cJSON_ParseWithLength(req->body_out, req->body_out_len);
-	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "metadata");
-	const cJSON *index = cJSON_GetObjectItemCaseSensitive(meta, "index");
-	if (!cJSON_IsNumber(index) || index->valuedouble < 0) {
-		cJSON_Delete(root);
-		snprintf(w->errmsg, sizeof w->errmsg,
-			 "the leader %s sent a malformed read index",
-			 w->leader);
-		finish(w, 502);
-		return;
-	}
-	uint64_t n = (uint64_t)index->valuedouble;
-	cJSON_Delete(root);
-	if (n > w->index) {
-		w->index = n;
+	if (index > w->index) {
+		w->index = index;
 	}
 	wait_for_index(w);
 }
@@ -133,26 +112,6 @@ void sql_wait_then_run(struct daemon *d, struct sql_call *call,
 		wait_for_index(w);
 		return;
 	}
-	const char *leader = cluster_leader_address(d);
-	struct hclient *c = daemon_hclient(d);
-	if (leader == NULL || c == NULL) {
-		snprintf(w->errmsg, sizeof w->errmsg,
-			 "no leader known to confirm a linearizable read: an "
-			 "election may be under way, or too few members are "
-			 "reachable; retry shortly");
-		finish(w, 503);
-		return;
-	}
-	w->leader = tm_strdup(leader);
 	w->ask.data = w;
-	w->ask.method = "GET";
-	w->ask.address = w->leader;
-	w->ask.path = "/internal/cluster/read-index";
-	w->ask.pin = cluster_fingerprint(d);
-	w->ask.timeout_ms = call->timeout_ms;
-	if (hclient_send(c, &w->ask, asked) != 0) {
-		snprintf(w->errmsg, sizeof w->errmsg,
-			 "cannot ask the leader for a read index");
-		finish(w, 503);
-	}
+	cluster_read_index(d, &w->ask, asked);
 }

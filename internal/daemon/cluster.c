@@ -222,6 +222,8 @@ cJSON *cluster_info(struct daemon *d)
 	}
 	cJSON_AddNumberToObject(o, "applied_index", (double)applied);
 	cJSON_AddNumberToObject(o, "target_index", (double)target);
+	cJSON_AddNumberToObject(o, "read_index_asks",
+				(double)d->read_index.asks);
 	cluster_heartbeat_info(d, o);
 	return o;
 }

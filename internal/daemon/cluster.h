@@ -129,7 +129,31 @@ void cluster_reachability(struct daemon *d, char *out, size_t size);
  * the global database, or this member's local list while it catches
  * up)? */
 bool cluster_is_member(struct daemon *d, const char *fp);
+/* This member's raft term (0 while raft is not running): what
+ * GET /internal/cluster/term answers a leader confirming its leadership
+ * (cluster_confirm.c). */
+uint64_t cluster_raft_term(struct daemon *d);
 /* The raft index this member has applied (0 while raft is not running). */
 uint64_t cluster_applied_index(struct daemon *d);
+
+/* A read index for a linearizable read on a follower: an index the
+ * leader confirmed as committed while still leading, after this call
+ * (GET /internal/cluster/read-index on the leader). Reads that arrive
+ * while an ask is in flight share the next one, so a follower sends one
+ * ask per round however many reads wait. W is caller-owned and must stay
+ * valid until CB, which runs once, later, with 0 and the index, or an
+ * error (TM_NOTLEADER: no leader known or it refused; TM_PROTO: a
+ * malformed answer; TM_SHUTDOWN) and a message. */
+struct cluster_read_index_wait;
+typedef void (*cluster_read_index_cb)(struct cluster_read_index_wait *w,
+				      int status, uint64_t index,
+				      const char *errmsg);
+struct cluster_read_index_wait {
+	void *data; /* free for the caller */
+	cluster_read_index_cb cb;
+	struct cluster_read_index_wait *next;
+};
+void cluster_read_index(struct daemon *d, struct cluster_read_index_wait *w,
+			cluster_read_index_cb cb);
 
 #endif /* TM_DAEMON_CLUSTER_H */

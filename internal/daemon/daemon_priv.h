@@ -4,6 +4,7 @@
 
 #include <openssl/ssl.h>
 
+#include "internal/daemon/cluster_read_index.h"
 #include "internal/daemon/daemon.h"
 #include "internal/daemon/trust_set.h"
 #include "internal/db/node/nodedb.h"
@@ -57,6 +58,7 @@ struct daemon {
 	struct cluster_announce *announce; /* owned; a move told the leader */
 	struct cluster_heartbeat *heartbeat; /* owned; NULL until started */
 	bool heartbeat_alive;		     /* its timer, until closed */
+	struct cluster_read_index read_index; /* follower: asks to the leader */
 	void (*ready_cb)(struct daemon *d, void *arg, int status,
 			 const char *errmsg); /* daemon_when_ready */
 	void *ready_arg;
@@ -182,6 +184,11 @@ void cluster_reopen(struct daemon *d, cluster_prepare_fn prepare,
 /* daemon_stop during a reopen: true if the reopen holds the global part
  * (stop waits for it). */
 bool cluster_reopen_busy(struct daemon *d);
+
+/* cluster_confirm.c: confirm leadership for linearizable reads by asking
+ * the voters for their term (gdb_set_confirm), on the global database
+ * just opened. */
+void cluster_confirm_attach(struct daemon *d);
 
 /* cluster_members.c */
 void cluster_rebalance_start(struct daemon *d);

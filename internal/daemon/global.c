@@ -131,6 +131,7 @@ int daemon_global_open(struct daemon *d, char *errmsg)
 		goto out;
 	}
 	gdb_set_raft(d->gdb, raftnode_raft(d->raftnode));
+	cluster_confirm_attach(d);
 	gdb_set_snapshot_threshold(d->gdb, opts.snapshot_threshold);
 	rv = raftnode_start(d->raftnode, errmsg);
 	if (rv == 0) {

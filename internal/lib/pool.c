@@ -14,6 +14,7 @@
 #include "internal/lib/assert.h"
 #include "internal/lib/err.h"
 #include "internal/lib/mem.h"
+#include "internal/lib/prio.h"
 
 struct fifo {
 	struct pool_work *head;
@@ -64,6 +65,7 @@ static struct pool_work *fifo_pop(struct fifo *f)
 static void *worker_main(void *arg)
 {
 	struct pool *p = arg;
+	prio_lower_worker(); /* the loop first (prio.h) */
 	pthread_mutex_lock(&p->mutex);
 	for (;;) {
 		struct pool_work *w = fifo_pop(&p->queued);

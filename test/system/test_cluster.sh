@@ -349,6 +349,10 @@ sql_on() {
 		-X POST http://localhost/1.0/sql -d "$2"
 }
 
+cluster_info_on() {
+	curl -s --unix-socket "$(member_dir "$1")/unix.socket" http://localhost/1.0/cluster
+}
+
 case_any_member_serves_any_request() {
 	form 3
 	local leader follower other out index
@@ -373,6 +377,18 @@ case_any_member_serves_any_request() {
 	therm_on "$leader" sql "INSERT INTO t(v) VALUES ('on the leader')" >/dev/null
 	out=$(sql_on "$other" '{"statements":[{"sql":"SELECT count(*) FROM t"}],"consistency":"linearizable"}')
 	assert_eq "$(echo "$out" | head -1 | jq -c .metadata.results[0].rows)" '[[2]]'
+	# Linearizable reads arriving together on a follower share their asks
+	# to the leader: 64 reads, 16 at a time, take fewer than 64 asks.
+	local asks urls=() i
+	asks=$(cluster_info_on "$other" | jq -e .metadata.read_index_asks)
+	for i in $(seq 64); do urls+=(http://localhost/1.0/sql); done
+	out=$(curl -s --no-progress-meter --parallel --parallel-max 16 \
+		--unix-socket "$(member_dir "$other")/unix.socket" -X POST \
+		-d '{"statements":[{"sql":"SELECT count(*) FROM t"}],"consistency":"linearizable"}' \
+		"${urls[@]}")
+	assert_eq "$(echo "$out" | grep -o '"rows":\[\[2\]\]' | wc -l)" 64
+	asks=$(( $(cluster_info_on "$other" | jq -e .metadata.read_index_asks) - asks ))
+	[ "$asks" -ge 1 ] && [ "$asks" -lt 64 ] || fail "64 reads took $asks asks"
 	# Membership requests on a follower reach the leader too.
 	token=$(therm_on "$follower" cluster add n4)
 	assert_contains "$(therm_on "$other" cluster list-tokens)" n4

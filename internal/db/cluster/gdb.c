@@ -605,6 +605,23 @@ void gdb_read(struct gdb *g, struct gdb_request *req, gdb_request_cb cb)
 	}
 }
 
+void gdb_set_confirm(struct gdb *g, gdb_confirm_fn fn, void *arg)
+{
+	g->confirm = fn;
+	g->confirm_arg = arg;
+}
+
+void gdb_read_index(struct gdb *g, struct gdb_request *req, gdb_request_cb cb)
+{
+	if (accept_common(g, req, cb)) {
+		req->stmts = NULL; /* marks an index-only request (read.c) */
+		req->n_stmts = 0;
+		req->level = GDB_READ_LINEARIZABLE;
+		gdb_queue_push(&g->lin_waiting, req);
+		gdb_schedule(g);
+	}
+}
+
 void gdb_drain(struct gdb *g)
 {
 	if (g->draining || g->closing) {

@@ -259,6 +259,8 @@ struct gdb_stats {
 	uint64_t restores_applied; /* RESTORE entries applied on this member */
 	uint64_t
 	    barriers; /* barriers proposed (linearizable reads, catch-up) */
+	uint64_t confirms; /* leadership confirmations without an entry
+			      (gdb_set_confirm) */
 	uint64_t stmt_cache_hits;     /* user statements found prepared */
 	uint64_t stmt_cache_misses;   /* ... and prepared */
 	uint64_t changesets_direct;   /* one-change changesets (entries of
@@ -285,6 +287,29 @@ struct raft_fsm *gdb_fsm(struct gdb *g);
  * valid until gdb_close(), and raft must be closed (its close callback fired)
  * before gdb_close() is called. Call once, before raft_start(). */
 void gdb_set_raft(struct gdb *g, struct raft *raft);
+
+/* Confirming leadership without a log entry, for linearizable reads and
+ * read indexes. A barrier costs an entry, written and fsynced on a
+ * majority; asking a majority of voters for their raft term costs one
+ * round trip. If a majority, this member included, answer with this
+ * member's current term at times after a read arrived, no other leader
+ * was elected before it arrived (electing one takes a majority that
+ * moved to a higher term first, and terms never go back), so every
+ * write acknowledged before the read is in this leader's log at or below
+ * its commit index of then.
+ *
+ * FN(ARG, DONE, DONE_ARG) starts such a round; it returns 1 if
+ * leadership is confirmed at once (a single voter: DONE is not called),
+ * 0 if started (DONE is called once, later, from the loop, with 0 when a
+ * majority answered with the term, non-zero otherwise), or a negative
+ * value if it cannot (a barrier is used). The first linearizable read
+ * of a term still uses a barrier: the commit index means something only
+ * once an entry of this leader's term is committed. A round that fails
+ * while this member still leads falls back to a barrier too. */
+typedef void (*gdb_confirm_done)(void *done_arg, int status);
+typedef int (*gdb_confirm_fn)(void *arg, gdb_confirm_done done,
+			      void *done_arg);
+void gdb_set_confirm(struct gdb *g, gdb_confirm_fn fn, void *arg);
 
 /* Queue a write request. The leader executes it with the other writes that
  * are waiting when no entry is in flight, then proposes one entry for all of
@@ -324,6 +349,16 @@ void gdb_restore(struct gdb *g, struct gdb_request *req, const void *image,
  * a raft barrier (shared by the linearizable reads waiting at that moment)
  * and fails with TM_NOTLEADER on a follower. cb fires once, later. */
 void gdb_read(struct gdb *g, struct gdb_request *req, gdb_request_cb cb);
+
+/* A read index, for a linearizable read served by a follower: once a
+ * barrier proposed after this call is committed (so this member still led
+ * then), req->index is set to the index just before that barrier. Every
+ * write acknowledged before the call has an index at or below it; nothing
+ * is read. REQ needs no statements (stmts and n_stmts are ignored). Shares
+ * the barrier of the linearizable reads waiting at that moment. Fails with
+ * TM_NOTLEADER on a follower or when leadership is lost. cb fires once,
+ * later. */
+void gdb_read_index(struct gdb *g, struct gdb_request *req, gdb_request_cb cb);
 
 /* True if every statement of STMTS (N of them, borrowed) is read-only
  * (sqlite3_stmt_readonly) when prepared on the exec connection: route the

@@ -276,7 +276,14 @@ struct gdb {
 	struct gdb_queue lin_waiting; /* linearizable, need a barrier */
 	struct gdb_queue lin_barrier; /* linearizable, wait for read_barrier */
 	struct raft_barrier read_barrier;
-	bool read_barrier_inflight;
+	bool read_barrier_inflight; /* a barrier or a confirmation round */
+	uint64_t barrier_term;	    /* the read barrier's term */
+	gdb_confirm_fn confirm;	    /* gdb_set_confirm; may be NULL */
+	void *confirm_arg;
+	uint64_t confirmed_term; /* a read barrier of this term committed */
+	uint64_t confirm_term;	 /* the round in flight: its term */
+	uint64_t confirm_index;	 /* ... and the commit index at its start */
+	bool force_barrier;	 /* the next round is a barrier */
 
 	struct gdb_queue done; /* answered; callbacks to fire */
 

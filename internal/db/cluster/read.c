@@ -7,12 +7,20 @@
  * acknowledged before the read arrived is in the database. Reads that arrive
  * while a barrier is in flight wait for the next one (joining the in-flight
  * barrier would not prove leadership at a time after their arrival). All the
- * linearizable reads waiting when a barrier starts share it.
+ * linearizable reads waiting when a barrier starts share it, and so do the
+ * read indexes asked for by followers (gdb_read_index: no statement, answered
+ * with the index before the barrier once it is committed).
  *
  * A read runs on a worker thread of the pool, on a read-only connection of
  * its own (one per thread) in WAL mode: it sees the entries applied before
  * it began, and neither blocks nor is blocked by the apply connection.
  * Reads wait in g->reads while every reader is busy.
+ *
+ * Once a read barrier of the current term has committed, later rounds
+ * confirm leadership without an entry when the daemon gave a way to
+ * (gdb_set_confirm: a majority of voters asked for their term): every
+ * request waiting shares the round, read indexes are answered with the
+ * commit index at its start, and reads run once that index is applied.
  *
  * Failure modes: not the leader (TM_NOTLEADER, names the leader), the barrier
  * fails because leadership was lost (TM_NOTLEADER), a statement is not
@@ -129,8 +137,17 @@ static void read_barrier_cb(struct raft_barrier *barrier, int status)
 	struct gdb *g = barrier->data;
 	struct gdb_request *req;
 	g->read_barrier_inflight = false;
+	if (status == 0) {
+		g->confirmed_term = g->barrier_term;
+	}
 	while ((req = gdb_queue_pop(&g->lin_barrier)) != NULL) {
-		if (status == 0) {
+		if (status == 0 && req->n_stmts == 0) {
+			/* gdb_read_index: the barrier proved leadership; every
+			 * entry before it is committed with it. */
+			req->index =
+			    barrier->index > 1 ? barrier->index - 1 : 1;
+			gdb_done(g, req);
+		} else if (status == 0) {
 			gdb_queue_push(&g->reads, req);
 		} else {
 			gdb_finish(g, req, TM_NOTLEADER,
@@ -142,6 +159,64 @@ static void read_barrier_cb(struct raft_barrier *barrier, int status)
 	gdb_schedule(g);
 }
 
+/* The confirmation round (gdb_set_confirm) is over: STATUS 0 if a
+ * majority answered with confirm_term. */
+static void confirm_done(void *arg, int status)
+{
+	struct gdb *g = arg;
+	struct gdb_request *req;
+	bool leads = g->raft != NULL && raft_state(g->raft) == RAFT_LEADER &&
+		     g->raft->current_term == g->confirm_term;
+	g->read_barrier_inflight = false;
+	while ((req = gdb_queue_pop(&g->lin_barrier)) != NULL) {
+		if (!leads) {
+			gdb_fail_not_leader(g, req, "linearizable reads");
+		} else if (status != 0) {
+			/* Not confirmed, not deposed either: a barrier will
+			 * tell. */
+			gdb_queue_push(&g->lin_waiting, req);
+			g->force_barrier = true;
+		} else if (req->n_stmts == 0) {
+			req->index = g->confirm_index; /* gdb_read_index */
+			gdb_done(g, req);
+		} else if (raft_last_applied(g->raft) >= g->confirm_index) {
+			gdb_queue_push(&g->reads, req);
+		} else {
+			/* Committed, not applied yet: a barrier waits for
+			 * both. */
+			gdb_queue_push(&g->lin_waiting, req);
+			g->force_barrier = true;
+		}
+	}
+	gdb_schedule(g);
+}
+
+/* Confirm leadership without an entry if this term allows it; false if
+ * a barrier must be used. */
+static bool start_confirm(struct gdb *g)
+{
+	struct raft *r = g->raft;
+	if (g->confirm == NULL || g->force_barrier ||
+	    g->confirmed_term != r->current_term) {
+		return false;
+	}
+	uint64_t term = r->current_term;
+	uint64_t index = r->commit_index;
+	int rv = g->confirm(g->confirm_arg, confirm_done, g);
+	if (rv < 0) {
+		return false;
+	}
+	g->stats.confirms++;
+	g->confirm_term = term;
+	g->confirm_index = index;
+	g->read_barrier_inflight = true;
+	gdb_queue_append(&g->lin_barrier, &g->lin_waiting);
+	if (rv == 1) {
+		confirm_done(g, 0);
+	}
+	return true;
+}
+
 static void start_read_barrier(struct gdb *g)
 {
 	struct gdb_request *req;
@@ -151,7 +226,12 @@ static void start_read_barrier(struct gdb *g)
 		}
 		return;
 	}
+	if (start_confirm(g)) {
+		return;
+	}
+	g->force_barrier = false;
 	g->read_barrier.data = g;
+	g->barrier_term = g->raft->current_term;
 	int rv = raft_barrier(g->raft, &g->read_barrier, read_barrier_cb);
 	if (rv != 0) {
 		while ((req = gdb_queue_pop(&g->lin_waiting)) != NULL) {

@@ -654,6 +654,18 @@ int gdb_write_batch(struct gdb_conn *c, struct gdb_request **reqs, size_t n,
 {
 	struct batch b = {
 	    .c = c, .db = c->db, .default_timeout_ms = default_timeout_ms};
+	if (!sqlite3_get_autocommit(c->db)) {
+		/* Never expected: every batch ends its transaction below. Seen
+		 * once on a leader whose loop was slowed down by a tracer
+		 * (every later write failed with "BEGIN: cannot start a
+		 * transaction within a transaction"): end it rather than
+		 * refuse every write from now on. */
+		LOGE("gdb: the leader's exec connection was left in a "
+		     "transaction; rolling it back");
+		if (gdb_conn_run_quiet(c, GDB_SQL_ROLLBACK) != SQLITE_OK) {
+			IMPOSSIBLE("rollback of the exec transaction failed");
+		}
+	}
 	int rc = gdb_sql_run(c->sql, GDB_SQL_BEGIN_WRITE);
 	*n_ran = 0;
 	if (rc != SQLITE_OK) {

@@ -181,6 +181,14 @@ void cf_submit_read(struct cf *c, unsigned i, struct cf_req *r,
 	assert_false(r->done);
 }
 
+void cf_submit_read_index(struct cf *c, unsigned i, struct cf_req *r)
+{
+	r->req.data = r;
+	r->done = false;
+	gdb_read_index(c->gdb[i], &r->req, req_cb);
+	assert_false(r->done);
+}
+
 void cf_submit_restore(struct cf *c, unsigned i, struct cf_req *r,
 		       const void *image, size_t len)
 {

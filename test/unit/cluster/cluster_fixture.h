@@ -62,6 +62,7 @@ void cf_req_init(struct cf_req *r, bool transaction, ...);
 void cf_submit_write(struct cf *c, unsigned i, struct cf_req *r);
 void cf_submit_read(struct cf *c, unsigned i, struct cf_req *r,
 		    enum gdb_read_level level);
+void cf_submit_read_index(struct cf *c, unsigned i, struct cf_req *r);
 /* Submit a restore of IMAGE[0..len) (borrowed until R is done). */
 void cf_submit_restore(struct cf *c, unsigned i, struct cf_req *r,
 		       const void *image, size_t len);

@@ -555,6 +555,143 @@ static void test_linearizable_reads_share_a_barrier(void **state)
 	}
 }
 
+/* A read index: no statement, answered with the index just before a
+ * barrier proposed after the ask, which covers every acknowledged write;
+ * it shares the barrier of the linearizable reads waiting with it, and a
+ * follower refuses it. */
+static bool three_done(struct cf *c, void *arg)
+{
+	struct cf_req *r = arg;
+	(void)c;
+	return r[0].done && r[1].done && r[2].done;
+}
+
+static void test_read_index(void **state)
+{
+	struct cf *c = *state;
+	struct cf_req w, r[3];
+	memset(r, 0, sizeof r);
+	cf_req_init(&w, false, "INSERT INTO t VALUES(7, 'seven')", NULL);
+	assert_int_equal(cf_write(c, 0, &w), 0);
+	uint64_t written = w.req.index;
+	assert_true(written > 0);
+	cf_req_clear(&w);
+
+	uint64_t barriers = stats(c, 0).barriers;
+	cf_req_init(&r[0], false, "SELECT count(*) FROM t", NULL);
+	cf_submit_read(c, 0, &r[0], GDB_READ_LINEARIZABLE);
+	for (int i = 1; i < 3; i++) {
+		cf_submit_read_index(c, 0, &r[i]);
+	}
+	assert_true(cf_step_until(c, three_done, r, CF_TIMEOUT_MS));
+	assert_int_equal(stats(c, 0).barriers, barriers + 1);
+	for (int i = 1; i < 3; i++) {
+		assert_int_equal(r[i].status, 0);
+		assert_null(r[i].req.results);
+		/* The barrier came right after the write. */
+		assert_int_equal(r[i].req.index, written);
+	}
+	assert_int_equal(r[0].status, 0);
+	assert_int_equal(r[0].req.index, written + 1); /* applied the barrier */
+	for (int i = 0; i < 3; i++) {
+		cf_req_clear(&r[i]);
+	}
+
+	/* A follower has no read index to give. */
+	cf_submit_read_index(c, 1, &r[0]);
+	assert_int_equal(cf_wait(c, &r[0]), TM_NOTLEADER);
+	cf_req_clear(&r[0]);
+}
+
+/* A confirmation hook under the test's control (gdb_set_confirm). */
+struct fake_confirm {
+	int answer; /* what the hook returns: 1 at once, 0 later, -1 cannot */
+	int calls;
+	gdb_confirm_done done;
+	void *done_arg;
+};
+
+static int fake_confirm(void *arg, gdb_confirm_done done, void *done_arg)
+{
+	struct fake_confirm *f = arg;
+	f->calls++;
+	f->done = done;
+	f->done_arg = done_arg;
+	return f->answer;
+}
+
+static bool one_done(struct cf *c, void *arg)
+{
+	(void)c;
+	return ((struct cf_req *)arg)->done;
+}
+
+/* With a confirmation hook, the first linearizable read of a term still
+ * takes a barrier; later ones share a confirmation round instead (read
+ * indexes get the commit index of its start); a round that fails while
+ * this member still leads falls back to a barrier; a hook that confirms
+ * at once serves the read without waiting. */
+static void test_confirmed_reads(void **state)
+{
+	struct cf *c = *state;
+	struct fake_confirm f = {.answer = 0};
+	struct cf_req r, ri;
+	gdb_set_confirm(c->gdb[0], fake_confirm, &f);
+	cf_exec(c, "INSERT INTO t VALUES(8, 'eight')");
+
+	uint64_t barriers = stats(c, 0).barriers;
+	cf_req_init(&r, false, "SELECT count(*) FROM t", NULL);
+	assert_int_equal(cf_read(c, 0, &r, GDB_READ_LINEARIZABLE), 0);
+	assert_int_equal(stats(c, 0).barriers, barriers + 1);
+	assert_int_equal(f.calls, 0);
+	cf_req_clear(&r);
+
+	/* Confirmed by a round: no barrier. */
+	uint64_t commit = raft_fixture_get(&c->raft, 0)->commit_index;
+	cf_req_init(&r, false, "SELECT count(*) FROM t", NULL);
+	cf_submit_read(c, 0, &r, GDB_READ_LINEARIZABLE);
+	memset(&ri, 0, sizeof ri);
+	cf_submit_read_index(c, 0, &ri);
+	cf_step_until(c, one_done, &r, 50); /* nothing happens */
+	assert_false(r.done);
+	assert_false(ri.done);
+	assert_int_equal(f.calls, 1);
+	f.done(f.done_arg, 0);
+	assert_int_equal(cf_wait(c, &r), 0);
+	assert_int_equal(res(&r, 0)->rows[0].i, 1);
+	assert_int_equal(cf_wait(c, &ri), 0);
+	assert_int_equal(ri.req.index, commit);
+	assert_int_equal(stats(c, 0).barriers, barriers + 1);
+	assert_int_equal(stats(c, 0).confirms, 1);
+	cf_req_clear(&r);
+	cf_req_clear(&ri);
+
+	/* Not confirmed, still the leader: a barrier decides. */
+	cf_req_init(&r, false, "SELECT count(*) FROM t", NULL);
+	cf_submit_read(c, 0, &r, GDB_READ_LINEARIZABLE);
+	cf_step_until(c, one_done, &r, 50);
+	assert_int_equal(f.calls, 2);
+	f.done(f.done_arg, TM_NOTLEADER);
+	assert_int_equal(cf_wait(c, &r), 0);
+	assert_int_equal(stats(c, 0).barriers, barriers + 2);
+	cf_req_clear(&r);
+
+	/* Confirmed at once (a single voter). */
+	f.answer = 1;
+	cf_req_init(&r, false, "SELECT count(*) FROM t", NULL);
+	assert_int_equal(cf_read(c, 0, &r, GDB_READ_LINEARIZABLE), 0);
+	assert_int_equal(f.calls, 3);
+	assert_int_equal(stats(c, 0).barriers, barriers + 2);
+	cf_req_clear(&r);
+
+	/* Cannot: a barrier. */
+	f.answer = -1;
+	cf_req_init(&r, false, "SELECT count(*) FROM t", NULL);
+	assert_int_equal(cf_read(c, 0, &r, GDB_READ_LINEARIZABLE), 0);
+	assert_int_equal(stats(c, 0).barriers, barriers + 3);
+	cf_req_clear(&r);
+}
+
 static bool leader_is_not(struct cf *c, void *arg)
 {
 	unsigned old = *(unsigned *)arg;
@@ -802,6 +939,9 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_linearizable_reads_share_a_barrier, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_read_index, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_confirmed_reads, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_leadership_lost, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_new_leader_catches_up, setup,

@@ -408,6 +408,24 @@ static const uint8_t example_keyed[] = {
 };
 /* clang-format on */
 
+/* A transaction left open on the exec connection does not wedge the
+ * leader: the next batch ends it and runs. */
+static void test_batch_after_a_stray_transaction(void **state)
+{
+	struct solo s;
+	(void)state;
+	solo_open(&s);
+	assert_int_equal(sqlite3_exec(gdb_batch_conn(s.g), "BEGIN", NULL, NULL,
+				      NULL),
+			 SQLITE_OK);
+	static const char *const sqls[] = {"CREATE TABLE t(a)",
+					   "INSERT INTO t VALUES(1)"};
+	struct raft_buffer buf = run_batch(&s, sqls, 2);
+	assert_true(sqlite3_get_autocommit(gdb_batch_conn(s.g)));
+	raft_free(buf.base);
+	solo_close(&s);
+}
+
 /* The leader really writes those bytes; every member applying them,
  * the leader included, holds the rows with the leader's rowids. */
 static void test_worked_example(void **state)
@@ -559,6 +577,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_fields),
 	    cmocka_unit_test(test_random_damage),
 	    cmocka_unit_test(test_worked_example),
+	    cmocka_unit_test(test_batch_after_a_stray_transaction),
 	    cmocka_unit_test(test_version_1_entries_still_apply),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,11 +25,14 @@ static void keypair(struct hc *hc, const char *name, char *cert, char *key,
 	tm_free(pem);
 }
 
-int hc_setup(void **state)
+int hc_setup(void **state) { return hc_setup_on(state, "127.0.26"); }
+
+int hc_setup_on(void **state, const char *subnet)
 {
 	signal(SIGPIPE, SIG_IGN);
 	log_init_from_env(); /* THERMIONIC_TRACE=1 for every detail */
 	struct hc *hc = tm_calloc(1, sizeof *hc);
+	snprintf(hc->subnet, sizeof hc->subnet, "%s", subnet);
 	snprintf(hc->dir, sizeof hc->dir, "/tmp/tm-hclient-XXXXXX");
 	if (mkdtemp(hc->dir) == NULL) {
 		return -1;
@@ -104,7 +107,7 @@ static void listen_on(struct hc_server *s, int ip, listener_conn_cb cb)
 {
 	struct hc *hc = s->hc;
 	char address[64];
-	snprintf(address, sizeof address, "127.0.26.%d:0", ip);
+	snprintf(address, sizeof address, "%s.%d:0", hc->subnet, ip);
 	int rv =
 	    listener_tcp(&hc->loop, address, hc->server_ctx[s - hc->servers],
 			 cb, s, &s->listener, hc->errmsg);
@@ -213,7 +216,7 @@ struct hc_server *hc_mute_start(struct hc *hc, int ip)
 	struct hc_server *s = server_new(hc, HC_MUTE);
 	struct sockaddr_in sa;
 	char host[32];
-	snprintf(host, sizeof host, "127.0.26.%d", ip);
+	snprintf(host, sizeof host, "%s.%d", hc->subnet, ip);
 	assert_int_equal(uv_ip4_addr(host, 0, &sa), 0);
 	assert_int_equal(uv_tcp_init(&hc->loop, &s->tcp), 0);
 	s->tcp.data = s;

@@ -72,6 +72,7 @@ struct hc {
 	uv_loop_t loop;
 	uv_timer_t tick;
 	char dir[64];
+	char subnet[16]; /* servers listen on SUBNET.IP */
 	char errmsg[TM_ERRMSG_SIZE];
 	/* Key pairs: each server has its own; the client presents CLIENT. */
 	char client_cert[128], client_key[128];
@@ -88,9 +89,12 @@ struct hc {
 };
 
 int hc_setup(void **state);
+/* The same with servers on SUBNET.IP ("127.0.42"), for tests that keep
+ * to a range of their own. */
+int hc_setup_on(void **state, const char *subnet);
 int hc_teardown(void **state);
 
-/* Servers on 127.0.26.IP. ROUTES (static) get the server as
+/* Servers on SUBNET.IP (127.0.26.IP by default). ROUTES (static) get the server as
  * rest_server_data. */
 struct hc_server *hc_rest_start(struct hc *hc, int ip,
 				const struct rest_route *routes, size_t n);

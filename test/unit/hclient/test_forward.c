@@ -73,14 +73,24 @@ struct relay {
 	struct hclient *client;
 	char address[64];
 	char pin[TLS_FINGERPRINT_LEN + 1];
+	bool deposed; /* the follower's view: the target no longer leads */
 };
+
+static bool target_leads(struct rest_request *req, const char *address)
+{
+	struct hc_server *s = rest_server_data(req);
+	struct relay *r = s->data;
+	assert_string_equal(address, r->address);
+	return !r->deposed;
+}
 
 static void relay(struct rest_request *req)
 {
 	struct hc_server *s = rest_server_data(req);
 	struct relay *r = s->data;
 	s->handled++;
-	api_forward(req, r->client, r->address, r->pin, "member-f");
+	api_forward_ex(req, r->client, r->address, r->pin, "member-f",
+		       target_leads, NULL, NULL);
 }
 
 static const struct rest_route follower_routes[] = {
@@ -326,6 +336,40 @@ static bool peer_gone(void *arg)
 	return c == NULL || conn_peer_closed(c);
 }
 
+/* The target stops leading while it holds the request (a partition
+ * cut it off): the follower gives up after the grace, long before the
+ * request's timeout, and says the outcome is unknown. */
+static void leader_deposed_mid_request(void **state)
+{
+	struct hc *hc = *state;
+	struct fwd f;
+	fwd_start(hc, &f, NULL, NULL);
+	struct hclient_request r;
+	struct hc_done d = {0};
+	request(&r, "POST", "/1.0/hold");
+	r.address = f.follower->address;
+	r.pin = f.follower->fp;
+	hc_send(hc->client, &r, &d);
+	assert_true(hc_run_until(hc, leader_holds, hc, HC_DEADLINE_MS));
+	uint64_t t0 = uv_now(&hc->loop);
+	f.relay.deposed = true;
+	hc_wait(hc, &d);
+	uint64_t waited = uv_now(&hc->loop) - t0;
+	assert_true(waited >= API_FORWARD_LEADER_GRACE_MS);
+	assert_int_equal(r.http_status, 503);
+	char *e = envelope_error(&r);
+	char want[TM_ERRMSG_SIZE];
+	snprintf(want, sizeof want,
+		 "lost contact with the leader %s while the request was in "
+		 "flight: it may or may not have been applied (it no longer "
+		 "leads as far as this member knows; retry)",
+		 f.leader->address);
+	assert_string_equal(e, want);
+	tm_free(e);
+	hclient_request_clear(&r);
+	fwd_stop(&f);
+}
+
 static void client_gone_cancels(void **state)
 {
 	struct hc *hc = *state;
@@ -362,6 +406,8 @@ int main(void)
 					    hc_setup, hc_teardown),
 	    cmocka_unit_test_setup_teardown(leader_lost_mid_request, hc_setup,
 					    hc_teardown),
+	    cmocka_unit_test_setup_teardown(leader_deposed_mid_request,
+					    hc_setup, hc_teardown),
 	    cmocka_unit_test_setup_teardown(client_gone_cancels, hc_setup,
 					    hc_teardown),
 	};

@@ -1,6 +1,10 @@
 /* The worker pool: work runs off the loop thread, done on it, every item
  * exactly once, and close waits for what was queued. */
 #include <pthread.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +13,7 @@
 #include <cmocka.h>
 
 #include "internal/lib/pool.h"
+#include "internal/lib/prio.h"
 
 #define N_ITEMS 200
 
@@ -43,6 +48,51 @@ static void close_cb(void *arg)
 	closed++;
 }
 
+static int thread_nice(void)
+{
+	return getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+}
+
+static void nice_work_cb(struct pool_work *w)
+{
+	*(int *)w->data = thread_nice();
+}
+
+static void nice_done_cb(struct pool_work *w) { (void)w; }
+
+/* Workers run below the loop (prio.h): lower than the thread that made
+ * them, whatever the loop could get; TM_PRIORITIES=off leaves them be. */
+static void test_workers_run_below_the_loop(void **state)
+{
+	(void)state;
+	for (int off = 0; off <= 1; off++) {
+		if (off) {
+			setenv("TM_PRIORITIES", "off", 1);
+		}
+		int before = thread_nice();
+		bool raised = prio_raise_loop();
+		assert_int_equal(thread_nice(),
+				 raised ? PRIO_LOOP_NICE : before);
+		if (off) {
+			assert_false(raised);
+		}
+		uv_loop_t loop;
+		struct pool *p;
+		int worker_nice = 100;
+		struct pool_work w = {.data = &worker_nice};
+		closed = 0;
+		assert_int_equal(uv_loop_init(&loop), 0);
+		assert_int_equal(pool_init(&p, &loop, 1), 0);
+		pool_submit(p, &w, nice_work_cb, nice_done_cb);
+		pool_close(p, close_cb, NULL);
+		uv_run(&loop, UV_RUN_DEFAULT);
+		assert_int_equal(closed, 1);
+		assert_int_equal(worker_nice, off ? thread_nice() : PRIO_WORKER_NICE);
+		assert_int_equal(uv_loop_close(&loop), 0);
+	}
+	unsetenv("TM_PRIORITIES");
+}
+
 static void test_work_and_done(void **state)
 {
 	static struct item items[N_ITEMS];
@@ -74,6 +124,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_work_and_done),
+	    cmocka_unit_test(test_workers_run_below_the_loop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
