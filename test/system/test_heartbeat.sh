@@ -281,6 +281,14 @@ case_restart_finds_moved_peers() {
 	therm_on m1 config set core.https_address 127.0.40.11:8443
 	wait_for "$DEADLINE" address_is m3 n1 127.0.40.11:8443 ||
 		fail "n1's new address not recorded: $(therm_on m3 --format json cluster list)"
+	# The leader confirms a linearizable read with n2 at its new address
+	# (n3 paused: n2 is the only other voter that can answer).
+	kill -STOP "$(member_pid m3)"
+	curl -sS --max-time "$DEADLINE" --unix-socket "$(member_dir m1)/unix.socket" \
+		-X POST -d '{"statements":[{"sql":"SELECT 7 AS n"}],"consistency":"linearizable"}' \
+		http://member/1.0/sql | jq -e '.metadata | tostring | contains("7")' >/dev/null ||
+		fail "no linearizable read on the leader after n2 moved"
+	kill -CONT "$(member_pid m3)"
 	local want="127.0.40.11:8443,127.0.40.12:8443,127.0.40.3:8443"
 	wait_for "$DEADLINE" bash -c "[ \"\$(sqlite3 $(member_dir m3)/local.db \"SELECT group_concat(address, ',') FROM (SELECT address FROM raft_nodes ORDER BY address)\")\" = $want ]" ||
 		fail "m3's local list: $(local_addresses m3)"
