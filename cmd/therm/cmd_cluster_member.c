@@ -105,9 +105,15 @@ static int cluster_remove_run(struct therm_ctx *ctx, int argc, char **argv)
 const struct therm_command therm_cmd_cluster_list = {
     .name = "list",
     .summary = "List the cluster's members.",
-    .description = "Table and CSV show NAME, URL, ROLES (joined with ','), "
-		   "FAILURE-DOMAIN, STATE\nand MESSAGE; JSON and YAML show "
-		   "every field of each member.",
+    .description =
+	"Table and CSV show NAME, URL, ROLES (joined with ','), "
+	"FAILURE-DOMAIN, STATE\nand MESSAGE; JSON and YAML show every field "
+	"of each member.\n\nThe list is the leader's view, from its "
+	"heartbeats. STATE is ONLINE; OFFLINE\n(no heartbeat answered for "
+	"cluster.offline_threshold; MESSAGE says for how\nlong and since "
+	"when); BLOCKED (held back by an upgrade); PENDING (not in\nraft's "
+	"configuration yet); or UNKNOWN (the leader could not be asked: this\n"
+	"member's own view, which knows only the leader's state).",
     .formats = THERM_FORMATS_LIST,
     .run = cluster_list_run,
 };

@@ -43,6 +43,8 @@ void api_cluster_member_post(struct rest_request *req);
 void api_cluster_member_patch(struct rest_request *req);
 void api_internal_cluster_join(struct rest_request *req);
 void api_internal_cluster_reset(struct rest_request *req);
+void api_internal_cluster_heartbeat(struct rest_request *req);
+void api_internal_cluster_address(struct rest_request *req);
 void api_internal_read_index_get(struct rest_request *req);
 void api_internal_term_get(struct rest_request *req);
 void api_internal_sql_batch_post(struct rest_request *req);

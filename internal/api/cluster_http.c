@@ -151,8 +151,12 @@ bool api_to_leader(struct rest_request *req)
 	return true;
 }
 
-/* A view relayed to the leader; when the leader cannot be reached, the
- * local handler answers instead. */
+/* A view relayed to the leader; when the leader cannot be reached, does
+ * not answer within VIEW_TIMEOUT_MS, or sent no heartbeat for the offline
+ * threshold, the local handler answers instead: a view never waits on a
+ * dead member. */
+#define VIEW_TIMEOUT_MS 2000
+
 struct view {
 	struct rest_request *req;
 	rest_handler local;
@@ -176,14 +180,14 @@ bool api_view_from_leader(struct rest_request *req, rest_handler local)
 		return false;
 	}
 	const char *leader = cluster_leader_address(d);
-	if (leader == NULL) {
+	if (leader == NULL || cluster_leader_silent(d)) {
 		return false; /* never wait: this member's view will do */
 	}
 	struct view *v = tm_calloc(1, sizeof *v);
 	v->req = req;
 	v->local = local;
-	api_forward_ex(req, daemon_hclient(d), leader, cluster_fingerprint(d),
-		       cluster_member_name(d), NULL, viewed, v);
+	api_forward_view(req, daemon_hclient(d), leader, cluster_fingerprint(d),
+			 cluster_member_name(d), VIEW_TIMEOUT_MS, viewed, v);
 	return true;
 }
 

@@ -233,3 +233,56 @@ void api_internal_cluster_reset(struct rest_request *req)
 	}
 	rest_respond_sync(req, NULL, NULL);
 }
+
+/* POST /internal/cluster/heartbeat: the leader's heartbeat. Public: the
+ * handler admits members' certificates only. */
+void api_internal_cluster_heartbeat(struct rest_request *req)
+{
+	struct daemon *d = rest_server_data(req);
+	size_t len = 0;
+	const char *body = rest_body(req, &len);
+	char errmsg[TM_ERRMSG_SIZE];
+	cJSON *answer;
+	int rv = cluster_heartbeat_receive(d, body != NULL ? body : "", len,
+					   rest_peer_fingerprint(req), &answer,
+					   errmsg);
+	if (rv != 0) {
+		rest_respond_error(req, api_cluster_http_status(rv), "%s",
+				   errmsg);
+		return;
+	}
+	rest_respond_sync(req, answer, NULL);
+}
+
+/* POST /internal/cluster/address {"address": A}: the member that asks
+ * (by its certificate) is at A now. On the leader only; never relayed,
+ * as the leader must see the member's own certificate. */
+void api_internal_cluster_address(struct rest_request *req)
+{
+	static const char *const allowed[] = {"address", NULL};
+	struct daemon *d = rest_server_data(req);
+	cJSON *body = rest_body_json(req);
+	if (body == NULL) {
+		return;
+	}
+	if (!api_check_fields(req, body, allowed)) {
+		cJSON_Delete(body);
+		return;
+	}
+	const cJSON *address = cJSON_GetObjectItemCaseSensitive(body, "address");
+	char errmsg[TM_ERRMSG_SIZE];
+	int rv;
+	if (!cJSON_IsString(address)) {
+		tm_errmsg_printf(errmsg, "\"address\" (a string) is required");
+		rv = TM_INVALID;
+	} else {
+		rv = cluster_member_move(d, rest_peer_fingerprint(req),
+					 address->valuestring,
+					 api_cluster_answer, req, errmsg);
+	}
+	cJSON_Delete(body);
+	if (rv != 0) {
+		rest_respond_error(req, api_cluster_http_status(rv), "%s",
+				   errmsg);
+	}
+}

@@ -38,6 +38,7 @@ struct forward {
 	char *pin;
 	char *headers;
 	bool client_gone;
+	bool view; /* changes nothing: any failure may be answered elsewhere */
 	bool leader_lost;
 	api_forward_leads_fn leads; /* may be NULL */
 	uint64_t not_leading_since; /* uv_now; 0 while the target leads */
@@ -117,10 +118,11 @@ static void forward_done_cb(struct hclient_request *h)
 	struct rest_request *http = f->http;
 	api_forward_cb cb = f->cb;
 	void *cb_arg = f->cb_arg;
-	if (h->status != 0 && !h->sent && !f->client_gone &&
+	if (h->status != 0 && (!h->sent || f->view) && !f->client_gone &&
 	    h->status != TM_TOOBIG && cb != NULL) {
 		/* Nothing reached the leader (also when given up on
-		 * because it stopped leading): the caller may try again. */
+		 * because it stopped leading), or nothing it could change
+		 * (a view): the caller may try again or answer itself. */
 		char errmsg[TM_ERRMSG_SIZE];
 		snprintf(errmsg, sizeof errmsg, "%s", h->errmsg);
 		forward_free(f);
@@ -174,9 +176,33 @@ void api_forward(struct rest_request *req, struct hclient *c,
 	api_forward_ex(req, c, address, pin, forwarder, NULL, NULL, NULL);
 }
 
+static void forward_start(struct rest_request *req, struct hclient *c,
+			  const char *address, const char *pin,
+			  const char *forwarder, api_forward_leads_fn leads,
+			  unsigned view_timeout_ms, api_forward_cb cb,
+			  void *arg);
+
 void api_forward_ex(struct rest_request *req, struct hclient *c,
 		    const char *address, const char *pin, const char *forwarder,
 		    api_forward_leads_fn leads, api_forward_cb cb, void *arg)
+{
+	forward_start(req, c, address, pin, forwarder, leads, 0, cb, arg);
+}
+
+void api_forward_view(struct rest_request *req, struct hclient *c,
+		      const char *address, const char *pin,
+		      const char *forwarder, unsigned timeout_ms,
+		      api_forward_cb cb, void *arg)
+{
+	forward_start(req, c, address, pin, forwarder, NULL, timeout_ms, cb,
+		      arg);
+}
+
+static void forward_start(struct rest_request *req, struct hclient *c,
+			  const char *address, const char *pin,
+			  const char *forwarder, api_forward_leads_fn leads,
+			  unsigned view_timeout_ms, api_forward_cb cb,
+			  void *arg)
 {
 	const char *target = rest_target(req);
 	if (api_forwarded(req)) {
@@ -206,6 +232,8 @@ void api_forward_ex(struct rest_request *req, struct hclient *c,
 	f->leads = leads;
 	f->cb = cb;
 	f->cb_arg = arg;
+	f->view = view_timeout_ms > 0;
+	f->h.timeout_ms = view_timeout_ms;
 	f->h.data = f;
 	f->h.method = rest_method(req);
 	f->h.address = f->address;

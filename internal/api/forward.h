@@ -62,4 +62,13 @@ void api_forward_ex(struct rest_request *req, struct hclient *c,
 		    api_forward_leads_fn leads, api_forward_cb cb, void *arg);
 #define API_FORWARD_LEADER_GRACE_MS 1000
 
+/* A read that changes nothing (a view), relayed like api_forward_ex but
+ * given up after TIMEOUT_MS: a failure or timeout after the request was
+ * sent reports UNREACHABLE too (nothing was changed, so the caller may
+ * answer from elsewhere), and REQ is not answered then. */
+void api_forward_view(struct rest_request *req, struct hclient *c,
+		      const char *address, const char *pin,
+		      const char *forwarder, unsigned timeout_ms,
+		      api_forward_cb cb, void *arg);
+
 #endif /* TM_API_FORWARD_H */

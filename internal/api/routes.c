@@ -56,6 +56,14 @@ static const struct rest_route routes[] = {
      .post = api_internal_events_post,
      .public_post = true},
     /* Public: the handler admits members' certificates only. */
+    {.path = "/internal/cluster/address",
+     .post = api_internal_cluster_address,
+     .public_post = true},
+    /* Public: the handler admits members' certificates only. */
+    {.path = "/internal/cluster/heartbeat",
+     .post = api_internal_cluster_heartbeat,
+     .public_post = true},
+    /* Public: the handler admits members' certificates only. */
     {.path = "/internal/cluster/reset",
      .post = api_internal_cluster_reset,
      .public_post = true},

@@ -11,11 +11,17 @@
  * settings, which each member applies to its own log. Global keys
  * ("cluster" keys to users) are cluster-wide, kept in the global
  * database's config table, the same on every member):
+ *   cluster.heartbeat_interval
+ *                            int      global  500 ms between the leader's
+ *                                             heartbeats (100..60000)
  *   cluster.join_token_expiry
  *                            duration global  3h a join token stays valid
  *                                             (1m..365d)
  *   cluster.max_standby      int      global  2 raft standbys (0..9)
  *   cluster.max_voters       int      global  3 raft voters (1..9, odd)
+ *   cluster.offline_threshold
+ *                            int      global  2000 ms without a heartbeat:
+ *                                             OFFLINE (200..3600000)
  *   core.https_address       address  local   ""  (not listening)
  *   core.max_connections     int      global  1000 HTTPS connections
  *                                             (1..1000000)

@@ -24,6 +24,16 @@ static int check_odd(int64_t value, char *reason)
 
 static const struct config_key keys[] = {
     {
+	.name = "cluster.heartbeat_interval",
+	.type = CONFIG_INT,
+	.scope = CONFIG_SCOPE_GLOBAL,
+	.default_value = "500",
+	.min = 100,
+	.max = 60000,
+	.description = "Milliseconds between the leader's heartbeats to "
+		       "each member (100..60000)",
+    },
+    {
 	.name = "cluster.join_token_expiry",
 	.type = CONFIG_DURATION,
 	.scope = CONFIG_SCOPE_GLOBAL,
@@ -54,6 +64,17 @@ static const struct config_key keys[] = {
 	.check = check_odd,
 	.description = "Most members that vote in raft elections (odd: 1, 3, "
 		       "5, 7 or 9)",
+    },
+    {
+	.name = "cluster.offline_threshold",
+	.type = CONFIG_INT,
+	.scope = CONFIG_SCOPE_GLOBAL,
+	.default_value = "2000",
+	.min = 200,
+	.max = 3600000,
+	.description = "Milliseconds without a heartbeat after which a "
+		       "member is shown OFFLINE (200..3600000; at least "
+		       "twice cluster.heartbeat_interval is used)",
     },
     {
 	.name = "core.https_address",

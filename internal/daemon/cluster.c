@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "internal/config/config.h"
+#include "internal/daemon/cluster_internal.h"
 #include "internal/daemon/daemon_priv.h"
 #include "internal/daemon/events_internal.h"
 #include "internal/db/cluster/gdb.h"
@@ -65,6 +66,7 @@ void cluster_load_fingerprints(struct daemon *d)
 			    tm_strdup(nodes[i].fingerprint);
 		}
 	}
+	cluster_addresses_load(d, nodes, n);
 	nodedb_raft_nodes_free(nodes, n);
 }
 
@@ -121,27 +123,6 @@ int cluster_identity_load(struct daemon *d, char *errmsg)
 		     d->self.name, d->dir, d->dir);
 	}
 	return rv;
-}
-
-char *cluster_raft_address(struct daemon *d)
-{
-	struct nodedb_raft_node *nodes;
-	size_t n;
-	char *address = NULL;
-	if (d->self.clustered &&
-	    nodedb_raft_nodes_get(d->nodedb, &nodes, &n) == 0) {
-		for (size_t i = 0; i < n; i++) {
-			if (nodes[i].id == d->self.id) {
-				address = tm_strdup(nodes[i].address);
-			}
-		}
-		nodedb_raft_nodes_free(nodes, n);
-	}
-	if (address == NULL) {
-		const char *https = config_get(d->config, "core.https_address");
-		address = tm_strdup(https[0] != '\0' ? https : "standalone");
-	}
-	return address;
 }
 
 static int role_of(const char *text)
@@ -250,18 +231,8 @@ cJSON *cluster_info(struct daemon *d)
 	cJSON_AddNumberToObject(o, "relayed_writes", (double)d->relay.writes);
 	cJSON_AddNumberToObject(o, "relayed_batches",
 				(double)d->relay.batches);
+	cluster_heartbeat_info(d, o);
 	return o;
-}
-
-const char *cluster_leader_address(struct daemon *d)
-{
-	if (d->raftnode == NULL || d->raft_closing) {
-		return NULL;
-	}
-	raft_id id;
-	const char *address;
-	raft_leader(raftnode_raft(d->raftnode), &id, &address);
-	return id != 0 ? address : NULL;
 }
 
 bool cluster_follows(struct daemon *d)

@@ -93,9 +93,28 @@ int cluster_member_patch(struct daemon *d, const char *name,
  * was removed: wipe the cluster state and start again standalone. */
 int cluster_leave(struct daemon *d, const char *peer_fp, char *errmsg);
 
+/* On the leader (TM_NOTLEADER elsewhere): the member with certificate
+ * PEER_FP is at ADDRESS now (POST /internal/cluster/address). TM_PERM
+ * not a member, TM_INVALID not a usable address, TM_EXISTS another
+ * member's address. */
+int cluster_member_move(struct daemon *d, const char *peer_fp,
+			const char *address, cluster_result_cb cb, void *arg,
+			char *errmsg);
+
+/* POST /internal/cluster/heartbeat from another member (PEER_FP): BODY
+ * (LEN bytes, beat.h) -> *OUT, this member's state (owned). TM_PERM not a
+ * member's certificate, TM_NOTFOUND not clustered, TM_BUSY not ready,
+ * TM_INVALID a bad body, TM_CONFLICT a deposed leader's; ERRMSG says
+ * why. */
+int cluster_heartbeat_receive(struct daemon *d, const char *body, size_t len,
+			      const char *peer_fp, cJSON **out, char *errmsg);
+
 /* The raft leader's address, or NULL (borrowed until the next loop
  * turn). */
 const char *cluster_leader_address(struct daemon *d);
+/* Has the leader gone silent (no heartbeat for the offline threshold) as
+ * this follower sees it? */
+bool cluster_leader_silent(struct daemon *d);
 /* Is this member clustered and not the leader (requests that need the
  * leader are forwarded)? */
 bool cluster_follows(struct daemon *d);

@@ -119,7 +119,13 @@ static int confirm(void *arg, gdb_confirm_done done, void *done_arg)
 		}
 		struct ask *a = &r->asks[r->n_asks++];
 		a->round = r;
-		a->address = tm_strdup(s->address);
+		/* The member list's address: raft's is the one it joined
+		 * with (cluster_address.c). */
+		char listed[TOKEN_ADDRESS_MAX + 1];
+		a->address = tm_strdup(cluster_member_address(d, s->id, listed,
+							      sizeof listed)
+					   ? listed
+					   : s->address);
 		a->h = (struct hclient_request){
 		    .data = a,
 		    .method = "GET",

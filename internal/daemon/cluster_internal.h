@@ -54,4 +54,39 @@ int cluster_call(struct daemon *d, const char *address, const char *method,
 		 const char *path, const char *body, cluster_result_cb cb,
 		 void *arg);
 
+/* The one place a member's state changes (cluster_heartbeat.c): NAME
+ * went from OLD_STATE to NEW_STATE ("ONLINE", "OFFLINE", "BLOCKED") with
+ * MESSAGE ("" or why). Logged at info level; the cluster event stream
+ * emits "member online/offline" from here. All borrowed. */
+void cluster_member_state_changed(struct daemon *d, const char *name,
+				  const char *old_state, const char *new_state,
+				  const char *message);
+
+/* The leader's heartbeat view of member ID: *STATE (static) and MESSAGE;
+ * false when this member does not lead or does not track ID. */
+bool cluster_heartbeat_view(struct daemon *d, uint64_t id, const char **state,
+			    char *message, size_t size);
+/* A follower's view of the leader ID from the heartbeats it receives;
+ * false if ID is not the leader that sends them. */
+bool cluster_heartbeat_leader_view(struct daemon *d, uint64_t id,
+				   const char **state, char *message,
+				   size_t size);
+/* Leader only (false otherwise): OFFLINE for the stability window; ONLINE
+ * and steady (liveness.h). */
+bool cluster_heartbeat_replaceable(struct daemon *d, uint64_t id);
+bool cluster_heartbeat_steady(struct daemon *d, uint64_t id);
+/* Leader only: show member ID BLOCKED (held back by the upgrade work) or
+ * not. Kept in the leader's memory: a new leader starts with none
+ * blocked, and the upgrade work sets it again there. */
+void cluster_heartbeat_set_blocked(struct daemon *d, uint64_t id,
+				   bool blocked);
+/* Add the "heartbeat" object of GET /1.0/cluster to O. */
+void cluster_heartbeat_info(struct daemon *d, cJSON *o);
+/* Add member ID's last answer (version, applied index, load) to O, on the
+ * leader. */
+void cluster_heartbeat_answers(struct daemon *d, uint64_t id, cJSON *o);
+/* A heartbeat from leader ID (named NAME) was received. */
+void cluster_heartbeat_leader_seen(struct daemon *d, uint64_t id,
+				   const char *name);
+
 #endif /* TM_DAEMON_CLUSTER_INTERNAL_H */

@@ -5,12 +5,21 @@
  * that every member's local list (raft_nodes) carries roles too.
  *
  * Rebalance, on the leader, every REBALANCE_MS and right after a join:
- * one change at a time (raft allows one configuration change in flight):
+ * one change at a time (raft allows one configuration change in flight).
+ * Only members the heartbeat shows ONLINE and steady (liveness.h: not
+ * back from OFFLINE too recently, so a flapping member is not promoted
+ * back and forth) are promoted:
+ *   - a voter OFFLINE for the stability window (cluster_heartbeat.c) is
+ *     replaced: first a standby, else a spare, is promoted to voter; once
+ *     there are more voters than cluster.max_voters, the dead one is
+ *     made a spare (it may come back as a standby when one is missing);
  *   - fewer voters than cluster.max_voters: promote a standby, else a
  *     spare, preferring one whose failure domain holds no voter yet;
  *   - else fewer standbys than cluster.max_standby: promote a spare;
  *   - else: copy raft's roles into the members table where they differ.
- * It never demotes: it cannot drop the cluster below quorum by itself. */
+ * No change leaves fewer ONLINE voters than a quorum of the voters it
+ * leaves: it cannot drop the cluster below quorum by itself. */
+#include <stdio.h>
 #include <string.h>
 
 #include "internal/config/config.h"
@@ -53,50 +62,41 @@ static int64_t key_or(struct daemon *d, const char *key, int64_t dflt)
 					  : dflt;
 }
 
-/* What this member knows of ID's health. The leader hears from every
- * member within an election timeout (raft's recent_recv); a follower
- * hears only from the leader. (The heartbeat will give every member the
- * leader's view.) */
+/* What this member knows of ID's health (MESSAGE: TM_ERRMSG_SIZE). The
+ * leader knows every member's from the answers to its heartbeats; a
+ * follower knows only the leader's, from the heartbeats it receives (the
+ * member list is asked of the leader; this is the answer when the leader
+ * cannot be asked). */
 static void member_state(struct daemon *d, struct raft *r, uint64_t id,
-			 raft_id leader, const char **state,
-			 const char **message)
+			 raft_id leader, const char **state, char *message)
 {
 	*state = "ONLINE";
-	*message = "";
+	message[0] = '\0';
 	if (id == d->self.id) {
-		*message = d->cluster_message;
+		snprintf(message, TM_ERRMSG_SIZE, "%s", d->cluster_message);
 		return;
 	}
 	if (r == NULL) {
 		return;
 	}
-	int role = raft_role(r, id);
-	if (role < 0) {
+	if (raft_role(r, id) < 0) {
 		*state = "PENDING";
-		*message = "not in the raft configuration yet";
+		snprintf(message, TM_ERRMSG_SIZE,
+			 "not in the raft configuration yet");
 		return;
 	}
 	if (raft_state(r) == RAFT_LEADER) {
-		for (unsigned i = 0; i < r->configuration.n; i++) {
-			if (r->configuration.servers[i].id == id &&
-			    !r->leader_state.progress[i].recent_recv) {
-				*state = "OFFLINE";
-				*message = "no answer from it to the leader "
-					   "within the election timeout";
-			}
-		}
+		cluster_heartbeat_view(d, id, state, message, TM_ERRMSG_SIZE);
 		return;
 	}
-	if (id == leader) {
-		return;
-	}
-	if (leader == 0) {
-		*state = "UNKNOWN";
-		*message = "no leader known";
+	if (cluster_heartbeat_leader_view(d, id, state, message,
+					  TM_ERRMSG_SIZE)) {
 		return;
 	}
 	*state = "UNKNOWN";
-	*message = "only the leader knows; ask it";
+	snprintf(message, TM_ERRMSG_SIZE, "%s",
+		 leader == 0 ? "no leader known"
+			     : "only the leader knows; ask it");
 }
 
 static cJSON *member_json(struct daemon *d, const struct cluster_row *row)
@@ -119,8 +119,8 @@ static cJSON *member_json(struct daemon *d, const struct cluster_row *row)
 		raft_leader(r, &leader, &leader_address);
 	}
 	const char *state;
-	const char *message;
-	member_state(d, r, row->id, leader, &state, &message);
+	char message[TM_ERRMSG_SIZE];
+	member_state(d, r, row->id, leader, &state, message);
 	if (role >= 0) {
 		cJSON_AddItemToArray(roles,
 				     cJSON_CreateString(role_name(role)));
@@ -134,6 +134,7 @@ static cJSON *member_json(struct daemon *d, const struct cluster_row *row)
 	cJSON_AddStringToObject(o, "description", row->description);
 	cJSON_AddNumberToObject(o, "schema_version", row->schema_version);
 	cJSON_AddNumberToObject(o, "api_extensions", row->api_extensions);
+	cluster_heartbeat_answers(d, row->id, o);
 	return o;
 }
 
@@ -262,13 +263,14 @@ static bool domain_has_voter(struct raft *r, const struct cluster_row *rows,
 }
 
 /* The member to promote to ROLE from FROM, or NULL. */
-static const struct cluster_row *candidate(struct raft *r,
+static const struct cluster_row *candidate(struct daemon *d, struct raft *r,
 					   const struct cluster_row *rows,
 					   size_t n, int from, bool spread)
 {
 	const struct cluster_row *best = NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (raft_role(r, rows[i].id) != from) {
+		if (raft_role(r, rows[i].id) != from ||
+		    !cluster_heartbeat_steady(d, rows[i].id)) {
 			continue;
 		}
 		bool fresh_domain =
@@ -300,6 +302,75 @@ static void assign(struct daemon *d, struct raft *r, uint64_t id, int role)
 	}
 }
 
+/* Voters the heartbeat shows ONLINE (this member, the leader, is). */
+static unsigned online_voters(struct daemon *d, struct raft *r,
+			      const struct cluster_row *rows, size_t n)
+{
+	unsigned online = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *state = "ONLINE";
+		char message[TM_ERRMSG_SIZE];
+		if (raft_role(r, rows[i].id) != RAFT_VOTER) {
+			continue;
+		}
+		if (rows[i].id != d->self.id) {
+			cluster_heartbeat_view(d, rows[i].id, &state, message,
+					       sizeof message);
+		}
+		online += strcmp(state, "ONLINE") == 0;
+	}
+	return online;
+}
+
+static const struct cluster_row *dead_voter(struct daemon *d, struct raft *r,
+					    const struct cluster_row *rows,
+					    size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (raft_role(r, rows[i].id) == RAFT_VOTER &&
+		    rows[i].id != d->self.id &&
+		    cluster_heartbeat_replaceable(d, rows[i].id)) {
+			return &rows[i];
+		}
+	}
+	return NULL;
+}
+
+/* Replace a dead voter: one step (true if a change was started). */
+static bool replace_dead(struct daemon *d, struct raft *r,
+			 const struct cluster_row *rows, size_t n,
+			 unsigned voters, int64_t max_voters)
+{
+	const struct cluster_row *dead = dead_voter(d, r, rows, n);
+	if (dead == NULL) {
+		return false;
+	}
+	unsigned online = online_voters(d, r, rows, n);
+	if ((int64_t)voters > max_voters) {
+		if (online < (voters - 1) / 2 + 1) {
+			return false;
+		}
+		LOGI("cluster: member %s is OFFLINE beyond the stability "
+		     "window and replaced: making it a spare",
+		     dead->name);
+		assign(d, r, dead->id, RAFT_SPARE);
+		return true;
+	}
+	const struct cluster_row *c =
+	    candidate(d, r, rows, n, RAFT_STANDBY, true);
+	if (c == NULL) {
+		c = candidate(d, r, rows, n, RAFT_SPARE, true);
+	}
+	if (c == NULL || online + 1 < (voters + 1) / 2 + 1) {
+		return false;
+	}
+	LOGI("cluster: voter %s is OFFLINE beyond the stability window: "
+	     "promoting %s to voter in its place",
+	     dead->name, c->name);
+	assign(d, r, c->id, RAFT_VOTER);
+	return true;
+}
+
 static void rebalance(struct daemon *d)
 {
 	if (d->state != DAEMON_READY || !d->self.clustered ||
@@ -327,17 +398,21 @@ static void rebalance(struct daemon *d)
 	    key_or(d, "cluster.max_voters", DEFAULT_MAX_VOTERS);
 	int64_t max_standby =
 	    key_or(d, "cluster.max_standby", DEFAULT_MAX_STANDBY);
+	if (replace_dead(d, r, rows, n, voters, max_voters)) {
+		tm_free(rows);
+		return;
+	}
 	const struct cluster_row *c = NULL;
 	int role = RAFT_VOTER;
 	if ((int64_t)voters < max_voters) {
-		c = candidate(r, rows, n, RAFT_STANDBY, true);
+		c = candidate(d, r, rows, n, RAFT_STANDBY, true);
 		if (c == NULL) {
-			c = candidate(r, rows, n, RAFT_SPARE, true);
+			c = candidate(d, r, rows, n, RAFT_SPARE, true);
 		}
 	}
 	if (c == NULL && (int64_t)standbys < max_standby) {
 		role = RAFT_STANDBY;
-		c = candidate(r, rows, n, RAFT_SPARE, false);
+		c = candidate(d, r, rows, n, RAFT_SPARE, false);
 	}
 	if (c != NULL) {
 		assign(d, r, c->id, role);

@@ -74,6 +74,7 @@ void cluster_reopen(struct daemon *d, cluster_prepare_fn prepare,
 	d->reopen = r;
 	daemon_set_state(d, DAEMON_JOINING);
 	cluster_rebalance_stop(d);
+	cluster_heartbeat_stop(d);
 	gdb_drain(d->gdb);
 	d->raft_closing = true;
 	d->gdb_closing = true;

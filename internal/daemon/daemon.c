@@ -392,6 +392,7 @@ void daemon_global_migrated(struct daemon *d)
 		d->cluster_message[0] = '\0';
 		daemon_set_state(d, DAEMON_READY);
 		cluster_rebalance_start(d);
+		cluster_heartbeat_start(d);
 		ready_waiter(d, 0, "");
 	}
 }

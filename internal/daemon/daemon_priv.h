@@ -9,6 +9,7 @@
 #include "internal/daemon/trust_set.h"
 #include "internal/db/node/nodedb.h"
 #include "internal/lib/looplag.h"
+#include "internal/membership/token.h"
 #include "internal/tls/tls.h"
 
 enum cluster_phase {
@@ -48,6 +49,15 @@ struct daemon {
 	bool rebalance_alive;
 	bool rebalance_busy; /* a raft_add/raft_assign is in flight */
 	bool handover_busy;  /* stopping: leadership transfer in flight */
+	/* The local member list's addresses (cluster_address.c). Owned. */
+	struct cluster_member_address {
+		uint64_t id;
+		char address[TOKEN_ADDRESS_MAX + 1];
+	} *member_addresses;
+	size_t n_member_addresses;
+	struct cluster_announce *announce; /* owned; a move told the leader */
+	struct cluster_heartbeat *heartbeat; /* owned; NULL until started */
+	bool heartbeat_alive;		     /* its timer, until closed */
 	struct cluster_read_index read_index; /* follower: asks to the leader */
 	struct cluster_relay relay;	      /* follower: writes to relay */
 	void (*ready_cb)(struct daemon *d, void *arg, int status,
@@ -153,8 +163,19 @@ void daemon_maybe_stopped(struct daemon *d);
  * member row from raft_nodes if needed), and for a clustered member the
  * cluster certificate on the HTTPS port. */
 int cluster_identity_load(struct daemon *d, char *errmsg);
-/* The raft address this member starts raft with (owned). */
+/* cluster_address.c: the raft address this member starts raft with:
+ * its core.https_address if usable, else the member list's (owned). */
 char *cluster_raft_address(struct daemon *d);
+/* Cache the addresses of the local member list NODES (borrowed). */
+void cluster_addresses_load(struct daemon *d,
+			    const struct nodedb_raft_node *nodes, size_t n);
+/* The address the local member list holds for ID, into BUF. */
+bool cluster_member_address(struct daemon *d, uint64_t id, char *buf,
+			    size_t size);
+/* Called every heartbeat tick: a member whose core.https_address is not
+ * the list's tells the leader. */
+void cluster_address_tick(struct daemon *d);
+void cluster_address_free(struct daemon *d);
 /* The transport's admission of a certificate fingerprint. */
 bool cluster_is_member_fingerprint(struct daemon *d, const char *fp);
 /* Reload the member fingerprints from the local database. */
@@ -185,6 +206,11 @@ void cluster_confirm_attach(struct daemon *d);
 /* cluster_members.c */
 void cluster_rebalance_start(struct daemon *d);
 void cluster_rebalance_stop(struct daemon *d);
+/* cluster_heartbeat.c: start (or restart) the tick; stop it (closed
+ * while DRAINING); free what is left once the HTTPS client is closed. */
+void cluster_heartbeat_start(struct daemon *d);
+void cluster_heartbeat_stop(struct daemon *d);
+void cluster_heartbeat_free(struct daemon *d);
 /* cluster_handover.c: stopping leader: transfer leadership (sets
  * handover_busy until raft calls back). */
 void cluster_handover(struct daemon *d);

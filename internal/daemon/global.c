@@ -57,6 +57,14 @@ static void raft_refused(void *data, const char *address, const char *message)
 			 address, message);
 }
 
+/* Dial members at the address of the local member list, which follows
+ * address changes (cluster_address.c) that raft's configuration does
+ * not record. */
+static bool raft_resolve(void *data, raft_id id, char *buf, size_t size)
+{
+	return cluster_member_address(data, id, buf, size);
+}
+
 /* Worker threads for SQL: one per concurrent read, plus one that stays
  * free for the leader's write batches (gdb_set_pool). */
 #define GLOBAL_SQL_THREADS 5
@@ -102,6 +110,7 @@ int daemon_global_open(struct daemon *d, char *errmsg)
 	    .admit = raft_admit,
 	    .admit_server = raft_admit_server,
 	    .refused = raft_refused,
+	    .resolve = raft_resolve,
 	    .admit_data = d,
 	};
 	struct raftnode_options opts = {

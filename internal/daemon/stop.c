@@ -94,7 +94,8 @@ void daemon_maybe_stopped(struct daemon *d)
 	if (d->state != DAEMON_STOPPING || d->rest != NULL ||
 	    d->listeners_closing > 0 || d->signals_closing > 0 ||
 	    d->drain_alive || d->lag_alive || d->rebalance_alive ||
-	    d->ev_tap_alive || d->ev_leader_alive || d->ev_relay != NULL) {
+	    d->ev_tap_alive || d->ev_leader_alive || d->ev_relay != NULL ||
+	    d->heartbeat_alive) {
 		return;
 	}
 	if (d->hclient != NULL) {
@@ -241,6 +242,7 @@ void daemon_stop(struct daemon *d)
 	daemon_ready_waiter_fail(d, "the member is stopping");
 	daemon_global_schema_cancel(d);
 	cluster_rebalance_stop(d);
+	cluster_heartbeat_stop(d);
 	close_listener(d, &d->https_listener);
 	close_listener(d, &d->unix_listener);
 	close_signals(d);
@@ -267,6 +269,8 @@ int daemon_exit_code(const struct daemon *d) { return d->exit_code; }
 
 void daemon_free(struct daemon *d)
 {
+	cluster_heartbeat_free(d);
+	cluster_address_free(d);
 	if (d->nodedb != NULL) {
 		nodedb_close(d->nodedb);
 	}

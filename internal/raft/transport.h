@@ -21,6 +21,7 @@
 #ifndef TM_RAFT_TRANSPORT_H
 #define TM_RAFT_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,6 +58,11 @@ struct transport_config {
 	 * member's certificate (403, MESSAGE): it is no member of theirs.
 	 * May be NULL. */
 	void (*refused)(void *data, const char *address, const char *message);
+	/* The address to dial for peer ID, into BUF (SIZE bytes), with
+	 * ADMIT_DATA: true to dial it instead of the address raft holds
+	 * in its configuration (members follow address changes that raft's
+	 * configuration does not record). May be NULL. */
+	bool (*resolve)(void *data, raft_id id, char *buf, size_t size);
 	/* Per direction and bridge, bytes queued before the side feeding
 	 * them is paused; 0 for the default (bridge.h). */
 	size_t queue_limit;

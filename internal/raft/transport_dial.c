@@ -36,6 +36,9 @@
 #include "internal/raft/handshake.h"
 #include "internal/raft/transport_internal.h"
 
+/* The longest address a resolve callback may give. */
+#define TRANSPORT_ADDRESS_MAX 512
+
 /* After TLS, the peer has this long to answer the upgrade request. */
 #define DIAL_UPGRADE_TIMEOUT_MS 10000
 
@@ -311,6 +314,15 @@ int transport_dial(struct raft_uv_transport *rt, struct raft_uv_connect *req,
 	d->cb = cb;
 	req->cb = cb;
 	d->id = id;
+	char resolved[TRANSPORT_ADDRESS_MAX];
+	if (t->config.resolve != NULL &&
+	    t->config.resolve(t->config.admit_data, id, resolved,
+			      sizeof resolved) &&
+	    strcmp(resolved, address) != 0) {
+		LOGD("raft: peer %llu is at %s now (raft holds %s)",
+		     (unsigned long long)id, resolved, address);
+		address = resolved;
+	}
 	d->address = tm_strdup(address);
 	handshake_response_init(&d->answer);
 	int rv = uv_timer_init(t->loop, &d->timer);
@@ -328,7 +340,7 @@ int transport_dial(struct raft_uv_transport *rt, struct raft_uv_connect *req,
 		uv_timer_start(&d->timer, dial_timer_cb, 0, 0);
 		return 0;
 	}
-	conn_connect_cancelable(t->loop, address, t->config.client_ctx,
+	conn_connect_cancelable(t->loop, d->address, t->config.client_ctx,
 				dial_connected_cb, d, &d->attempt);
 	return 0;
 }

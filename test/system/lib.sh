@@ -3,6 +3,7 @@
 #
 # A test file defines functions named case_* and ends with `run_cases`;
 # an optional after_case function runs after each case's daemons stopped.
+# TM_CASES (an extended regular expression) runs only the cases it matches.
 # Each case runs in a subshell with `set -e`; its output goes to stdout in
 # TAP form ("ok N - name" / "not ok N - name"). Daemons are started with
 # start_member and stopped (SIGTERM, then waited for) at the end of each
@@ -156,7 +157,8 @@ run_cases() {
 	set +e
 	local n=0 failed=0 c
 	local cases
-	cases=$(declare -F | awk '{print $3}' | grep '^case_')
+	cases=$(declare -F | awk '{print $3}' | grep '^case_' |
+		grep -E "${TM_CASES:-.}")
 	echo "1..$(echo "$cases" | wc -l)"
 	for c in $cases; do
 		n=$((n + 1))

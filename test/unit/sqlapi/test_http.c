@@ -66,6 +66,12 @@ const char *cluster_leader_address(struct daemon *d)
 	return NULL;
 }
 
+bool cluster_leader_silent(struct daemon *d)
+{
+	(void)d;
+	return false;
+}
+
 const char *cluster_fingerprint(struct daemon *d)
 {
 	(void)d;
