@@ -79,9 +79,9 @@ void cluster_member_state_changed(struct daemon *d, const char *name,
 				  const char *old_state, const char *new_state,
 				  const char *message)
 {
-	(void)d;
 	LOGI("cluster: member %s is %s (was %s)%s%s", name, new_state,
 	     old_state, message[0] != '\0' ? ": " : "", message);
+	daemon_events_member_state(d, name, old_state, new_state, message);
 }
 
 static const char *peer_name(struct cluster_heartbeat *hb, uint64_t id)

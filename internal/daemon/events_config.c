@@ -22,7 +22,7 @@ static void tell(struct daemon *d, const struct config_key *key,
 	cJSON *meta = cJSON_CreateObject();
 	cJSON_AddStringToObject(meta, "action",
 				cJSON_IsString(now) ? "set" : "unset");
-	cJSON_AddStringToObject(meta, "scope", global ? "global" : "local");
+	cJSON_AddStringToObject(meta, "scope", config_scope_name(key->scope));
 	cJSON_AddStringToObject(meta, "key", name);
 	if (key->secret) {
 		cJSON_AddBoolToObject(meta, "secret", true);

@@ -95,9 +95,9 @@ case_changes_on_m1_reach_both_streams_on_m2() {
 	# A member key (told by m1) and a cluster-wide key (told by the
 	# leader, m1).
 	therm_on m1 config set raft.snapshot_trailing 600 >/dev/null
-	expect "local config" '.type == "config" and .location == "n1" and .metadata.key == "raft.snapshot_trailing" and .metadata.value == "600" and .metadata.scope == "local"'
+	expect "local config" '.type == "config" and .location == "n1" and .metadata.key == "raft.snapshot_trailing" and .metadata.value == "600" and .metadata.scope == "member"'
 	therm_on m1 config set core.query_timeout 7 >/dev/null
-	expect "global config" '.type == "config" and .location == "n1" and .metadata.key == "core.query_timeout" and .metadata.old_value == "" and .metadata.value == "7" and .metadata.scope == "global"'
+	expect "global config" '.type == "config" and .location == "n1" and .metadata.key == "core.query_timeout" and .metadata.old_value == "" and .metadata.value == "7" and .metadata.scope == "cluster"'
 	# Only the leader tells a cluster-wide change: m2 and m3 applied it
 	# too, but said nothing.
 	[ "$(count sse_events "$SSE" '.metadata.key == "core.query_timeout"')" = 1 ] ||
@@ -113,6 +113,13 @@ case_changes_on_m1_reach_both_streams_on_m2() {
 	therm_on m1 cluster remove n4
 	expect "removal" '.type == "cluster" and .location == "n1" and .metadata.action == "member-removed" and .metadata.name == "n4"'
 	stop_member m4
+
+	# A member paused: the leader's heartbeat sees it OFFLINE, then
+	# ONLINE again once it resumes.
+	kill -STOP "$(member_pid m3)"
+	expect "offline" '.type == "cluster" and .location == "n1" and .metadata.action == "member-offline" and .metadata.name == "three" and .metadata.old_state == "ONLINE"'
+	kill -CONT "$(member_pid m3)"
+	expect "online" '.type == "cluster" and .location == "n1" and .metadata.action == "member-online" and .metadata.name == "three" and .metadata.old_state == "OFFLINE"'
 
 	# The leader stops gracefully and hands leadership over; the new
 	# leader says so.
