@@ -6,12 +6,13 @@
 # from its local member list; heartbeats from anyone but a member are
 # refused.
 #
-# TM_HB_LOAD_SECONDS (default 30) is how long the load case runs; the
-# benchmark (test/bench/run-detect-bench.sh) runs it for minutes.
+# TM_HB_LOAD_SECONDS (default 60: a minute of load) is how long the load
+# case runs; the benchmark (test/bench/run-detect-bench.sh) runs it for
+# minutes.
 . "$(dirname "$0")/lib.sh"
 
 addr() { echo "127.0.40.${1#m}:8443"; }
-LOAD_SECONDS=${TM_HB_LOAD_SECONDS:-30}
+LOAD_SECONDS=${TM_HB_LOAD_SECONDS:-60}
 # Detection takes cluster.offline_threshold (2 s) plus a heartbeat; these
 # bound it generously, as sanitizers slow everything down.
 if is_asan; then
