@@ -125,10 +125,22 @@ static void print_change(FILE *out, const cJSON *change, const char *member,
 		return;
 	}
 	const char *verb = set ? "set" : "unset";
+	if (!cluster && member == NULL) {
+		fprintf(out, "%s %s on this member (member key)\n",
+			key->valuestring, verb);
+		return;
+	}
 	if (!cluster) {
 		fprintf(out,
 			"%s %s on member %s (member key: this member only)\n",
 			key->valuestring, verb, member);
+		return;
+	}
+	if (member == NULL) {
+		fprintf(out,
+			"%s %s (cluster key; this member is not clustered: it "
+			"is in force here)\n",
+			key->valuestring, verb);
 		return;
 	}
 	char *ok = member_names(in_force, true);
@@ -169,10 +181,11 @@ static int print_result(struct therm_ctx *ctx, const cJSON *result)
 	} else {
 		const cJSON *m =
 		    cJSON_GetObjectItemCaseSensitive(result, "member");
+		/* NULL: a standalone member, which has no name. */
 		const char *member =
 		    cJSON_IsString(m) && m->valuestring[0] != '\0'
 			? m->valuestring
-			: "(this member)";
+			: NULL;
 		const cJSON *in_force =
 		    cJSON_GetObjectItemCaseSensitive(result, "in_force");
 		const cJSON *change;

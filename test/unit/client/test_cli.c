@@ -434,10 +434,30 @@ static const char *set_answer =
     "{\"name\":\"n3\",\"address\":\"a3\",\"in_force\":true,\"message\":\"\"}"
     "],\"config\":{}}";
 
+/* A standalone member has no name: its answer's "member" is "". */
+static const char *standalone_answer =
+    "{\"member\":\"\",\"index\":7,\"changes\":["
+    "{\"key\":\"core.https_address\",\"scope\":\"member\","
+    "\"value\":\"127.0.0.1:8443\",\"set\":true,\"changed\":true},"
+    "{\"key\":\"user.a\",\"scope\":\"cluster\",\"value\":\"1\","
+    "\"set\":true,\"changed\":true}],"
+    "\"in_force\":[],\"config\":{}}";
+
 static void test_config_set_says_scope(void **state)
 {
 	struct fixture *f = *state;
 	struct cli_result r;
+
+	fake_server_sync(&f->server, config_json, NULL);
+	fake_server_sync(&f->server, standalone_answer, NULL);
+	r = RUN("--address", f->address, "config", "set", "core.https_address",
+		"127.0.0.1:8443", "user.a", "1");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(
+	    r.out, "core.https_address set on this member (member key)\n"
+		   "user.a set (cluster key; this member is not clustered: "
+		   "it is in force here)\n");
+	cli_result_free(&r);
 
 	fake_server_sync(&f->server, config_json, NULL);
 	fake_server_sync(&f->server, set_answer, NULL);
