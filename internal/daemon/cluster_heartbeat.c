@@ -173,9 +173,16 @@ static void answered_cb(struct hclient_request *req)
 			 "answered as member %llu, not %llu",
 			 (unsigned long long)a.id, (unsigned long long)p->id);
 	} else if (errmsg[0] == '\0' && hb->leading) {
+		bool first = !p->answered;
 		p->answer = a;
 		p->answered = true;
 		liveness_seen(hb->members, p->id);
+		if (first) {
+			/* A member heard from for the first time (one just
+			 * joined) may take a role now, not at the next
+			 * rebalance tick. */
+			cluster_rebalance_soon(hb->d);
+		}
 	}
 	if (errmsg[0] != '\0' && strcmp(errmsg, p->last_error) != 0) {
 		LOGD("cluster: heartbeat to %s at %s: %s", p->name, p->address,

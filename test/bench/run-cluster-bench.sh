@@ -359,6 +359,13 @@ fi
 
 # ---- 4. failover ----
 
+# applied N: the raft index member N has applied.
+applied() {
+	curl -s --max-time 5 --unix-socket "$dir/m$1/unix.socket" \
+		http://member/1.0/cluster | jq -r '.metadata.applied_index // 0'
+}
+caught_up() { [ "$(applied "$1")" -ge "$2" ]; }
+
 failover=()
 via=1 # a member whose view of the leader is current
 for t in $(seq "$trials"); do
@@ -378,6 +385,11 @@ for t in $(seq "$trials"); do
 	start_member "$leader"
 	wait_for 60 online "$leader" "$follower" ||
 		die "n$leader did not come back after failover trial $t"
+	# ONLINE is the heartbeat's word: wait for its log too, or the next
+	# trial's election may have a member still catching up.
+	target=$(applied "$follower")
+	wait_for 60 caught_up "$leader" "$target" ||
+		die "n$leader did not catch up after failover trial $t"
 	via=$follower
 done
 printf '%s\n' "${failover[@]}" | sort -g >"$dir/failover"
@@ -396,8 +408,13 @@ therm_on "$leader" sql "CREATE TABLE fill(id INTEGER PRIMARY KEY, b BLOB)" >/dev
 # Up to 1000 rows of 3,800 bytes (~3.8 MB) per write, under
 # core.max_write_size, until the database holds 38 MB.
 want=$(( 38 * 1000 * 1000 ))
-while have=$(db_bytes) && [ "$have" -lt "$want" ]; do
+# (The loads before may have grown the database past it already: the
+# fill table gets a batch anyway, so that it has a last row.)
+filled=0
+while have=$(db_bytes) && { [ "$have" -lt "$want" ] || [ "$filled" = 0 ]; }; do
+	filled=1
 	rows=$(( (want - have) / 4000 + 1 ))
+	[ "$rows" -ge 1 ] || rows=1000
 	[ "$rows" -le 1000 ] || rows=1000
 	therm_on "$leader" sql "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL
 		SELECT x + 1 FROM c LIMIT $rows) INSERT INTO fill(b)
@@ -405,6 +422,7 @@ while have=$(db_bytes) && [ "$have" -lt "$want" ]; do
 done
 last=$(therm_on "$leader" --format json sql "SELECT max(id) FROM fill" |
 	jq '.[0].rows[0][0]')
+[ "$last" != null ] || die "the fill table is empty"
 echo "database: $(( $(db_bytes) / 1000000 )) MB, last row of fill: $last"
 
 has_last_row() {
