@@ -152,10 +152,15 @@ void api_cluster_member_delete(struct rest_request *req)
 	}
 }
 
-/* POST /1.0/cluster/members/NAME {"name": NEW}: rename. */
-void api_cluster_member_post(struct rest_request *req)
+/* A body holding only FIELD, a string, handed to CALL; an error is
+ * answered here (relayed to the leader on TM_NOTLEADER when RELAY). */
+typedef int (*string_call_fn)(struct daemon *d, struct rest_request *req,
+			      const char *value, char *errmsg);
+
+static void string_field_call(struct rest_request *req, const char *field,
+			      string_call_fn call, bool relay)
 {
-	static const char *const allowed[] = {"name", NULL};
+	const char *const allowed[] = {field, NULL};
 	struct daemon *d = rest_server_data(req);
 	cJSON *body = rest_body_json(req);
 	if (body == NULL) {
@@ -165,21 +170,36 @@ void api_cluster_member_post(struct rest_request *req)
 		cJSON_Delete(body);
 		return;
 	}
-	const cJSON *name = cJSON_GetObjectItemCaseSensitive(body, "name");
+	const cJSON *value = cJSON_GetObjectItemCaseSensitive(body, field);
 	char errmsg[TM_ERRMSG_SIZE];
 	int rv;
-	if (!cJSON_IsString(name)) {
-		tm_errmsg_printf(errmsg, "\"name\" (a string) is required");
+	if (!cJSON_IsString(value)) {
+		tm_errmsg_printf(errmsg, "\"%s\" (a string) is required",
+				 field);
 		rv = TM_INVALID;
 	} else {
-		rv = cluster_member_rename(d, rest_path_param(req),
-					   name->valuestring,
-					   api_cluster_answer, req, errmsg);
+		rv = call(d, req, value->valuestring, errmsg);
 	}
 	cJSON_Delete(body);
-	if (rv != 0) {
+	if (rv != 0 && relay) {
 		fail(req, rv, errmsg);
+	} else if (rv != 0) {
+		rest_respond_error(req, api_cluster_http_status(rv), "%s",
+				   errmsg);
 	}
+}
+
+static int rename_call(struct daemon *d, struct rest_request *req,
+		       const char *name, char *errmsg)
+{
+	return cluster_member_rename(d, rest_path_param(req), name,
+				     api_cluster_answer, req, errmsg);
+}
+
+/* POST /1.0/cluster/members/NAME {"name": NEW}: rename. */
+void api_cluster_member_post(struct rest_request *req)
+{
+	string_field_call(req, "name", rename_call, true);
 }
 
 /* PATCH /1.0/cluster/members/NAME {"failure_domain"?, "description"?}. */
@@ -254,35 +274,17 @@ void api_internal_cluster_heartbeat(struct rest_request *req)
 	rest_respond_sync(req, answer, NULL);
 }
 
+static int move_call(struct daemon *d, struct rest_request *req,
+		     const char *address, char *errmsg)
+{
+	return cluster_member_move(d, rest_peer_fingerprint(req), address,
+				   api_cluster_answer, req, errmsg);
+}
+
 /* POST /internal/cluster/address {"address": A}: the member that asks
  * (by its certificate) is at A now. On the leader only; never relayed,
  * as the leader must see the member's own certificate. */
 void api_internal_cluster_address(struct rest_request *req)
 {
-	static const char *const allowed[] = {"address", NULL};
-	struct daemon *d = rest_server_data(req);
-	cJSON *body = rest_body_json(req);
-	if (body == NULL) {
-		return;
-	}
-	if (!api_check_fields(req, body, allowed)) {
-		cJSON_Delete(body);
-		return;
-	}
-	const cJSON *address = cJSON_GetObjectItemCaseSensitive(body, "address");
-	char errmsg[TM_ERRMSG_SIZE];
-	int rv;
-	if (!cJSON_IsString(address)) {
-		tm_errmsg_printf(errmsg, "\"address\" (a string) is required");
-		rv = TM_INVALID;
-	} else {
-		rv = cluster_member_move(d, rest_peer_fingerprint(req),
-					 address->valuestring,
-					 api_cluster_answer, req, errmsg);
-	}
-	cJSON_Delete(body);
-	if (rv != 0) {
-		rest_respond_error(req, api_cluster_http_status(rv), "%s",
-				   errmsg);
-	}
+	string_field_call(req, "address", move_call, false);
 }
