@@ -117,10 +117,10 @@ static void leader_poll_cb(uv_timer_t *t)
 		rest_respond_error(w->req, 503, "the member is stopping");
 		wait_end(w);
 	} else if (leader != NULL && !cluster_follows(d)) {
-		rest_respond_error(w->req, 503,
-				   "this member became the leader while the "
-				   "request waited; retry");
+		/* This member leads now: it serves the request itself. */
+		struct rest_request *req = w->req;
 		wait_end(w);
+		rest_handle_again(req);
 	} else if (late) {
 		no_leader(w);
 	} else if (leader != NULL) {

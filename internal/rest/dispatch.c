@@ -61,6 +61,14 @@ void rest_dispatch(struct rest_conn *rc, struct rest_message *msg)
 	handler(req);
 }
 
+void rest_handle_again(struct rest_request *req)
+{
+	PRE(req->route != NULL);
+	rest_handler handler = rest_route_handler(req->route, req->msg->method);
+	PRE(handler != NULL);
+	handler(req);
+}
+
 void *rest_server_data(const struct rest_request *req)
 {
 	return req->server_data;

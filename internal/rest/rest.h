@@ -92,6 +92,10 @@ void rest_server_close(struct rest_server *s, void (*cb)(void *data),
 /* Request accessors: returned strings are borrowed, valid until the
  * response is sent. */
 void *rest_server_data(const struct rest_request *req);
+/* Run REQ's handler again, as if it had just arrived: for a request that
+ * waited for a leader when this member became the leader meanwhile. The
+ * handler must not have answered REQ. */
+void rest_handle_again(struct rest_request *req);
 /* The loop the server runs on. */
 uv_loop_t *rest_loop(const struct rest_request *req);
 const char *rest_method(const struct rest_request *req);

@@ -384,6 +384,13 @@ case_no_leader_is_a_503_naming_members() {
 	assert_contains "$out" "connection refused"
 	# Local reads still work.
 	therm_on m3 sql "SELECT count(*) FROM t" >/dev/null
+	# A write that waits for a leader is served once a majority is back,
+	# by the new leader, or by m3 itself if it is the one elected.
+	therm_on m3 sql "INSERT INTO t VALUES (2)" >"$TEST_ROOT/waited.out" 2>&1 &
+	local writer=$!
+	start_member m2
+	wait "$writer" || fail "the waiting write failed: $(cat "$TEST_ROOT/waited.out")"
+	wait_for 10 json_on m3 '.[0].rows[0][0] == 1' sql "SELECT count(*) FROM t WHERE x = 2"
 }
 
 # sql_on NAME BODY: POST /1.0/sql over NAME's unix socket; prints the body

@@ -155,6 +155,32 @@ static void test_async_handler(void **state)
 	conn_fake_release(c);
 }
 
+/* A parked request handed to its handler again (a follower that became
+ * the leader while the request waited for one): the handler runs a
+ * second time, with the same request, and answers it. */
+static void test_handle_again(void **state)
+{
+	struct fixture *f = *state;
+	struct conn *c = fx_conn(f, FX_UNIX_ROOT);
+	conn_fake_push_str(c, "POST /1.0/park?q=again HTTP/1.1\r\n"
+			      "Content-Length: 2\r\n\r\nhi");
+	assert_true(fx_run_until(f, is_parked, f));
+	struct rest_request *req = f->parked;
+	f->parked = NULL;
+	rest_handle_again(req);
+	assert_int_equal(f->handler_calls, 2);
+	assert_ptr_equal(f->parked, req);
+	assert_string_equal(rest_query(req, "q"), "again");
+	assert_string_equal(rest_body(req, NULL), "hi");
+	f->parked = NULL;
+	rest_respond_sync(req, cJSON_CreateObject(), NULL);
+	struct fx_response r;
+	fx_response(f, c, &r);
+	assert_int_equal(r.status, 200);
+	fx_response_free(&r);
+	conn_fake_release(c);
+}
+
 /* Draining: the request in its handler is still answered; the next one
  * (pipelined or on another connection) gets 503 without its handler. */
 static void test_drain(void **state)
@@ -466,6 +492,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_idle_timeout, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_async_handler, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_handle_again, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_drain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_answer_after_hangup, setup,
