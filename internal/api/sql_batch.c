@@ -127,11 +127,14 @@ void api_internal_sql_batch_post(struct rest_request *req)
 	size_t len = 0;
 	const char *body = rest_body(req, &len);
 	long n = count_frames(body, len);
-	if (n <= 0 || n > SQL_BATCH_MAX) {
-		rest_respond_error(req, 400,
-				   n == 0  ? "an empty batch of writes"
-				   : n < 0 ? "a malformed batch of writes"
-					   : "more than %d writes in one batch",
+	if (n <= 0) {
+		rest_respond_error(req, 400, "%s",
+				   n == 0 ? "an empty batch of writes"
+					  : "a malformed batch of writes");
+		return;
+	}
+	if (n > SQL_BATCH_MAX) {
+		rest_respond_error(req, 400, "more than %d writes in one batch",
 				   SQL_BATCH_MAX);
 		return;
 	}

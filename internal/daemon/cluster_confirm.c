@@ -65,6 +65,34 @@ static bool answer_term(const struct hclient_request *h, uint64_t *term)
 	return ok;
 }
 
+static void round_free(struct round *r)
+{
+	for (unsigned i = 0; i < r->n_asks; i++) {
+		hclient_request_clear(&r->asks[i].h);
+		tm_free(r->asks[i].address);
+	}
+	tm_free(r->asks);
+	tm_free(r);
+}
+
+/* Voters in CONF; *HAS_ID (if not NULL): whether ID is one of them. */
+static unsigned count_voters(const struct raft_configuration *conf, uint64_t id,
+			     bool *has_id)
+{
+	unsigned voters = 0;
+	bool found = false;
+	for (unsigned i = 0; i < conf->n; i++) {
+		if (conf->servers[i].role == RAFT_VOTER) {
+			voters++;
+			found |= conf->servers[i].id == id;
+		}
+	}
+	if (has_id != NULL) {
+		*has_id = found;
+	}
+	return voters;
+}
+
 static void asked(struct hclient_request *h)
 {
 	struct ask *a = h->data;
@@ -80,12 +108,7 @@ static void asked(struct hclient_request *h)
 		end(r, TM_NOTLEADER);
 	}
 	if (r->running == 0) {
-		for (unsigned i = 0; i < r->n_asks; i++) {
-			hclient_request_clear(&r->asks[i].h);
-			tm_free(r->asks[i].address);
-		}
-		tm_free(r->asks);
-		tm_free(r);
+		round_free(r);
 	}
 }
 
@@ -98,10 +121,7 @@ static int confirm(void *arg, gdb_confirm_done done, void *done_arg)
 	}
 	struct raft *raft = raftnode_raft(d->raftnode);
 	const struct raft_configuration *conf = &raft->configuration;
-	unsigned voters = 0;
-	for (unsigned i = 0; i < conf->n; i++) {
-		voters += conf->servers[i].role == RAFT_VOTER;
-	}
+	unsigned voters = count_voters(conf, raft->id, NULL);
 	unsigned need = voters / 2; /* a majority, less this member */
 	if (need == 0) {
 		return 1;
@@ -122,10 +142,10 @@ static int confirm(void *arg, gdb_confirm_done done, void *done_arg)
 		/* The member list's address: raft's is the one it joined
 		 * with (cluster_address.c). */
 		char listed[TOKEN_ADDRESS_MAX + 1];
-		a->address = tm_strdup(cluster_member_address(d, s->id, listed,
-							      sizeof listed)
-					   ? listed
-					   : s->address);
+		a->address = tm_strdup(
+		    cluster_member_address(d, s->id, listed, sizeof listed)
+			? listed
+			: s->address);
 		a->h = (struct hclient_request){
 		    .data = a,
 		    .method = "GET",
@@ -137,11 +157,7 @@ static int confirm(void *arg, gdb_confirm_done done, void *done_arg)
 	}
 	if (r->n_asks < need) {
 		/* Fewer other voters than a majority needs: cannot be. */
-		for (unsigned i = 0; i < r->n_asks; i++) {
-			tm_free(r->asks[i].address);
-		}
-		tm_free(r->asks);
-		tm_free(r);
+		round_free(r);
 		return -1;
 	}
 	/* hclient_send refuses only once the client is closing: such an
@@ -153,12 +169,7 @@ static int confirm(void *arg, gdb_confirm_done done, void *done_arg)
 		}
 	}
 	if (sent == 0) {
-		for (unsigned i = 0; i < r->n_asks; i++) {
-			hclient_request_clear(&r->asks[i].h);
-			tm_free(r->asks[i].address);
-		}
-		tm_free(r->asks);
-		tm_free(r);
+		round_free(r);
 		return -1;
 	}
 	r->running = sent;
@@ -173,16 +184,9 @@ int cluster_read_index_now(struct daemon *d, uint64_t term, uint64_t id,
 	}
 	struct raft *raft = raftnode_raft(d->raftnode);
 	const struct raft_configuration *conf = &raft->configuration;
-	unsigned voters = 0;
-	bool asker_votes = false;
-	for (unsigned i = 0; i < conf->n; i++) {
-		if (conf->servers[i].role == RAFT_VOTER) {
-			voters++;
-			asker_votes |=
-			    conf->servers[i].id == id && id != raft->id;
-		}
-	}
-	if (!asker_votes || term != raft->current_term) {
+	bool asker_votes;
+	unsigned voters = count_voters(conf, id, &asker_votes);
+	if (!asker_votes || id == raft->id || term != raft->current_term) {
 		return TM_BUSY;
 	}
 	int rv = gdb_read_index_now(d->gdb, voters / 2, 1, index);

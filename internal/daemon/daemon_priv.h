@@ -5,6 +5,7 @@
 #include <openssl/ssl.h>
 
 #include "internal/daemon/cluster_read_index.h"
+#include "internal/daemon/cluster_relay.h"
 #include "internal/daemon/daemon.h"
 #include "internal/daemon/trust_set.h"
 #include "internal/db/node/nodedb.h"

@@ -109,24 +109,9 @@ die() {
 	exit 1
 }
 
-now_ms() { echo $(( ${EPOCHREALTIME/./} / 1000 )); }
-secs() { awk -v ms="$1" 'BEGIN { printf "%.3f", ms / 1000 }'; }
-address() { echo "127.0.24.$1:8443"; }
-therm_on() {
-	local n=$1
-	shift
-	THERMIONIC_DIR="$dir/m$n" "$therm" "$@"
-}
+. "$(dirname "$0")/bench_lib.sh"
 
-# wait_for SECONDS COMMAND...: poll COMMAND every 20 ms until it succeeds.
-wait_for() {
-	local deadline=$(( $(now_ms) + $1 * 1000 ))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$(now_ms)" -lt "$deadline" ] || return 1
-		sleep 0.02
-	done
-}
+address() { echo "127.0.24.$1:8443"; }
 
 # median: of the numbers on stdin (the upper one of an even count).
 median() { sort -g | awk '{ v[NR] = $1 } END { print NR ? v[int(NR / 2) + 1] : "nan" }'; }

@@ -6,26 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 addr() { echo "127.0.42.$((10 + ${1#m})):8443"; }
-
-# form3: m1 enables, m2 and m3 join with tokens from m1.
-form3() {
-	local i token
-	for i in 1 2 3; do
-		start_member "m$i"
-		therm_on "m$i" config set core.https_address "$(addr "m$i")" >/dev/null
-	done
-	therm_on m1 cluster enable n1 >/dev/null
-	for i in 2 3; do
-		token=$(therm_on m1 cluster add "n$i")
-		therm_on "m$i" cluster join --timeout 30 "$token" >/dev/null
-	done
-}
-
-leader_on() {
-	therm_on "$1" --format json cluster list |
-		jq -r '.[] | select(.roles | index("leader")) | .name' |
-		sed 's/^n/m/'
-}
+. "$(dirname "$0")/cluster_lib.sh"
 
 # config_on NAME METHOD BODY: /1.0/config over NAME's unix socket; prints
 # the body then the HTTP status.
@@ -35,7 +16,7 @@ config_on() {
 }
 
 case_cluster_key_in_force_on_every_member() {
-	form3
+	form 3
 	# Set on m3, a follower: relayed to the leader, and in force on
 	# every member when the command returns.
 	[ "$(leader_on m3)" != m3 ] || fail "m3 leads; expected m1"
@@ -116,7 +97,7 @@ case_cluster_key_in_force_on_every_member() {
 }
 
 case_member_down_is_named_not_fatal() {
-	form3
+	form 3
 	stop_member m2
 	local out start
 	start=$SECONDS

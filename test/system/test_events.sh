@@ -6,20 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 addr() { echo "127.0.41.${1#m}:8443"; }
-
-start_members() {
-	local i
-	for i in $(seq "${2:-1}" "$1"); do
-		start_member "m$i"
-		therm_on "m$i" config set core.https_address "$(addr "m$i")"
-	done
-}
-
-join() {
-	local token
-	token=$(therm_on m1 cluster add "n${1#m}")
-	therm_on "$1" cluster join --timeout 30 "$token" >/dev/null
-}
+. "$(dirname "$0")/cluster_lib.sh"
 
 # GET /1.0's events counters of member NAME, through jq FILTER.
 stats_on() {

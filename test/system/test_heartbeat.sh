@@ -12,6 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 
 addr() { echo "127.0.40.${1#m}:8443"; }
+. "$(dirname "$0")/cluster_lib.sh"
 LOAD_SECONDS=${TM_HB_LOAD_SECONDS:-60}
 # Detection takes cluster.offline_threshold (2 s) plus a heartbeat; these
 # bound it generously, as sanitizers slow everything down.
@@ -34,37 +35,6 @@ stop_all() {
 	done
 }
 
-start_members() {
-	local i
-	for i in $(seq "${2:-1}" "$1"); do
-		start_member "m$i"
-		therm_on "m$i" config set core.https_address "$(addr "m$i")"
-	done
-}
-
-join() {
-	local token
-	token=$(therm_on m1 cluster add "n${1#m}")
-	therm_on "$1" cluster join --timeout 30 "$token" >/dev/null
-}
-
-form() {
-	start_members "$1"
-	therm_on m1 cluster enable n1 >/dev/null
-	local i
-	for i in $(seq 2 "$1"); do
-		join "m$i"
-	done
-}
-
-# json_on NAME JQ ARGS...: therm ARGS on NAME in JSON must satisfy JQ.
-json_on() {
-	local m=$1 filter=$2 out
-	shift 2
-	out=$(therm_on "$m" --format json "$@") || return 1
-	[ -n "$out" ] && echo "$out" | jq -e "$filter" >/dev/null
-}
-
 # state_is ON NAME STATE: NAME's state in the member list asked of ON.
 state_is() {
 	json_on "$1" ".[] | select(.name == \"$2\") | .state == \"$3\"" cluster list
@@ -72,12 +42,6 @@ state_is() {
 
 all_online() {
 	json_on "$1" 'all(.[]; .state == "ONLINE")' cluster list
-}
-
-leader_on() {
-	therm_on "$1" --format json cluster list |
-		jq -r '.[] | select(.roles | index("leader")) | .name' |
-		sed 's/^n/m/'
 }
 
 role_is() {
