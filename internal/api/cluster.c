@@ -175,7 +175,9 @@ void api_internal_read_index_get(struct rest_request *req)
 
 /* GET /internal/cluster/term: this member's raft term, for a leader
  * confirming its leadership before a linearizable read
- * (internal/daemon/cluster_confirm.c). Answered at once, from memory. */
+ * (internal/daemon/cluster_confirm.c), and on a follower that knows its
+ * leader, the leader's raft id and the milliseconds since it last heard
+ * from it (for the leader's lease). Answered at once, from memory. */
 void api_internal_term_get(struct rest_request *req)
 {
 	struct daemon *d = rest_server_data(req);
@@ -185,7 +187,13 @@ void api_internal_term_get(struct rest_request *req)
 				   "cluster may ask for the raft term");
 		return;
 	}
+	uint64_t leader = 0;
+	uint64_t quiet_ms = 0;
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "term", (double)cluster_raft_term(d));
+	if (cluster_raft_follows(d, &leader, &quiet_ms)) {
+		cJSON_AddNumberToObject(o, "leader", (double)leader);
+		cJSON_AddNumberToObject(o, "quiet_ms", (double)quiet_ms);
+	}
 	rest_respond_sync(req, o, NULL);
 }

@@ -16,6 +16,7 @@
 #include "internal/lib/log.h"
 #include "internal/lib/mem.h"
 #include "internal/raft/raftnode.h"
+#include "internal/raft/transport.h"
 #include "internal/tls/tls.h"
 
 /* A member that has never been part of a cluster is raft id 1. */
@@ -228,6 +229,12 @@ cJSON *cluster_info(struct daemon *d)
 				(double)d->read_index.asks);
 	cJSON_AddNumberToObject(o, "read_index_answered_now",
 				(double)d->read_index.answered_now);
+	cJSON_AddNumberToObject(o, "lease_reads", (double)d->lease_reads);
+	struct transport_stats ts = {0};
+	if (d->raftnode != NULL && !d->raft_closing) {
+		transport_stats(raftnode_transport(d->raftnode), &ts);
+	}
+	cJSON_AddNumberToObject(o, "raft_held_refusals", (double)ts.held);
 	cJSON_AddNumberToObject(o, "relayed_writes", (double)d->relay.writes);
 	cJSON_AddNumberToObject(o, "relayed_batches",
 				(double)d->relay.batches);

@@ -133,6 +133,11 @@ bool cluster_is_member(struct daemon *d, const char *fp);
  * GET /internal/cluster/term answers a leader confirming its leadership
  * (cluster_confirm.c). */
 uint64_t cluster_raft_term(struct daemon *d);
+/* True on a follower that knows its leader: *LEADER its raft id, *QUIET_MS
+ * since raft last heard from it (what the leader's lease counts on,
+ * raft/lease.h). */
+bool cluster_raft_follows(struct daemon *d, uint64_t *leader,
+			  uint64_t *quiet_ms);
 /* On the leader: a read index at once for the ask of voter ID that was
  * in TERM when it asked (its term counts as a confirmation, as if it had
  * answered a round; cluster_confirm.c): 0 and *INDEX, or TM_BUSY when a

@@ -5,6 +5,7 @@
 #include <openssl/ssl.h>
 
 #include "internal/daemon/cluster_read_index.h"
+#include "internal/raft/lease.h"
 #include "internal/daemon/cluster_relay.h"
 #include "internal/daemon/daemon.h"
 #include "internal/daemon/trust_set.h"
@@ -60,6 +61,10 @@ struct daemon {
 	struct cluster_heartbeat *heartbeat; /* owned; NULL until started */
 	bool heartbeat_alive;		     /* its timer, until closed */
 	struct cluster_read_index read_index; /* follower: asks to the leader */
+	uint64_t confirm_first; /* leader: the voter asked first in a round */
+	struct lease lease;	/* leader: reads confirmed without asking */
+	bool lease_renewing;	/* a round for the lease is out */
+	uint64_t lease_reads;	/* read batches confirmed by the lease */
 	struct cluster_relay relay;	      /* follower: writes to relay */
 	void (*ready_cb)(struct daemon *d, void *arg, int status,
 			 const char *errmsg); /* daemon_when_ready */

@@ -184,6 +184,29 @@ void raftnode_set_snapshot(struct raftnode *n, unsigned threshold,
 	raft_set_snapshot_trailing(&n->raft, trailing);
 }
 
+/* A voter among others forgot at this start whom it followed, and libraft
+ * would grant its vote at once: no raft connection is accepted for an
+ * election timeout, so a leader that counted on this member's refusals
+ * before it stopped (raft/lease.h) is not deposed before its lease ends.
+ * Its own election timer waits as long anyway. */
+static void hold_vote(struct raftnode *n)
+{
+	const struct raft_configuration *conf = &n->raft.configuration;
+	unsigned voters = 0;
+	bool votes = false;
+	for (unsigned i = 0; i < conf->n; i++) {
+		if (conf->servers[i].role == RAFT_VOTER) {
+			voters++;
+			votes |= conf->servers[i].id == n->id;
+		}
+	}
+	if (votes && voters > 1) {
+		transport_hold(&n->transport, RAFTNODE_ELECTION_TIMEOUT_MS);
+		LOGD("raft: holding this voter's vote for %u ms after its start",
+		     RAFTNODE_ELECTION_TIMEOUT_MS);
+	}
+}
+
 /* Bootstrap as the single voter; a directory that holds raft state
  * already is left alone. */
 static int bootstrap(struct raftnode *n, char *errmsg)
@@ -274,6 +297,7 @@ int raftnode_start(struct raftnode *n, char *errmsg)
 		return TM_CORRUPT;
 	}
 	n->started = true;
+	hold_vote(n);
 	raft_index last = raft_last_index(&n->raft);
 	if (last < watermark) {
 		refusal_log_short(n->dir, last, watermark, errmsg);

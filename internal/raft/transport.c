@@ -119,6 +119,12 @@ int transport_link(struct transport *t, struct conn *c, const char *pending,
 	return 0;
 }
 
+void transport_hold(struct raft_uv_transport *rt, unsigned ms)
+{
+	struct transport *t = rt->impl;
+	t->hold_until_ns = uv_hrtime() + (uint64_t)ms * 1000000u;
+}
+
 void transport_drop_connections(struct raft_uv_transport *rt)
 {
 	struct transport *t = rt->impl;

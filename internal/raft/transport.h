@@ -83,8 +83,15 @@ void transport_free(struct raft_uv_transport *t);
  *   404 this member is not part of a cluster;
  *   400 a missing or malformed handshake header;
  *   426 a protocol version this member does not speak;
- *   503 raft is not listening (starting or closing). */
+ *   503 raft is not listening (starting or closing), or holds its
+ *       vote after a start (transport_hold). */
 void transport_accept(struct raft_uv_transport *t, struct rest_request *req);
+
+/* Refuse raft connections from other members (503) for the next MS
+ * milliseconds: a voter whose raft just started holds its vote for an
+ * election timeout, since it no longer knows whom it followed and would
+ * otherwise vote at once (raft/lease.h). */
+void transport_hold(struct raft_uv_transport *t, unsigned ms);
 
 /* Abort every established raft connection, both directions (raft
  * reconnects as it needs): for when who is a member changed. */
@@ -104,6 +111,7 @@ struct transport_stats {
 	unsigned dials_pending;
 	unsigned accepted; /* handed to raft */
 	unsigned refused;  /* answered with an error status */
+	unsigned held;	   /* ... of them, while holding the vote */
 	unsigned bridges_open;
 	/* Of bridges closed and open. */
 	uint64_t to_raft;

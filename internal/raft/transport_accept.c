@@ -9,8 +9,9 @@
  * raft's accept callback gets the dialer's id, address and stream.
  *
  * Refusals, answered with an error envelope and counted: 503 raft not
- * listening; 403 the unix socket, no certificate, a weak key, or not a
- * member's certificate; 404 not clustered; 400 a bad handshake header;
+ * listening or holding its vote after a start (transport_hold); 403 the
+ * unix socket, no certificate, a weak key, or not a member's
+ * certificate; 404 not clustered; 400 a bad handshake header;
  * 426 another protocol version (with Upgrade and X-Raft-Version headers
  * saying what we speak).
  *
@@ -154,6 +155,16 @@ void transport_accept(struct raft_uv_transport *rt, struct rest_request *req)
 	char errmsg[TM_ERRMSG_SIZE];
 	if (t->closing || t->accept_cb == NULL) {
 		refuse(t, req, 503, "raft is not running on this member");
+		return;
+	}
+	if (t->hold_until_ns != 0 && uv_hrtime() < t->hold_until_ns) {
+		uint64_t left = (t->hold_until_ns - uv_hrtime()) / 1000000u;
+		tm_errmsg_printf(errmsg,
+				 "raft on this member just started: it holds "
+				 "its vote for another %llu ms",
+				 (unsigned long long)left + 1);
+		t->stats.held++;
+		refuse(t, req, 503, errmsg);
 		return;
 	}
 	int status = check_peer(t, req, errmsg);

@@ -36,6 +36,7 @@ struct transport {
 	raft_id id;		     /* ours, from raft's init */
 	char *address;		     /* ours, owned */
 	raft_uv_accept_cb accept_cb; /* NULL until listen and after close */
+	uint64_t hold_until_ns;	     /* transport_hold: refuse until then */
 
 	struct dial *dials;	    /* connects in progress */
 	struct upgrading *upgrades; /* 101s being written */

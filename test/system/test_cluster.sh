@@ -75,6 +75,45 @@ case_leader_killed_then_back() {
 	assert_contains "$want" after
 }
 
+# A leader serves linearizable reads on its lease, asking no one, and a
+# voter restarted while it leads holds its vote: raft connections to it
+# are refused for an election timeout (raft/lease.h).
+case_leader_lease_and_vote_hold() {
+	form 3
+	local leader follower
+	leader=$(leader_on m1)
+	follower=$(for m in m1 m2 m3; do [ "$m" != "$leader" ] && echo "$m"; done | head -1)
+	therm_on "$leader" sql "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)" >/dev/null
+	therm_on "$follower" sql "INSERT INTO t(v) VALUES ('via a follower')" >/dev/null
+	# The first linearizable read of the term takes a barrier, the next
+	# a round, and the round's answers give the lease.
+	local out urls=() i
+	for i in 1 2; do
+		out=$(sql_on "$leader" '{"statements":[{"sql":"SELECT v FROM t"}],"consistency":"linearizable"}')
+		assert_eq "$(echo "$out" | head -1 | jq -c .metadata.results[0].rows)" '[["via a follower"]]'
+	done
+	for i in $(seq 64); do urls+=(http://localhost/1.0/sql); done
+	out=$(curl -s --no-progress-meter --parallel --parallel-max 16 \
+		--unix-socket "$(member_dir "$leader")/unix.socket" -X POST \
+		-d '{"statements":[{"sql":"SELECT count(*) FROM t"}],"consistency":"linearizable"}' \
+		"${urls[@]}")
+	assert_eq "$(echo "$out" | grep -o '"rows":\[\[1\]\]' | wc -l)" 64
+	[ "$(cluster_info_on "$leader" | jq -e .metadata.lease_reads)" -ge 1 ] ||
+		fail "no read confirmed by the lease: $(cluster_info_on "$leader")"
+	# A write through the follower is seen by the very next read.
+	therm_on "$follower" sql "INSERT INTO t(v) VALUES ('second')" >/dev/null
+	out=$(sql_on "$leader" '{"statements":[{"sql":"SELECT count(*) FROM t"}],"consistency":"linearizable"}')
+	assert_eq "$(echo "$out" | head -1 | jq -c .metadata.results[0].rows)" '[[2]]'
+	# The follower, killed and started again, refuses the leader's raft
+	# connections for a while, then catches up.
+	kill_member "$follower"
+	therm_on "$leader" sql "INSERT INTO t(v) VALUES ('while it was down')" >/dev/null
+	start_member "$follower"
+	wait_for 20 same_dump "$(dump "$leader")" "$follower"
+	[ "$(cluster_info_on "$follower" | jq -e .metadata.raft_held_refusals)" -ge 1 ] ||
+		fail "no raft connection refused while the vote was held"
+}
+
 case_graceful_stop_hands_leadership_over() {
 	form 3
 	therm_on m1 sql "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)" >/dev/null

@@ -261,6 +261,9 @@ struct gdb_stats {
 	    barriers; /* barriers proposed (linearizable reads, catch-up) */
 	uint64_t confirms; /* leadership confirmations without an entry
 			      (gdb_set_confirm) */
+	uint64_t reads_on_loop;	  /* reads answered on the loop */
+	uint64_t reads_offloaded; /* passed the loop's budget: re-run on a
+				     worker */
 	uint64_t stmt_cache_hits;     /* user statements found prepared */
 	uint64_t stmt_cache_misses;   /* ... and prepared */
 	uint64_t changesets_direct;   /* one-change changesets (entries of

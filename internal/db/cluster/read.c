@@ -11,10 +11,11 @@
  * read indexes asked for by followers (gdb_read_index: no statement, answered
  * with the index before the barrier once it is committed).
  *
- * A read runs on a worker thread of the pool, on a read-only connection of
- * its own (one per thread) in WAL mode: it sees the entries applied before
- * it began, and neither blocks nor is blocked by the apply connection.
- * Reads wait in g->reads while every reader is busy.
+ * A read runs on a read-only connection of its own (a reader) in WAL mode:
+ * it sees the entries applied before it began, and neither blocks nor is
+ * blocked by the apply connection. It is tried on the loop first, within a
+ * budget per tick (try_read_on_loop), and otherwise runs on a worker thread
+ * of the pool. Reads wait in g->reads while every reader is busy.
  *
  * Once a read barrier of the current term has committed, later rounds
  * confirm leadership without an entry when the daemon gave a way to
@@ -28,6 +29,10 @@
  * larger than max_result_bytes (its own result only). */
 #include "internal/db/cluster/gdb_private.h"
 #include "internal/lib/mem.h"
+
+/* How long reads may hold the loop in one tick before the rest go to
+ * workers: far below raft's heartbeat interval. */
+#define GDB_READ_LOOP_BUDGET_US 1000
 
 static void run_statement(struct gdb_conn *c, struct gdb_request *req, size_t i,
 			  uint64_t *row_bytes, uint64_t row_budget)
@@ -111,8 +116,9 @@ static void read_done(struct pool_work *w)
 	gdb_maybe_closed(g);
 }
 
-static void start_read(struct gdb *g, struct gdb_conn *c,
-		       struct gdb_request *req)
+/* Ready reader C to run REQ. */
+static void prepare_read(struct gdb *g, struct gdb_conn *c,
+			 struct gdb_request *req)
 {
 	gdb_conn_sync_schema(g, c);
 	c->job = req;
@@ -129,7 +135,40 @@ static void start_read(struct gdb *g, struct gdb_conn *c,
 	atomic_store(&c->stop, GDB_STOP_NONE);
 	c->work.data = c;
 	g->readers_busy++;
-	gdb_submit(g, &c->work, read_work, read_done);
+}
+
+/* A read is first run right here on the loop, until the loop has spent
+ * GDB_READ_LOOP_BUDGET_US on reads since the tick began (*SPENT_NS):
+ * most reads take tens of microseconds, and the two thread switches of a
+ * worker cost more than that. One that passes the budget is interrupted
+ * (a read changes nothing), its results are dropped and it runs again
+ * from the start on a worker, as do the tick's later reads. Streamed
+ * reads always go to a worker: their rows leave as they are made. True if
+ * REQ was answered here. */
+static bool try_read_on_loop(struct gdb *g, struct gdb_conn *c,
+			     struct gdb_request *req, uint64_t *spent_ns)
+{
+	uint64_t budget_ns = GDB_READ_LOOP_BUDGET_US * 1000u;
+	if (g->pool == NULL || req->sink != NULL || *spent_ns >= budget_ns) {
+		return false;
+	}
+	uint64_t start = gdb_now_ns();
+	c->budget_ns = start + (budget_ns - *spent_ns);
+	c->budget_hit = false;
+	read_work(&c->work);
+	c->budget_ns = 0;
+	*spent_ns += gdb_now_ns() - start;
+	if (!c->budget_hit) {
+		g->stats.reads_on_loop++;
+		read_done(&c->work);
+		return true;
+	}
+	*spent_ns = budget_ns;
+	gdb_request_clear(req);
+	req->status = 0;
+	req->errmsg[0] = '\0';
+	g->stats.reads_offloaded++;
+	return false;
 }
 
 static void read_barrier_cb(struct raft_barrier *barrier, int status)
@@ -275,12 +314,16 @@ void gdb_tick_reads(struct gdb *g)
 	if (!gdb_queue_empty(&g->lin_waiting) && !g->read_barrier_inflight) {
 		start_read_barrier(g);
 	}
+	uint64_t spent_ns = 0;
 	while (g->free_readers != NULL &&
 	       (req = gdb_queue_pop(&g->reads)) != NULL) {
 		struct gdb_conn *c = g->free_readers;
 		g->free_readers = c->next;
 		c->next = NULL;
-		start_read(g, c, req);
+		prepare_read(g, c, req);
+		if (!try_read_on_loop(g, c, req, &spent_ns)) {
+			gdb_submit(g, &c->work, read_work, read_done);
+		}
 	}
 }
 

@@ -142,6 +142,37 @@ static void test_read_timeout(void **state)
 	cf_req_clear(&r[1]);
 }
 
+/* Short reads are answered on the loop; one that passes the loop's budget
+ * is run again on a worker, and its answer is whole. */
+static void test_reads_on_loop(void **state)
+{
+	struct fx *f = *state;
+	struct cf_req r[2];
+	struct gdb_stats before;
+	struct gdb_stats after;
+	gdb_get_stats(f->c.gdb[1], &before);
+	cf_req_init(&r[0], false, "SELECT 42", NULL);
+	cf_submit_read(&f->c, 1, &r[0], GDB_READ_NONE);
+	wait_all(f, r, 1);
+	assert_int_equal(res(&r[0], 0)->rows[0].i, 42);
+	gdb_get_stats(f->c.gdb[1], &after);
+	assert_true(after.reads_on_loop == before.reads_on_loop + 1);
+	assert_true(after.reads_offloaded == before.reads_offloaded);
+	cf_req_init(&r[1], false,
+		    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+		    "FROM c WHERE x < 3000000) SELECT count(*) FROM c",
+		    NULL);
+	cf_submit_read(&f->c, 1, &r[1], GDB_READ_NONE);
+	wait_all(f, &r[1], 1);
+	assert_int_equal(res(&r[1], 0)->status, 0);
+	assert_int_equal(res(&r[1], 0)->rows[0].i, 3000000);
+	gdb_get_stats(f->c.gdb[1], &before);
+	assert_true(before.reads_offloaded == after.reads_offloaded + 1);
+	assert_true(before.reads_on_loop == after.reads_on_loop);
+	cf_req_clear(&r[0]);
+	cf_req_clear(&r[1]);
+}
+
 /* The default timeout applies when the request sets none. */
 static void test_default_timeout(void **state)
 {
@@ -405,6 +436,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_read_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reads_on_loop, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_default_timeout, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
