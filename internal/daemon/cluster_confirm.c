@@ -413,7 +413,11 @@ bool cluster_raft_follows(struct daemon *d, uint64_t *leader,
 		return false;
 	}
 	*leader = raft->follower_state.current_leader.id;
-	raft_time now = raft->io->time(raft->io);
+	/* raft's clock is libuv's loop time (CLOCK_MONOTONIC, coarse, in
+	 * ms), cached when the loop iteration began: a callback that held
+	 * the loop before this one would make it read short. The precise
+	 * clock, on the same origin, counts every millisecond. */
+	uint64_t now = uv_hrtime() / 1000000u;
 	*quiet_ms = now > raft->election_timer_start
 			? now - raft->election_timer_start
 			: 0;
