@@ -12,7 +12,10 @@
  * says, an undecodable entry, or any failure to apply, means this member's
  * database no longer matches the log: the process stops loudly (tm_panic,
  * SIGABRT) naming the entry and the table, and never skips the change. A
- * restart rebuilds the database from the snapshot and the log.
+ * restart rebuilds the database from the snapshot and the log. A COMMIT
+ * that finds the disk full is not divergence: the entry is applied again
+ * in the space of the apply reserve (reserve.c), and a member still out of
+ * space stops saying the disk is full.
  *
  * A RESTORE entry replaces the whole database with its image, exactly as a
  * snapshot is installed (snapshot.c); the leader checked and normalised the
@@ -26,6 +29,7 @@
  *
  * Before a changeset is applied, every table it names is checked against
  * the shape cached by shapes.c. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdnoreturn.h>
@@ -46,6 +50,13 @@ struct apply_ctx {
 static noreturn void diverged(const struct apply_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Did the last statement on DB fail for lack of disk space? */
+static bool disk_full(sqlite3 *db)
+{
+	return (sqlite3_extended_errcode(db) & 0xff) == SQLITE_FULL ||
+	       sqlite3_system_errno(db) == ENOSPC;
+}
+
 static noreturn void diverged(const struct apply_ctx *ctx, const char *fmt, ...)
 {
 	char what[1024];
@@ -61,10 +72,22 @@ static noreturn void diverged(const struct apply_ctx *ctx, const char *fmt, ...)
 		snprintf(where, sizeof where, "request %zu, item %zu",
 			 ctx->request + 1, ctx->item + 1);
 	}
-	snprintf(line, sizeof line,
-		 "global database diverged: entry %llu (%s): %s; stopping "
-		 "this member, its database must be rebuilt from the cluster",
-		 ctx->index, where, what);
+	if (disk_full(ctx->g->apply)) {
+		/* Not divergence: nothing of the entry was kept, and the
+		 * log still holds it. */
+		snprintf(line, sizeof line,
+			 "disk full in %s: entry %llu (%s) cannot be applied: "
+			 "%s; stopping this member: free disk space, then "
+			 "start it again (its database is rebuilt from the "
+			 "log)",
+			 ctx->g->dir, ctx->index, where, what);
+	} else {
+		snprintf(line, sizeof line,
+			 "global database diverged: entry %llu (%s): %s; "
+			 "stopping this member, its database must be rebuilt "
+			 "from the cluster",
+			 ctx->index, where, what);
+	}
 	LOGE("gdb: %s", line);
 	tm_panic(__FILE__, __LINE__, line);
 }
@@ -296,6 +319,35 @@ static void apply_restore(struct apply_ctx *ctx, const struct gdb_entry *e)
 	     ctx->index, e->image_len);
 }
 
+/* The entry's items in one transaction; the COMMIT's result. */
+static int apply_items(struct apply_ctx *ctx, const struct gdb_entry *e)
+{
+	struct gdb *g = ctx->g;
+	int rc = gdb_sql_run(g->apply_sql, GDB_SQL_BEGIN_WRITE);
+	if (rc != SQLITE_OK) {
+		diverged(ctx, "BEGIN: %s", sqlite3_errmsg(g->apply));
+	}
+	for (size_t r = 0; r < e->n_requests; r++) {
+		const struct gdb_entry_request *req = &e->requests[r];
+		ctx->request = r;
+		for (size_t i = 0; i < req->n_items; i++) {
+			const struct gdb_item *item = &req->items[i];
+			ctx->item = i;
+			if (item->kind == GDB_ITEM_SQL) {
+				apply_sql(ctx, item);
+			} else if (item->kind == GDB_ITEM_ROWS) {
+				apply_rows(ctx, item);
+			} else if (check_changeset_tables(ctx, item) == 1) {
+				apply_single(ctx, item);
+			} else {
+				apply_changeset_bytes(ctx, item->data,
+						      item->len);
+			}
+		}
+	}
+	return gdb_sql_run(g->apply_sql, GDB_SQL_COMMIT);
+}
+
 void gdb_apply_entry(struct gdb *g, const struct gdb_entry *e,
 		     unsigned long long index)
 {
@@ -305,29 +357,19 @@ void gdb_apply_entry(struct gdb *g, const struct gdb_entry *e,
 		apply_restore(&ctx, e);
 		return;
 	}
-	int rc = gdb_sql_run(g->apply_sql, GDB_SQL_BEGIN_WRITE);
-	if (rc != SQLITE_OK) {
-		diverged(&ctx, "BEGIN: %s", sqlite3_errmsg(g->apply));
-	}
-	for (size_t r = 0; r < e->n_requests; r++) {
-		const struct gdb_entry_request *req = &e->requests[r];
-		ctx.request = r;
-		for (size_t i = 0; i < req->n_items; i++) {
-			const struct gdb_item *item = &req->items[i];
-			ctx.item = i;
-			if (item->kind == GDB_ITEM_SQL) {
-				apply_sql(&ctx, item);
-			} else if (item->kind == GDB_ITEM_ROWS) {
-				apply_rows(&ctx, item);
-			} else if (check_changeset_tables(&ctx, item) == 1) {
-				apply_single(&ctx, item);
-			} else {
-				apply_changeset_bytes(&ctx, item->data,
-						      item->len);
-			}
+	int rc = apply_items(&ctx, e);
+	if (rc != SQLITE_OK && disk_full(g->apply) && gdb_reserve_release(g)) {
+		LOGE("gdb: disk full in %s while applying entry %llu: the "
+		     "%u MiB reserve was released to apply it; free disk "
+		     "space before it runs out again",
+		     g->dir, index, GDB_RESERVE_BYTES >> 20);
+		if (!sqlite3_get_autocommit(g->apply)) {
+			rc = gdb_sql_run(g->apply_sql, GDB_SQL_COMMIT);
+		} else {
+			/* SQLite rolled the transaction back: all again. */
+			rc = apply_items(&ctx, e);
 		}
 	}
-	rc = gdb_sql_run(g->apply_sql, GDB_SQL_COMMIT);
 	if (rc != SQLITE_OK) {
 		diverged(&ctx, "COMMIT: %s", sqlite3_errmsg(g->apply));
 	}
@@ -351,6 +393,7 @@ int gdb_fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
 		diverged(&ctx, "cannot decode the entry: %s", errmsg);
 	}
 	gdb_exec_quiesce(g);
+	gdb_reserve_keep(g);
 	gdb_apply_entry(g, &e, ctx.index);
 	gdb_entry_release(&e);
 	g->stats.entries_applied++;

@@ -218,6 +218,11 @@ struct gdb {
 	char *path;
 	char *dir;		 /* folder holding path: where space runs out */
 	uint64_t min_free_bytes; /* refuse writes below this; 0 = no check */
+	bool reserve_held;	 /* reserve.c: DIR/global.reserve exists */
+	bool reserve_released;	 /* ... was deleted for lack of space */
+	uint64_t reserve_tried_ms; /* uv_now of the last try to make it */
+	uv_timer_t reserve_timer;  /* tries again while it is missing */
+	unsigned handles_closing;  /* gdb_close: the timer and the idle */
 
 	sqlite3 *apply; /* applies committed entries; triggers and FKs off */
 	sqlite3_stmt *apply_sql[GDB_SQL_N];
@@ -300,6 +305,14 @@ struct gdb {
  * entry about to be proposed, in the log and then in the database; 0 before
  * its size is known). */
 int gdb_space_check(const struct gdb *g, uint64_t entry_bytes, char *errmsg);
+/* reserve.c: disk space held back in DIR/global.reserve for applying
+ * committed entries when the disk fills. Keep: make it if it is missing
+ * and there is room (at most once a second). Release: delete it; true if
+ * it was there. */
+#define GDB_RESERVE_BYTES (8u << 20)
+void gdb_reserve_keep(struct gdb *g);
+bool gdb_reserve_release(struct gdb *g);
+
 /* Room in DIR for a snapshot of a database of DB_BYTES, above RESERVE
  * (any thread): 0, or TM_NOSPACE with errmsg. */
 int gdb_space_for_snapshot(const char *dir, uint64_t reserve, uint64_t db_bytes,

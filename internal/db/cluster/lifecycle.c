@@ -183,6 +183,8 @@ int gdb_init(struct gdb **out, uv_loop_t *loop, const char *db_path,
 	pthread_cond_init(&g->exec_cond, NULL);
 	uv_idle_init(loop, &g->idle);
 	g->idle.data = g;
+	uv_timer_init(loop, &g->reserve_timer);
+	g->reserve_timer.data = g;
 	g->fsm.version = 3;
 	g->fsm.data = g;
 	g->fsm.apply = gdb_fsm_apply;
@@ -238,9 +240,13 @@ void gdb_set_min_free_space(struct gdb *g, uint64_t bytes)
 
 /* Close. */
 
+/* Both handles closed (the idle and the reserve's timer): the last frees. */
 static void idle_close_cb(uv_handle_t *handle)
 {
 	struct gdb *g = handle->data;
+	if (--g->handles_closing > 0) {
+		return;
+	}
 	gdb_close_cb cb = g->close_cb;
 	void *arg = g->close_arg;
 
@@ -264,6 +270,8 @@ void gdb_maybe_closed(struct gdb *g)
 		return;
 	}
 	uv_idle_stop(&g->idle);
+	g->handles_closing = 2;
+	uv_close((uv_handle_t *)&g->reserve_timer, idle_close_cb);
 	uv_close((uv_handle_t *)&g->idle, idle_close_cb);
 }
 
