@@ -136,6 +136,9 @@ uint64_t cluster_raft_term(struct daemon *d);
 /* True on a follower that knows its leader: *LEADER its raft id, *QUIET_MS
  * since raft last heard from it (what the leader's lease counts on,
  * raft/lease.h). */
+/* Before this member hands leadership over: no lease for the rest of its
+ * term (the voters will vote for the member it picks at once). */
+void cluster_lease_drop(struct daemon *d);
 bool cluster_raft_follows(struct daemon *d, uint64_t *leader,
 			  uint64_t *quiet_ms);
 /* On the leader: a read index at once for the ask of voter ID that was

@@ -128,7 +128,8 @@ static void grant_lease(struct round *r)
 	}
 	struct raft *raft = raftnode_raft(d->raftnode);
 	if (raft_state(raft) != RAFT_LEADER || raft->current_term != r->term ||
-	    raft->configuration_index != r->conf_index || !steady(raft)) {
+	    raft->configuration_index != r->conf_index || !steady(raft) ||
+	    r->term == d->lease_dropped_term) {
 		return;
 	}
 	uint64_t end = lease_end(r->bounds, r->n_bounds, r->quorum);
@@ -399,6 +400,14 @@ uint64_t cluster_raft_term(struct daemon *d)
 		return 0;
 	}
 	return raftnode_raft(d->raftnode)->current_term;
+}
+
+void cluster_lease_drop(struct daemon *d)
+{
+	d->lease = (struct lease){0};
+	if (d->raftnode != NULL && !d->raft_closing) {
+		d->lease_dropped_term = raftnode_raft(d->raftnode)->current_term;
+	}
 }
 
 bool cluster_raft_follows(struct daemon *d, uint64_t *leader,

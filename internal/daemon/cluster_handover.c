@@ -35,6 +35,7 @@ void cluster_handover(struct daemon *d)
 	}
 	struct raft_transfer *req = tm_calloc(1, sizeof *req);
 	req->data = d;
+	cluster_lease_drop(d);
 	int rv = raft_transfer(r, req, 0, transferred);
 	if (rv != 0) {
 		if (rv != RAFT_NOTFOUND) {

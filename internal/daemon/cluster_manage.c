@@ -214,6 +214,7 @@ int cluster_member_remove(struct daemon *d, const char *name, bool force,
 	struct raft *r = raftnode_raft(d->raftnode);
 	if (m->row.id == d->self.id) {
 		m->transfer.data = m;
+		cluster_lease_drop(d);
 		rv = raft_transfer(r, &m->transfer, 0, handed_over);
 		if (rv != 0) {
 			tm_errmsg_printf(errmsg,

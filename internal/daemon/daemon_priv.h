@@ -64,6 +64,7 @@ struct daemon {
 	uint64_t confirm_first; /* leader: the voter asked first in a round */
 	struct lease lease;	/* leader: reads confirmed without asking */
 	bool lease_renewing;	/* a round for the lease is out */
+	uint64_t lease_dropped_term; /* no lease in this term: handed over */
 	uint64_t lease_reads;	/* read batches confirmed by the lease */
 	struct cluster_relay relay;	      /* follower: writes to relay */
 	void (*ready_cb)(struct daemon *d, void *arg, int status,
