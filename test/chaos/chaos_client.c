@@ -112,8 +112,9 @@ static int parse_members(struct chaos *c, const char *list)
 			free(copy);
 			return -1;
 		}
-		c->members = realloc(c->members, sizeof *c->members *
-						     (size_t)(c->n_members + 1));
+		c->members =
+		    realloc(c->members,
+			    sizeof *c->members * (size_t)(c->n_members + 1));
 		c->members[c->n_members++] = strndup(t, len);
 	}
 	free(copy);
@@ -185,8 +186,9 @@ static int parse_options(struct chaos *c, int argc, char **argv,
 		switch (o) {
 		case 'w':
 			if (!parse_workload(optarg, &c->workload)) {
-				fprintf(stderr, "chaos_client: unknown "
-						"workload \"%s\"\n",
+				fprintf(stderr,
+					"chaos_client: unknown "
+					"workload \"%s\"\n",
 					optarg);
 				return -1;
 			}
@@ -194,8 +196,9 @@ static int parse_options(struct chaos *c, int argc, char **argv,
 			break;
 		case 'm':
 			if (parse_members(c, optarg) != 0) {
-				fprintf(stderr, "chaos_client: bad --members "
-						"\"%s\"\n",
+				fprintf(stderr,
+					"chaos_client: bad --members "
+					"\"%s\"\n",
 					optarg);
 				return -1;
 			}

@@ -9,8 +9,8 @@
 /* Bounds of the linearizability search, per key. Past either bound the
  * key (and the verdict) is unknown, never a guess. */
 struct chk_limits {
-	long max_states;   /* distinct (linearized set, value) states */
-	size_t max_bytes;  /* memory for those states */
+	long max_states;    /* distinct (linearized set, value) states */
+	size_t max_bytes;   /* memory for those states */
 	double max_seconds; /* for the whole history */
 };
 

@@ -54,10 +54,7 @@ static bool lost(const struct elem *e)
 {
 	return e->added == CHK_OK + 1 && e->seen == 0;
 }
-static bool twice(const struct elem *e)
-{
-	return e->seen > 1;
-}
+static bool twice(const struct elem *e) { return e->seen > 1; }
 static bool invented(const struct elem *e)
 {
 	return e->added == 0 && e->seen > 0;

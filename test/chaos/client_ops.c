@@ -85,8 +85,9 @@ int chaos_sql(struct worker *w, const struct thermionic_sql_request *req,
 		 * the outcome is not known for a write. */
 		for (size_t i = 0; i < *n; i++) {
 			if ((*res)[i].error != NULL) {
-				snprintf(errmsg, errmsg_size, "statement %zu: %s",
-					 i + 1, (*res)[i].error);
+				snprintf(errmsg, errmsg_size,
+					 "statement %zu: %s", i + 1,
+					 (*res)[i].error);
 				*outcome = write ? CHAOS_INFO : CHAOS_FAIL;
 				return THERMIONIC_ERR_PROTO;
 			}
@@ -144,8 +145,9 @@ static int64_t unique_value(struct worker *w)
 	return atomic_fetch_add(&w->c->next_value, 1) + 1;
 }
 
-static struct thermionic_sql_request one(const struct thermionic_sql_statement *s,
-					 bool transaction, bool linearizable)
+static struct thermionic_sql_request
+one(const struct thermionic_sql_statement *s, bool transaction,
+    bool linearizable)
 {
 	struct thermionic_sql_request r = {
 	    .statements = s,
@@ -163,8 +165,8 @@ static void reg_read(struct worker *w, int key)
 {
 	const char *cons = w->c->linearizable ? "linearizable" : "none";
 	struct thermionic_value p[] = {thermionic_value_int(key)};
-	struct thermionic_sql_statement s = {"SELECT v FROM reg WHERE k = ?",
-					     p, NULL, 1};
+	struct thermionic_sql_statement s = {"SELECT v FROM reg WHERE k = ?", p,
+					     NULL, 1};
 	struct thermionic_sql_request r = one(&s, false, w->c->linearizable);
 	struct thermionic_sql_result *res;
 	size_t n;
@@ -210,8 +212,8 @@ static void reg_write(struct worker *w, int key)
 		w->last[key] = v;
 		w->known[key] = true;
 	}
-	complete(w, "write", key, cJSON_CreateNumber((double)v), out, err,
-		 NULL, false);
+	complete(w, "write", key, cJSON_CreateNumber((double)v), out, err, NULL,
+		 false);
 	thermionic_sql_results_free(res, n);
 }
 
@@ -313,8 +315,8 @@ static enum chaos_outcome bank_read(struct worker *w, bool linearizable,
 			    thermionic_sql_cell(&res[0], i, 0);
 			const struct thermionic_value *bal =
 			    thermionic_sql_cell(&res[0], i, 1);
-			cJSON_AddItemToArray(
-			    value, pair(id->integer, bal->integer));
+			cJSON_AddItemToArray(value,
+					     pair(id->integer, bal->integer));
 		}
 	}
 	complete(w, "read", -1, value, out, err, cons, final);
@@ -328,8 +330,8 @@ static void set_add(struct worker *w)
 {
 	int64_t v = unique_value(w);
 	struct thermionic_value p[] = {thermionic_value_int(v)};
-	struct thermionic_sql_statement s = {
-	    "INSERT INTO elems(v) VALUES (?)", p, NULL, 1};
+	struct thermionic_sql_statement s = {"INSERT INTO elems(v) VALUES (?)",
+					     p, NULL, 1};
 	struct thermionic_sql_request r = one(&s, true, false);
 	struct thermionic_sql_result *res;
 	size_t n;
@@ -359,9 +361,9 @@ static enum chaos_outcome set_read(struct worker *w)
 		for (size_t i = 0; i < res[0].n_rows; i++) {
 			cJSON_AddItemToArray(
 			    value,
-			    cJSON_CreateNumber((double)thermionic_sql_cell(
-						   &res[0], i, 0)
-						   ->integer));
+			    cJSON_CreateNumber(
+				(double)thermionic_sql_cell(&res[0], i, 0)
+				    ->integer));
 		}
 	}
 	complete(w, "read", -1, value, out, err, "linearizable", true);

@@ -45,12 +45,9 @@ static bool get_int(const cJSON *item, int64_t *out)
 }
 
 static const char *const f_names[] = {"read", "write", "cas", "transfer",
-				       "add"};
+				      "add"};
 
-const char *chk_f_name(enum chk_f f)
-{
-	return f_names[f];
-}
+const char *chk_f_name(enum chk_f f) { return f_names[f]; }
 
 static bool parse_f(const char *s, enum chk_f *out)
 {
@@ -109,8 +106,9 @@ static int parse_invoke(struct parser *p, const cJSON *ev, int process,
 			enum chk_f f, int64_t time)
 {
 	if (p->pending[process] >= 0) {
-		return fail(p, "process %d invokes %s while its operation of "
-			       "line %d is open",
+		return fail(p,
+			    "process %d invokes %s while its operation of "
+			    "line %d is open",
 			    process, chk_f_name(f),
 			    p->h->ops[p->pending[process]].line);
 	}
@@ -138,7 +136,8 @@ static int parse_invoke(struct parser *p, const cJSON *ev, int process,
 		return fail(p, "%s without a \"key\"", chk_f_name(f));
 	}
 	const cJSON *cons = cJSON_GetObjectItemCaseSensitive(ev, "consistency");
-	op->none = cJSON_IsString(cons) && strcmp(cons->valuestring, "none") == 0;
+	op->none =
+	    cJSON_IsString(cons) && strcmp(cons->valuestring, "none") == 0;
 	op->final = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "final"));
 	if (parse_args(p, cJSON_GetObjectItemCaseSensitive(ev, "value"), op) !=
 	    0) {
@@ -158,8 +157,9 @@ static int parse_complete(struct parser *p, const cJSON *ev, int process,
 	}
 	struct chk_op *op = &p->h->ops[i];
 	if (op->f != f) {
-		return fail(p, "process %d completes %s but invoked %s at "
-			       "line %d",
+		return fail(p,
+			    "process %d completes %s but invoked %s at "
+			    "line %d",
 			    process, chk_f_name(f), chk_f_name(op->f),
 			    op->line);
 	}
@@ -180,8 +180,9 @@ static int parse_complete(struct parser *p, const cJSON *ev, int process,
 		} else if (get_int(value, &op->a)) {
 			op->has_value = true;
 		} else {
-			return fail(p, "read of key %d with a value that is "
-				       "neither null nor an integer",
+			return fail(p,
+				    "read of key %d with a value that is "
+				    "neither null nor an integer",
 				    op->key);
 		}
 	} else {
@@ -219,7 +220,8 @@ static int parse_event(struct parser *p, const cJSON *ev)
 	}
 	if (process >= p->n_processes) {
 		int n = (int)process + 1;
-		p->pending = realloc(p->pending, (size_t)n * sizeof *p->pending);
+		p->pending =
+		    realloc(p->pending, (size_t)n * sizeof *p->pending);
 		for (int i = p->n_processes; i < n; i++) {
 			p->pending[i] = -1;
 		}
@@ -248,8 +250,8 @@ int chk_history_parse(const char *text, size_t len, struct chk_history *h,
 	memset(h, 0, sizeof *h);
 	h->total = -1;
 	h->accounts = -1;
-	struct parser p = {.h = h, .errmsg = errmsg,
-			   .errmsg_size = errmsg_size};
+	struct parser p = {
+	    .h = h, .errmsg = errmsg, .errmsg_size = errmsg_size};
 	size_t pos = 0;
 	int rv = 0;
 	while (pos < len && rv == 0) {
@@ -257,7 +259,8 @@ int chk_history_parse(const char *text, size_t len, struct chk_history *h,
 		size_t end = nl != NULL ? (size_t)(nl - text) : len;
 		p.line++;
 		if (end > pos) {
-			cJSON *ev = cJSON_ParseWithLength(text + pos, end - pos);
+			cJSON *ev =
+			    cJSON_ParseWithLength(text + pos, end - pos);
 			if (!cJSON_IsObject(ev)) {
 				rv = fail(&p, "not a JSON object");
 			} else {

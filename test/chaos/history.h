@@ -47,9 +47,9 @@ struct chk_op {
 };
 
 struct chk_history {
-	char workload[16]; /* from the meta line; "" without one */
-	int64_t total;	   /* bank: the constant sum; -1 if not given */
-	int accounts;	   /* bank: how many accounts; -1 if not given */
+	char workload[16];  /* from the meta line; "" without one */
+	int64_t total;	    /* bank: the constant sum; -1 if not given */
+	int accounts;	    /* bank: how many accounts; -1 if not given */
 	struct chk_op *ops; /* in invocation order */
 	size_t n_ops;
 };

@@ -51,9 +51,9 @@ struct cache {
 
 struct dead_end {
 	long depth;
-	int blocked;	    /* op that completed without a place */
-	int64_t value;	    /* register value then */
-	int last;	    /* op linearized last, or -1 */
+	int blocked;   /* op that completed without a place */
+	int64_t value; /* register value then */
+	int last;      /* op linearized last, or -1 */
 	int in_flight[MAX_IN_FLIGHT];
 	int n_in_flight;
 };
@@ -229,10 +229,10 @@ static struct node *build_list(struct search *s, struct node *head)
 	struct node *nodes = calloc(2 * (size_t)s->n, sizeof *nodes);
 	for (int i = 0; i < s->n; i++) {
 		const struct chk_op *op = op_of(s, i);
-		nodes[2 * i] = (struct node){.op = i, .call = true,
-					     .time = op->invoke};
-		nodes[2 * i + 1] = (struct node){.op = i, .call = false,
-						 .time = op->complete};
+		nodes[2 * i] =
+		    (struct node){.op = i, .call = true, .time = op->invoke};
+		nodes[2 * i + 1] =
+		    (struct node){.op = i, .call = false, .time = op->complete};
 	}
 	qsort(nodes, 2 * (size_t)s->n, sizeof *nodes, cmp_node);
 	int *where = malloc(2 * (size_t)s->n * sizeof *where);
@@ -353,9 +353,9 @@ static void describe(const struct search *s, int i, char *buf, size_t size)
 	int n = 0;
 	switch (op->f) {
 	case CHK_READ:
-		n = op->has_value ? snprintf(buf, size, "read -> %lld",
-					     (long long)op->a)
-				  : snprintf(buf, size, "read -> null");
+		n = op->has_value
+			? snprintf(buf, size, "read -> %lld", (long long)op->a)
+			: snprintf(buf, size, "read -> null");
 		break;
 	case CHK_WRITE:
 		n = snprintf(buf, size, "write %lld", (long long)op->a);

@@ -40,11 +40,11 @@ static char *vformat(const char *fmt, va_list ap)
 	return s;
 }
 
-void chk_report_anomaly(struct chk_report *r, const char *kind,
-			const char *fmt, ...)
+void chk_report_anomaly(struct chk_report *r, const char *kind, const char *fmt,
+			...)
 {
-	r->anomalies = realloc(r->anomalies, (r->n_anomalies + 1) *
-						 sizeof *r->anomalies);
+	r->anomalies =
+	    realloc(r->anomalies, (r->n_anomalies + 1) * sizeof *r->anomalies);
 	struct chk_anomaly *a = &r->anomalies[r->n_anomalies++];
 	a->kind = strdup(kind);
 	va_list ap;

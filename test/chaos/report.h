@@ -31,9 +31,8 @@ void chk_report_init(struct chk_report *r, const struct chk_history *h,
 		     const char *workload);
 
 /* Record an anomaly (the verdict becomes CHK_INVALID). */
-void chk_report_anomaly(struct chk_report *r, const char *kind,
-			const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void chk_report_anomaly(struct chk_report *r, const char *kind, const char *fmt,
+			...) __attribute__((format(printf, 3, 4)));
 
 /* Cannot decide (unless anomalies were found: they win). */
 void chk_report_unknown(struct chk_report *r, const char *fmt, ...)

@@ -12,10 +12,12 @@ addr() { echo "127.0.43.${1#m}:8443"; }
 
 CLIENT="$TM_BUILD/test/chaos/chaos_client"
 CHECK="$TM_BUILD/test/chaos/chaos_check"
+# TM_CHAOS_SECONDS: run each workload this long (by hand: longer runs);
+# TM_CHAOS_KEEP: a directory to copy the histories and reports to.
 if is_asan; then
-	RUN=10
+	RUN=${TM_CHAOS_SECONDS:-10}
 else
-	RUN=7
+	RUN=${TM_CHAOS_SECONDS:-7}
 fi
 
 members() { echo "https://$(addr m1),https://$(addr m2),https://$(addr m3)"; }
@@ -55,6 +57,9 @@ run_with_kill() {
 	jq -e '.valid == true and .ok > 20' "$TEST_ROOT/$w.json" >/dev/null ||
 		fail "$w: report $(cat "$TEST_ROOT/$w.json")"
 	echo "# $w: $(jq -c '{ops, ok, fail, info}' "$TEST_ROOT/$w.json")"
+	if [ -n "${TM_CHAOS_KEEP:-}" ]; then
+		cp "$h" "$TEST_ROOT/$w.json" "$TM_CHAOS_KEEP/"
+	fi
 }
 
 # expect_anomaly WORKLOAD KIND JQ: the history altered by JQ (applied to

@@ -39,8 +39,8 @@ static void bank_history(struct text *t, const char *read, const char *final)
 {
 	line(t, "{\"type\":\"meta\",\"workload\":\"bank\",\"accounts\":2,"
 		"\"total\":200}");
-	op(t, 0, "transfer", -1, "{\"from\":0,\"to\":1,\"amount\":50}", 0,
-	   "ok", "{\"from\":0,\"to\":1,\"amount\":50}", 1);
+	op(t, 0, "transfer", -1, "{\"from\":0,\"to\":1,\"amount\":50}", 0, "ok",
+	   "{\"from\":0,\"to\":1,\"amount\":50}", 1);
 	op(t, 1, "transfer", -1, "{\"from\":1,\"to\":0,\"amount\":500}", 0,
 	   "fail", "{\"from\":1,\"to\":0,\"amount\":500}", 1);
 	op(t, 1, "read", -1, "null", 2, "ok", read, 3);

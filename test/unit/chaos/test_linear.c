@@ -29,7 +29,7 @@ static enum chk_verdict check_limited(const struct text *t,
 	enum chk_verdict v = r.verdict;
 	if (detail != NULL) {
 		snprintf(detail, size, "%s",
-			 r.n_anomalies ? r.anomalies[0].detail
+			 r.n_anomalies	 ? r.anomalies[0].detail
 			 : r.why_unknown ? r.why_unknown
 					 : "");
 	}
