@@ -8,7 +8,11 @@
  * has its return after everything, so it may take effect at any time
  * after its call, or never. Failed operations never took effect and
  * reads with unknown results or consistency "none" say nothing: they are
- * left out.
+ * left out. So are info writes and cas whose value nothing needed (no ok
+ * read returned it, no ok cas expected it, no needed info cas replaced
+ * it): placing such an operation or not changes nothing anyone saw,
+ * while each of them would double the states the search may visit (the
+ * writes lost with a crashed leader are the common case).
  *
  * The search walks the list: at a call it tries to linearize that
  * operation now (the register must allow it, and the resulting state must
@@ -462,6 +466,73 @@ static bool counts(const struct chk_op *op)
 	}
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a;
+	int64_t y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static bool has(const int64_t *set, size_t n, int64_t v)
+{
+	return bsearch(&v, set, n, sizeof v, cmp_i64) != NULL;
+}
+
+/* The value an operation leaves in the register, if it writes. */
+static bool writes(const struct chk_op *op, int64_t *v)
+{
+	*v = op->f == CHK_WRITE ? op->a : op->b;
+	return op->f == CHK_WRITE || op->f == CHK_CAS;
+}
+
+/* Drop the info writes and cas of OPS (of N) whose value nothing needs
+ * (see the top of the file); returns how many are kept. Values are
+ * unique per write, so a value names the operation that wrote it. */
+static int prune_unobserved(const struct chk_history *h, int *ops, int n)
+{
+	int64_t *needed = malloc(((size_t)n + 1) * sizeof *needed);
+	size_t n_needed = 0;
+	for (int i = 0; i < n; i++) {
+		const struct chk_op *op = &h->ops[ops[i]];
+		if (op->type != CHK_OK) {
+			continue;
+		}
+		if (op->f == CHK_READ && op->has_value) {
+			needed[n_needed++] = op->a;
+		} else if (op->f == CHK_CAS) {
+			needed[n_needed++] = op->a;
+		}
+	}
+	qsort(needed, n_needed, sizeof *needed, cmp_i64);
+	/* An info cas whose value is needed needs its expected value. */
+	for (bool grew = true; grew;) {
+		grew = false;
+		for (int i = 0; i < n; i++) {
+			const struct chk_op *op = &h->ops[ops[i]];
+			if (op->type == CHK_INFO && op->f == CHK_CAS &&
+			    has(needed, n_needed, op->b) &&
+			    !has(needed, n_needed, op->a)) {
+				needed[n_needed++] = op->a;
+				qsort(needed, n_needed, sizeof *needed,
+				      cmp_i64);
+				grew = true;
+			}
+		}
+	}
+	int kept = 0;
+	for (int i = 0; i < n; i++) {
+		const struct chk_op *op = &h->ops[ops[i]];
+		int64_t v;
+		if (op->type == CHK_INFO && writes(op, &v) &&
+		    !has(needed, n_needed, v)) {
+			continue;
+		}
+		ops[kept++] = ops[i];
+	}
+	free(needed);
+	return kept;
+}
+
 void chk_register(const struct chk_history *h, const struct chk_limits *lim,
 		  struct chk_report *r)
 {
@@ -480,6 +551,7 @@ void chk_register(const struct chk_history *h, const struct chk_limits *lim,
 				ops[n++] = (int)i;
 			}
 		}
+		n = prune_unobserved(h, ops, n);
 		if (n > 0) {
 			check_key(h, key, ops, n, lim, deadline, r);
 		}
