@@ -55,7 +55,12 @@ static const char usage[] =
     "                   are recorded as such and exempt from the register\n"
     "                   checker\n"
     "  --op-timeout     seconds each request may take (default 5); a\n"
-    "                   timeout is an unknown (info) result\n";
+    "                   timeout is an unknown (info) result\n"
+    "  --max-ops        operations in all before stopping early\n"
+    "\n"
+    "Exit status: 0 after a run (even one whose final read never\n"
+    "succeeded: chaos_check then says unknown), 1 if the tables could not\n"
+    "be set up, 2 for bad arguments or unreadable files.\n";
 
 int64_t chaos_now_ns(void)
 {

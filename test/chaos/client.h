@@ -54,6 +54,7 @@ struct worker {
 	int member;
 	struct thermionic_client *tc; /* NULL until first used */
 	bool reused;		      /* TC has sent a request before */
+	bool backoff; /* the last request failed: pause before the next */
 	uint64_t rng;
 	int64_t last[REG_KEYS]; /* register: last value seen per key */
 	bool known[REG_KEYS];

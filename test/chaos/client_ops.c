@@ -75,7 +75,9 @@ int chaos_sql(struct worker *w, const struct thermionic_sql_request *req,
 	if (rc != 0) {
 		snprintf(errmsg, errmsg_size, "client: %s",
 			 thermionic_strerror(rc));
-		*outcome = CHAOS_FAIL;
+		*outcome = CHAOS_FAIL; /* nothing sent */
+		w->backoff = true;
+		next_member(w);
 		return rc;
 	}
 	bool reused = w->reused;
@@ -97,6 +99,7 @@ int chaos_sql(struct worker *w, const struct thermionic_sql_request *req,
 		}
 		return 0;
 	}
+	w->backoff = true;
 	int status = thermionic_status(w->tc);
 	snprintf(errmsg, errmsg_size, "%s (HTTP %d, %s)",
 		 thermionic_errmsg(w->tc), status, thermionic_strerror(rc));
@@ -125,8 +128,9 @@ static void complete(struct worker *w, const char *f, int key, cJSON *value,
 		cJSON_AddStringToObject(ev, "error", errmsg);
 	}
 	record(w, ev);
-	if (outcome != CHAOS_OK) {
+	if (w->backoff) {
 		/* Do not spin while there is no leader. */
+		w->backoff = false;
 		pause_ms(20);
 	}
 }
