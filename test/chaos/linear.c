@@ -533,27 +533,37 @@ static int prune_unobserved(const struct chk_history *h, int *ops, int n)
 	return kept;
 }
 
+static int cmp_by_key(const void *a, const void *b, void *arg)
+{
+	const struct chk_history *h = arg;
+	int x = *(const int *)a;
+	int y = *(const int *)b;
+	int kx = h->ops[x].key;
+	int ky = h->ops[y].key;
+	return kx != ky ? (kx < ky ? -1 : 1) : (x > y) - (x < y);
+}
+
 void chk_register(const struct chk_history *h, const struct chk_limits *lim,
 		  struct chk_report *r)
 {
-	int max_key = -1;
+	int *ops = malloc((h->n_ops + 1) * sizeof *ops);
+	int n = 0;
 	for (size_t i = 0; i < h->n_ops; i++) {
-		if (h->ops[i].key > max_key) {
-			max_key = h->ops[i].key;
+		if (counts(&h->ops[i])) {
+			ops[n++] = (int)i;
 		}
 	}
-	int *ops = malloc((h->n_ops + 1) * sizeof *ops);
+	/* Grouped by key, in history order within a key. */
+	qsort_r(ops, (size_t)n, sizeof *ops, cmp_by_key, (void *)h);
 	double deadline = now_s() + lim->max_seconds;
-	for (int key = 0; key <= max_key; key++) {
-		int n = 0;
-		for (size_t i = 0; i < h->n_ops; i++) {
-			if (h->ops[i].key == key && counts(&h->ops[i])) {
-				ops[n++] = (int)i;
-			}
+	for (int start = 0, end; start < n; start = end) {
+		int key = h->ops[ops[start]].key;
+		for (end = start; end < n && h->ops[ops[end]].key == key;
+		     end++) {
 		}
-		n = prune_unobserved(h, ops, n);
-		if (n > 0) {
-			check_key(h, key, ops, n, lim, deadline, r);
+		int kept = prune_unobserved(h, ops + start, end - start);
+		if (kept > 0) {
+			check_key(h, key, ops + start, kept, lim, deadline, r);
 		}
 	}
 	free(ops);
