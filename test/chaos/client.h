@@ -62,6 +62,10 @@ struct worker {
 
 int64_t chaos_now_ns(void);
 
+/* Has SIGTERM or SIGINT arrived (they stay pending: every thread blocks
+ * them)? Sets C->stop if so. */
+bool chaos_signalled(struct chaos *c);
+
 /* Append one event to the history (EV is consumed) and flush it. */
 void chaos_record(struct chaos *c, cJSON *ev);
 

@@ -412,7 +412,7 @@ void chaos_op(struct worker *w)
 int chaos_final_read(struct worker *w)
 {
 	int64_t deadline = chaos_now_ns() + 60ll * 1000000000;
-	while (chaos_now_ns() < deadline) {
+	while (chaos_now_ns() < deadline && !chaos_signalled(w->c)) {
 		enum chaos_outcome out = w->c->workload == WL_BANK
 					     ? bank_read(w, true, true)
 					     : set_read(w);
@@ -421,7 +421,8 @@ int chaos_final_read(struct worker *w)
 		}
 		pause_ms(200);
 	}
-	fprintf(stderr, "chaos_client: no final read succeeded in 60 s\n");
+	fprintf(stderr, "chaos_client: no final read succeeded%s\n",
+		atomic_load(&w->c->stop) ? " before the signal" : " in 60 s");
 	return -1;
 }
 
@@ -458,8 +459,8 @@ int chaos_setup(struct worker *w)
 	struct thermionic_sql_request r = {
 	    .statements = s, .n_statements = n_sql, .transaction = true};
 	int64_t deadline = chaos_now_ns() + 60ll * 1000000000;
-	char err[512] = "";
-	while (chaos_now_ns() < deadline) {
+	char err[512] = "signalled";
+	while (chaos_now_ns() < deadline && !chaos_signalled(w->c)) {
 		struct thermionic_sql_result *res;
 		size_t n;
 		enum chaos_outcome out;
