@@ -74,9 +74,9 @@ bool chaos_signalled(struct chaos *c)
 	sigset_t pending;
 	if (sigpending(&pending) == 0 && (sigismember(&pending, SIGTERM) == 1 ||
 					  sigismember(&pending, SIGINT) == 1)) {
-		atomic_store(&c->stop, true);
+		atomic_store(&c->signalled, true);
 	}
-	return atomic_load(&c->stop);
+	return atomic_load(&c->signalled);
 }
 
 void chaos_record(struct chaos *c, cJSON *ev)
@@ -343,6 +343,7 @@ static bool wait_run(struct chaos *c, sigset_t *signals)
 		if (sig > 0) {
 			fprintf(stderr, "chaos_client: signal %d: stopping\n",
 				sig);
+			atomic_store(&c->signalled, true);
 			return true;
 		}
 	}

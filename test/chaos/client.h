@@ -42,8 +42,9 @@ struct chaos {
 	pthread_mutex_t lock; /* guards HISTORY */
 	atomic_long ops;      /* operations started */
 	atomic_llong next_value;
-	atomic_bool stop;
-	int64_t t0; /* monotonic ns at start */
+	atomic_bool stop;      /* the workers stop */
+	atomic_bool signalled; /* SIGTERM or SIGINT arrived */
+	int64_t t0;	       /* monotonic ns at start */
 };
 
 /* One worker: a process of the history, one operation at a time, with
@@ -63,7 +64,7 @@ struct worker {
 int64_t chaos_now_ns(void);
 
 /* Has SIGTERM or SIGINT arrived (they stay pending: every thread blocks
- * them)? Sets C->stop if so. */
+ * them, and the main thread takes them while the workers run)? */
 bool chaos_signalled(struct chaos *c);
 
 /* Append one event to the history (EV is consumed) and flush it. */

@@ -422,7 +422,8 @@ int chaos_final_read(struct worker *w)
 		pause_ms(200);
 	}
 	fprintf(stderr, "chaos_client: no final read succeeded%s\n",
-		atomic_load(&w->c->stop) ? " before the signal" : " in 60 s");
+		atomic_load(&w->c->signalled) ? " before the signal"
+					      : " in 60 s");
 	return -1;
 }
 
