@@ -87,16 +87,12 @@ case_leader_lease_and_vote_hold() {
 	therm_on "$follower" sql "INSERT INTO t(v) VALUES ('via a follower')" >/dev/null
 	# The first linearizable read of the term takes a barrier, the next
 	# a round, and the round's answers give the lease.
-	local out urls=() i
+	local out i
 	for i in 1 2; do
 		out=$(sql_on "$leader" '{"statements":[{"sql":"SELECT v FROM t"}],"consistency":"linearizable"}')
 		assert_eq "$(echo "$out" | head -1 | jq -c .metadata.results[0].rows)" '[["via a follower"]]'
 	done
-	for i in $(seq 64); do urls+=(http://localhost/1.0/sql); done
-	out=$(curl -s --no-progress-meter --parallel --parallel-max 16 \
-		--unix-socket "$(member_dir "$leader")/unix.socket" -X POST \
-		-d '{"statements":[{"sql":"SELECT count(*) FROM t"}],"consistency":"linearizable"}' \
-		"${urls[@]}")
+	out=$(sql_64 "$leader" '{"statements":[{"sql":"SELECT count(*) FROM t"}],"consistency":"linearizable"}')
 	assert_eq "$(echo "$out" | grep -o '"rows":\[\[1\]\]' | wc -l)" 64
 	[ "$(cluster_info_on "$leader" | jq -e .metadata.lease_reads)" -ge 1 ] ||
 		fail "no read confirmed by the lease: $(cluster_info_on "$leader")"
@@ -402,6 +398,16 @@ cluster_info_on() {
 	curl -s --unix-socket "$(member_dir "$1")/unix.socket" http://localhost/1.0/cluster
 }
 
+# sql_64 NAME BODY: POST BODY to NAME's /1.0/sql 64 times, 16 at a time;
+# the answers' bodies, one after the other.
+sql_64() {
+	local urls=() i
+	for i in $(seq 64); do urls+=(http://localhost/1.0/sql); done
+	curl -s --no-progress-meter --parallel --parallel-max 16 \
+		--unix-socket "$(member_dir "$1")/unix.socket" -X POST -d "$2" \
+		"${urls[@]}"
+}
+
 case_any_member_serves_any_request() {
 	form 3
 	local leader follower other out index
@@ -428,13 +434,9 @@ case_any_member_serves_any_request() {
 	assert_eq "$(echo "$out" | head -1 | jq -c .metadata.results[0].rows)" '[[2]]'
 	# Linearizable reads arriving together on a follower share their asks
 	# to the leader: 64 reads, 16 at a time, take fewer than 64 asks.
-	local asks urls=() i
+	local asks
 	asks=$(cluster_info_on "$other" | jq -e .metadata.read_index_asks)
-	for i in $(seq 64); do urls+=(http://localhost/1.0/sql); done
-	out=$(curl -s --no-progress-meter --parallel --parallel-max 16 \
-		--unix-socket "$(member_dir "$other")/unix.socket" -X POST \
-		-d '{"statements":[{"sql":"SELECT count(*) FROM t"}],"consistency":"linearizable"}' \
-		"${urls[@]}")
+	out=$(sql_64 "$other" '{"statements":[{"sql":"SELECT count(*) FROM t"}],"consistency":"linearizable"}')
 	assert_eq "$(echo "$out" | grep -o '"rows":\[\[2\]\]' | wc -l)" 64
 	asks=$(( $(cluster_info_on "$other" | jq -e .metadata.read_index_asks) - asks ))
 	[ "$asks" -ge 1 ] && [ "$asks" -lt 64 ] || fail "64 reads took $asks asks"
@@ -445,10 +447,7 @@ case_any_member_serves_any_request() {
 	# 64 inserts, 16 at a time, each answered with its own raft index.
 	local before batches
 	before=$(cluster_info_on "$follower" | jq -e .metadata.relayed_batches)
-	out=$(curl -s --no-progress-meter --parallel --parallel-max 16 \
-		--unix-socket "$(member_dir "$follower")/unix.socket" -X POST \
-		-d '{"statements":[{"sql":"INSERT INTO t(v) VALUES (\"batched\")"}]}' \
-		"${urls[@]}")
+	out=$(sql_64 "$follower" '{"statements":[{"sql":"INSERT INTO t(v) VALUES (\"batched\")"}]}')
 	assert_eq "$(echo "$out" | grep -o '"raft_index":[0-9]*' | wc -l)" 64
 	batches=$(( $(cluster_info_on "$follower" | jq -e .metadata.relayed_batches) - before ))
 	[ "$batches" -ge 1 ] && [ "$batches" -lt 64 ] || fail "64 writes took $batches batches"
