@@ -25,7 +25,11 @@
  * sqlite3changeset_apply_v2(), conflicts included.
  *
  * Before a changeset is applied, every table it names is checked against
- * the shape cached by shapes.c. */
+ * the shape cached by shapes.c.
+ *
+ * A CHECK entry changes nothing: it starts this member's content hash at
+ * that index (check.c). Every entry, whatever its type, extends the hash
+ * chain (chain.h) before it is applied. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdnoreturn.h>
@@ -300,6 +304,10 @@ void gdb_apply_entry(struct gdb *g, const struct gdb_entry *e,
 		     unsigned long long index)
 {
 	struct apply_ctx ctx = {.g = g, .index = index};
+	if (e->type == GDB_ENTRY_CHECK) {
+		gdb_check_begin(g, index);
+		return;
+	}
 	if (e->type == GDB_ENTRY_RESTORE) {
 		ctx.restore = true;
 		apply_restore(&ctx, e);
@@ -349,6 +357,10 @@ int gdb_fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
 	int rv = gdb_entry_decode(buf->base, buf->len, &e, errmsg);
 	if (rv != 0) {
 		diverged(&ctx, "cannot decode the entry: %s", errmsg);
+	}
+	if (ctx.index > 0) {
+		gdb_chain_settle(g, ctx.index - 1);
+		gdb_chain_add(&g->chain, ctx.index, buf->base, buf->len);
 	}
 	gdb_exec_quiesce(g);
 	gdb_apply_entry(g, &e, ctx.index);

@@ -234,8 +234,8 @@ static void test_bad_fields(void **state)
 	(void)state;
 	expect_patched(0, (const uint8_t *)"TMDC", 4, TM_CORRUPT, "magic");
 	expect_patched(4, (const uint8_t[]){0, 0}, 2, TM_CORRUPT, "version 0");
-	expect_patched(4, (const uint8_t[]){4, 0}, 2, TM_NEWER,
-		       "format version 4 is newer");
+	expect_patched(4, (const uint8_t[]){5, 0}, 2, TM_NEWER,
+		       "format version 5 is newer");
 	expect_patched(6, (const uint8_t[]){9, 0}, 2, TM_CORRUPT,
 		       "entry type 9");
 	expect_patched(8, (const uint8_t[]){0, 0, 0, 0}, 4, TM_CORRUPT,
@@ -423,13 +423,13 @@ static void test_restore_bad_fields(void **state)
 	uint8_t *image = fake_image(103);
 	uint8_t *buf = encode_restore(image, 103, &size);
 
-	/* A restore entry needs format version 2; 4 is from the future. */
+	/* A restore entry needs format version 2; 5 is from the future. */
 	expect_restore_patched(buf, size, 4, (const uint8_t[]){1, 0}, 2,
 			       TM_CORRUPT,
 			       "entry type 2 does not exist in format version "
 			       "1");
-	expect_restore_patched(buf, size, 4, (const uint8_t[]){4, 0}, 2,
-			       TM_NEWER, "format version 4 is newer");
+	expect_restore_patched(buf, size, 4, (const uint8_t[]){5, 0}, 2,
+			       TM_NEWER, "format version 5 is newer");
 	expect_restore_patched(buf, size, 8, (const uint8_t[]){1, 0, 0, 0}, 4,
 			       TM_CORRUPT, "request count 1, must be 0");
 	/* Image lengths: 0, below a SQLite header, past the end, 2^64-1,
