@@ -33,6 +33,7 @@ void api_sql_restore_post(struct rest_request *req);
 /* Cluster (internal/api/cluster*.c, doc/clustering.md). */
 void api_cluster_get(struct rest_request *req);
 void api_cluster_put(struct rest_request *req);
+void api_cluster_check_get(struct rest_request *req);
 void api_cluster_members_get(struct rest_request *req);
 void api_cluster_members_post(struct rest_request *req);
 void api_cluster_member_get(struct rest_request *req);
@@ -49,6 +50,7 @@ void api_internal_read_index_get(struct rest_request *req);
 void api_internal_term_get(struct rest_request *req);
 void api_internal_sql_batch_post(struct rest_request *req);
 void api_internal_applied_get(struct rest_request *req);
+void api_internal_check_get(struct rest_request *req);
 void api_events_get(struct rest_request *req);
 void api_internal_events_post(struct rest_request *req);
 
