@@ -342,6 +342,24 @@ void gdb_apply_entry(struct gdb *g, const struct gdb_entry *e,
 	gdb_watch_fire(g);
 }
 
+/* Extend the hash chain with the entry at INDEX. An index at or below the
+ * chain's last one would mean raft applied an index twice; the chain is
+ * only a check, so it restarts there, unknown before, rather than stop
+ * the member. */
+static void chain_entry(struct gdb *g, uint64_t index,
+			const struct raft_buffer *buf)
+{
+	if (!g->chain_unknown && index <= g->chain.last.index) {
+		LOGE("gdb: entry %llu applied after entry %llu: the hash chain "
+		     "restarts",
+		     (unsigned long long)index,
+		     (unsigned long long)g->chain.last.index);
+		g->chain_unknown = true;
+	}
+	gdb_chain_settle(g, index - 1);
+	gdb_chain_add(&g->chain, index, buf->base, buf->len);
+}
+
 int gdb_fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
 		  void **result)
 {
@@ -359,8 +377,7 @@ int gdb_fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
 		diverged(&ctx, "cannot decode the entry: %s", errmsg);
 	}
 	if (ctx.index > 0) {
-		gdb_chain_settle(g, ctx.index - 1);
-		gdb_chain_add(&g->chain, ctx.index, buf->base, buf->len);
+		chain_entry(g, ctx.index, buf);
 	}
 	gdb_exec_quiesce(g);
 	gdb_apply_entry(g, &e, ctx.index);
