@@ -83,6 +83,15 @@ case_healthy_cluster_checks_ok() {
 	json_on "$leader" '.heartbeat.chains_compared > 0' cluster status
 }
 
+case_standalone_member_checks_itself() {
+	start_member m1
+	therm_on m1 sql "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)" >/dev/null
+	local out
+	out=$(therm_on m1 --format json cluster check)
+	assert_eq "$(echo "$out" | jq -r '.[] | .verdict')" ok
+	assert_eq "$(echo "$out" | jq -r '.[0].content | length')" 32
+}
+
 case_file_written_behind_the_daemon_is_named() {
 	setup_rows
 	local f
