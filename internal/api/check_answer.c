@@ -8,9 +8,8 @@
 
 #define INT_MAX_EXACT ((int64_t)1 << 53)
 
-static const char *const fields[] = {"member", "index",	     "applied_index",
-				     "chain",  "chain_base", "content",
-				     NULL};
+static const char *const fields[] = {
+    "member", "index", "applied_index", "chain", "chain_base", "content", NULL};
 
 cJSON *check_answer_json(const struct check_answer *a)
 {
@@ -87,8 +86,9 @@ int check_answer_parse(const char *body, size_t len, struct check_answer *out,
 {
 	memset(out, 0, sizeof *out);
 	if (body == NULL || len > CHECK_ANSWER_MAX_SIZE) {
-		tm_errmsg_printf(errmsg, "the answer is empty or longer than "
-					 "%d bytes",
+		tm_errmsg_printf(errmsg,
+				 "the answer is empty or longer than "
+				 "%d bytes",
 				 CHECK_ANSWER_MAX_SIZE);
 		return TM_INVALID;
 	}

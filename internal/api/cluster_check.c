@@ -46,7 +46,7 @@ struct check {
 	uint64_t index;
 	struct notify_req nreq;
 	char *path;
-	cJSON *list; /* the member list, owned */
+	cJSON *list;	  /* the member list, owned */
 	uv_timer_t timer; /* standalone: waits for this member's hash */
 	uint64_t deadline;
 };
@@ -119,10 +119,11 @@ static cJSON *judge(struct check *c, const struct notify_result *r,
 			 ": hash chain %s, leader %s",
 			 c->index, a.chain, ref->chain);
 	} else if (!comparable) {
-		snprintf(message, sizeof message,
-			 "hash chain not comparable: it starts at index %" PRIu64
-			 ", the leader's at %" PRIu64,
-			 a.chain_base, ref->chain_base);
+		snprintf(
+		    message, sizeof message,
+		    "hash chain not comparable: it starts at index %" PRIu64
+		    ", the leader's at %" PRIu64,
+		    a.chain_base, ref->chain_base);
 	}
 	cluster_heartbeat_content_verdict(c->d, r->name,
 					  content ? "" : message);
@@ -143,9 +144,9 @@ static void called_cb(struct notify_req *nreq)
 				   "this member could not check itself at "
 				   "index %" PRIu64 ": %s",
 				   c->index,
-				   mine == NULL	  ? "not in the member list"
-				   : !mine->ok ? mine->errmsg
-					       : errmsg);
+				   mine == NULL ? "not in the member list"
+				   : !mine->ok	? mine->errmsg
+						: errmsg);
 	} else {
 		cJSON *out = cJSON_CreateArray();
 		for (size_t i = 0; i < nreq->n_results; i++) {
@@ -185,9 +186,9 @@ static void collect(struct check *c)
 			    cluster_fingerprint(c->d)};
 		}
 	}
-	c->path = tm_asprintf("/internal/cluster/check?index=%" PRIu64
-			      "&wait_ms=%d",
-			      c->index, CHECK_WAIT_MS);
+	c->path =
+	    tm_asprintf("/internal/cluster/check?index=%" PRIu64 "&wait_ms=%d",
+			c->index, CHECK_WAIT_MS);
 	c->nreq.data = c;
 	c->nreq.method = "GET";
 	c->nreq.path = c->path;
@@ -212,18 +213,17 @@ static void self_poll_cb(uv_timer_t *t)
 	struct gdb *g = daemon_gdb(c->d);
 	struct gdb_check_result r;
 	char errmsg[TM_ERRMSG_SIZE] = "";
-	int rv = g != NULL ? gdb_check_result(g, c->index, &r, errmsg)
-			   : TM_SHUTDOWN;
+	int rv =
+	    g != NULL ? gdb_check_result(g, c->index, &r, errmsg) : TM_SHUTDOWN;
 	if (rv == TM_BUSY && uv_now(t->loop) < c->deadline) {
 		return;
 	}
 	if (rv != 0) {
-		rest_respond_error(c->req, 500,
-				   "this member could not check itself at "
-				   "index %" PRIu64 ": %s",
-				   c->index,
-				   g == NULL ? "the member is stopping"
-					     : errmsg);
+		rest_respond_error(
+		    c->req, 500,
+		    "this member could not check itself at "
+		    "index %" PRIu64 ": %s",
+		    c->index, g == NULL ? "the member is stopping" : errmsg);
 	} else {
 		struct check_answer a = {.index = r.index,
 					 .applied_index =
@@ -234,8 +234,8 @@ static void self_poll_cb(uv_timer_t *t)
 		const char *name = cluster_member_name(c->d);
 		cJSON *out = cJSON_CreateArray();
 		cJSON_AddItemToArray(
-		    out, entry(name[0] != '\0' ? name : "this member", "",
-			       "ok", &a, ""));
+		    out, entry(name[0] != '\0' ? name : "this member", "", "ok",
+			       &a, ""));
 		rest_respond_sync(c->req, out, NULL);
 	}
 	uv_timer_stop(t);
@@ -278,7 +278,8 @@ void api_cluster_check_get(struct rest_request *req)
 	struct daemon *d = rest_server_data(req);
 	struct gdb *g = daemon_gdb(d);
 	if (g == NULL) {
-		rest_respond_error(req, 503, "global database not available yet");
+		rest_respond_error(req, 503,
+				   "global database not available yet");
 		return;
 	}
 	struct check *c = tm_calloc(1, sizeof *c);

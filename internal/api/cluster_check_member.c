@@ -56,8 +56,8 @@ static bool answer_now(struct rest_request *req, struct daemon *d,
 	uint64_t applied = cluster_applied_index(d);
 	struct gdb_check_result r;
 	char errmsg[TM_ERRMSG_SIZE] = "";
-	int rv = applied >= index ? gdb_check_result(g, index, &r, errmsg)
-				  : TM_BUSY;
+	int rv =
+	    applied >= index ? gdb_check_result(g, index, &r, errmsg) : TM_BUSY;
 	if (rv == 0) {
 		answer(req, d, &r);
 	} else if (rv != TM_BUSY) {

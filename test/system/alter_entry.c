@@ -133,8 +133,7 @@ static bool is_segment(const char *name)
 {
 	unsigned long long a, b;
 	int used = 0;
-	if (sscanf(name, "open-%llu%n", &a, &used) == 1 &&
-	    name[used] == '\0') {
+	if (sscanf(name, "open-%llu%n", &a, &used) == 1 && name[used] == '\0') {
 		return true;
 	}
 	return sscanf(name, "%llu-%llu%n", &a, &b, &used) == 2 &&

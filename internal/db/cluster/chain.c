@@ -99,8 +99,7 @@ bool gdb_chain_at(const struct gdb_chain *c, uint64_t index,
 	return true;
 }
 
-void gdb_chain_hex(const uint8_t value[GDB_CHAIN_SIZE],
-		   char out[GDB_CHAIN_HEX])
+void gdb_chain_hex(const uint8_t value[GDB_CHAIN_SIZE], char out[GDB_CHAIN_HEX])
 {
 	static const char digits[] = "0123456789abcdef";
 	for (size_t i = 0; i < GDB_CHAIN_SIZE; i++) {

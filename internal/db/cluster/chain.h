@@ -28,9 +28,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GDB_CHAIN_SIZE 16     /* bytes of a value */
-#define GDB_CHAIN_HEX 33      /* its lowercase hex text, with the NUL */
-#define GDB_CHAIN_RING 4096   /* points kept */
+#define GDB_CHAIN_SIZE 16   /* bytes of a value */
+#define GDB_CHAIN_HEX 33    /* its lowercase hex text, with the NUL */
+#define GDB_CHAIN_RING 4096 /* points kept */
 
 struct gdb_chain_point {
 	uint64_t index;
@@ -38,8 +38,8 @@ struct gdb_chain_point {
 };
 
 struct gdb_chain {
-	uint64_t base;		     /* see above */
-	struct gdb_chain_point last; /* the newest point */
+	uint64_t base;		      /* see above */
+	struct gdb_chain_point last;  /* the newest point */
 	struct gdb_chain_point *ring; /* owned; GDB_CHAIN_RING points */
 	size_t ring_start;	      /* oldest point */
 	size_t ring_len;

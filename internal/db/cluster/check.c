@@ -59,8 +59,8 @@ static void check_work(struct pool_work *w)
 	struct gdb *g = w->data;
 	struct gdb_checker *k = &g->check;
 	k->work_errmsg[0] = '\0';
-	k->work_status = gdb_content_hash(k->db, &k->stop, k->work_content,
-					  k->work_errmsg);
+	k->work_status =
+	    gdb_content_hash(k->db, &k->stop, k->work_content, k->work_errmsg);
 	sqlite3_exec(k->db, "COMMIT", NULL, NULL, NULL);
 }
 

@@ -128,9 +128,10 @@ static const char *rowid_name(struct content *c, const char *table)
 {
 	static const char *const names[] = {"rowid", "_rowid_", "oid"};
 	for (size_t i = 0; i < 3; i++) {
-		char *sql = sqlite3_mprintf("SELECT 1 FROM pragma_table_info(%Q) "
-					    "WHERE name = %Q COLLATE NOCASE",
-					    table, names[i]);
+		char *sql =
+		    sqlite3_mprintf("SELECT 1 FROM pragma_table_info(%Q) "
+				    "WHERE name = %Q COLLATE NOCASE",
+				    table, names[i]);
 		sqlite3_stmt *st = NULL;
 		int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
 		bool taken = rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW;
@@ -202,7 +203,8 @@ static int add_tables(struct content *c)
 	int rv = 0;
 	int rc;
 	while (rv == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char *name = tm_strdup((const char *)sqlite3_column_text(st, 0));
+		char *name =
+		    tm_strdup((const char *)sqlite3_column_text(st, 0));
 		rv = add_table(c, name, sqlite3_column_int(st, 1),
 			       sqlite3_column_int(st, 2) != 0);
 		tm_free(name);
@@ -221,8 +223,7 @@ int gdb_content_hash(sqlite3 *db, const atomic_bool *stop,
 	uint8_t digest[EVP_MAX_MD_SIZE];
 	unsigned n = 0;
 	c.md = EVP_MD_CTX_new();
-	INVARIANT(c.md != NULL &&
-		  EVP_DigestInit_ex2(c.md, EVP_sha256(), NULL));
+	INVARIANT(c.md != NULL && EVP_DigestInit_ex2(c.md, EVP_sha256(), NULL));
 	int rv = add_rows(&c,
 			  "SELECT type, name, tbl_name, sql FROM "
 			  "sqlite_schema WHERE name NOT LIKE 'sqlite\\_stat%' "

@@ -214,10 +214,10 @@ static void test_content_differences(void **state)
 	expect(K "INSERT INTO k(rowid, a, b) VALUES(1, 'x', 1);",
 	       K "INSERT INTO k(rowid, a, b) VALUES(2, 'x', 1);", false);
 	/* Another type for the "same" value. */
-	expect(T "INSERT INTO t VALUES(1, 1);", T "INSERT INTO t VALUES(1, '1');",
-	       false);
-	expect(T "INSERT INTO t VALUES(1, 1);", T "INSERT INTO t VALUES(1, 1.0);",
-	       false);
+	expect(T "INSERT INTO t VALUES(1, 1);",
+	       T "INSERT INTO t VALUES(1, '1');", false);
+	expect(T "INSERT INTO t VALUES(1, 1);",
+	       T "INSERT INTO t VALUES(1, 1.0);", false);
 	expect(T "INSERT INTO t VALUES(1, x'31');",
 	       T "INSERT INTO t VALUES(1, '1');", false);
 	expect(T "INSERT INTO t VALUES(1, NULL);",
