@@ -81,6 +81,8 @@ case_healthy_cluster_checks_ok() {
 	local leader
 	leader=$(leader_on m1)
 	json_on "$leader" '.heartbeat.chains_compared > 0' cluster status
+	therm_on "$leader" --format json cluster status |
+		jq -r '"# heartbeat answers: chains compared \(.heartbeat.chains_compared), skipped \(.heartbeat.chains_skipped)"' >&2
 }
 
 case_standalone_member_checks_itself() {
