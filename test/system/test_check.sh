@@ -85,6 +85,37 @@ case_healthy_cluster_checks_ok() {
 		jq -r '"# heartbeat answers: chains compared \(.heartbeat.chains_compared), skipped \(.heartbeat.chains_skipped)"' >&2
 }
 
+# check_on NAME FROM QUERY: GET /internal/cluster/check?QUERY on NAME with
+# member FROM's certificate; prints the body then the HTTP status.
+check_on() {
+	curl -sS -k --tlsv1.3 --cert "$(member_dir "$2")/server.crt" \
+		--key "$(member_dir "$2")/server.key" -w '\n%{http_code}' \
+		"https://$(addr "$1")/internal/cluster/check?$3"
+}
+
+case_member_endpoint_refuses_bad_asks() {
+	setup_rows
+	local out
+	out=$(check_on m1 m2 "index=abc")
+	assert_eq "$(echo "$out" | tail -1)" 400
+	assert_contains "$out" "index must be a raft index"
+	out=$(check_on m1 m2 "index=5&wait_ms=99999999")
+	assert_eq "$(echo "$out" | tail -1)" 400
+	assert_contains "$out" "wait_ms must be"
+	out=$(check_on m1 m2 "index=999999&wait_ms=100")
+	assert_eq "$(echo "$out" | tail -1)" 504
+	assert_contains "$out" "behind: this member has applied"
+	# An applied index without a check entry.
+	out=$(check_on m1 m2 "index=2")
+	assert_eq "$(echo "$out" | tail -1)" 409
+	assert_contains "$out" "no content check at index 2"
+	# Only members may ask; the daemons keep serving.
+	make_client_cert stranger
+	out=$(https stranger GET "https://$(addr m1)/internal/cluster/check?index=2")
+	[ "$(echo "$out" | tail -1)" -ge 400 ] || fail "a stranger was answered: $out"
+	json_on m1 'length == 3 and all(.[]; .verdict == "ok")' cluster check
+}
+
 case_standalone_member_checks_itself() {
 	start_member m1
 	therm_on m1 sql "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)" >/dev/null
