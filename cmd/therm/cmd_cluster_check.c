@@ -84,8 +84,10 @@ const struct therm_command therm_cmd_cluster_check = {
 	"same index. Each member's verdict: ok,\ndiverged (the message "
 	"says which hash differs), behind (not at that index\nwithin 10 "
 	"s), or unreachable. A member diverged by content is also shown\n"
-	"DIVERGED by 'therm cluster list'. Exit status 1 when any member is "
-	"not ok.\nFields: name, address, verdict, index, applied_index, "
+	"DIVERGED by 'therm cluster list'. The leader also runs this check on "
+	"its own\nevery cluster.check_interval seconds (0, the default: "
+	"never).\nExit status 1 when any member is not ok.\nFields: name, "
+	"address, verdict, index, applied_index, "
 	"chain, chain_base,\ncontent, message.",
     .formats = THERM_FORMATS_LIST,
     .run = cluster_check_run,

@@ -18,8 +18,13 @@
  * (the write's status: 503 not leader/shutting down, 507 disk full); this
  * member's own hash failed (500, with why); the member list unreadable
  * (500). A standalone member checks itself alone: its verdict is ok when
- * its hash was computed. */
+ * its hash was computed.
+ *
+ * The same check runs without a request every cluster.check_interval
+ * seconds on the leader (api_cluster_check_start, from the heartbeat's
+ * tick). */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,7 +45,8 @@
 #define SELF_POLL_MS 5
 
 struct check {
-	struct rest_request *req;
+	api_check_cb cb;
+	void *arg;
 	struct daemon *d;
 	struct gdb_request greq;
 	uint64_t index;
@@ -49,7 +55,34 @@ struct check {
 	cJSON *list;	  /* the member list, owned */
 	uv_timer_t timer; /* standalone: waits for this member's hash */
 	uint64_t deadline;
+	/* Standalone: the answer, given once the timer is closed. */
+	int status;
+	char errmsg[TM_ERRMSG_SIZE];
+	cJSON *out;
 };
+
+/* Answer with an error (CB's list NULL) or with LIST, and free C. */
+static void check_free(struct check *c);
+
+static void finish_error(struct check *c, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void finish_error(struct check *c, int status, const char *fmt, ...)
+{
+	char errmsg[TM_ERRMSG_SIZE];
+	va_list args;
+	va_start(args, fmt);
+	vsnprintf(errmsg, sizeof errmsg, fmt, args);
+	va_end(args);
+	c->cb(c->arg, status, errmsg, NULL);
+	check_free(c);
+}
+
+static void finish(struct check *c, cJSON *list)
+{
+	c->cb(c->arg, 200, "", list);
+	check_free(c);
+}
 
 static void check_free(struct check *c)
 {
@@ -138,25 +171,28 @@ static void called_cb(struct notify_req *nreq)
 	const struct notify_result *mine = notify_result_of(nreq, self);
 	struct check_answer ref;
 	char errmsg[TM_ERRMSG_SIZE] = "";
-	if (mine == NULL || !mine->ok ||
-	    check_answer_parse(mine->body, mine->body_len, &ref, errmsg) != 0) {
-		rest_respond_error(c->req, 500,
-				   "this member could not check itself at "
-				   "index %" PRIu64 ": %s",
-				   c->index,
-				   mine == NULL ? "not in the member list"
-				   : !mine->ok	? mine->errmsg
-						: errmsg);
-	} else {
-		cJSON *out = cJSON_CreateArray();
+	cJSON *out = NULL;
+	if (mine == NULL) {
+		snprintf(errmsg, sizeof errmsg, "not in the member list");
+	} else if (!mine->ok) {
+		snprintf(errmsg, sizeof errmsg, "%s", mine->errmsg);
+	} else if (check_answer_parse(mine->body, mine->body_len, &ref,
+				      errmsg) == 0) {
+		out = cJSON_CreateArray();
 		for (size_t i = 0; i < nreq->n_results; i++) {
 			cJSON_AddItemToArray(out,
 					     judge(c, &nreq->results[i], &ref));
 		}
-		rest_respond_sync(c->req, out, NULL);
 	}
 	notify_req_clear(nreq);
-	check_free(c);
+	if (out != NULL) {
+		finish(c, out);
+	} else {
+		finish_error(c, 500,
+			     "this member could not check itself at index "
+			     "%" PRIu64 ": %s",
+			     c->index, errmsg);
+	}
 }
 
 static void collect(struct check *c)
@@ -165,10 +201,9 @@ static void collect(struct check *c)
 	c->list = cluster_member_list(c->d, true, errmsg);
 	struct hclient *client = daemon_hclient(c->d);
 	if (c->list == NULL || client == NULL) {
-		rest_respond_error(c->req, client == NULL ? 503 : 500, "%s",
-				   client == NULL ? "the member is stopping"
-						  : errmsg);
-		check_free(c);
+		finish_error(c, client == NULL ? 503 : 500, "%s",
+			     client == NULL ? "the member is stopping"
+					    : errmsg);
 		return;
 	}
 	size_t n = (size_t)cJSON_GetArraySize(c->list);
@@ -198,14 +233,18 @@ static void collect(struct check *c)
 	int rv = notify_call(client, &c->nreq, members, i, called_cb);
 	tm_free(members);
 	if (rv != 0) {
-		rest_respond_error(c->req, 500, "%s", c->nreq.errmsg);
-		check_free(c);
+		finish_error(c, 500, "%s", c->nreq.errmsg);
 	}
 }
 
 /* ---- standalone: this member alone ---- */
 
-static void timer_closed_cb(uv_handle_t *h) { check_free(h->data); }
+static void timer_closed_cb(uv_handle_t *h)
+{
+	struct check *c = h->data;
+	c->cb(c->arg, c->status, c->errmsg, c->out);
+	check_free(c);
+}
 
 static void self_poll_cb(uv_timer_t *t)
 {
@@ -219,11 +258,12 @@ static void self_poll_cb(uv_timer_t *t)
 		return;
 	}
 	if (rv != 0) {
-		rest_respond_error(
-		    c->req, 500,
-		    "this member could not check itself at "
-		    "index %" PRIu64 ": %s",
-		    c->index, g == NULL ? "the member is stopping" : errmsg);
+		c->status = 500;
+		snprintf(c->errmsg, sizeof c->errmsg,
+			 "this member could not check itself at index %" PRIu64
+			 ": %s",
+			 c->index,
+			 g == NULL ? "the member is stopping" : errmsg);
 	} else {
 		struct check_answer a = {.index = r.index,
 					 .applied_index =
@@ -236,7 +276,8 @@ static void self_poll_cb(uv_timer_t *t)
 		cJSON_AddItemToArray(
 		    out, entry(name[0] != '\0' ? name : "this member", "", "ok",
 			       &a, ""));
-		rest_respond_sync(c->req, out, NULL);
+		c->status = 200;
+		c->out = out;
 	}
 	uv_timer_stop(t);
 	uv_close((uv_handle_t *)t, timer_closed_cb);
@@ -255,10 +296,11 @@ static void proposed_cb(struct gdb_request *greq, int status)
 {
 	struct check *c = greq->data;
 	if (status != 0) {
-		rest_respond_error(c->req, api_cluster_http_status(status),
-				   "content check: %s", greq->errmsg);
+		int http = api_cluster_http_status(status);
+		char errmsg[TM_ERRMSG_SIZE];
+		snprintf(errmsg, sizeof errmsg, "%s", greq->errmsg);
 		gdb_request_clear(greq);
-		check_free(c);
+		finish_error(c, http, "content check: %s", errmsg);
 		return;
 	}
 	c->index = greq->index;
@@ -270,21 +312,35 @@ static void proposed_cb(struct gdb_request *greq, int status)
 	}
 }
 
+void api_cluster_check_start(struct daemon *d, api_check_cb cb, void *arg)
+{
+	struct gdb *g = daemon_gdb(d);
+	if (g == NULL) {
+		cb(arg, 503, "global database not available yet", NULL);
+		return;
+	}
+	struct check *c = tm_calloc(1, sizeof *c);
+	c->cb = cb;
+	c->arg = arg;
+	c->d = d;
+	c->greq.data = c;
+	gdb_check(g, &c->greq, proposed_cb);
+}
+
+static void answered(void *arg, int status, const char *errmsg, cJSON *list)
+{
+	struct rest_request *req = arg;
+	if (list != NULL) {
+		rest_respond_sync(req, list, NULL);
+	} else {
+		rest_respond_error(req, status, "%s", errmsg);
+	}
+}
+
 void api_cluster_check_get(struct rest_request *req)
 {
 	if (api_to_leader(req)) {
 		return;
 	}
-	struct daemon *d = rest_server_data(req);
-	struct gdb *g = daemon_gdb(d);
-	if (g == NULL) {
-		rest_respond_error(req, 503,
-				   "global database not available yet");
-		return;
-	}
-	struct check *c = tm_calloc(1, sizeof *c);
-	c->req = req;
-	c->d = d;
-	c->greq.data = c;
-	gdb_check(g, &c->greq, proposed_cb);
+	api_cluster_check_start(rest_server_data(req), answered, req);
 }

@@ -25,7 +25,8 @@
  * chain at its applied index; the leader compares it with its own at that
  * index (from its ring) and marks a member whose chain differs DIVERGED in
  * its view (state and message), once, with a member-diverged event. A
- * content check's verdict (api/cluster_check.c) marks it the same way.
+ * content check's verdict (api/cluster_check.c) marks it the same way;
+ * the leader runs one every cluster.check_interval seconds (0: never).
  *
  * Failure modes: a request that fails or times out (the threshold) counts
  * as nothing heard; an answer that does not parse is logged (debug) and
@@ -35,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/api/api.h"
 #include "internal/client/hclient.h"
 #include "internal/config/config.h"
 #include "internal/daemon/cluster_internal.h"
@@ -87,6 +89,7 @@ struct cluster_heartbeat {
 	 * not comparable). */
 	uint64_t chains_compared;
 	uint64_t chains_skipped;
+	uint64_t last_check; /* uv_now of the last periodic content check */
 };
 
 /* ---- the one place where states change ---- */
@@ -411,6 +414,54 @@ static void round_run(struct cluster_heartbeat *hb, struct raft *r)
 
 /* ---- the tick ---- */
 
+/* ---- the periodic content check (cluster.check_interval) ---- */
+
+static void periodic_check_cb(void *arg, int status, const char *errmsg,
+			      cJSON *list)
+{
+	struct daemon *d = arg;
+	d->check_running = false;
+	if (list == NULL) {
+		LOGW("cluster: periodic content check: %d %s", status, errmsg);
+		return;
+	}
+	size_t bad = 0;
+	const cJSON *m;
+	cJSON_ArrayForEach(m, list)
+	{
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, "verdict");
+		bad += cJSON_IsString(v) && strcmp(v->valuestring, "ok") != 0;
+	}
+	if (bad > 0) {
+		LOGW("cluster: periodic content check: %zu of %d members not "
+		     "ok (therm cluster check tells which)",
+		     bad, cJSON_GetArraySize(list));
+	} else {
+		LOGD("cluster: periodic content check: every member ok");
+	}
+	cJSON_Delete(list);
+}
+
+/* On the leader: a content check every cluster.check_interval seconds,
+ * counted from when it became leader; one at a time. */
+static void maybe_check(struct cluster_heartbeat *hb, uint64_t now)
+{
+	struct daemon *d = hb->d;
+	uint64_t every =
+	    (uint64_t)config_get_int(d->config, "cluster.check_interval") *
+	    1000;
+	if (every == 0 || hb->last_check == 0) {
+		hb->last_check = now;
+		return;
+	}
+	if (d->check_running || now - hb->last_check < every) {
+		return;
+	}
+	hb->last_check = now;
+	d->check_running = true;
+	api_cluster_check_start(d, periodic_check_cb, d);
+}
+
 static void tick_cb(uv_timer_t *t)
 {
 	struct cluster_heartbeat *hb = t->data;
@@ -426,6 +477,7 @@ static void tick_cb(uv_timer_t *t)
 		/* Everyone starts ONLINE, silent from now. */
 		liveness_reset(hb->members);
 		hb->last_round = 0;
+		hb->last_check = 0;
 	} else if (!leading && hb->leading) {
 		liveness_reset(hb->leader);
 		hb->leader_id = 0;
@@ -441,6 +493,11 @@ static void tick_cb(uv_timer_t *t)
 	if (leading && now - hb->last_round >= interval_ms(d)) {
 		hb->last_round = now;
 		round_run(hb, r);
+	}
+	if (leading) {
+		maybe_check(hb, now);
+	} else {
+		hb->last_check = 0;
 	}
 }
 

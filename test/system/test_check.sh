@@ -2,7 +2,7 @@
 # The online consistency check (doc/consistency.md) with real daemons on
 # 127.0.45.N: a healthy cluster checks ok, under writes too; a member whose
 # database file is written behind its daemon's back is named by
-# `therm cluster check`; a member whose raft log was altered on disk (with
+# `therm cluster check` and by the leader's periodic check; a member whose raft log was altered on disk (with
 # valid checksums) is shown DIVERGED by the heartbeat within seconds, with
 # a member-diverged event.
 . "$(dirname "$0")/lib.sh"
@@ -40,6 +40,11 @@ setup_rows() {
 		therm_on m1 sql "INSERT INTO t(v) VALUES ('row-$i')" >/dev/null
 	done
 	wait_for 10 same_everywhere
+}
+
+diverged_in_list() {
+	json_on "$1" "[.[] | select(.state == \"DIVERGED\") | .name] == [\"$2\"]" \
+		cluster list
 }
 
 # verdicts JSON: "name=verdict" lines, sorted.
@@ -132,6 +137,10 @@ case_file_written_behind_the_daemon_is_named() {
 	# Another process writes into the member's database while it runs.
 	sqlite3 -cmd '.timeout 5000' "$(member_dir "$f")/global.db" \
 		"UPDATE t SET v = 'changed behind its back' WHERE id = 3"
+	# The leader's own periodic check finds it, nobody asking.
+	therm_on m1 config set cluster.check_interval 1 >/dev/null
+	wait_for 15 diverged_in_list m1 "n${f#m}"
+	therm_on m1 config set cluster.check_interval 0 >/dev/null
 	local out rc=0
 	out=$(therm_on m1 --format json cluster check) || rc=$?
 	[ "$rc" -ne 0 ] || fail "check passed: $out"
@@ -146,11 +155,6 @@ case_file_written_behind_the_daemon_is_named() {
 	assert_contains "$err" "n${f#m} diverged"
 	# The member list shows it.
 	json_on m1 "[.[] | select(.state == \"DIVERGED\") | .name] == [\"n${f#m}\"]" \
-		cluster list
-}
-
-diverged_in_list() {
-	json_on "$1" "[.[] | select(.state == \"DIVERGED\") | .name] == [\"$2\"]" \
 		cluster list
 }
 
