@@ -261,7 +261,7 @@ static void self_poll_cb(uv_timer_t *t)
 		c->status = 500;
 		snprintf(c->errmsg, sizeof c->errmsg,
 			 "this member could not check itself at index %" PRIu64
-			 ": %s",
+			 ": %.180s",
 			 c->index,
 			 g == NULL ? "the member is stopping" : errmsg);
 	} else {
