@@ -233,6 +233,26 @@ int thermionic_cluster_token_list(struct thermionic_client *client,
 	return tmc_cluster_check_list(client, list, "name", "join token");
 }
 
+int thermionic_cluster_check(struct thermionic_client *client, cJSON **list)
+{
+	int rv;
+
+	if (list == NULL) {
+		return THERMIONIC_ERR_INVALID;
+	}
+	*list = NULL;
+	if (client == NULL) {
+		return THERMIONIC_ERR_INVALID;
+	}
+	rv = tmc_call(client, "GET", "/1.0/cluster/check", NULL, NULL, list,
+		      NULL);
+	if (rv != THERMIONIC_OK) {
+		return rv;
+	}
+	return tmc_cluster_check_list(client, list, "verdict",
+				      "consistency check");
+}
+
 int thermionic_cluster_token_revoke(struct thermionic_client *client,
 				    const char *name)
 {

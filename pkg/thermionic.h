@@ -412,6 +412,14 @@ thermionic_cluster_token_create(struct thermionic_client *client,
 THERMIONIC_API int
 thermionic_cluster_token_list(struct thermionic_client *client, cJSON **list);
 
+/* GET /1.0/cluster/check: a content check of every member at one applied
+ * index (may take seconds). *LIST (owned) is an array of {"name",
+ * "address", "verdict" (ok, diverged, behind, unreachable), "index",
+ * "applied_index", "chain", "chain_base", "content", "message"}; checked:
+ * each has a string "verdict". */
+THERMIONIC_API int thermionic_cluster_check(struct thermionic_client *client,
+					    cJSON **list);
+
 /* DELETE /1.0/cluster/tokens/NAME: revoke the pending token for NAME.
  * Unknown: THERMIONIC_ERR_HTTP, status 404. */
 THERMIONIC_API int

@@ -39,6 +39,7 @@ extern const struct therm_command therm_cmd_cluster_add;
 extern const struct therm_command therm_cmd_cluster_list_tokens;
 extern const struct therm_command therm_cmd_cluster_revoke_token;
 extern const struct therm_command therm_cmd_cluster_list;
+extern const struct therm_command therm_cmd_cluster_check;
 extern const struct therm_command therm_cmd_cluster_show;
 extern const struct therm_command therm_cmd_cluster_set;
 extern const struct therm_command therm_cmd_cluster_rename;

@@ -98,6 +98,7 @@ static const struct therm_command *const cluster_children[] = {
     &cluster_status,
     &therm_cmd_cluster_list,
     &therm_cmd_cluster_show,
+    &therm_cmd_cluster_check,
     &therm_cmd_cluster_set,
     &therm_cmd_cluster_rename,
     &therm_cmd_cluster_remove,

@@ -8,6 +8,8 @@
 
 #include "internal/rest/rest.h"
 
+struct daemon;
+
 /* The route table (static storage). */
 const struct rest_route *api_routes(size_t *n);
 
@@ -33,6 +35,14 @@ void api_sql_restore_post(struct rest_request *req);
 /* Cluster (internal/api/cluster*.c, doc/clustering.md). */
 void api_cluster_get(struct rest_request *req);
 void api_cluster_put(struct rest_request *req);
+void api_cluster_check_get(struct rest_request *req);
+/* The content check of GET /1.0/cluster/check, without a request: CB(ARG,
+ * 200, "", LIST) with the members' verdicts (LIST owned by CB), or
+ * CB(ARG, HTTP_STATUS, ERRMSG, NULL); once, later (or at once when there
+ * is no global database). On the leader, or standalone. */
+typedef void (*api_check_cb)(void *arg, int status, const char *errmsg,
+			     cJSON *list);
+void api_cluster_check_start(struct daemon *d, api_check_cb cb, void *arg);
 void api_cluster_members_get(struct rest_request *req);
 void api_cluster_members_post(struct rest_request *req);
 void api_cluster_member_get(struct rest_request *req);
@@ -49,6 +59,7 @@ void api_internal_read_index_get(struct rest_request *req);
 void api_internal_term_get(struct rest_request *req);
 void api_internal_sql_batch_post(struct rest_request *req);
 void api_internal_applied_get(struct rest_request *req);
+void api_internal_check_get(struct rest_request *req);
 void api_events_get(struct rest_request *req);
 void api_internal_events_post(struct rest_request *req);
 

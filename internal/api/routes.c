@@ -26,6 +26,7 @@ static const struct rest_route routes[] = {
      .patch = api_cluster_member_patch,
      .delete = api_cluster_member_delete},
     {.path = "/1.0/cluster/tokens", .get = api_cluster_tokens_get},
+    {.path = "/1.0/cluster/check", .get = api_cluster_check_get},
     {.path = "/1.0/cluster/tokens/{}", .delete = api_cluster_token_delete},
     {.path = "/1.0/events", .get = api_events_get},
     {.path = "/1.0/ready", .get = api_ready_get},
@@ -51,6 +52,7 @@ static const struct rest_route routes[] = {
      .post = api_internal_sql_batch_post},
     /* Members only, as above: has this member applied an index? */
     {.path = "/internal/cluster/applied", .get = api_internal_applied_get},
+    {.path = "/internal/cluster/check", .get = api_internal_check_get},
     /* Public: the handler admits members' certificates only. */
     {.path = "/internal/events",
      .post = api_internal_events_post,

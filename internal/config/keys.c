@@ -24,6 +24,17 @@ static int check_odd(int64_t value, char *reason)
 
 static const struct config_key keys[] = {
     {
+	.name = "cluster.check_interval",
+	.type = CONFIG_INT,
+	.scope = CONFIG_SCOPE_GLOBAL,
+	.default_value = "0",
+	.min = 0,
+	.max = 604800,
+	.description = "Seconds between two content checks run by the "
+		       "leader on its own, as 'therm cluster check' does "
+		       "(0..604800; 0: never)",
+    },
+    {
 	.name = "cluster.heartbeat_interval",
 	.type = CONFIG_INT,
 	.scope = CONFIG_SCOPE_GLOBAL,

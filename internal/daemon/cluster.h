@@ -109,6 +109,13 @@ int cluster_member_move(struct daemon *d, const char *peer_fp,
 int cluster_heartbeat_receive(struct daemon *d, const char *body, size_t len,
 			      const char *peer_fp, cJSON **out, char *errmsg);
 
+/* On the leader: the content check's verdict on member NAME: MESSAGE
+ * ("diverged ...") marks it DIVERGED in the member list, once, with a
+ * member-diverged event; "" clears what a content check set. Elsewhere
+ * nothing. */
+void cluster_heartbeat_content_verdict(struct daemon *d, const char *name,
+				       const char *message);
+
 /* The raft leader's address, or NULL (borrowed until the next loop
  * turn). */
 const char *cluster_leader_address(struct daemon *d);

@@ -21,6 +21,13 @@
  * Every change of a member's state goes through one place,
  * cluster_member_state_changed.
  *
+ * Consistency (doc/consistency.md): each answer carries the member's hash
+ * chain at its applied index; the leader compares it with its own at that
+ * index (from its ring) and marks a member whose chain differs DIVERGED in
+ * its view (state and message), once, with a member-diverged event. A
+ * content check's verdict (api/cluster_check.c) marks it the same way;
+ * the leader runs one every cluster.check_interval seconds (0: never).
+ *
  * Failure modes: a request that fails or times out (the threshold) counts
  * as nothing heard; an answer that does not parse is logged (debug) and
  * ignored; closing the HTTPS client cancels what is in flight, and the
@@ -29,10 +36,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/api/api.h"
 #include "internal/client/hclient.h"
 #include "internal/config/config.h"
 #include "internal/daemon/cluster_internal.h"
 #include "internal/daemon/daemon_priv.h"
+#include "internal/db/cluster/chain.h"
+#include "internal/db/cluster/gdb.h"
 #include "internal/db/cluster/global_schema.h"
 #include "internal/heartbeat/beat.h"
 #include "internal/heartbeat/liveness.h"
@@ -55,6 +65,10 @@ struct hb_peer {
 	bool in_flight;
 	bool answered; /* ANSWER holds its last state */
 	struct beat_answer answer;
+	/* Divergence (doc/consistency.md): from the chain in its answers,
+	 * or from a content check; "" when none. */
+	char chain_diverged[TM_ERRMSG_SIZE];
+	char content_diverged[TM_ERRMSG_SIZE];
 	char last_error[TM_ERRMSG_SIZE];
 };
 
@@ -71,6 +85,11 @@ struct cluster_heartbeat {
 	uint64_t leader_id;
 	char leader_name[MEMBER_NAME_MAX + 1];
 	uint64_t leader_term;
+	/* Answers whose chain was compared, or not (outside the ring, or
+	 * not comparable). */
+	uint64_t chains_compared;
+	uint64_t chains_skipped;
+	uint64_t last_check; /* uv_now of the last periodic content check */
 };
 
 /* ---- the one place where states change ---- */
@@ -149,6 +168,84 @@ static void peer_free(struct hb_peer *p)
 	tm_free(p);
 }
 
+/* ---- divergence ---- */
+
+static bool is_diverged(const struct hb_peer *p)
+{
+	return p->chain_diverged[0] != '\0' || p->content_diverged[0] != '\0';
+}
+
+/* Set (MESSAGE not "") or clear P's divergence of one kind (*SLOT),
+ * telling a change of the member's shown state once. */
+static void set_diverged(struct cluster_heartbeat *hb, struct hb_peer *p,
+			 char *slot, const char *message)
+{
+	bool was = is_diverged(p);
+	if (strcmp(slot, message) == 0) {
+		return;
+	}
+	bool fresh = slot[0] == '\0';
+	snprintf(slot, TM_ERRMSG_SIZE, "%s", message);
+	if (message[0] != '\0' && fresh) {
+		LOGE("cluster: member %s %s", p->name, message);
+	}
+	if (!was && is_diverged(p)) {
+		cluster_member_state_changed(hb->d, p->name, "ONLINE",
+					     "DIVERGED", message);
+	} else if (was && !is_diverged(p)) {
+		cluster_member_state_changed(
+		    hb->d, p->name, "DIVERGED", "ONLINE",
+		    "consistent with the leader again");
+	}
+}
+
+/* The chain P answered with, against this member's at the same index. */
+static void compare_chain(struct cluster_heartbeat *hb, struct hb_peer *p)
+{
+	struct daemon *d = hb->d;
+	const struct beat_answer *a = &p->answer;
+	uint64_t base = 0;
+	uint8_t mine[GDB_CHAIN_SIZE];
+	uint8_t theirs[GDB_CHAIN_SIZE];
+	struct raft *r = d->raftnode != NULL ? raftnode_raft(d->raftnode)
+					     : NULL;
+	if (!a->has_chain || d->gdb == NULL || r == NULL ||
+	    a->applied_index > raft_last_applied(r) ||
+	    !gdb_chain_get(d->gdb, a->applied_index, &base, mine) ||
+	    base != a->chain_base || !gdb_chain_parse(a->chain, theirs)) {
+		hb->chains_skipped++;
+		return;
+	}
+	hb->chains_compared++;
+	if (memcmp(mine, theirs, sizeof mine) == 0) {
+		set_diverged(hb, p, p->chain_diverged, "");
+		return;
+	}
+	char hex[GDB_CHAIN_HEX];
+	char message[TM_ERRMSG_SIZE];
+	gdb_chain_hex(mine, hex);
+	snprintf(message, sizeof message,
+		 "diverged from the leader at index %llu: hash chain %s, "
+		 "leader %s",
+		 (unsigned long long)a->applied_index, a->chain, hex);
+	set_diverged(hb, p, p->chain_diverged, message);
+}
+
+void cluster_heartbeat_content_verdict(struct daemon *d, const char *name,
+				       const char *message)
+{
+	struct cluster_heartbeat *hb = d->heartbeat;
+	if (hb == NULL || !hb->leading) {
+		return;
+	}
+	for (size_t i = 0; i < hb->n_peers; i++) {
+		if (strcmp(hb->peers[i]->name, name) == 0) {
+			set_diverged(hb, hb->peers[i],
+				     hb->peers[i]->content_diverged, message);
+		}
+	}
+}
+
 static void answered_cb(struct hclient_request *req)
 {
 	struct hb_peer *p = req->data;
@@ -177,6 +274,7 @@ static void answered_cb(struct hclient_request *req)
 		p->answer = a;
 		p->answered = true;
 		liveness_seen(hb->members, p->id);
+		compare_chain(hb, p);
 		if (first) {
 			/* A member heard from for the first time (one just
 			 * joined) may take a role now, not at the next
@@ -316,6 +414,54 @@ static void round_run(struct cluster_heartbeat *hb, struct raft *r)
 
 /* ---- the tick ---- */
 
+/* ---- the periodic content check (cluster.check_interval) ---- */
+
+static void periodic_check_cb(void *arg, int status, const char *errmsg,
+			      cJSON *list)
+{
+	struct daemon *d = arg;
+	d->check_running = false;
+	if (list == NULL) {
+		LOGW("cluster: periodic content check: %d %s", status, errmsg);
+		return;
+	}
+	size_t bad = 0;
+	const cJSON *m;
+	cJSON_ArrayForEach(m, list)
+	{
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, "verdict");
+		bad += cJSON_IsString(v) && strcmp(v->valuestring, "ok") != 0;
+	}
+	if (bad > 0) {
+		LOGW("cluster: periodic content check: %zu of %d members not "
+		     "ok (therm cluster check tells which)",
+		     bad, cJSON_GetArraySize(list));
+	} else {
+		LOGD("cluster: periodic content check: every member ok");
+	}
+	cJSON_Delete(list);
+}
+
+/* On the leader: a content check every cluster.check_interval seconds,
+ * counted from when it became leader; one at a time. */
+static void maybe_check(struct cluster_heartbeat *hb, uint64_t now)
+{
+	struct daemon *d = hb->d;
+	uint64_t every =
+	    (uint64_t)config_get_int(d->config, "cluster.check_interval") *
+	    1000;
+	if (every == 0 || hb->last_check == 0) {
+		hb->last_check = now;
+		return;
+	}
+	if (d->check_running || now - hb->last_check < every) {
+		return;
+	}
+	hb->last_check = now;
+	d->check_running = true;
+	api_cluster_check_start(d, periodic_check_cb, d);
+}
+
 static void tick_cb(uv_timer_t *t)
 {
 	struct cluster_heartbeat *hb = t->data;
@@ -331,6 +477,7 @@ static void tick_cb(uv_timer_t *t)
 		/* Everyone starts ONLINE, silent from now. */
 		liveness_reset(hb->members);
 		hb->last_round = 0;
+		hb->last_check = 0;
 	} else if (!leading && hb->leading) {
 		liveness_reset(hb->leader);
 		hb->leader_id = 0;
@@ -346,6 +493,11 @@ static void tick_cb(uv_timer_t *t)
 	if (leading && now - hb->last_round >= interval_ms(d)) {
 		hb->last_round = now;
 		round_run(hb, r);
+	}
+	if (leading) {
+		maybe_check(hb, now);
+	} else {
+		hb->last_check = 0;
 	}
 }
 
@@ -420,6 +572,16 @@ bool cluster_heartbeat_view(struct daemon *d, uint64_t id, const char **state,
 	}
 	*state = liveness_state_name(s);
 	liveness_message(hb->members, id, message, size);
+	for (size_t i = 0; i < hb->n_peers; i++) {
+		const struct hb_peer *p = hb->peers[i];
+		if (p->id == id && s == LIVENESS_ONLINE && is_diverged(p)) {
+			*state = "DIVERGED";
+			snprintf(message, size, "%s",
+				 p->chain_diverged[0] != '\0'
+				     ? p->chain_diverged
+				     : p->content_diverged);
+		}
+	}
 	return true;
 }
 
@@ -460,6 +622,10 @@ void cluster_heartbeat_info(struct daemon *d, cJSON *o)
 	}
 	cJSON_AddNumberToObject(h, "interval_ms", interval_ms(d));
 	cJSON_AddNumberToObject(h, "offline_threshold_ms", threshold_ms(d));
+	cJSON_AddNumberToObject(h, "chains_compared",
+				(double)hb->chains_compared);
+	cJSON_AddNumberToObject(h, "chains_skipped",
+				(double)hb->chains_skipped);
 	if (hb->leading) {
 		cJSON_AddStringToObject(h, "leader", d->self.name);
 		cJSON_AddStringToObject(h, "leader_state", "ONLINE");

@@ -9,7 +9,8 @@
  *   differs from what is stored, and only if it names this member (a
  *   member that was removed learns it through the reset call, not from
  *   a list that leaves it out);
- * - the answer is this member's state (beat.h). */
+ * - the answer is this member's state (beat.h), with its hash chain at
+ *   its applied index (doc/consistency.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include "internal/config/config.h"
 #include "internal/daemon/cluster_internal.h"
 #include "internal/daemon/daemon_priv.h"
+#include "internal/db/cluster/chain.h"
+#include "internal/db/cluster/gdb.h"
 #include "internal/db/cluster/global_schema.h"
 #include "internal/heartbeat/beat.h"
 #include "internal/lib/log.h"
@@ -120,6 +123,11 @@ static cJSON *answer(struct daemon *d, struct raft *r)
 	a.schema_version = (int)global_schema()->n_updates;
 	a.api_extensions = cluster_api_extensions();
 	a.applied_index = raft_last_applied(r);
+	uint8_t chain[GDB_CHAIN_SIZE];
+	if (d->gdb != NULL && gdb_chain_now(d->gdb, &a.chain_base, chain)) {
+		a.has_chain = true;
+		gdb_chain_hex(chain, a.chain);
+	}
 	struct looplag_stats lag;
 	looplag_get(&d->lag, &lag);
 	a.loop_lag_p99_ms = lag.p99_ms;

@@ -72,6 +72,7 @@ struct daemon {
 	void *ready_arg;
 
 	struct nodedb *nodedb;	   /* owned */
+	bool check_running; /* a periodic content check (heartbeat) */
 	struct gdb *gdb;	   /* owned; NULL until open / once closed */
 	struct raftnode *raftnode; /* owned; NULL until open / once closed */
 	struct schema_upgrade *schema_upgrade; /* while the schema is checked */

@@ -25,6 +25,8 @@ static const char *const answer_fields[] = {"id",
 					    "applied_index",
 					    "loop_lag_p99_ms",
 					    "load_average",
+					    "chain",
+					    "chain_base",
 					    NULL};
 
 static int check_fields(const cJSON *o, const char *const *fields, char *errmsg)
@@ -308,7 +310,40 @@ cJSON *beat_answer_json(const struct beat_answer *a)
 			      json_create_real(a->loop_lag_p99_ms));
 	cJSON_AddItemToObject(o, "load_average",
 			      json_create_real(a->load_average));
+	if (a->has_chain) {
+		cJSON_AddStringToObject(o, "chain", a->chain);
+		add_uint(o, "chain_base", a->chain_base);
+	}
 	return o;
+}
+
+static bool is_hex(const char *s, size_t len)
+{
+	return strlen(s) == len && strspn(s, "0123456789abcdef") == len;
+}
+
+/* The optional chain and chain_base: both or neither. */
+static int parse_chain(const cJSON *o, struct beat_answer *out, char *errmsg)
+{
+	bool has = cJSON_GetObjectItemCaseSensitive(o, "chain") != NULL;
+	bool has_base =
+	    cJSON_GetObjectItemCaseSensitive(o, "chain_base") != NULL;
+	if (!has && !has_base) {
+		return 0;
+	}
+	if (get_string(o, "chain", out->chain, sizeof out->chain, 0,
+		       errmsg) != 0 ||
+	    get_uint(o, "chain_base", INT_MAX_EXACT, &out->chain_base,
+		     errmsg) != 0) {
+		return TM_INVALID;
+	}
+	if (!is_hex(out->chain, sizeof out->chain - 1)) {
+		tm_errmsg_printf(errmsg, "field \"chain\" must be 32 lowercase "
+					 "hex digits");
+		return TM_INVALID;
+	}
+	out->has_chain = true;
+	return 0;
 }
 
 static int parse_answer(const cJSON *o, struct beat_answer *out, char *errmsg)
@@ -332,7 +367,7 @@ static int parse_answer(const cJSON *o, struct beat_answer *out, char *errmsg)
 	}
 	out->schema_version = (int)schema;
 	out->api_extensions = (int)extensions;
-	return 0;
+	return parse_chain(o, out, errmsg);
 }
 
 int beat_answer_parse(const char *body, size_t len, struct beat_answer *out,

@@ -10,7 +10,12 @@
  *
  *   {"id": N, "name": S, "address": "host:port", "version": S,
  *    "schema_version": N, "api_extensions": N, "applied_index": N,
- *    "loop_lag_p99_ms": X, "load_average": X}
+ *    "loop_lag_p99_ms": X, "load_average": X,
+ *    "chain": 32 hex, "chain_base": N}
+ *
+ * where chain is the member's hash chain at applied_index and chain_base
+ * where that chain starts (doc/consistency.md); both are absent from the
+ * answers of older builds, and of a member whose chain is unknown.
  *
  * Formatting and parsing are pure. Parsers take the bytes as received and
  * refuse anything else than the above (unknown fields included) with a
@@ -59,6 +64,9 @@ struct beat_answer {
 	uint64_t applied_index;
 	double loop_lag_p99_ms; /* >= 0 */
 	double load_average;	/* >= 0: one-minute load average */
+	bool has_chain;		/* chain and chain_base were given */
+	char chain[33];		/* 32 lowercase hex digits */
+	uint64_t chain_base;
 };
 
 /* JSON text of R (MEMBERS borrowed). Owned (tm_free). */

@@ -28,7 +28,11 @@
  * sqlite3changeset_apply_v2(), conflicts included.
  *
  * Before a changeset is applied, every table it names is checked against
- * the shape cached by shapes.c. */
+ * the shape cached by shapes.c.
+ *
+ * A CHECK entry changes nothing: it starts this member's content hash at
+ * that index (check.c). Every entry, whatever its type, extends the hash
+ * chain (chain.h) before it is applied. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -352,6 +356,10 @@ void gdb_apply_entry(struct gdb *g, const struct gdb_entry *e,
 		     unsigned long long index)
 {
 	struct apply_ctx ctx = {.g = g, .index = index};
+	if (e->type == GDB_ENTRY_CHECK) {
+		gdb_check_begin(g, index);
+		return;
+	}
 	if (e->type == GDB_ENTRY_RESTORE) {
 		ctx.restore = true;
 		apply_restore(&ctx, e);
@@ -376,6 +384,24 @@ void gdb_apply_entry(struct gdb *g, const struct gdb_entry *e,
 	gdb_watch_fire(g);
 }
 
+/* Extend the hash chain with the entry at INDEX. An index at or below the
+ * chain's last one would mean raft applied an index twice; the chain is
+ * only a check, so it restarts there, unknown before, rather than stop
+ * the member. */
+static void chain_entry(struct gdb *g, uint64_t index,
+			const struct raft_buffer *buf)
+{
+	if (!g->chain_unknown && index <= g->chain.last.index) {
+		LOGE("gdb: entry %llu applied after entry %llu: the hash chain "
+		     "restarts",
+		     (unsigned long long)index,
+		     (unsigned long long)g->chain.last.index);
+		g->chain_unknown = true;
+	}
+	gdb_chain_settle(g, index - 1);
+	gdb_chain_add(&g->chain, index, buf->base, buf->len);
+}
+
 int gdb_fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
 		  void **result)
 {
@@ -391,6 +417,9 @@ int gdb_fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
 	int rv = gdb_entry_decode(buf->base, buf->len, &e, errmsg);
 	if (rv != 0) {
 		diverged(&ctx, "cannot decode the entry: %s", errmsg);
+	}
+	if (ctx.index > 0) {
+		chain_entry(g, ctx.index, buf);
 	}
 	gdb_exec_quiesce(g);
 	gdb_reserve_keep(g);

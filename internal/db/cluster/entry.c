@@ -52,6 +52,9 @@ static uint64_t get_u64(const uint8_t *p)
 /* Bytes of the entry before padding. */
 static size_t content_size(const struct gdb_entry *e)
 {
+	if (e->type == GDB_ENTRY_CHECK) {
+		return GDB_ENTRY_HEADER_SIZE;
+	}
 	if (e->type == GDB_ENTRY_RESTORE) {
 		return GDB_ENTRY_RESTORE_HEADER_SIZE + e->image_len;
 	}
@@ -142,11 +145,20 @@ static uint8_t *encode_restore(const struct gdb_entry *e, uint8_t *buf)
 	return buf + GDB_ENTRY_RESTORE_HEADER_SIZE + e->image_len;
 }
 
+static uint8_t *encode_check(const struct gdb_entry *e, uint8_t *buf)
+{
+	PRE(e->n_requests == 0 && e->requests == NULL && e->image == NULL);
+	encode_header(buf, GDB_ENTRY_VERSION_CHECK, GDB_ENTRY_CHECK, 0);
+	return buf + GDB_ENTRY_HEADER_SIZE;
+}
+
 void gdb_entry_encode(const struct gdb_entry *e, uint8_t *buf)
 {
-	PRE(e->type == GDB_ENTRY_WRITE || e->type == GDB_ENTRY_RESTORE);
-	uint8_t *p = e->type == GDB_ENTRY_WRITE ? encode_write(e, buf)
-						: encode_restore(e, buf);
+	PRE(e->type == GDB_ENTRY_WRITE || e->type == GDB_ENTRY_RESTORE ||
+	    e->type == GDB_ENTRY_CHECK);
+	uint8_t *p = e->type == GDB_ENTRY_WRITE	    ? encode_write(e, buf)
+		     : e->type == GDB_ENTRY_RESTORE ? encode_restore(e, buf)
+						    : encode_check(e, buf);
 	POST((size_t)(p - buf) == content_size(e));
 	size_t pad = gdb_entry_size(e) - content_size(e);
 	memset(p, 0, pad);
@@ -181,11 +193,14 @@ static int check_header(const uint8_t *buf, size_t len, uint16_t *version_out,
 		return TM_NEWER;
 	}
 	*type = get_u16(buf + 6);
-	if (*type != GDB_ENTRY_WRITE && *type != GDB_ENTRY_RESTORE) {
+	if (*type != GDB_ENTRY_WRITE && *type != GDB_ENTRY_RESTORE &&
+	    *type != GDB_ENTRY_CHECK) {
 		tm_errmsg_printf(errmsg, "unknown entry type %u", *type);
 		return TM_CORRUPT;
 	}
-	if (*type == GDB_ENTRY_RESTORE && version < GDB_ENTRY_VERSION_RESTORE) {
+	if ((*type == GDB_ENTRY_RESTORE &&
+	     version < GDB_ENTRY_VERSION_RESTORE) ||
+	    (*type == GDB_ENTRY_CHECK && version < GDB_ENTRY_VERSION_CHECK)) {
 		tm_errmsg_printf(errmsg,
 				 "entry type %u does not exist in format "
 				 "version %u",
@@ -376,6 +391,24 @@ static int decode_restore(const uint8_t *buf, size_t len, struct gdb_entry *out,
 	return 0;
 }
 
+static int decode_check(const uint8_t *buf, size_t len, struct gdb_entry *out,
+			char *errmsg)
+{
+	uint32_t count = get_u32(buf + 8);
+	if (count != 0) {
+		tm_errmsg_printf(errmsg,
+				 "check entry: request count %u, must be 0",
+				 count);
+		return TM_CORRUPT;
+	}
+	int rv = check_end(buf, len, GDB_ENTRY_HEADER_SIZE, errmsg);
+	if (rv != 0) {
+		return rv;
+	}
+	out->type = GDB_ENTRY_CHECK;
+	return 0;
+}
+
 int gdb_entry_decode(const uint8_t *buf, size_t len, struct gdb_entry *out,
 		     char *errmsg)
 {
@@ -389,6 +422,9 @@ int gdb_entry_decode(const uint8_t *buf, size_t len, struct gdb_entry *out,
 	}
 	if (type == GDB_ENTRY_RESTORE) {
 		return decode_restore(buf, len, out, errmsg);
+	}
+	if (type == GDB_ENTRY_CHECK) {
+		return decode_check(buf, len, out, errmsg);
 	}
 	return decode_write(buf, len, version, out, errmsg);
 }

@@ -11,10 +11,13 @@
  *   before version 3, a SQLite changeset. Applying it means applying every
  *   item of every request in that order, in one transaction.
  * - RESTORE: one SQLite database image that replaces the whole database.
+ * - CHECK: nothing to apply; every member hashes its database content as it
+ *   stands at that entry (doc/consistency.md).
  *
  * Each entry carries the lowest format version that defines what it holds:
  * WRITE entries with only SQL items are written as version 1, with ROWS
- * items as version 3, RESTORE entries as version 2; so a member running an
+ * items as version 3, RESTORE entries as version 2, CHECK entries as
+ * version 4; so a member running an
  * older build stops with "newer than supported" (not "corrupt"). */
 #ifndef TM_DB_CLUSTER_ENTRY_H
 #define TM_DB_CLUSTER_ENTRY_H
@@ -23,10 +26,11 @@
 #include <stdint.h>
 
 #define GDB_ENTRY_MAGIC "TMDB"	    /* 4 bytes, no NUL */
-#define GDB_ENTRY_VERSION 3	    /* the newest format this build reads */
+#define GDB_ENTRY_VERSION 4	    /* the newest format this build reads */
 #define GDB_ENTRY_VERSION_WRITE 1   /* WRITE entries without ROWS items */
 #define GDB_ENTRY_VERSION_RESTORE 2 /* RESTORE entries */
 #define GDB_ENTRY_VERSION_ROWS 3    /* WRITE entries holding ROWS items */
+#define GDB_ENTRY_VERSION_CHECK 4   /* CHECK entries */
 
 #define GDB_ENTRY_HEADER_SIZE 12 /* magic, version, type, request count */
 #define GDB_ENTRY_RESTORE_HEADER_SIZE 20 /* header, image length */
@@ -41,6 +45,7 @@
 enum gdb_entry_type {
 	GDB_ENTRY_WRITE = 1,   /* a batch of write requests */
 	GDB_ENTRY_RESTORE = 2, /* a database image replacing the database */
+	GDB_ENTRY_CHECK = 3,   /* a content check: hash the database here */
 };
 
 enum gdb_item_kind {
@@ -63,8 +68,9 @@ struct gdb_entry_request {
 };
 
 /* WRITE uses n_requests/requests (image NULL, image_len 0); RESTORE uses
- * image/image_len (n_requests 0, requests NULL). IMAGE is borrowed like an
- * item's data. */
+ * image/image_len (n_requests 0, requests NULL); CHECK uses nothing (the
+ * header alone, padded to 16 bytes). IMAGE is borrowed like an item's
+ * data. */
 struct gdb_entry {
 	enum gdb_entry_type type;
 	size_t n_requests; /* WRITE: at least 1 */

@@ -150,7 +150,9 @@ static bool is_leader(const struct gdb *g)
 /* Answer REQ, whose entry raft failed with STATUS. */
 static void fail_proposed(struct gdb *g, struct gdb_request *req, int status)
 {
-	const char *what = req->restore ? "restore" : "write";
+	const char *what = req->restore ? "restore"
+			   : req->check ? "content check"
+					: "write";
 	gdb_request_clear(req);
 	if (status == RAFT_NOSPACE) {
 		/* raft 0.15 fails the entry when its own log write or the
@@ -255,11 +257,12 @@ static void propose(struct gdb *g, struct gdb_queue *batch, size_t n,
 	     (unsigned long long)g->apply_req.index, n, buf->len);
 }
 
-/* The writes at the head of the queue, up to the first restore. */
+/* The writes at the head of the queue, up to the first restore or check. */
 static struct gdb_queue take_batch(struct gdb *g)
 {
 	struct gdb_queue batch = {NULL, NULL};
-	while (g->writes.head != NULL && !g->writes.head->restore) {
+	while (g->writes.head != NULL && !g->writes.head->restore &&
+	       !g->writes.head->check) {
 		gdb_queue_push(&batch, gdb_queue_pop(&g->writes));
 	}
 	return batch;
@@ -466,6 +469,20 @@ static void start_restore(struct gdb *g)
 	submit_exec(g, restore_work, batch_done);
 }
 
+/* The check at the head of the queue: a CHECK entry, alone. */
+static void start_check(struct gdb *g)
+{
+	struct gdb_queue batch = {NULL, NULL};
+	struct gdb_entry e = {.type = GDB_ENTRY_CHECK};
+	struct raft_buffer buf;
+	gdb_queue_push(&batch, gdb_queue_pop(&g->writes));
+	buf.len = gdb_entry_size(&e);
+	buf.base = raft_malloc(buf.len);
+	INVARIANT(buf.base != NULL);
+	gdb_entry_encode(&e, buf.base);
+	propose(g, &batch, 1, &buf);
+}
+
 /* Each turn either proposes an entry or answers the requests it took, so
  * the loop ends. */
 static void tick_writes(struct gdb *g)
@@ -483,6 +500,7 @@ static void tick_writes(struct gdb *g)
 			while ((req = gdb_queue_pop(&g->writes)) != NULL) {
 				gdb_fail_not_leader(g, req,
 						    req->restore ? "restores"
+						    : req->check ? "checks"
 								 : "writes");
 			}
 			return;
@@ -500,6 +518,8 @@ static void tick_writes(struct gdb *g)
 		}
 		if (g->writes.head->restore) {
 			start_restore(g);
+		} else if (g->writes.head->check) {
+			start_check(g);
 		} else {
 			start_batch(g);
 		}
@@ -537,6 +557,7 @@ static bool accept_common(struct gdb *g, struct gdb_request *req,
 	req->status = 0;
 	req->errmsg[0] = '\0';
 	req->restore = false;
+	req->check = false;
 	req->image = NULL;
 	req->image_len = 0;
 	atomic_store(&req->canceled, false);
@@ -589,6 +610,15 @@ void gdb_restore(struct gdb *g, struct gdb_request *req, const void *image,
 		req->restore = true;
 		req->image = image;
 		req->image_len = len;
+		gdb_queue_push(&g->writes, req);
+		gdb_schedule(g);
+	}
+}
+
+void gdb_check(struct gdb *g, struct gdb_request *req, gdb_request_cb cb)
+{
+	if (accept_common(g, req, cb) && accept_proposal(g, req)) {
+		req->check = true;
 		gdb_queue_push(&g->writes, req);
 		gdb_schedule(g);
 	}

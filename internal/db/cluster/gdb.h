@@ -57,6 +57,11 @@
  * ALTER TABLE ... ADD COLUMN with a DEFAULT, every row is rewritten to store
  * the default (see schema.c), which costs one pass over the table.
  *
+ * - A content check (gdb_check) travels as a CHECK entry; every member,
+ *   applying it, hashes its database as it stands at that entry on a
+ *   worker (gdb_check_result). Every member also keeps a hash chain over
+ *   the entries it applied (chain.h; doc/consistency.md).
+ *
  * Snapshots are taken without stalling the loop (raft_fsm version 3):
  * raft's snapshot() call, on the loop, only begins a read transaction on a
  * read-only connection of the snapshot's own, which pins the state after
@@ -232,6 +237,7 @@ struct gdb_request {
 	atomic_bool canceled; /* read by worker threads */
 	int status;
 	bool restore;	   /* queued by gdb_restore() */
+	bool check;	   /* queued by gdb_check() */
 	const void *image; /* gdb_restore() only, borrowed */
 	size_t image_len;
 };
@@ -355,6 +361,35 @@ void gdb_write(struct gdb *g, struct gdb_request *req, gdb_request_cb cb);
  * not run. */
 void gdb_restore(struct gdb *g, struct gdb_request *req, const void *image,
 		 size_t len, gdb_request_cb cb);
+
+/* Queue a content check: a CHECK entry, proposed alone in the write queue
+ * (behind the writes queued before it). Leader only, as writes. cb: 0 once
+ * the entry is applied on this member, req->index its index (the member's
+ * own hash is then being computed: gdb_check_result); other statuses as
+ * for writes. */
+void gdb_check(struct gdb *g, struct gdb_request *req, gdb_request_cb cb);
+
+/* What a member found at the CHECK entry of index INDEX. */
+struct gdb_check_result {
+	uint64_t index;
+	uint64_t chain_base; /* chain.h */
+	uint8_t chain[16];   /* the hash chain at INDEX */
+	uint8_t content[16]; /* the content hash (content.h) */
+};
+
+/* The check at INDEX on this member: 0 with *OUT; TM_BUSY while its hash
+ * is computed; TM_NOTFOUND when this member applied no CHECK entry at
+ * INDEX (or forgot it: it keeps the last few); or the status with which
+ * hashing failed (ERRMSG, TM_ERRMSG_SIZE, says why). */
+int gdb_check_result(struct gdb *g, uint64_t index,
+		     struct gdb_check_result *out, char *errmsg);
+
+/* The hash chain at this member's last applied index (*BASE, VALUE), or
+ * at INDEX, from the ring: false when unknown (INDEX older than the ring,
+ * or the chain waits to restart after an old snapshot). */
+bool gdb_chain_now(struct gdb *g, uint64_t *base, uint8_t value[16]);
+bool gdb_chain_get(struct gdb *g, uint64_t index, uint64_t *base,
+		   uint8_t value[16]);
 
 /* Queue a read request: every statement must be read-only. It runs on the
  * exec connection in one read transaction. GDB_READ_LINEARIZABLE first runs

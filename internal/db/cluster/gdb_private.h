@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 #include <uv.h>
 
+#include "internal/db/cluster/chain.h"
 #include "internal/db/cluster/entry.h"
 #include "internal/db/cluster/gdb.h"
 #include "internal/db/cluster/rows.h"
@@ -186,15 +187,47 @@ struct gdb_conn {
 };
 
 /* A snapshot's image in a mapped file (snapfile.c), and the trailer raft
- * stores after it: 8 bytes of magic, then the image's hash64, 8 bytes
- * little-endian. */
+ * stores after it (48 bytes, integers little-endian): 8 bytes of magic
+ * "TMSNAPv2"; a checksum, the image's hash64 xor the hash64 of the next
+ * 32 bytes; the hash chain at the snapshot (chain.h): its base (8), index
+ * (8) and value (16). Snapshots of older builds end with the 16-byte
+ * trailer "TMSNAPv1" and the image's hash64, without the chain. */
 #define GDB_SNAPFILE_PREFIX "snapshot-copy-"
-#define GDB_SNAP_TRAILER_MAGIC "TMSNAPv1"
-#define GDB_SNAP_TRAILER_SIZE 16
+#define GDB_SNAP_TRAILER_MAGIC "TMSNAPv2"
+#define GDB_SNAP_TRAILER_SIZE 48
+#define GDB_SNAP_TRAILER_V1_MAGIC "TMSNAPv1"
+#define GDB_SNAP_TRAILER_V1_SIZE 16
+struct gdb_snap_chain {
+	uint64_t base;
+	uint64_t index;
+	uint8_t value[GDB_CHAIN_SIZE];
+};
 struct gdb_snapfile {
 	void *map; /* read-only mapping of the unlinked copy; NULL if none */
 	size_t len;
 	uint8_t trailer[GDB_SNAP_TRAILER_SIZE];
+};
+
+/* Content checks (check.c): the results of the last GDB_CHECK_KEEP CHECK
+ * entries applied here, one hashed at a time on a worker. */
+#define GDB_CHECK_KEEP 8
+struct gdb_check_slot {
+	struct gdb_check_result r;
+	int status; /* 0, TM_BUSY while hashing, or why it failed */
+	char errmsg[TM_ERRMSG_SIZE];
+};
+struct gdb_checker {
+	sqlite3 *db; /* read-only; pins the state of the CHECK entry */
+	struct pool_work work;
+	bool running; /* a worker holds db */
+	atomic_bool stop;
+	struct gdb_check_slot slots[GDB_CHECK_KEEP];
+	size_t next;			/* the slot to fill next */
+	struct gdb_check_slot *current; /* being hashed */
+	/* Written by the worker, read by the loop once it is done. */
+	int work_status;
+	uint8_t work_content[GDB_CHAIN_SIZE];
+	char work_errmsg[TM_ERRMSG_SIZE];
 };
 
 /* Where the log stood when a snapshot was pinned (interval.c). */
@@ -254,6 +287,7 @@ struct gdb {
 	uint64_t applied_bytes;		 /* of every entry applied so far */
 	struct gdb_snap_mark snap_at;	 /* the pinned snapshot */
 	struct gdb_snap_mark snap_prev;	 /* the last one taken */
+	struct gdb_snap_chain snap_chain; /* the chain at the pin */
 	unsigned snap_base;   /* raft.snapshot_threshold; 0 = unset */
 	unsigned snap_wanted; /* the interval the database asks for */
 
@@ -291,6 +325,12 @@ struct gdb {
 	bool force_barrier;	 /* the next round is a barrier */
 
 	struct gdb_queue done; /* answered; callbacks to fire */
+
+	/* Consistency (chain.h, check.c). */
+	struct gdb_chain chain;
+	bool chain_unknown; /* restored from a snapshot without the chain:
+			       it restarts at the next applied index */
+	struct gdb_checker check;
 
 	bool draining; /* gdb_drain: writes not yet proposed are refused */
 	bool closing;
@@ -454,10 +494,12 @@ int gdb_record_table(sqlite3 *db, const struct gdb_shape *s, uint64_t limit,
 /* snapfile.c: copy what SRC's read transaction sees into a file in DIR,
  * map it and unlink it (*out; release with gdb_snapfile_release). 0, or
  * TM_IO/TM_NOSPACE with errmsg. gdb_snap_trailer: the trailer of IMAGE. */
-int gdb_snapfile_make(sqlite3 *src, const char *dir, struct gdb_snapfile *out,
-		      char *errmsg);
+int gdb_snapfile_make(sqlite3 *src, const char *dir,
+		      const struct gdb_snap_chain *chain,
+		      struct gdb_snapfile *out, char *errmsg);
 void gdb_snapfile_release(struct gdb_snapfile *f);
 void gdb_snap_trailer(const void *image, size_t len,
+		      const struct gdb_snap_chain *chain,
 		      uint8_t trailer[GDB_SNAP_TRAILER_SIZE]);
 
 /* watch.c: mark the watches of TABLE (or all of them) as touched by the
@@ -549,6 +591,14 @@ int gdb_fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
 		  void **result);
 /* Apply a decoded entry (WRITE or RESTORE) on the apply connection; panics
  * on divergence. */
+/* check.c */
+int gdb_check_open(struct gdb *g, char *errmsg);
+void gdb_check_close(struct gdb *g);
+/* The CHECK entry at INDEX is applied: pin the database and hash it. */
+void gdb_check_begin(struct gdb *g, uint64_t index);
+/* Start the chain again at INDEX, unknown before it, if it must. */
+void gdb_chain_settle(struct gdb *g, uint64_t index);
+
 void gdb_apply_entry(struct gdb *g, const struct gdb_entry *e,
 		     unsigned long long index);
 

@@ -108,6 +108,7 @@ static void close_databases(struct gdb *g)
 {
 	close_readers(g);
 	gdb_snap_close(g);
+	gdb_check_close(g);
 	gdb_conn_close(&g->route);
 	gdb_conn_close(&g->exec);
 	gdb_shapes_clear(&g->shapes);
@@ -136,6 +137,9 @@ static int open_databases(struct gdb *g, char *errmsg)
 	}
 	if (rv == 0) {
 		rv = gdb_snap_open(g, errmsg);
+	}
+	if (rv == 0) {
+		rv = gdb_check_open(g, errmsg);
 	}
 	if (rv == 0) {
 		/* Without a pool, reads run on the loop: one reader. */
@@ -179,6 +183,7 @@ int gdb_init(struct gdb **out, uv_loop_t *loop, const char *db_path,
 		return rv;
 	}
 	g->shapes.db = g->apply;
+	gdb_chain_init(&g->chain);
 	pthread_mutex_init(&g->exec_mutex, NULL);
 	pthread_cond_init(&g->exec_cond, NULL);
 	uv_idle_init(loop, &g->idle);
@@ -255,6 +260,7 @@ static void idle_close_cb(uv_handle_t *handle)
 	pthread_cond_destroy(&g->exec_cond);
 	pthread_mutex_destroy(&g->exec_mutex);
 	gdb_watch_release(g);
+	gdb_chain_free(&g->chain);
 	tm_free(g->dir);
 	tm_free(g->path);
 	tm_free(g);
@@ -266,6 +272,7 @@ static void idle_close_cb(uv_handle_t *handle)
 void gdb_maybe_closed(struct gdb *g)
 {
 	if (!g->closing || g->batch_running || g->readers_busy > 0 ||
+	    g->check.running ||
 	    uv_is_closing((uv_handle_t *)&g->idle)) {
 		return;
 	}
@@ -289,6 +296,7 @@ void gdb_close(struct gdb *g, gdb_close_cb cb, void *arg)
 	gdb_fail_reads(g, TM_SHUTDOWN, "shutting down");
 	/* Running jobs stop at their next progress check. */
 	atomic_store(&g->exec.stop, GDB_STOP_SHUTDOWN);
+	atomic_store(&g->check.stop, true);
 	for (unsigned i = 0; i < g->n_readers; i++) {
 		atomic_store(&g->readers[i].stop, GDB_STOP_SHUTDOWN);
 	}

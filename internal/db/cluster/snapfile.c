@@ -7,8 +7,8 @@
  * this one), set header bytes 18 and 19 to 1 (the rollback-journal format:
  * the image opens without a -wal file and can be deserialized), map the
  * file read-only and unlink it, so that nothing is left behind whatever
- * happens next. Then the checksum trailer (gdb_snap_trailer) is computed
- * over the mapped image.
+ * happens next. Then the trailer (gdb_snap_trailer: the hash chain at the
+ * snapshot and a checksum) is computed over the mapped image.
  *
  * The mapping is backed by the page cache, not by the process's heap: the
  * kernel drops its pages under pressure and reads them back from the file.
@@ -65,8 +65,9 @@ static int io_error(char *errmsg, const char *what, const char *path)
 	return errno == ENOSPC ? TM_NOSPACE : TM_IO;
 }
 
-int gdb_snapfile_make(sqlite3 *src, const char *dir, struct gdb_snapfile *out,
-		      char *errmsg)
+int gdb_snapfile_make(sqlite3 *src, const char *dir,
+		      const struct gdb_snap_chain *chain,
+		      struct gdb_snapfile *out, char *errmsg)
 {
 	char *path = tm_asprintf("%s/%sXXXXXX", dir, GDB_SNAPFILE_PREFIX);
 	int rv = 0;
@@ -104,7 +105,7 @@ int gdb_snapfile_make(sqlite3 *src, const char *dir, struct gdb_snapfile *out,
 	unlink(path);
 	tm_free(path);
 	if (rv == 0) {
-		gdb_snap_trailer(out->map, out->len, out->trailer);
+		gdb_snap_trailer(out->map, out->len, chain, out->trailer);
 	}
 	return rv;
 }
@@ -117,12 +118,20 @@ void gdb_snapfile_release(struct gdb_snapfile *f)
 	memset(f, 0, sizeof *f);
 }
 
+static void put_u64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++) {
+		p[i] = (uint8_t)(v >> (8 * i));
+	}
+}
+
 void gdb_snap_trailer(const void *image, size_t len,
+		      const struct gdb_snap_chain *chain,
 		      uint8_t trailer[GDB_SNAP_TRAILER_SIZE])
 {
-	uint64_t sum = hash64(image, len);
 	memcpy(trailer, GDB_SNAP_TRAILER_MAGIC, 8);
-	for (int i = 0; i < 8; i++) {
-		trailer[8 + i] = (uint8_t)(sum >> (8 * i));
-	}
+	put_u64(trailer + 16, chain->base);
+	put_u64(trailer + 24, chain->index);
+	memcpy(trailer + 32, chain->value, GDB_CHAIN_SIZE);
+	put_u64(trailer + 8, hash64(image, len) ^ hash64(trailer + 16, 32));
 }

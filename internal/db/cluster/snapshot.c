@@ -14,8 +14,9 @@
  *      rollback-journal format, so the image is a standalone SQLite
  *      database file: it opens without a -wal file, and it can be
  *      deserialized into memory (SQLite refuses a WAL-format image). raft
- *      gets two buffers: the mapped image and a 16-byte trailer holding
- *      its checksum ("TMSNAPv1" and the image's hash64). No copy of the
+ *      gets two buffers: the mapped image and a 48-byte trailer holding
+ *      the hash chain at the snapshot and a checksum ("TMSNAPv2",
+ *      gdb_private.h). No copy of the
  *      database is made on the heap: raft_uv compresses (LZ4) from the
  *      mapping, whose pages are the page cache's, into one buffer of the
  *      compressed size, and writes that.
@@ -38,7 +39,9 @@
  * its checksum is refused (RAFT_CORRUPT). raft_uv's LZ4 frame has a
  * checksum of its own, but the trailer does not depend on raft_uv's
  * settings (raft_uv writes uncompressed snapshots with no checksum at
- * all). A snapshot without a trailer was written by an older build. Restore
+ * all). A snapshot without a trailer, or with the 16-byte "TMSNAPv1" one
+ * (no chain), was written by an older build: the hash chain then restarts
+ * at the snapshot's index ("unknown before it", chain.h). Restore
  * then deserializes the image into a read-only in-memory database and copies it
  * over the file with the backup API (one transaction on the apply connection;
  * the exec connection sees the new content and schema at its next transaction).
@@ -51,6 +54,7 @@
 
 #include "internal/db/cluster/gdb_private.h"
 #include "internal/lib/assert.h"
+#include "internal/lib/hash64.h"
 #include "internal/lib/log.h"
 #include "internal/lib/mem.h"
 
@@ -110,6 +114,10 @@ int gdb_fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 	g->snap_at.index = g->raft != NULL ? raft_last_applied(g->raft) : 0;
 	g->snap_at.applied_bytes = g->applied_bytes;
 	g->snap_at.valid = g->raft != NULL;
+	gdb_chain_settle(g, g->snap_at.index);
+	g->snap_chain.base = g->chain.base;
+	g->snap_chain.index = g->snap_at.index;
+	memcpy(g->snap_chain.value, g->chain.last.value, GDB_CHAIN_SIZE);
 	memset(&g->snap_file, 0, sizeof g->snap_file);
 	g->snap_err[0] = '\0';
 	*bufs = NULL;
@@ -144,8 +152,8 @@ int gdb_fsm_snapshot_async(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 	struct gdb *g = fsm->data;
 	int rv = room_for_copy(g);
 	if (rv == 0) {
-		rv = gdb_snapfile_make(g->snap, g->dir, &g->snap_file,
-				       g->snap_err);
+		rv = gdb_snapfile_make(g->snap, g->dir, &g->snap_chain,
+				       &g->snap_file, g->snap_err);
 	}
 	if (rv != 0) {
 		/* Logged by finalize, on the loop. */
@@ -269,27 +277,62 @@ out:
 	return rv;
 }
 
-/* A snapshot ends with the trailer when its length is a whole number of
+static uint64_t get_u64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--) {
+		v = v << 8 | p[i];
+	}
+	return v;
+}
+
+static bool has_trailer(const unsigned char *buf, size_t n, size_t size,
+			const char *magic)
+{
+	return n >= SQLITE_HEADER_SIZE + size && n % GDB_PAGE_SIZE == size &&
+	       memcmp(buf + n - size, magic, 8) == 0;
+}
+
+/* A snapshot ends with a trailer when its length is a whole number of
  * pages plus the trailer and the magic is there; *LEN becomes the image's
- * length. TM_CORRUPT when the checksum does not match. */
-static int check_trailer(const unsigned char *buf, size_t *len, char *errmsg)
+ * length, and *CHAIN (with *HAS_CHAIN) the chain a v2 trailer carries.
+ * TM_CORRUPT when the checksum does not match. */
+static int check_trailer(const unsigned char *buf, size_t *len,
+			 struct gdb_snap_chain *chain, bool *has_chain,
+			 char *errmsg)
 {
 	size_t n = *len;
-	if (n < SQLITE_HEADER_SIZE + GDB_SNAP_TRAILER_SIZE ||
-	    n % GDB_PAGE_SIZE != GDB_SNAP_TRAILER_SIZE ||
-	    memcmp(buf + n - GDB_SNAP_TRAILER_SIZE, GDB_SNAP_TRAILER_MAGIC,
-		   8) != 0) {
+	*has_chain = false;
+	bool v2 = has_trailer(buf, n, GDB_SNAP_TRAILER_SIZE,
+			      GDB_SNAP_TRAILER_MAGIC);
+	bool v1 = !v2 && has_trailer(buf, n, GDB_SNAP_TRAILER_V1_SIZE,
+				     GDB_SNAP_TRAILER_V1_MAGIC);
+	if (!v1 && !v2) {
 		return 0; /* an older build's snapshot: no trailer */
 	}
-	uint8_t want[GDB_SNAP_TRAILER_SIZE];
-	n -= GDB_SNAP_TRAILER_SIZE;
-	gdb_snap_trailer(buf, n, want);
-	if (memcmp(want, buf + n, GDB_SNAP_TRAILER_SIZE) != 0) {
+	const unsigned char *t;
+	bool ok;
+	if (v2) {
+		n -= GDB_SNAP_TRAILER_SIZE;
+		t = buf + n;
+		chain->base = get_u64(t + 16);
+		chain->index = get_u64(t + 24);
+		memcpy(chain->value, t + 32, GDB_CHAIN_SIZE);
+		uint8_t want[GDB_SNAP_TRAILER_SIZE];
+		gdb_snap_trailer(buf, n, chain, want);
+		ok = memcmp(want, t, GDB_SNAP_TRAILER_SIZE) == 0;
+	} else {
+		n -= GDB_SNAP_TRAILER_V1_SIZE;
+		t = buf + n;
+		ok = get_u64(t + 8) == hash64(buf, n);
+	}
+	if (!ok) {
 		tm_errmsg_printf(errmsg,
 				 "the image does not match its checksum: the "
 				 "snapshot file is damaged");
 		return TM_CORRUPT;
 	}
+	*has_chain = v2;
 	*len = n;
 	return 0;
 }
@@ -314,8 +357,10 @@ int gdb_fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 	unsigned char *image = buf->base;
 	size_t len = buf->len;
 	char errmsg[TM_ERRMSG_SIZE];
+	struct gdb_snap_chain chain;
+	bool has_chain = false;
 
-	int rv = check_trailer(image, &len, errmsg);
+	int rv = check_trailer(image, &len, &chain, &has_chain, errmsg);
 	if (rv != 0) {
 		LOGE("gdb: restore: snapshot of %zu bytes: %s", buf->len,
 		     errmsg);
@@ -337,6 +382,13 @@ int gdb_fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 		return rv == TM_CORRUPT ? RAFT_CORRUPT
 		       : rv == TM_NOMEM ? RAFT_NOMEM
 					: RAFT_IOERR;
+	}
+	if (has_chain) {
+		gdb_chain_reset(&g->chain, chain.base, chain.index,
+				chain.value);
+		g->chain_unknown = false;
+	} else {
+		g->chain_unknown = true; /* settled at the next apply */
 	}
 	/* The next interval is measured from the next snapshot on. */
 	g->snap_prev.valid = false;

@@ -279,7 +279,7 @@ static void test_undecodable_entry_aborts(void **state)
 	const enum step newer[] = {STEP_NEWER, STEP_END};
 	const char *garbage_words[] = {"cannot decode the entry", "bad magic",
 				       NULL};
-	const char *newer_words[] = {"format version 4 is newer", NULL};
+	const char *newer_words[] = {"format version 5 is newer", NULL};
 	(void)state;
 	expect_abort(garbage, garbage_words);
 	expect_abort(newer, newer_words);

@@ -1,6 +1,6 @@
 /* Log entry codec: round trips, the worked examples of
  * doc/log-entry-format.md byte for byte, and rejection of corrupt input, for
- * both entry types (WRITE and RESTORE). */
+ * every entry type (WRITE, RESTORE, CHECK). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -234,8 +234,8 @@ static void test_bad_fields(void **state)
 	(void)state;
 	expect_patched(0, (const uint8_t *)"TMDC", 4, TM_CORRUPT, "magic");
 	expect_patched(4, (const uint8_t[]){0, 0}, 2, TM_CORRUPT, "version 0");
-	expect_patched(4, (const uint8_t[]){4, 0}, 2, TM_NEWER,
-		       "format version 4 is newer");
+	expect_patched(4, (const uint8_t[]){5, 0}, 2, TM_NEWER,
+		       "format version 5 is newer");
 	expect_patched(6, (const uint8_t[]){9, 0}, 2, TM_CORRUPT,
 		       "entry type 9");
 	expect_patched(8, (const uint8_t[]){0, 0, 0, 0}, 4, TM_CORRUPT,
@@ -423,13 +423,13 @@ static void test_restore_bad_fields(void **state)
 	uint8_t *image = fake_image(103);
 	uint8_t *buf = encode_restore(image, 103, &size);
 
-	/* A restore entry needs format version 2; 4 is from the future. */
+	/* A restore entry needs format version 2; 5 is from the future. */
 	expect_restore_patched(buf, size, 4, (const uint8_t[]){1, 0}, 2,
 			       TM_CORRUPT,
 			       "entry type 2 does not exist in format version "
 			       "1");
-	expect_restore_patched(buf, size, 4, (const uint8_t[]){4, 0}, 2,
-			       TM_NEWER, "format version 4 is newer");
+	expect_restore_patched(buf, size, 4, (const uint8_t[]){5, 0}, 2,
+			       TM_NEWER, "format version 5 is newer");
 	expect_restore_patched(buf, size, 8, (const uint8_t[]){1, 0, 0, 0}, 4,
 			       TM_CORRUPT, "request count 1, must be 0");
 	/* Image lengths: 0, below a SQLite header, past the end, 2^64-1,
@@ -502,6 +502,71 @@ static void test_restore_random_corruption(void **state)
 	free(image);
 }
 
+/* The CHECK entry of doc/log-entry-format.md, byte for byte. */
+static const uint8_t check_entry[16] = {
+    0x54, 0x4d, 0x44, 0x42, /* magic "TMDB" */
+    0x04, 0x00,		    /* format version 4 */
+    0x03, 0x00,		    /* entry type 3: check */
+    0x00, 0x00, 0x00, 0x00, /* request count 0 */
+    0x00, 0x00, 0x00, 0x00, /* padding to 16 bytes */
+};
+
+static void test_check_worked_example(void **state)
+{
+	struct gdb_entry e = {.type = GDB_ENTRY_CHECK};
+	struct gdb_entry d;
+	uint8_t buf[16];
+	char errmsg[TM_ERRMSG_SIZE];
+	(void)state;
+	assert_int_equal(gdb_entry_size(&e), sizeof check_entry);
+	memset(buf, 0xaa, sizeof buf);
+	gdb_entry_encode(&e, buf);
+	assert_memory_equal(buf, check_entry, sizeof check_entry);
+	assert_int_equal(decode_copy(check_entry, sizeof check_entry, errmsg),
+			 0);
+	assert_int_equal(gdb_entry_decode(buf, sizeof buf, &d, errmsg), 0);
+	assert_int_equal(d.type, GDB_ENTRY_CHECK);
+	assert_int_equal(d.n_requests, 0);
+	assert_null(d.requests);
+	assert_null(d.image);
+	gdb_entry_release(&d);
+}
+
+/* Patch the CHECK example and expect CODE with WORDS. */
+static void expect_check_patched(size_t offset, const uint8_t *bytes,
+				 size_t n, size_t len, int code,
+				 const char *words)
+{
+	uint8_t buf[24] = {0};
+	char errmsg[TM_ERRMSG_SIZE];
+	memcpy(buf, check_entry, sizeof check_entry);
+	memcpy(buf + offset, bytes, n);
+	assert_int_equal(decode_copy(buf, len, errmsg), code);
+	assert_non_null(strstr(errmsg, words));
+}
+
+static void test_check_bad_fields(void **state)
+{
+	(void)state;
+	/* A reader of format 3 (the build before CHECK entries) refuses
+	 * the version as newer than it supports, never reads it as another
+	 * type; this build refuses a CHECK entry claiming an older
+	 * version, and the version after its own. */
+	expect_check_patched(4, (const uint8_t[]){3, 0}, 2, 16, TM_CORRUPT,
+			     "entry type 3 does not exist in format version "
+			     "3");
+	expect_check_patched(4, (const uint8_t[]){5, 0}, 2, 16, TM_NEWER,
+			     "format version 5 is newer");
+	expect_check_patched(8, (const uint8_t[]){1, 0, 0, 0}, 4, 16,
+			     TM_CORRUPT, "request count 1, must be 0");
+	expect_check_patched(12, (const uint8_t[]){1}, 1, 16, TM_CORRUPT,
+			     "4 trailing bytes");
+	expect_check_patched(0, check_entry, 0, 24, TM_CORRUPT,
+			     "12 trailing bytes");
+	expect_check_patched(0, check_entry, 0, 12, TM_CORRUPT,
+			     "not a multiple of 8");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -519,6 +584,8 @@ int main(void)
 	    cmocka_unit_test(test_restore_bad_fields),
 	    cmocka_unit_test(test_write_entry_as_version_2),
 	    cmocka_unit_test(test_restore_random_corruption),
+	    cmocka_unit_test(test_check_worked_example),
+	    cmocka_unit_test(test_check_bad_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

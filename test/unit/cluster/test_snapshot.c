@@ -183,8 +183,8 @@ static void test_snapshot_is_a_database_file(void **state)
 	assert_int_equal(n, 2);
 	assert_int_equal(((unsigned char *)bufs[0].base)[18], 1);
 	assert_int_equal(((unsigned char *)bufs[0].base)[19], 1);
-	assert_int_equal(bufs[1].len, 16);
-	assert_memory_equal(bufs[1].base, "TMSNAPv1", 8);
+	assert_int_equal(bufs[1].len, 48);
+	assert_memory_equal(bufs[1].base, "TMSNAPv2", 8);
 	/* The copy on disk is already unlinked: nothing left behind. */
 	assert_false(dir_has(c->dir, "snapshot-copy-"));
 	snprintf(path, sizeof path, "%s/snapshot.db", c->dir);

@@ -432,11 +432,59 @@ static void test_returning_size(void **state)
 	assert_int_equal(cf_query_int(&f->c, 2, "SELECT count(*) FROM t"), 1);
 }
 
+static void check_cb(struct gdb_request *req, int status)
+{
+	struct cf_req *r = req->data;
+	r->done = true;
+	r->status = status;
+}
+
+/* A content check hashes on a worker of each member while writes go on;
+ * every member finds the same content at the check's index. */
+static void test_content_check(void **state)
+{
+	struct fx *f = *state;
+	exec(f, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
+	exec(f, "INSERT INTO t(v) WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
+		"SELECT x + 1 FROM c WHERE x < 2000) SELECT 'row ' || x FROM c");
+	struct cf_req check = {0};
+	struct cf_req write;
+	check.req.data = &check;
+	gdb_check(f->c.gdb[0], &check.req, check_cb);
+	cf_req_init(&write, false, "UPDATE t SET v = 'changed'", NULL);
+	cf_submit_write(&f->c, 0, &write);
+	wait_all(f, &check, 1);
+	wait_all(f, &write, 1);
+	assert_int_equal(check.status, 0);
+	assert_int_equal(write.status, 0);
+	cf_req_clear(&write);
+	cf_wait_applied(&f->c);
+	uint64_t index = check.req.index;
+	struct gdb_check_result r[3];
+	char errmsg[TM_ERRMSG_SIZE];
+	uint64_t deadline = now_ms() + REAL_WAIT_S * 1000;
+	for (unsigned i = 0; i < 3; i++) {
+		int rv;
+		while ((rv = gdb_check_result(f->c.gdb[i], index, &r[i],
+					      errmsg)) == TM_BUSY) {
+			assert_true(now_ms() < deadline);
+			cf_step(&f->c);
+			usleep(200);
+		}
+		assert_int_equal(rv, 0);
+	}
+	assert_memory_equal(r[0].content, r[1].content, 16);
+	assert_memory_equal(r[0].content, r[2].content, 16);
+	assert_memory_equal(r[0].chain, r[2].chain, 16);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_read_timeout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reads_on_loop, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_content_check, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_default_timeout, setup,
 					    teardown),

@@ -190,7 +190,7 @@ static void key_table(void **state)
 	(void)state;
 	size_t n = 0;
 	const struct config_key *keys = config_keys(&n);
-	assert_int_equal(n, 18);
+	assert_int_equal(n, 19);
 	bool user = false;
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0) {

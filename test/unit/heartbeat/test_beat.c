@@ -81,6 +81,56 @@ static void answer_round_trip(void **state)
 	cJSON_Delete(env);
 }
 
+/* The hash chain travels with the answer; an answer without it (an older
+ * build) still parses, as one with a malformed chain does not. */
+#define ANSWER_HEAD                                                            \
+	"{\"type\":\"sync\",\"metadata\":{\"id\":7,\"name\":\"n2\","           \
+	"\"address\":\"127.0.0.2:8443\",\"version\":\"0.1.0\","                 \
+	"\"schema_version\":5,\"api_extensions\":12,\"applied_index\":99,"      \
+	"\"loop_lag_p99_ms\":1.5,\"load_average\":0.25"
+
+static void answer_chain(void **state)
+{
+	(void)state;
+	struct beat_answer a = {.id = 42,
+				.name = "n3",
+				.address = "127.0.0.3:8443",
+				.version = "0.1.0",
+				.applied_index = 99,
+				.has_chain = true,
+				.chain = "00112233445566778899aabbccddeeff",
+				.chain_base = 17};
+	cJSON *env = cJSON_CreateObject();
+	cJSON_AddItemToObject(env, "metadata", beat_answer_json(&a));
+	char *text = cJSON_PrintUnformatted(env);
+	struct beat_answer back;
+	char errmsg[TM_ERRMSG_SIZE] = "";
+	assert_int_equal(beat_answer_parse(text, strlen(text), &back, errmsg),
+			 0);
+	assert_memory_equal(&back, &a, sizeof a);
+	cJSON_free(text);
+	cJSON_Delete(env);
+
+	const char *old = ANSWER_HEAD "}}";
+	assert_int_equal(beat_answer_parse(old, strlen(old), &back, errmsg), 0);
+	assert_false(back.has_chain);
+
+	const char *bad[] = {
+	    ANSWER_HEAD ",\"chain\":\"00112233445566778899aabbccddeeff\"}}",
+	    ANSWER_HEAD ",\"chain\":\"0011\",\"chain_base\":0}}",
+	    ANSWER_HEAD ",\"chain\":\"00112233445566778899AABBCCDDEEFF\","
+			"\"chain_base\":0}}",
+	    ANSWER_HEAD ",\"chain\":7,\"chain_base\":0}}",
+	    ANSWER_HEAD ",\"chain_base\":3}}",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		assert_int_equal(
+		    beat_answer_parse(bad[i], strlen(bad[i]), &back, errmsg),
+		    TM_INVALID);
+		assert_non_null(strstr(errmsg, "chain"));
+	}
+}
+
 static void request_bad(const char *body, int code, const char *message)
 {
 	struct beat_request r;
@@ -140,6 +190,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(request_round_trip),
 	    cmocka_unit_test(answer_round_trip),
+	    cmocka_unit_test(answer_chain),
 	    cmocka_unit_test(request_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
