@@ -61,7 +61,10 @@ void cluster_load_fingerprints(struct daemon *d)
 	}
 	d->member_fingerprints = tm_calloc(n + 1, sizeof(char *));
 	for (size_t i = 0; i < n; i++) {
-		if (nodes[i].fingerprint[0] != '\0') {
+		/* A member lost in a recovery is refused (cluster_lost.c). */
+		if (nodes[i].fingerprint[0] != '\0' &&
+		    !cluster_is_lost(d, nodes[i].id,
+				     nodes[i].role == RAFT_SPARE)) {
 			d->member_fingerprints[d->n_member_fingerprints++] =
 			    tm_strdup(nodes[i].fingerprint);
 		}
@@ -288,5 +291,6 @@ bool cluster_is_member(struct daemon *d, const char *fp)
 {
 	return d->phase != CLUSTER_STANDALONE &&
 	       (cluster_is_member_fingerprint(d, fp) ||
-		(fp != NULL && daemon_trust_member(d, fp)));
+		(fp != NULL && daemon_trust_member(d, fp) &&
+		 !cluster_fingerprint_lost(d, fp)));
 }

@@ -67,27 +67,6 @@ static int64_t key_or(struct daemon *d, const char *key, int64_t dflt)
  * follower knows only the leader's, from the heartbeats it receives (the
  * member list is asked of the leader; this is the answer when the leader
  * cannot be asked). */
-/* A member in the members table but not in raft's configuration: a join
- * in progress (inserted as a spare, then added to raft), or a member that
- * had a role and lost it outside the members table's knowledge: a
- * recovery from a lost quorum (thermionicd recover) left it out. */
-static void member_state_unconfigured(const struct cluster_row *row,
-				      const char **state, char *message)
-{
-	if (strcmp(row->role, "spare") == 0) {
-		*state = "PENDING";
-		snprintf(message, TM_ERRMSG_SIZE,
-			 "not in the raft configuration yet");
-		return;
-	}
-	*state = "OFFLINE";
-	snprintf(message, TM_ERRMSG_SIZE,
-		 "not in the raft configuration: left out by a recovery from "
-		 "a lost quorum; remove it with: therm cluster remove --force "
-		 "%s",
-		 row->name);
-}
-
 static void member_state(struct daemon *d, struct raft *r,
 			 const struct cluster_row *row, raft_id leader,
 			 const char **state, char *message)
@@ -102,8 +81,19 @@ static void member_state(struct daemon *d, struct raft *r,
 	if (r == NULL) {
 		return;
 	}
+	if (cluster_row_lost(d, row)) {
+		*state = "OFFLINE";
+		snprintf(message, TM_ERRMSG_SIZE,
+			 "not in the raft configuration: left out by a "
+			 "recovery from a lost quorum; remove it with: therm "
+			 "cluster remove --force %s",
+			 row->name);
+		return;
+	}
 	if (raft_role(r, id) < 0) {
-		member_state_unconfigured(row, state, message);
+		*state = "PENDING";
+		snprintf(message, TM_ERRMSG_SIZE,
+			 "not in the raft configuration yet");
 		return;
 	}
 	if (raft_state(r) == RAFT_LEADER) {
