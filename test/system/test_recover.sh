@@ -8,10 +8,15 @@
 addr() { echo "127.0.46.${1#m}:8443"; }
 . "$(dirname "$0")/cluster_lib.sh"
 
+# recover_on NAME ARGS...: thermionicd recover on NAME's directory. Its
+# stderr also goes to logs/recover.log, which check_logs reads after the
+# case: a sanitizer report, even on a refusal, fails it.
 recover_on() {
 	local m=$1
 	shift
-	"$THERMIONICD" recover --dir "$(member_dir "$m")" "$@"
+	mkdir -p "$TEST_ROOT/logs"
+	"$THERMIONICD" recover --dir "$(member_dir "$m")" "$@" \
+		2> >(tee -a "$TEST_ROOT/logs/recover.log" >&2)
 }
 
 # spawn NAME: start a member without waiting for it to be ready (a
