@@ -58,6 +58,8 @@ write_acked() {
 case_quorum_loss_two_of_three() {
 	form 3
 	wait_for 20 bash -c "[ \"\$(THERMIONIC_DIR=$(member_dir m1) $THERM --format json cluster list | jq '[.[] | select(.roles | index(\"voter\"))] | length')\" = 3 ]"
+	# Snapshots and a compacted log on m1: recovery works from them.
+	therm_on m1 config set raft.snapshot_threshold 16 raft.snapshot_trailing 4 >/dev/null
 	therm_on m1 sql "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)" >/dev/null
 	: >"$TEST_ROOT/acked"
 	write_acked 40
@@ -83,6 +85,7 @@ case_quorum_loss_two_of_three() {
 	assert_eq "$(echo "$out" | jq -r .member.name)" n1
 	[ "$(echo "$out" | jq .log.last_index)" -gt "$acked" ] || fail "last index: $out"
 	[ "$(echo "$out" | jq .log.last_term)" -ge 1 ] || fail "last term: $out"
+	[ "$(echo "$out" | jq .log.snapshot_index)" -gt 0 ] || fail "no snapshot: $out"
 	assert_eq "$(echo "$out" | jq -c '[.members[] | .answers] | sort')" '["no","no","this member"]'
 	assert_eq "$(echo "$out" | jq -c '[.members[] | .role] | sort')" '["voter","voter","voter"]'
 	# Showing changes nothing in the log.
