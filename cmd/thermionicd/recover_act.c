@@ -83,8 +83,9 @@ static cJSON *plan_json(const struct recover_state *s,
 	char *names = survivor_names(p);
 	char *note = tm_asprintf(
 	    "run the recovery with --survivors %s (any order) and the same "
-	    "--address options on every survivor; start first the one with "
-	    "the highest last term, then last index",
+	    "--address options on every survivor; several survivors only if "
+	    "their last index and term are the same, else recover the most "
+	    "up-to-date alone and have the others join again",
 	    names);
 	cJSON_AddStringToObject(o, "survivors", names);
 	cJSON_AddStringToObject(o, "note", note);
