@@ -5,15 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
 #include <sqlite3.h>
 #include <uv.h>
 
+#include "cmd/thermionicd/recover.h"
 #include "internal/daemon/daemon.h"
 #include "internal/lib/log.h"
 #include "internal/lib/prio.h"
 
 static const char usage[] =
 	"Usage: thermionicd [OPTIONS]\n"
+	"       thermionicd recover --dir DIR ...   (see recover --help)\n"
 	"\n"
 	"Run one member of a thermionic cluster in the foreground.\n"
 	"\n"
@@ -27,7 +30,10 @@ static const char usage[] =
 	"\n"
 	"The member is reachable on DIR/unix.socket (root only) and, once\n"
 	"core.https_address is set, over mutual TLS on that address.\n"
-	"Stop it with SIGTERM, SIGINT or `therm daemon shutdown`.\n";
+	"Stop it with SIGTERM, SIGINT or `therm daemon shutdown`.\n"
+	"\n"
+	"`thermionicd recover` recovers a cluster that lost its quorum, on a\n"
+	"stopped member.\n";
 
 /* Process-wide SQLite settings, before any other SQLite call.
  *
@@ -54,8 +60,26 @@ static int configure_sqlite(void)
 	return 0;
 }
 
+/* thermionicd recover ...: offline, on a stopped member. */
+static int recover(int argc, char *argv[])
+{
+	if (configure_sqlite() != 0) {
+		return 1;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "thermionicd: curl_global_init failed\n");
+		return 1;
+	}
+	int code = recover_main(argc, argv);
+	curl_global_cleanup();
+	return code;
+}
+
 int main(int argc, char *argv[])
 {
+	if (argc > 1 && strcmp(argv[1], "recover") == 0) {
+		return recover(argc - 1, argv + 1);
+	}
 	enum { OPT_VERBOSE = 256, OPT_DEBUG, OPT_VERSION };
 	static const struct option options[] = {
 		{"dir", required_argument, NULL, 'd'},

@@ -48,23 +48,24 @@ int cluster_use_certificate(struct daemon *d, char *errmsg)
 
 void cluster_load_fingerprints(struct daemon *d)
 {
-	for (size_t i = 0; i < d->n_member_fingerprints; i++) {
-		tm_free(d->member_fingerprints[i]);
-	}
-	tm_free(d->member_fingerprints);
-	d->member_fingerprints = NULL;
-	d->n_member_fingerprints = 0;
+	tm_free(d->member_certs);
+	d->member_certs = NULL;
+	d->n_member_certs = 0;
 	struct nodedb_raft_node *nodes;
 	size_t n;
 	if (nodedb_raft_nodes_get(d->nodedb, &nodes, &n) != 0) {
 		LOGE("cluster: read members: %s", nodedb_errmsg(d->nodedb));
 		return;
 	}
-	d->member_fingerprints = tm_calloc(n + 1, sizeof(char *));
+	d->member_certs = tm_calloc(n + 1, sizeof *d->member_certs);
 	for (size_t i = 0; i < n; i++) {
 		if (nodes[i].fingerprint[0] != '\0') {
-			d->member_fingerprints[d->n_member_fingerprints++] =
-			    tm_strdup(nodes[i].fingerprint);
+			struct cluster_member_cert *c =
+			    &d->member_certs[d->n_member_certs++];
+			snprintf(c->fingerprint, sizeof c->fingerprint, "%s",
+				 nodes[i].fingerprint);
+			c->id = nodes[i].id;
+			c->spare = nodes[i].role == RAFT_SPARE;
 		}
 	}
 	cluster_addresses_load(d, nodes, n);
@@ -76,9 +77,12 @@ bool cluster_is_member_fingerprint(struct daemon *d, const char *fp)
 	if (fp == NULL) {
 		return false;
 	}
-	for (size_t i = 0; i < d->n_member_fingerprints; i++) {
-		if (strcmp(d->member_fingerprints[i], fp) == 0) {
-			return true;
+	for (size_t i = 0; i < d->n_member_certs; i++) {
+		const struct cluster_member_cert *c = &d->member_certs[i];
+		if (strcmp(c->fingerprint, fp) == 0) {
+			/* Checked against raft's configuration as it is
+			 * now: a recovery may have left it out. */
+			return !cluster_is_lost(d, c->id, c->spare);
 		}
 	}
 	return false;
@@ -295,5 +299,6 @@ bool cluster_is_member(struct daemon *d, const char *fp)
 {
 	return d->phase != CLUSTER_STANDALONE &&
 	       (cluster_is_member_fingerprint(d, fp) ||
-		(fp != NULL && daemon_trust_member(d, fp)));
+		(fp != NULL && daemon_trust_member(d, fp) &&
+		 !cluster_fingerprint_lost(d, fp)));
 }

@@ -390,8 +390,10 @@ static void round_run(struct cluster_heartbeat *hb, struct raft *r)
 	}
 	uint64_t *ids = tm_calloc(n + 1, sizeof *ids);
 	size_t n_ids = 0;
+	/* Lost members (cluster_lost.c) are told nothing: they are not
+	 * in the cluster. */
 	for (size_t i = 0; i < n; i++) {
-		if (rows[i].id != d->self.id) {
+		if (rows[i].id != d->self.id && !cluster_row_lost(d, &rows[i])) {
 			ids[n_ids++] = rows[i].id;
 		}
 	}
@@ -400,7 +402,7 @@ static void round_run(struct cluster_heartbeat *hb, struct raft *r)
 	peers_prune(hb, rows, n);
 	char *body = round_body(d, r, rows, n);
 	for (size_t i = 0; i < n; i++) {
-		if (rows[i].id == d->self.id) {
+		if (rows[i].id == d->self.id || cluster_row_lost(d, &rows[i])) {
 			continue;
 		}
 		struct hb_peer *p = peer_get(hb, &rows[i]);

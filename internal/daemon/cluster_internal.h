@@ -2,6 +2,7 @@
 #ifndef TM_DAEMON_CLUSTER_INTERNAL_H
 #define TM_DAEMON_CLUSTER_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,15 @@ struct cluster_row {
  * database has them. *OUT owned (tm_free). */
 int cluster_rows(struct daemon *d, struct cluster_row **out, size_t *n,
 		 char *errmsg);
+
+/* Lost in a recovery from a lost quorum (cluster_lost.c): ID, whose
+ * members-table role is a spare's or not (SPARE), is not in raft's
+ * configuration. False while raft is not running. */
+bool cluster_is_lost(struct daemon *d, uint64_t id, bool spare);
+bool cluster_row_lost(struct daemon *d, const struct cluster_row *row);
+/* The member with certificate FP is lost (one read of the members
+ * table). */
+bool cluster_fingerprint_lost(struct daemon *d, const char *fp);
 
 /* 0 if this member is clustered and ready; otherwise TM_INVALID ("not
  * part of a cluster: ...") or TM_BUSY with ERRMSG. */

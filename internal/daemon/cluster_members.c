@@ -67,9 +67,11 @@ static int64_t key_or(struct daemon *d, const char *key, int64_t dflt)
  * follower knows only the leader's, from the heartbeats it receives (the
  * member list is asked of the leader; this is the answer when the leader
  * cannot be asked). */
-static void member_state(struct daemon *d, struct raft *r, uint64_t id,
-			 raft_id leader, const char **state, char *message)
+static void member_state(struct daemon *d, struct raft *r,
+			 const struct cluster_row *row, raft_id leader,
+			 const char **state, char *message)
 {
+	uint64_t id = row->id;
 	*state = "ONLINE";
 	message[0] = '\0';
 	if (id == d->self.id) {
@@ -77,6 +79,15 @@ static void member_state(struct daemon *d, struct raft *r, uint64_t id,
 		return;
 	}
 	if (r == NULL) {
+		return;
+	}
+	if (cluster_row_lost(d, row)) {
+		*state = "OFFLINE";
+		snprintf(message, TM_ERRMSG_SIZE,
+			 "not in the raft configuration: left out by a "
+			 "recovery from a lost quorum; remove it with: therm "
+			 "cluster remove --force %s",
+			 row->name);
 		return;
 	}
 	if (raft_role(r, id) < 0) {
@@ -120,7 +131,7 @@ static cJSON *member_json(struct daemon *d, const struct cluster_row *row)
 	}
 	const char *state;
 	char message[TM_ERRMSG_SIZE];
-	member_state(d, r, row->id, leader, &state, message);
+	member_state(d, r, row, leader, &state, message);
 	if (role >= 0) {
 		cJSON_AddItemToArray(roles,
 				     cJSON_CreateString(role_name(role)));

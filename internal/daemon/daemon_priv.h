@@ -44,9 +44,15 @@ struct daemon {
 	bool enabling;	      /* an enable is under way */
 	struct cluster_reopen *reopen; /* while the global part restarts */
 	/* Members' own certificates: whom raft traffic and member calls
-	 * are taken from (mirrored from the global database). Owned. */
-	char **member_fingerprints;
-	size_t n_member_fingerprints;
+	 * are taken from (mirrored from the global database), with their
+	 * raft ids, to refuse members lost in a recovery (cluster_lost.c).
+	 * Owned. */
+	struct cluster_member_cert {
+		char fingerprint[TLS_FINGERPRINT_LEN + 1];
+		uint64_t id;
+		bool spare;
+	} *member_certs;
+	size_t n_member_certs;
 	uv_timer_t rebalance; /* leader: roles follow the members table */
 	bool rebalance_alive;
 	bool rebalance_busy; /* a raft_add/raft_assign is in flight */

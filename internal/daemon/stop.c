@@ -280,10 +280,7 @@ void daemon_free(struct daemon *d)
 	if (d->tls_client_ctx != NULL) {
 		SSL_CTX_free(d->tls_client_ctx);
 	}
-	for (size_t i = 0; i < d->n_member_fingerprints; i++) {
-		tm_free(d->member_fingerprints[i]);
-	}
-	tm_free(d->member_fingerprints);
+	tm_free(d->member_certs);
 	if (d->lock_fd >= 0) {
 		close(d->lock_fd);
 	}
