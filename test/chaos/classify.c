@@ -43,7 +43,7 @@ static enum chaos_outcome classify_http(int status, const char *msg)
 }
 
 enum chaos_outcome chaos_classify(int rc, int http_status, const char *errmsg,
-				  bool write)
+				  bool write, bool reused)
 {
 	if (!write || rc == THERMIONIC_OK) {
 		return rc == THERMIONIC_OK ? CHAOS_OK : CHAOS_FAIL;
@@ -59,8 +59,8 @@ enum chaos_outcome chaos_classify(int rc, int http_status, const char *errmsg,
 	case THERMIONIC_ERR_PIN:     /* handshake aborted before HTTP */
 		return CHAOS_FAIL;
 	case THERMIONIC_ERR_CONNECT:
-		/* Refused at connect time: no byte of the request left. */
-		if (starts_with(errmsg, "cannot connect to") &&
+		/* Refused at the first connect: nothing was sent. */
+		if (!reused && starts_with(errmsg, "cannot connect to") &&
 		    strstr(errmsg, "Connection refused") != NULL) {
 			return CHAOS_FAIL;
 		}

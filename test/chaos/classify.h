@@ -24,9 +24,14 @@ enum chaos_outcome {
 /* The outcome of a request that did not succeed: RC is the
  * libthermionic code (never THERMIONIC_OK), HTTP_STATUS the answer's
  * status or 0, ERRMSG its message (borrowed). WRITE: the request changes
- * the database (reads always fail). */
+ * the database (reads always fail). REUSED: the client had a connection
+ * open before this request. libcurl sends a request again on a new
+ * connection when a kept-alive one dies before any answer, so a refused
+ * connection then may follow a request the server did receive (a leader
+ * killed after proposing it): only a refusal on a first connection
+ * proves nothing was sent. */
 enum chaos_outcome chaos_classify(int rc, int http_status, const char *errmsg,
-				  bool write);
+				  bool write, bool reused);
 
 /* "ok", "fail" or "info". */
 const char *chaos_outcome_name(enum chaos_outcome o);

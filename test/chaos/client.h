@@ -53,6 +53,7 @@ struct worker {
 	int process;
 	int member;
 	struct thermionic_client *tc; /* NULL until first used */
+	bool reused;		      /* TC has sent a request before */
 	uint64_t rng;
 	int64_t last[REG_KEYS]; /* register: last value seen per key */
 	bool known[REG_KEYS];

@@ -53,6 +53,7 @@ static int connect_member(struct worker *w)
 					  c->key, c->pin, &w->tc);
 	if (rc == 0) {
 		thermionic_set_timeout(w->tc, c->op_timeout_ms);
+		w->reused = false;
 	}
 	return rc;
 }
@@ -77,6 +78,8 @@ int chaos_sql(struct worker *w, const struct thermionic_sql_request *req,
 		*outcome = CHAOS_FAIL;
 		return rc;
 	}
+	bool reused = w->reused;
+	w->reused = true;
 	rc = thermionic_sql(w->tc, req, res, n);
 	if (rc == THERMIONIC_OK) {
 		*outcome = CHAOS_OK;
@@ -97,7 +100,8 @@ int chaos_sql(struct worker *w, const struct thermionic_sql_request *req,
 	int status = thermionic_status(w->tc);
 	snprintf(errmsg, errmsg_size, "%s (HTTP %d, %s)",
 		 thermionic_errmsg(w->tc), status, thermionic_strerror(rc));
-	*outcome = chaos_classify(rc, status, thermionic_errmsg(w->tc), write);
+	*outcome =
+	    chaos_classify(rc, status, thermionic_errmsg(w->tc), write, reused);
 	if (rc != THERMIONIC_ERR_HTTP || status == 503) {
 		next_member(w);
 	}

@@ -13,7 +13,7 @@ addr() { echo "127.0.43.${1#m}:8443"; }
 CLIENT="$TM_BUILD/test/chaos/chaos_client"
 CHECK="$TM_BUILD/test/chaos/chaos_check"
 # TM_CHAOS_SECONDS: run each workload this long (by hand: longer runs);
-# TM_CHAOS_KEEP: a directory to copy the histories and reports to.
+# TM_CHAOS_KEEP: a directory to copy the histories and daemon logs to.
 if is_asan; then
 	RUN=${TM_CHAOS_SECONDS:-10}
 else
@@ -52,14 +52,14 @@ run_with_kill() {
 		fail "$w: nothing acknowledged after $victim was killed"
 	start_member "$victim"
 	wait "$pid" || fail "$w: client failed: $(cat "$TEST_ROOT/$w.out")"
+	if [ -n "${TM_CHAOS_KEEP:-}" ]; then
+		cp "$h" "$TEST_ROOT"/logs/*.log "$TM_CHAOS_KEEP/"
+	fi
 	"$CHECK" --workload "$w" --history "$h" --report "$TEST_ROOT/$w.json" ||
 		fail "$w: checker: $(cat "$TEST_ROOT/$w.json")"
 	jq -e '.valid == true and .ok > 20' "$TEST_ROOT/$w.json" >/dev/null ||
 		fail "$w: report $(cat "$TEST_ROOT/$w.json")"
 	echo "# $w: $(jq -c '{ops, ok, fail, info}' "$TEST_ROOT/$w.json")"
-	if [ -n "${TM_CHAOS_KEEP:-}" ]; then
-		cp "$h" "$TEST_ROOT/$w.json" "$TM_CHAOS_KEEP/"
-	fi
 }
 
 # expect_anomaly WORKLOAD KIND JQ: the history altered by JQ (applied to
