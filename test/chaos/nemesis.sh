@@ -1,6 +1,6 @@
 # The faults of a chaos run, sourced by test/chaos/run after cluster.sh.
 #
-# A nemesis injects one fault at a time: a seeded pause of 1-5 s, then a
+# A nemesis injects one fault at a time: a seeded pause of 1-3 s, then a
 # fault that lasts a seeded 1-5 s, then its heal, until the run's time is
 # over; `mixed` picks each fault's kind at random among all of them.
 # Every random choice comes from bash's RANDOM, seeded once per run, and
@@ -188,11 +188,11 @@ inject() {
 
 # nemesis KIND SECONDS: faults of KIND (or mixed) for SECONDS.
 nemesis() {
-	local kind=$1 end=$((SECONDS + $2)) gap hold pick n=0
+	local kind=$1 end=$((SECONDS + $2)) gap hold pick n=0 t0
 	local -a kinds
 	read -r -a kinds <<<"$NEMESES"
 	while [ "$n" -lt "$MAX_FAULTS" ]; do
-		rand 5
+		rand 3
 		gap=$((R + 1))
 		rand 5
 		hold=$((R + 1))
@@ -205,9 +205,10 @@ nemesis() {
 		[ $((SECONDS + hold)) -le "$end" ] || hold=$((end - SECONDS))
 		[ "$hold" -ge 1 ] || hold=1
 		n=$((n + 1))
+		t0=$(now)
 		inject "$pick" || return 1
 		FAULTS=$((FAULTS + 1))
-		note "start $n $pick: $FAULT for ${hold}s"
+		echo "$t0 start $n $pick: $FAULT for ${hold}s" >>"$RUN_DIR/nemesis.log"
 		sleep "$hold"
 		eval "$HEAL"
 		note "end $n $pick"
