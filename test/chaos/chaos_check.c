@@ -160,6 +160,10 @@ int main(int argc, char **argv)
 		} else {
 			chk_set(&h, &r);
 		}
+		if (r.ok == 0) {
+			/* A run in which nothing succeeded proves nothing. */
+			chk_report_unknown(&r, "no operation succeeded");
+		}
 		chk_history_free(&h);
 	}
 	free(text);

@@ -42,8 +42,9 @@ struct chaos {
 	pthread_mutex_t lock; /* guards HISTORY */
 	atomic_long ops;      /* operations started */
 	atomic_llong next_value;
-	atomic_bool stop;
-	int64_t t0; /* monotonic ns at start */
+	atomic_bool stop;      /* the workers stop */
+	atomic_bool signalled; /* SIGTERM or SIGINT arrived */
+	int64_t t0;	       /* monotonic ns at start */
 };
 
 /* One worker: a process of the history, one operation at a time, with
@@ -54,12 +55,17 @@ struct worker {
 	int member;
 	struct thermionic_client *tc; /* NULL until first used */
 	bool reused;		      /* TC has sent a request before */
+	bool backoff; /* the last request failed: pause before the next */
 	uint64_t rng;
 	int64_t last[REG_KEYS]; /* register: last value seen per key */
 	bool known[REG_KEYS];
 };
 
 int64_t chaos_now_ns(void);
+
+/* Has SIGTERM or SIGINT arrived (they stay pending: every thread blocks
+ * them, and the main thread takes them while the workers run)? */
+bool chaos_signalled(struct chaos *c);
 
 /* Append one event to the history (EV is consumed) and flush it. */
 void chaos_record(struct chaos *c, cJSON *ev);

@@ -75,7 +75,9 @@ int chaos_sql(struct worker *w, const struct thermionic_sql_request *req,
 	if (rc != 0) {
 		snprintf(errmsg, errmsg_size, "client: %s",
 			 thermionic_strerror(rc));
-		*outcome = CHAOS_FAIL;
+		*outcome = CHAOS_FAIL; /* nothing sent */
+		w->backoff = true;
+		next_member(w);
 		return rc;
 	}
 	bool reused = w->reused;
@@ -97,6 +99,7 @@ int chaos_sql(struct worker *w, const struct thermionic_sql_request *req,
 		}
 		return 0;
 	}
+	w->backoff = true;
 	int status = thermionic_status(w->tc);
 	snprintf(errmsg, errmsg_size, "%s (HTTP %d, %s)",
 		 thermionic_errmsg(w->tc), status, thermionic_strerror(rc));
@@ -125,8 +128,9 @@ static void complete(struct worker *w, const char *f, int key, cJSON *value,
 		cJSON_AddStringToObject(ev, "error", errmsg);
 	}
 	record(w, ev);
-	if (outcome != CHAOS_OK) {
+	if (w->backoff) {
 		/* Do not spin while there is no leader. */
+		w->backoff = false;
 		pause_ms(20);
 	}
 }
@@ -408,7 +412,7 @@ void chaos_op(struct worker *w)
 int chaos_final_read(struct worker *w)
 {
 	int64_t deadline = chaos_now_ns() + 60ll * 1000000000;
-	while (chaos_now_ns() < deadline) {
+	while (chaos_now_ns() < deadline && !chaos_signalled(w->c)) {
 		enum chaos_outcome out = w->c->workload == WL_BANK
 					     ? bank_read(w, true, true)
 					     : set_read(w);
@@ -417,7 +421,9 @@ int chaos_final_read(struct worker *w)
 		}
 		pause_ms(200);
 	}
-	fprintf(stderr, "chaos_client: no final read succeeded in 60 s\n");
+	fprintf(stderr, "chaos_client: no final read succeeded%s\n",
+		atomic_load(&w->c->signalled) ? " before the signal"
+					      : " in 60 s");
 	return -1;
 }
 
@@ -454,8 +460,8 @@ int chaos_setup(struct worker *w)
 	struct thermionic_sql_request r = {
 	    .statements = s, .n_statements = n_sql, .transaction = true};
 	int64_t deadline = chaos_now_ns() + 60ll * 1000000000;
-	char err[512] = "";
-	while (chaos_now_ns() < deadline) {
+	char err[512] = "signalled";
+	while (chaos_now_ns() < deadline && !chaos_signalled(w->c)) {
 		struct thermionic_sql_result *res;
 		size_t n;
 		enum chaos_outcome out;

@@ -58,8 +58,6 @@ struct dead_end {
 	int blocked;   /* op that completed without a place */
 	int64_t value; /* register value then */
 	int last;      /* op linearized last, or -1 */
-	int in_flight[MAX_IN_FLIGHT];
-	int n_in_flight;
 };
 
 struct search {
@@ -258,9 +256,8 @@ static struct node *build_list(struct search *s, struct node *head)
 	return nodes;
 }
 
-static void note_dead_end(struct search *s, struct node *head,
-			  struct node *blocked, long depth, int64_t value,
-			  int last)
+static void note_dead_end(struct search *s, struct node *blocked, long depth,
+			  int64_t value, int last)
 {
 	if (depth < s->best.depth) {
 		return;
@@ -270,13 +267,6 @@ static void note_dead_end(struct search *s, struct node *head,
 	d->blocked = blocked->op;
 	d->value = value;
 	d->last = last;
-	d->n_in_flight = 0;
-	for (struct node *e = head->next;
-	     e != blocked && d->n_in_flight < MAX_IN_FLIGHT; e = e->next) {
-		if (e->call) {
-			d->in_flight[d->n_in_flight++] = e->op;
-		}
-	}
 }
 
 enum outcome { LINEARIZABLE, NOT_LINEARIZABLE, TOO_COSTLY };
@@ -308,7 +298,7 @@ static enum outcome search_run(struct search *s)
 			if (op->type == CHK_INFO) {
 				break; /* only unknown operations are left */
 			}
-			note_dead_end(s, &head, e, depth, value,
+			note_dead_end(s, e, depth, value,
 				      depth > 0 ? stack[depth - 1].entry->op
 						: -1);
 			if (depth == 0) {
@@ -376,6 +366,38 @@ static void describe(const struct search *s, int i, char *buf, size_t size)
 	}
 }
 
+/* The operations of the key that overlap op B in time, as text: those
+ * that completed first, then those of unknown outcome. */
+static int overlapping(const struct search *s, int b, char *buf, size_t size)
+{
+	const struct chk_op *ob = op_of(s, b);
+	size_t len = 0;
+	int count = 0;
+	buf[0] = '\0';
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < s->n; i++) {
+			const struct chk_op *o = op_of(s, i);
+			if (i == b || o->invoke > ob->complete ||
+			    o->complete < ob->invoke ||
+			    (o->type == CHK_INFO) != (pass == 1)) {
+				continue;
+			}
+			if (++count <= MAX_IN_FLIGHT && len < size) {
+				char one[160];
+				describe(s, i, one, sizeof one);
+				len += (size_t)snprintf(
+				    buf + len, size - len, "%s%s",
+				    count > 1 ? "; " : "", one);
+			}
+		}
+	}
+	if (count > MAX_IN_FLIGHT && len < size) {
+		snprintf(buf + len, size - len, "; %d more",
+			 count - MAX_IN_FLIGHT);
+	}
+	return count;
+}
+
 static void report_dead_end(const struct search *s, int key,
 			    struct chk_report *r)
 {
@@ -383,7 +405,7 @@ static void report_dead_end(const struct search *s, int key,
 	char blocked[160];
 	char last[160] = "no operation";
 	char value[32] = "null";
-	char flight[MAX_IN_FLIGHT * 170] = "";
+	char flight[MAX_IN_FLIGHT * 170];
 	describe(s, d->blocked, blocked, sizeof blocked);
 	if (d->last >= 0) {
 		describe(s, d->last, last, sizeof last);
@@ -391,21 +413,15 @@ static void report_dead_end(const struct search *s, int key,
 	if (d->value != NIL) {
 		snprintf(value, sizeof value, "%lld", (long long)d->value);
 	}
-	size_t len = 0;
-	for (int i = 0; i < d->n_in_flight && len < sizeof flight; i++) {
-		char one[160];
-		describe(s, d->in_flight[i], one, sizeof one);
-		len += (size_t)snprintf(flight + len, sizeof flight - len,
-					"%s%s", i ? "; " : "", one);
-	}
+	int n = overlapping(s, d->blocked, flight, sizeof flight);
 	chk_report_anomaly(
 	    r, "not-linearizable",
 	    "key %d: %d operations admit no linearization. Deepest attempt: "
 	    "%ld operations placed, the register holding %s (set by %s); "
-	    "then %s completed and no order of the operations in flight "
-	    "could place it. In flight: %s",
+	    "then %s completed and could not be placed. Concurrent with it: "
+	    "%s",
 	    key, s->n, d->depth - 1, value, last, blocked,
-	    d->n_in_flight ? flight : "none");
+	    n > 0 ? flight : "nothing");
 }
 
 /* Check one key's operations (history indices OPS[0..N)). */
@@ -533,27 +549,37 @@ static int prune_unobserved(const struct chk_history *h, int *ops, int n)
 	return kept;
 }
 
+static int cmp_by_key(const void *a, const void *b, void *arg)
+{
+	const struct chk_history *h = arg;
+	int x = *(const int *)a;
+	int y = *(const int *)b;
+	int kx = h->ops[x].key;
+	int ky = h->ops[y].key;
+	return kx != ky ? (kx < ky ? -1 : 1) : (x > y) - (x < y);
+}
+
 void chk_register(const struct chk_history *h, const struct chk_limits *lim,
 		  struct chk_report *r)
 {
-	int max_key = -1;
+	int *ops = malloc((h->n_ops + 1) * sizeof *ops);
+	int n = 0;
 	for (size_t i = 0; i < h->n_ops; i++) {
-		if (h->ops[i].key > max_key) {
-			max_key = h->ops[i].key;
+		if (counts(&h->ops[i])) {
+			ops[n++] = (int)i;
 		}
 	}
-	int *ops = malloc((h->n_ops + 1) * sizeof *ops);
+	/* Grouped by key, in history order within a key. */
+	qsort_r(ops, (size_t)n, sizeof *ops, cmp_by_key, (void *)h);
 	double deadline = now_s() + lim->max_seconds;
-	for (int key = 0; key <= max_key; key++) {
-		int n = 0;
-		for (size_t i = 0; i < h->n_ops; i++) {
-			if (h->ops[i].key == key && counts(&h->ops[i])) {
-				ops[n++] = (int)i;
-			}
+	for (int start = 0, end; start < n; start = end) {
+		int key = h->ops[ops[start]].key;
+		for (end = start; end < n && h->ops[ops[end]].key == key;
+		     end++) {
 		}
-		n = prune_unobserved(h, ops, n);
-		if (n > 0) {
-			check_key(h, key, ops, n, lim, deadline, r);
+		int kept = prune_unobserved(h, ops + start, end - start);
+		if (kept > 0) {
+			check_key(h, key, ops + start, kept, lim, deadline, r);
 		}
 	}
 	free(ops);
