@@ -1,33 +1,18 @@
 #!/usr/bin/env bash
 # Network partitions. Each member runs in its own network namespace,
-# plugged by a veth pair into a bridge that lives in one more namespace,
-# so the host's network is left alone:
-#
-#   tm-p-PID-1 [eth0 10.77.0.1] --- [p1] \
-#   tm-p-PID-2 [eth0 10.77.0.2] --- [p2] -- br0 (tm-p-PID-br)
-#   tm-p-PID-3 [eth0 10.77.0.3] --- [p3] /
-#
-# A member is cut off by taking its bridge port down, as if its cable
-# were pulled at the switch: its packets vanish, nothing is refused.
-# therm reaches each daemon through its unix socket, which does not care
-# about network namespaces. Needs root and iproute2; skipped otherwise.
+# plugged by a veth pair into a bridge that lives in one more namespace
+# (test/system/netns_lib.sh), so the host's network is left alone. A
+# member is cut off by taking its bridge port down, as if its cable were
+# pulled at the switch: its packets vanish, nothing is refused. therm
+# reaches each daemon through its unix socket, which does not care about
+# network namespaces. Needs root and iproute2; skipped otherwise.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/netns_lib.sh"
 
-NET=tm-p-$$
-BRIDGE_NS=$NET-br
+NETNS_PREFIX=tm-p-$$
+NETNS_SUBNET=10.77.0
 
-# Can this run make a namespace holding a bridge and a veth pair?
-can_partition() {
-	[ "$(id -u)" -eq 0 ] && command -v ip >/dev/null 2>&1 || return 1
-	ip netns add "$NET-probe" 2>/dev/null || return 1
-	local rv=0
-	ip -n "$NET-probe" link add br0 type bridge 2>/dev/null &&
-		ip -n "$NET-probe" link add v0 type veth peer name v1 2>/dev/null || rv=1
-	ip netns del "$NET-probe"
-	return $rv
-}
-
-if ! can_partition >/dev/null 2>&1; then
+if ! netns_can >/dev/null 2>&1; then
 	echo "1..0 # SKIP needs root and ip netns (network namespaces, bridge, veth)"
 	rm -rf "$TEST_ROOT"
 	exit 0
@@ -44,36 +29,12 @@ fi
 # the relay times out: 30 s.
 RELAY_DEADLINE=$((30 + DEADLINE))
 
-ns_of() { echo "$NET-${1#m}"; }
+ns_of() { netns_of "${1#m}"; }
 addr() { echo "10.77.0.${1#m}:8443"; }
-
-# net_up N: the bridge and members 1..N's namespaces, all connected.
-net_up() {
-	local i ns
-	ip netns add "$BRIDGE_NS"
-	ip -n "$BRIDGE_NS" link add br0 type bridge
-	ip -n "$BRIDGE_NS" link set br0 up
-	for i in $(seq 1 "$1"); do
-		ns=$(ns_of "m$i")
-		ip netns add "$ns"
-		ip -n "$ns" link set lo up
-		ip -n "$BRIDGE_NS" link add "p$i" type veth peer name eth0 netns "$ns"
-		ip -n "$BRIDGE_NS" link set "p$i" master br0 up
-		ip -n "$ns" addr add "10.77.0.$i/24" dev eth0
-		ip -n "$ns" link set eth0 up
-	done
-}
-
-# net_down: delete every namespace of this run (their veths go with them).
-net_down() {
-	local ns
-	for ns in $(ip netns list | awk '{print $1}' | grep -E "^$NET-(br|[0-9]+)\$"); do
-		ip netns del "$ns" 2>/dev/null || true
-	done
-}
-
-isolate() { ip -n "$BRIDGE_NS" link set "p${1#m}" down; }
-heal() { ip -n "$BRIDGE_NS" link set "p${1#m}" up; }
+net_up() { netns_up "$1"; }
+net_down() { netns_down; }
+isolate() { netns_unplug "${1#m}"; }
+heal() { netns_plug "${1#m}"; }
 
 # Stop the daemons before their namespaces go, even on failure or signal.
 cleanup() {
