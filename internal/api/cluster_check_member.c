@@ -8,29 +8,16 @@
  * "still computing" once that has passed; 409 when it applied N but holds
  * no result for it (the hash failed, or it was forgotten); 503 when the
  * member is stopping; 400 on a malformed index or wait. */
-#include <errno.h>
-#include <stdlib.h>
-
 #include "internal/api/api.h"
 #include "internal/api/check_answer.h"
+#include "internal/api/index_wait.h"
 #include "internal/daemon/cluster.h"
 #include "internal/daemon/daemon.h"
 #include "internal/db/cluster/chain.h"
 #include "internal/db/cluster/gdb.h"
-#include "internal/lib/mem.h"
 
 #define POLL_MS 5
 #define MAX_WAIT_MS 30000
-
-struct check_wait {
-	struct rest_request *req;
-	struct daemon *d;
-	uint64_t index;
-	uint64_t deadline; /* uv_now, ms */
-	uv_timer_t timer;
-};
-
-static void closed_cb(uv_handle_t *h) { tm_free(h->data); }
 
 static void answer(struct rest_request *req, struct daemon *d,
 		   const struct gdb_check_result *r)
@@ -80,37 +67,6 @@ static bool answer_now(struct rest_request *req, struct daemon *d,
 	return true;
 }
 
-static void poll_cb(uv_timer_t *t)
-{
-	struct check_wait *w = t->data;
-	bool late = uv_now(t->loop) >= w->deadline;
-	if (answer_now(w->req, w->d, w->index, late)) {
-		uv_timer_stop(t);
-		uv_close((uv_handle_t *)t, closed_cb);
-	}
-}
-
-/* QUERY (may be NULL: DFLT) as a decimal no larger than MAX. */
-static bool parse_u64(const char *query, uint64_t dflt, uint64_t max,
-		      uint64_t *out)
-{
-	if (query == NULL) {
-		*out = dflt;
-		return true;
-	}
-	if (query[0] < '0' || query[0] > '9') {
-		return false;
-	}
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(query, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max) {
-		return false;
-	}
-	*out = v;
-	return true;
-}
-
 void api_internal_check_get(struct rest_request *req)
 {
 	struct daemon *d = rest_server_data(req);
@@ -120,32 +76,5 @@ void api_internal_check_get(struct rest_request *req)
 				   "cluster may ask for a content check");
 		return;
 	}
-	uint64_t index;
-	uint64_t wait_ms;
-	if (rest_query(req, "index") == NULL ||
-	    !parse_u64(rest_query(req, "index"), 0, INT64_MAX, &index) ||
-	    index == 0) {
-		rest_respond_error(req, 400,
-				   "index must be a raft index (1 or more)");
-		return;
-	}
-	if (!parse_u64(rest_query(req, "wait_ms"), 0, MAX_WAIT_MS, &wait_ms)) {
-		rest_respond_error(req, 400,
-				   "wait_ms must be a number of milliseconds "
-				   "from 0 to %d",
-				   MAX_WAIT_MS);
-		return;
-	}
-	if (answer_now(req, d, index, wait_ms == 0)) {
-		return;
-	}
-	struct check_wait *w = tm_calloc(1, sizeof *w);
-	w->req = req;
-	w->d = d;
-	w->index = index;
-	uv_loop_t *loop = daemon_loop(d);
-	w->deadline = uv_now(loop) + wait_ms;
-	uv_timer_init(loop, &w->timer);
-	w->timer.data = w;
-	uv_timer_start(&w->timer, poll_cb, POLL_MS, POLL_MS);
+	index_wait(req, answer_now, POLL_MS, MAX_WAIT_MS);
 }
