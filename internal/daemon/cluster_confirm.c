@@ -388,7 +388,8 @@ void cluster_confirm_attach(struct daemon *d)
 {
 	const char *mode = getenv("TM_CONFIRM");
 	ask_all = mode != NULL && strcmp(mode, "all") == 0;
-	no_lease = mode != NULL && (strcmp(mode, "round") == 0 || ask_all);
+	no_lease = !cluster_leases_enabled() ||
+		   (mode != NULL && (strcmp(mode, "round") == 0 || ask_all));
 	if (d->gdb != NULL && (mode == NULL || strcmp(mode, "barrier") != 0)) {
 		gdb_set_confirm(d->gdb, confirm, d);
 	}
@@ -400,6 +401,12 @@ uint64_t cluster_raft_term(struct daemon *d)
 		return 0;
 	}
 	return raftnode_raft(d->raftnode)->current_term;
+}
+
+bool cluster_leases_enabled(void)
+{
+	const char *on = getenv("TM_LEASE");
+	return on != NULL && strcmp(on, "on") == 0;
 }
 
 void cluster_lease_drop(struct daemon *d)

@@ -123,6 +123,7 @@ int daemon_global_open(struct daemon *d, char *errmsg)
 	    .transport = &transport,
 	    .bootstrap = !d->self.clustered,
 	    .recover = d->recover_at_open,
+	    .hold_vote = cluster_leases_enabled(),
 	};
 	d->recover_at_open = false;
 	rv = raftnode_init(&d->raftnode, d->loop, raft_dir, &opts,

@@ -68,6 +68,7 @@ struct raftnode {
 	bool raft_closed;
 	void (*close_cb)(void *data);
 	void *close_data;
+	bool hold; /* options.hold_vote */
 };
 
 /* raft_io's snapshot_put, logged (snaplog.h). */
@@ -113,6 +114,7 @@ int raftnode_init(struct raftnode **out, uv_loop_t *loop, const char *dir,
 	n->id = opts->id;
 	n->bootstrap = opts->bootstrap;
 	n->recover = opts->recover;
+	n->hold = opts->hold_vote;
 	n->address = tm_strdup(opts->address);
 	n->dir = tm_strdup(dir);
 	n->loop = loop;
@@ -297,7 +299,9 @@ int raftnode_start(struct raftnode *n, char *errmsg)
 		return TM_CORRUPT;
 	}
 	n->started = true;
-	hold_vote(n);
+	if (n->hold) {
+		hold_vote(n);
+	}
 	raft_index last = raft_last_index(&n->raft);
 	if (last < watermark) {
 		refusal_log_short(n->dir, last, watermark, errmsg);

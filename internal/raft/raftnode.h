@@ -32,6 +32,9 @@ struct raftnode_options {
 	 * ADDRESS} (raft_recover): a standalone member becoming a cluster of
 	 * one records its real address. */
 	bool recover;
+	/* A voter among others holds its vote for an election timeout
+	 * after its start (transport_hold), as leader leases need. */
+	bool hold_vote;
 };
 
 /* DIR is the raft data directory (created 0700 if missing). FSM is

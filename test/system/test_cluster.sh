@@ -79,6 +79,7 @@ case_leader_killed_then_back() {
 # voter restarted while it leads holds its vote: raft connections to it
 # are refused for an election timeout (raft/lease.h).
 case_leader_lease_and_vote_hold() {
+	export TM_LEASE=on # leases are opt-in (doc/sql-api.md)
 	form 3
 	local leader follower
 	leader=$(leader_on m1)
