@@ -12,15 +12,14 @@
 #include <string.h>
 
 #include <raft/uv.h>
-#include <uv.h>
 
 #include "internal/lib/err.h"
 #include "internal/lib/fs.h"
 #include "internal/lib/mem.h"
 #include "internal/raft/segcheck.h"
-#include "internal/raft/transport.h"
 #include "internal/raft/watermark.h"
 #include "internal/recover/recover.h"
+#include "internal/recover/uvio.h"
 
 /* Any id and address: the copy is only loaded, never started. */
 #define INSPECT_ID 1
@@ -79,36 +78,23 @@ static int find_conf(struct recover_log *out, const struct raft_snapshot *s,
 	return 0;
 }
 
-static void closed_cb(struct raft_io *io) { (void)io; }
-
 /* Load the raft directory COPY with raft_uv on a private loop. */
 static int load(const char *copy, struct recover_log *out, char *errmsg)
 {
-	uv_loop_t loop;
-	uv_loop_init(&loop);
-	struct raft_uv_transport transport;
-	struct raft_io io;
-	transport_init(&transport, &loop, NULL);
-	int rv = raft_uv_init(&io, &loop, copy, &transport);
-	if (rv != 0) {
-		tm_errmsg_printf(errmsg, "raft I/O: %s", io.errmsg);
-		transport_free(&transport);
-		uv_loop_close(&loop);
-		return TM_IO;
-	}
-	raft_uv_set_auto_recovery(&io, false);
+	struct recover_uvio u;
 	struct raft_snapshot *snapshot = NULL;
 	struct raft_entry *entries = NULL;
 	size_t n = 0;
 	raft_index start = 0;
-	rv = io.init(&io, INSPECT_ID, INSPECT_ADDRESS);
-	bool inited = rv == 0;
-	if (rv == 0) {
-		rv = io.load(&io, &out->term, &out->voted_for, &snapshot,
-			     &start, &entries, &n);
-	}
+	int rv = recover_uvio_open(&u, copy, INSPECT_ID, INSPECT_ADDRESS,
+				   errmsg);
 	if (rv != 0) {
-		tm_errmsg_printf(errmsg, "load the raft log: %s", io.errmsg);
+		recover_uvio_close(&u);
+		return rv;
+	}
+	if (u.io.load(&u.io, &out->term, &out->voted_for, &snapshot, &start,
+		      &entries, &n) != 0) {
+		tm_errmsg_printf(errmsg, "load the raft log: %s", u.io.errmsg);
 		rv = TM_CORRUPT;
 	} else {
 		out->first_index = n > 0 ? start : 0;
@@ -123,14 +109,7 @@ static int load(const char *copy, struct recover_log *out, char *errmsg)
 	}
 	free_entries(entries, n);
 	free_snapshot(snapshot);
-	if (inited) {
-		io.close(&io, closed_cb);
-		uv_run(&loop, UV_RUN_DEFAULT);
-	}
-	raft_uv_close(&io);
-	transport_free(&transport);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	uv_loop_close(&loop);
+	recover_uvio_close(&u);
 	return rv;
 }
 
