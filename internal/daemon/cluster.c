@@ -222,7 +222,8 @@ cJSON *cluster_info(struct daemon *d)
 	bool old_raft = d->phase == CLUSTER_JOINING && d->join_target == 0;
 	if (d->raftnode != NULL && !d->raft_closing && !old_raft) {
 		struct raft *r = raftnode_raft(d->raftnode);
-		applied = raft_last_applied(r);
+		applied = d->gdb != NULL ? gdb_applied_index(d->gdb)
+					 : raft_last_applied(r);
 		if (r->commit_index > target) {
 			target = r->commit_index;
 		}
@@ -263,6 +264,9 @@ uint64_t cluster_applied_index(struct daemon *d)
 {
 	if (d->raftnode == NULL || d->raft_closing) {
 		return 0;
+	}
+	if (d->gdb != NULL) {
+		return gdb_applied_index(d->gdb);
 	}
 	return raft_last_applied(raftnode_raft(d->raftnode));
 }

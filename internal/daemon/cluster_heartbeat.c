@@ -210,7 +210,6 @@ static void compare_chain(struct cluster_heartbeat *hb, struct hb_peer *p)
 	struct raft *r = d->raftnode != NULL ? raftnode_raft(d->raftnode)
 					     : NULL;
 	if (!a->has_chain || d->gdb == NULL || r == NULL ||
-	    a->applied_index > raft_last_applied(r) ||
 	    !gdb_chain_get(d->gdb, a->applied_index, &base, mine) ||
 	    base != a->chain_base || !gdb_chain_parse(a->chain, theirs)) {
 		hb->chains_skipped++;

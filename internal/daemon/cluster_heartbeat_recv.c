@@ -124,7 +124,12 @@ static cJSON *answer(struct daemon *d, struct raft *r)
 	a.api_extensions = cluster_api_extensions();
 	a.applied_index = raft_last_applied(r);
 	uint8_t chain[GDB_CHAIN_SIZE];
-	if (d->gdb != NULL && gdb_chain_now(d->gdb, &a.chain_base, chain)) {
+	uint64_t at = 0;
+	if (d->gdb != NULL &&
+	    gdb_chain_now(d->gdb, &at, &a.chain_base, chain)) {
+		/* The chain is told where it stands (the apply thread may
+		 * be behind raft). */
+		a.applied_index = at;
 		a.has_chain = true;
 		gdb_chain_hex(chain, a.chain);
 	}

@@ -76,6 +76,11 @@ void cluster_reopen(struct daemon *d, cluster_prepare_fn prepare,
 	cluster_rebalance_stop(d);
 	cluster_heartbeat_stop(d);
 	gdb_drain(d->gdb);
+	/* raft frees its log when it closes: entries the apply thread
+	 * borrowed must be applied first. */
+	if (d->gdb != NULL) {
+		gdb_lane_stop(d->gdb);
+	}
 	d->raft_closing = true;
 	d->gdb_closing = true;
 	raftnode_close(d->raftnode, raft_closed_cb, d);

@@ -6,6 +6,7 @@
  *        schema up to date through a replicated write -> READY.
  * close: raftnode_close -> gdb_close -> maybe_stopped (see stop.c). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal/config/config.h"
@@ -74,6 +75,14 @@ static bool raft_resolve(void *data, raft_id id, char *buf, size_t size)
  * database's threads. */
 #define API_THREADS 2
 
+/* TM_APPLY=loop in the environment applies every committed entry on the
+ * loop, as before the apply thread (for comparison; doc/architecture.md). */
+static bool apply_on_loop(void)
+{
+	const char *mode = getenv("TM_APPLY");
+	return mode != NULL && strcmp(mode, "loop") == 0;
+}
+
 int daemon_global_open(struct daemon *d, char *errmsg)
 {
 	char *db_path = tm_asprintf("%s/global.db", d->dir);
@@ -135,6 +144,9 @@ int daemon_global_open(struct daemon *d, char *errmsg)
 	cluster_confirm_attach(d);
 	gdb_set_snapshot_threshold(d->gdb, opts.snapshot_threshold);
 	rv = raftnode_start(d->raftnode, errmsg);
+	if (rv == 0 && !apply_on_loop()) {
+		rv = gdb_lane_start(d->gdb, errmsg);
+	}
 	if (rv == 0) {
 		LOGI("daemon: global database raft id %llu at %s",
 		     (unsigned long long)id, address);
@@ -304,7 +316,7 @@ static void follower_check(struct schema_upgrade *u)
 	raft_id leader_id;
 	const char *leader_address;
 	raft_leader(r, &leader_id, &leader_address);
-	raft_index applied = raft_last_applied(r);
+	raft_index applied = gdb_applied_index(d->gdb);
 	raft_index target = r->commit_index;
 	if (d->join_target > target) {
 		target = d->join_target;

@@ -78,6 +78,11 @@ static void close_global(struct daemon *d)
 {
 	if (d->raftnode != NULL) {
 		if (!d->raft_closing) {
+			/* raft frees its log when it closes: entries the apply thread
+			 * borrowed must be applied first. */
+			if (d->gdb != NULL) {
+				gdb_lane_stop(d->gdb);
+			}
 			d->raft_closing = true;
 			raftnode_close(d->raftnode, raft_closed_cb, d);
 		}

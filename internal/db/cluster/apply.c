@@ -32,7 +32,9 @@
  *
  * A CHECK entry changes nothing: it starts this member's content hash at
  * that index (check.c). Every entry, whatever its type, extends the hash
- * chain (chain.h) before it is applied. */
+ * chain (chain.h) on the loop, in raft's order, before it is applied; the
+ * apply itself runs on the loop or on the apply thread (lane.c), one entry
+ * at a time in the log's order either way. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -257,7 +259,7 @@ static void apply_single(struct apply_ctx *ctx, const struct gdb_item *item)
 	sqlite3changeset_finalize(it);
 	switch (outcome) {
 	case GDB_APPLY_ONE_APPLIED:
-		ctx->g->stats.changesets_direct++;
+		ctx->g->astats.changesets_direct++;
 		return;
 	case GDB_APPLY_ONE_ERROR:
 		diverged(ctx, "applying changeset: %s (%s)", sqlite3_errstr(rc),
@@ -315,9 +317,8 @@ static void apply_restore(struct apply_ctx *ctx, const struct gdb_entry *e)
 		diverged(ctx, "loading the image of %zu bytes: %s",
 			 e->image_len, errmsg);
 	}
-	ctx->g->stats.restores_applied++;
+	ctx->g->astats.restores_applied++;
 	gdb_watch_touch_all(ctx->g);
-	gdb_watch_fire(ctx->g);
 	LOGI("gdb: entry %llu restored the database from an image of %zu "
 	     "bytes",
 	     ctx->index, e->image_len);
@@ -381,16 +382,18 @@ void gdb_apply_entry(struct gdb *g, const struct gdb_entry *e,
 	if (rc != SQLITE_OK) {
 		diverged(&ctx, "COMMIT: %s", sqlite3_errmsg(g->apply));
 	}
-	gdb_watch_fire(g);
 }
 
-/* Extend the hash chain with the entry at INDEX. An index at or below the
- * chain's last one would mean raft applied an index twice; the chain is
- * only a check, so it restarts there, unknown before, rather than stop
- * the member. */
-static void chain_entry(struct gdb *g, uint64_t index,
-			const struct raft_buffer *buf)
+/* Extend the hash chain with the entry at INDEX (the applier: the only
+ * writer of the chain, which the loop reads under the lane's mutex). An
+ * index at or below the chain's last one would mean raft applied an index
+ * twice; the chain is only a check, so it restarts there, unknown before,
+ * rather than stop the member. */
+static void chain_entry(struct gdb *g, uint64_t index, const void *buf,
+			size_t len)
 {
+	uint8_t value[GDB_CHAIN_SIZE];
+	pthread_mutex_lock(&g->lane.mutex);
 	if (!g->chain_unknown && index <= g->chain.last.index) {
 		LOGE("gdb: entry %llu applied after entry %llu: the hash chain "
 		     "restarts",
@@ -399,34 +402,46 @@ static void chain_entry(struct gdb *g, uint64_t index,
 		g->chain_unknown = true;
 	}
 	gdb_chain_settle(g, index - 1);
-	gdb_chain_add(&g->chain, index, buf->base, buf->len);
+	pthread_mutex_unlock(&g->lane.mutex);
+	gdb_chain_next(&g->chain, index, buf, len, value);
+	pthread_mutex_lock(&g->lane.mutex);
+	gdb_chain_push(&g->chain, index, value);
+	pthread_mutex_unlock(&g->lane.mutex);
+}
+
+void gdb_apply_buffer(struct gdb *g, const void *buf, size_t len,
+		      uint64_t index)
+{
+	struct gdb_entry e;
+	char errmsg[TM_ERRMSG_SIZE];
+	struct apply_ctx ctx = {.g = g, .index = index};
+	if (index > 0) {
+		chain_entry(g, index, buf, len);
+	}
+	int rv = gdb_entry_decode(buf, len, &e, errmsg);
+	if (rv != 0) {
+		diverged(&ctx, "cannot decode the entry: %s", errmsg);
+	}
+	gdb_apply_entry(g, &e, index);
+	gdb_entry_release(&e);
+	g->astats.entries_applied++;
 }
 
 int gdb_fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
 		  void **result)
 {
 	struct gdb *g = fsm->data;
-	struct gdb_entry e;
-	char errmsg[TM_ERRMSG_SIZE];
-	struct apply_ctx ctx = {.g = g};
+	uint64_t index = 0;
 
 	/* raft advances last_applied after this returns. */
 	if (g->raft != NULL) {
-		ctx.index = (unsigned long long)raft_last_applied(g->raft) + 1;
-	}
-	int rv = gdb_entry_decode(buf->base, buf->len, &e, errmsg);
-	if (rv != 0) {
-		diverged(&ctx, "cannot decode the entry: %s", errmsg);
-	}
-	if (ctx.index > 0) {
-		chain_entry(g, ctx.index, buf);
+		index = raft_last_applied(g->raft) + 1;
 	}
 	gdb_exec_quiesce(g);
 	gdb_reserve_keep(g);
-	gdb_apply_entry(g, &e, ctx.index);
-	gdb_entry_release(&e);
-	g->stats.entries_applied++;
 	g->applied_bytes += buf->len;
+	gdb_lane_apply(g, buf, index,
+		       gdb_entry_is_check(buf->base, buf->len));
 	*result = NULL;
 	return 0;
 }

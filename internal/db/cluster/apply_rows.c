@@ -383,7 +383,7 @@ int gdb_apply_rows(struct gdb *g, const uint8_t *data, size_t len, char *errmsg)
 		if (rv != 0) {
 			break;
 		}
-		g->stats.row_changes_applied++;
+		g->astats.row_changes_applied++;
 	}
 	gdb_rows_iter_release(&it);
 	tm_free(a.set);

@@ -53,8 +53,8 @@ void gdb_chain_reset(struct gdb_chain *c, uint64_t base, uint64_t index,
 	push(c, &p);
 }
 
-void gdb_chain_add(struct gdb_chain *c, uint64_t index, const void *payload,
-		   size_t len)
+void gdb_chain_next(struct gdb_chain *c, uint64_t index, const void *payload,
+		    size_t len, uint8_t out[GDB_CHAIN_SIZE])
 {
 	PRE(index > c->last.index);
 	uint8_t le[8];
@@ -70,9 +70,24 @@ void gdb_chain_add(struct gdb_chain *c, uint64_t index, const void *payload,
 		 EVP_DigestUpdate(ctx, payload, len) &&
 		 EVP_DigestFinal_ex(ctx, digest, &n);
 	INVARIANT(ok && n >= GDB_CHAIN_SIZE);
+	memcpy(out, digest, GDB_CHAIN_SIZE);
+}
+
+void gdb_chain_push(struct gdb_chain *c, uint64_t index,
+		    const uint8_t value[GDB_CHAIN_SIZE])
+{
+	PRE(index > c->last.index);
 	struct gdb_chain_point p = {.index = index};
-	memcpy(p.value, digest, GDB_CHAIN_SIZE);
+	memcpy(p.value, value, GDB_CHAIN_SIZE);
 	push(c, &p);
+}
+
+void gdb_chain_add(struct gdb_chain *c, uint64_t index, const void *payload,
+		   size_t len)
+{
+	uint8_t value[GDB_CHAIN_SIZE];
+	gdb_chain_next(c, index, payload, len, value);
+	gdb_chain_push(c, index, value);
 }
 
 /* Binary search: the newest point at or below INDEX. */

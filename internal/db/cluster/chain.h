@@ -20,7 +20,8 @@
  * A ring keeps the last GDB_CHAIN_RING (index, value) points, so that the
  * leader can tell its value at the index a follower reports.
  *
- * Pure: no I/O, no SQLite, no raft; used on the loop only. */
+ * Pure: no I/O, no SQLite, no raft; not thread-safe (the global database
+ * guards it: lane.c). */
 #ifndef TM_DB_CLUSTER_CHAIN_H
 #define TM_DB_CLUSTER_CHAIN_H
 
@@ -59,6 +60,13 @@ void gdb_chain_reset(struct gdb_chain *c, uint64_t base, uint64_t index,
 /* The command entry at INDEX (above the last point) with PAYLOAD. */
 void gdb_chain_add(struct gdb_chain *c, uint64_t index, const void *payload,
 		   size_t len);
+
+/* The same in two steps: the value at INDEX (C unchanged: the digest
+ * needs no lock), then the point added. */
+void gdb_chain_next(struct gdb_chain *c, uint64_t index, const void *payload,
+		    size_t len, uint8_t out[GDB_CHAIN_SIZE]);
+void gdb_chain_push(struct gdb_chain *c, uint64_t index,
+		    const uint8_t value[GDB_CHAIN_SIZE]);
 
 /* The value after every command entry up to INDEX, into OUT: false when
  * INDEX is older than the ring's oldest point. INDEX above the last point

@@ -93,8 +93,10 @@ static struct gdb_check_slot *new_slot(struct gdb *g, uint64_t index)
 	k->next = (k->next + 1) % GDB_CHECK_KEEP;
 	memset(s, 0, sizeof *s);
 	s->r.index = index;
+	pthread_mutex_lock(&g->lane.mutex);
 	s->r.chain_base = g->chain.base;
 	memcpy(s->r.chain, g->chain.last.value, sizeof s->r.chain);
+	pthread_mutex_unlock(&g->lane.mutex);
 	return s;
 }
 
@@ -163,25 +165,48 @@ void gdb_chain_settle(struct gdb *g, uint64_t index)
 	}
 }
 
-bool gdb_chain_now(struct gdb *g, uint64_t *base, uint8_t value[16])
+/* The index up to which the chain is known, with the lane's mutex held:
+ * raft's applied index once the apply thread is idle. */
+static uint64_t chain_known(struct gdb *g)
 {
-	if (g->chain_unknown && g->raft != NULL) {
+	struct gdb_lane *l = &g->lane;
+	bool idle = !l->busy && l->head == NULL;
+	if (idle && g->raft != NULL &&
+	    raft_last_applied(g->raft) > g->chain.last.index) {
+		return raft_last_applied(g->raft);
+	}
+	return g->chain.last.index;
+}
+
+bool gdb_chain_now(struct gdb *g, uint64_t *index, uint64_t *base,
+		   uint8_t value[16])
+{
+	bool known = false;
+	pthread_mutex_lock(&g->lane.mutex);
+	if (g->chain_unknown && g->raft != NULL && !g->lane.busy &&
+	    g->lane.head == NULL) {
 		gdb_chain_settle(g, raft_last_applied(g->raft));
 	}
-	if (g->chain_unknown) {
-		return false;
+	if (!g->chain_unknown) {
+		*index = chain_known(g);
+		*base = g->chain.base;
+		memcpy(value, g->chain.last.value, GDB_CHAIN_SIZE);
+		known = true;
 	}
-	*base = g->chain.base;
-	memcpy(value, g->chain.last.value, GDB_CHAIN_SIZE);
-	return true;
+	pthread_mutex_unlock(&g->lane.mutex);
+	return known;
 }
 
 bool gdb_chain_get(struct gdb *g, uint64_t index, uint64_t *base,
 		   uint8_t value[16])
 {
-	if (g->chain_unknown || !gdb_chain_at(&g->chain, index, value)) {
-		return false;
+	bool found = false;
+	pthread_mutex_lock(&g->lane.mutex);
+	if (!g->chain_unknown && index <= chain_known(g) &&
+	    gdb_chain_at(&g->chain, index, value)) {
+		*base = g->chain.base;
+		found = true;
 	}
-	*base = g->chain.base;
-	return true;
+	pthread_mutex_unlock(&g->lane.mutex);
+	return found;
 }

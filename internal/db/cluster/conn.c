@@ -115,10 +115,11 @@ void gdb_conn_close(struct gdb_conn *c)
 
 void gdb_conn_sync_schema(struct gdb *g, struct gdb_conn *c)
 {
-	if (c->schema_gen != g->schema_gen) {
+	uint64_t gen = atomic_load(&g->schema_gen);
+	if (c->schema_gen != gen) {
 		gdb_cache_flush(c);
 		gdb_shapes_clear(&c->shapes);
-		c->schema_gen = g->schema_gen;
+		c->schema_gen = gen;
 	}
 }
 

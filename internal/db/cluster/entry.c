@@ -429,6 +429,15 @@ int gdb_entry_decode(const uint8_t *buf, size_t len, struct gdb_entry *out,
 	return decode_write(buf, len, version, out, errmsg);
 }
 
+bool gdb_entry_is_check(const uint8_t *buf, size_t len)
+{
+	uint16_t version = 0;
+	uint16_t type = 0;
+	char errmsg[TM_ERRMSG_SIZE];
+	return check_header(buf, len, &version, &type, errmsg) == 0 &&
+	       type == GDB_ENTRY_CHECK;
+}
+
 void gdb_entry_release(struct gdb_entry *e)
 {
 	if (e->requests != NULL) {

@@ -22,6 +22,7 @@
 #ifndef TM_DB_CLUSTER_ENTRY_H
 #define TM_DB_CLUSTER_ENTRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -99,6 +100,8 @@ void gdb_entry_encode(const struct gdb_entry *e, uint8_t *buf);
 int gdb_entry_decode(const uint8_t *buf, size_t len, struct gdb_entry *out,
 		     char *errmsg);
 
+/* Whether BUF holds a CHECK entry (its header only). */
+bool gdb_entry_is_check(const uint8_t *buf, size_t len);
 /* Free what gdb_entry_decode() allocated (idempotent on a zeroed entry). */
 void gdb_entry_release(struct gdb_entry *e);
 

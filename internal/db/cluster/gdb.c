@@ -85,7 +85,7 @@ size_t gdb_queue_len(const struct gdb_queue *q)
 void gdb_done(struct gdb *g, struct gdb_request *req)
 {
 	if (req->index == 0 && g->raft != NULL) {
-		req->index = raft_last_applied(g->raft);
+		req->index = gdb_applied_index(g);
 	}
 	gdb_queue_push(&g->done, req);
 }
@@ -175,11 +175,34 @@ static void fail_proposed(struct gdb *g, struct gdb_request *req, int status)
 		   what);
 }
 
+/* The entry of the batch in flight is in the database: answer it. */
+static void answer_inflight(struct gdb *g)
+{
+	struct gdb_request *req;
+	g->apply_inflight = false;
+	while ((req = gdb_queue_pop(&g->inflight)) != NULL) {
+		req->index = g->inflight_index;
+		gdb_done(g, req);
+	}
+	g->inflight_index = 0;
+	gdb_schedule(g);
+}
+
 static void apply_cb(struct raft_apply *apply, int status, void *result)
 {
 	struct gdb *g = apply->data;
 	struct gdb_request *req;
 	(void)result;
+	if (status == 0) {
+		/* raft applied it; the database may still be applying it on
+		 * the apply thread (lane.c): the batch stays in flight, and
+		 * the next one waits, until it is there. */
+		g->inflight_index = apply->index;
+		if (gdb_applied_index(g) >= apply->index) {
+			answer_inflight(g);
+		}
+		return;
+	}
 	g->apply_inflight = false;
 	if (status == RAFT_NOSPACE) {
 		LOGE("gdb: disk full: raft could not write entry %llu to its "
@@ -187,14 +210,20 @@ static void apply_cb(struct raft_apply *apply, int status, void *result)
 		     (unsigned long long)apply->index, raft_errmsg(g->raft));
 	}
 	while ((req = gdb_queue_pop(&g->inflight)) != NULL) {
-		if (status == 0) {
-			/* raft counts the entry as applied once this returns.
-			 */
-			req->index = apply->index;
-			gdb_done(g, req);
-		} else {
-			fail_proposed(g, req, status);
-		}
+		fail_proposed(g, req, status);
+	}
+	gdb_schedule(g);
+}
+
+void gdb_applied_advanced(struct gdb *g)
+{
+	uint64_t applied = gdb_applied_index(g);
+	if (g->inflight_index != 0 && applied >= g->inflight_index) {
+		answer_inflight(g);
+	}
+	if (!gdb_queue_empty(&g->reads_after) &&
+	    applied >= g->reads_after_index) {
+		gdb_queue_append(&g->reads, &g->reads_after);
 	}
 	gdb_schedule(g);
 }
@@ -511,6 +540,9 @@ static void tick_writes(struct gdb *g)
 			}
 			return; /* a barrier callback schedules the next tick */
 		}
+		if (gdb_applied_index(g) < raft_last_applied(g->raft)) {
+			return; /* the apply thread's progress schedules it */
+		}
 		char errmsg[TM_ERRMSG_SIZE];
 		if (gdb_space_check(g, 0, errmsg) != 0) {
 			gdb_fail_queue(g, &g->writes, TM_NOSPACE, errmsg);
@@ -684,7 +716,7 @@ static bool queue_remove(struct gdb_queue *q, struct gdb_request *req)
 void gdb_cancel(struct gdb *g, struct gdb_request *req)
 {
 	struct gdb_queue *waiting[] = {&g->writes, &g->reads, &g->lin_waiting,
-				       &g->lin_barrier};
+				       &g->lin_barrier, &g->reads_after};
 	for (size_t i = 0; i < sizeof waiting / sizeof waiting[0]; i++) {
 		if (queue_remove(waiting[i], req)) {
 			gdb_finish(g, req, TM_CANCELED,

@@ -260,6 +260,9 @@ struct gdb_stats {
 	uint64_t batches_offloaded;  /* passed the loop's budget: re-run on a
 					worker */
 	uint64_t entries_applied;    /* entries applied on this member */
+	uint64_t entries_applied_inline; /* ... on the loop */
+	uint64_t entries_applied_lane;	 /* ... queued for the apply thread
+					    (big, or behind others) */
 	uint64_t snapshots_taken;
 	uint64_t snapshots_restored;
 	uint64_t restores_applied; /* RESTORE entries applied on this member */
@@ -296,6 +299,16 @@ struct raft_fsm *gdb_fsm(struct gdb *g);
  * valid until gdb_close(), and raft must be closed (its close callback fired)
  * before gdb_close() is called. Call once, before raft_start(). */
 void gdb_set_raft(struct gdb *g, struct raft *raft);
+/* Once raft started: apply committed entries off the loop when they would
+ * hold it (lane.c). 0, or TM_IO with errmsg. */
+int gdb_lane_start(struct gdb *g, char *errmsg);
+/* The index of the last entry this member's database holds (raft's
+ * applied index once the apply thread caught up). */
+uint64_t gdb_applied_index(struct gdb *g);
+/* Apply what the apply thread has queued and stop it (blocks the loop
+ * meanwhile); entries are applied on the loop from then on. Before raft
+ * closes: queued entries borrow raft's buffers. Idempotent. */
+void gdb_lane_stop(struct gdb *g);
 
 /* Confirming leadership without a log entry, for linearizable reads and
  * read indexes. A barrier costs an entry, written and fsynced on a
@@ -384,10 +397,12 @@ struct gdb_check_result {
 int gdb_check_result(struct gdb *g, uint64_t index,
 		     struct gdb_check_result *out, char *errmsg);
 
-/* The hash chain at this member's last applied index (*BASE, VALUE), or
- * at INDEX, from the ring: false when unknown (INDEX older than the ring,
- * or the chain waits to restart after an old snapshot). */
-bool gdb_chain_now(struct gdb *g, uint64_t *base, uint8_t value[16]);
+/* The hash chain where this member's database stands (*INDEX, *BASE,
+ * VALUE), or at INDEX, from the ring: false when unknown (INDEX older than
+ * the ring or not applied here yet, or the chain waits to restart after an
+ * old snapshot). */
+bool gdb_chain_now(struct gdb *g, uint64_t *index, uint64_t *base,
+		   uint8_t value[16]);
 bool gdb_chain_get(struct gdb *g, uint64_t index, uint64_t *base,
 		   uint8_t value[16]);
 

@@ -242,7 +242,44 @@ struct gdb_watch {
 	char *table; /* owned */
 	gdb_watch_cb cb;
 	void *arg;
-	bool touched; /* by the entry being applied */
+	atomic_bool touched; /* by an entry applied (any thread) */
+};
+
+/* What the applier counts (the lane's thread or the loop, never both at
+ * once); the loop reads the copy the applier published (lane.c). */
+struct gdb_applied_stats {
+	uint64_t changesets_direct;
+	uint64_t restores_applied;
+	uint64_t entries_applied;
+	uint64_t row_changes_applied;
+	uint64_t snapshots_restored;
+};
+
+/* The apply lane (lane.c). */
+struct gdb_lane_job;
+struct gdb_lane {
+	bool started; /* the thread runs: entries may go to it */
+	pthread_t thread;
+	pthread_mutex_t mutex; /* guards what follows, up to async */
+	pthread_cond_t cond;   /* work queued; a job done; a pin */
+	struct gdb_lane_job *head;
+	struct gdb_lane_job *tail;
+	bool busy;	     /* the thread runs a job */
+	bool stop;
+	uint64_t pin_at;    /* pin g->snap after the job of this seq */
+	uint64_t pin_index; /* raft's index of the snapshot pinned */
+	int pin_status;	 /* 0 pinned, TM_BUSY pending, or failed */
+	char pin_err[TM_ERRMSG_SIZE];
+	bool reserve_lost; /* the applier deleted the reserve */
+	struct gdb_applied_stats published;
+	uv_async_t async; /* the thread finished a job */
+
+	_Atomic uint64_t applied; /* last entry in the database */
+	_Atomic uint64_t done;	  /* jobs the thread finished */
+	uint64_t queued;	  /* jobs queued (written by the loop) */
+	uint64_t inline_applied;  /* loop: entries applied on the loop */
+	uint64_t turn_ms;	  /* loop: the turn inline applies count in */
+	uint64_t turn_spent_ns;
 };
 
 struct gdb {
@@ -251,7 +288,7 @@ struct gdb {
 	char *path;
 	char *dir;		 /* folder holding path: where space runs out */
 	uint64_t min_free_bytes; /* refuse writes below this; 0 = no check */
-	bool reserve_held;	 /* reserve.c: DIR/global.reserve exists */
+	atomic_bool reserve_held; /* reserve.c: DIR/global.reserve exists */
 	bool reserve_released;	 /* ... was deleted for lack of space */
 	uint64_t reserve_tried_ms; /* uv_now of the last try to make it */
 	uv_timer_t reserve_timer;  /* tries again while it is missing */
@@ -260,7 +297,8 @@ struct gdb {
 	sqlite3 *apply; /* applies committed entries; triggers and FKs off */
 	sqlite3_stmt *apply_sql[GDB_SQL_N];
 	struct gdb_shapes shapes; /* tables on apply */
-	uint64_t schema_gen;	  /* bumped when an entry changes the schema */
+	_Atomic uint64_t schema_gen; /* bumped when an entry changes the
+					schema (by the applier) */
 
 	struct gdb_conn exec;	  /* leader's batches; never commits */
 	struct gdb_conn route;	  /* read-only test, on the loop */
@@ -274,6 +312,13 @@ struct gdb {
 
 	struct raft_fsm fsm;
 	struct raft *raft;	   /* borrowed, NULL until gdb_set_raft() */
+	struct gdb_lane lane;	   /* lane.c */
+	struct gdb_applied_stats astats; /* the applier's */
+	uint64_t inflight_index;	 /* apply_req committed at this index:
+					    answered once the database has it */
+	struct gdb_queue reads_after;	 /* linearizable reads confirmed,
+					    waiting for the database to reach */
+	uint64_t reads_after_index;	 /* ... this index */
 	struct gdb_watch *watches; /* watch.c */
 	size_t n_watches;
 
@@ -352,6 +397,9 @@ int gdb_space_check(const struct gdb *g, uint64_t entry_bytes, char *errmsg);
 #define GDB_RESERVE_BYTES (8u << 20)
 void gdb_reserve_keep(struct gdb *g);
 bool gdb_reserve_release(struct gdb *g);
+/* On the loop: the applier released the reserve (gdb_reserve_release on
+ * the lane's thread only deletes the file). */
+void gdb_reserve_lost(struct gdb *g);
 
 /* Room in DIR for a snapshot of a database of DB_BYTES, above RESERVE
  * (any thread): 0, or TM_NOSPACE with errmsg. */
@@ -601,6 +649,38 @@ void gdb_chain_settle(struct gdb *g, uint64_t index);
 
 void gdb_apply_entry(struct gdb *g, const struct gdb_entry *e,
 		     unsigned long long index);
+/* Decode and apply the entry BUF[0..len) at INDEX (the applier). */
+void gdb_apply_buffer(struct gdb *g, const void *buf, size_t len,
+		      uint64_t index);
+
+/* lane.c */
+void gdb_lane_init(struct gdb *g);
+/* Apply the entry at INDEX, on the loop or on the lane (a CHECK entry:
+ * on the loop, after the lane). */
+void gdb_lane_apply(struct gdb *g, const struct raft_buffer *buf,
+		    uint64_t index, bool check);
+/* Queue the snapshot in BUF (ours now) at INDEX; false before the lane
+ * started (load it at once). */
+bool gdb_lane_restore(struct gdb *g, struct raft_buffer *buf, uint64_t index);
+/* Wait until the lane is idle (on the loop). */
+void gdb_lane_drain(struct gdb *g);
+/* Pin g->snap at the state after raft's INDEX: now, or on the lane's
+ * thread once it gets there; 0 or the failure. gdb_lane_wait_pin (any
+ * thread but the lane's) waits for the pin. */
+int gdb_lane_pin(struct gdb *g, uint64_t index, char *errmsg);
+int gdb_lane_wait_pin(struct gdb *g, char *errmsg);
+/* The applier deleted the reserve: tell the loop. */
+void gdb_lane_reserve_lost(struct gdb *g);
+/* The applier's counters, into OUT. */
+void gdb_lane_published(struct gdb *g, struct gdb_stats *out);
+/* Closing: the async (after gdb_lane_stop, gdb.h). */
+void gdb_lane_close(struct gdb *g, uv_close_cb cb);
+void gdb_lane_free(struct gdb *g);
+/* gdb.c: the database reached a new index (the loop, after the lane). */
+void gdb_applied_advanced(struct gdb *g);
+/* snapshot.c: load the snapshot in BUF (ours) on the applier; a damaged
+ * one stops the member. */
+void gdb_snapshot_install(struct gdb *g, struct raft_buffer *buf);
 
 /* snapshot.c */
 /* Open and close g->snap, the connection that pins snapshots. */

@@ -190,6 +190,7 @@ int gdb_init(struct gdb **out, uv_loop_t *loop, const char *db_path,
 	g->idle.data = g;
 	uv_timer_init(loop, &g->reserve_timer);
 	g->reserve_timer.data = g;
+	gdb_lane_init(g);
 	g->fsm.version = 3;
 	g->fsm.data = g;
 	g->fsm.apply = gdb_fsm_apply;
@@ -236,7 +237,11 @@ sqlite3 *gdb_batch_conn(struct gdb *g) { return g->exec.db; }
 
 const char *gdb_path(struct gdb *g) { return g->path; }
 
-void gdb_get_stats(struct gdb *g, struct gdb_stats *out) { *out = g->stats; }
+void gdb_get_stats(struct gdb *g, struct gdb_stats *out)
+{
+	*out = g->stats;
+	gdb_lane_published(g, out);
+}
 
 void gdb_set_min_free_space(struct gdb *g, uint64_t bytes)
 {
@@ -245,7 +250,8 @@ void gdb_set_min_free_space(struct gdb *g, uint64_t bytes)
 
 /* Close. */
 
-/* Both handles closed (the idle and the reserve's timer): the last frees. */
+/* Every handle closed (the idle, the reserve's timer, the lane's async):
+ * the last frees. */
 static void idle_close_cb(uv_handle_t *handle)
 {
 	struct gdb *g = handle->data;
@@ -260,6 +266,7 @@ static void idle_close_cb(uv_handle_t *handle)
 	pthread_cond_destroy(&g->exec_cond);
 	pthread_mutex_destroy(&g->exec_mutex);
 	gdb_watch_release(g);
+	gdb_lane_free(g);
 	gdb_chain_free(&g->chain);
 	tm_free(g->dir);
 	tm_free(g->path);
@@ -277,7 +284,8 @@ void gdb_maybe_closed(struct gdb *g)
 		return;
 	}
 	uv_idle_stop(&g->idle);
-	g->handles_closing = 2;
+	g->handles_closing = 3;
+	gdb_lane_close(g, idle_close_cb);
 	uv_close((uv_handle_t *)&g->reserve_timer, idle_close_cb);
 	uv_close((uv_handle_t *)&g->idle, idle_close_cb);
 }
@@ -285,6 +293,8 @@ void gdb_maybe_closed(struct gdb *g)
 void gdb_close(struct gdb *g, gdb_close_cb cb, void *arg)
 {
 	PRE(!g->closing);
+	/* Entries raft applied are in the database before anything else. */
+	gdb_lane_stop(g);
 	/* raft must be closed first: it fails what it still holds. */
 	PRE(!g->apply_inflight && !g->catchup_inflight &&
 	    !g->read_barrier_inflight);

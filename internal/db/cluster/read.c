@@ -171,6 +171,21 @@ static bool try_read_on_loop(struct gdb *g, struct gdb_conn *c,
 	return false;
 }
 
+/* REQ, confirmed, runs once the database holds INDEX (the apply thread
+ * may still be applying entries raft counts as applied). */
+static void read_after(struct gdb *g, struct gdb_request *req, uint64_t index)
+{
+	if (gdb_queue_empty(&g->reads_after) &&
+	    gdb_applied_index(g) >= index) {
+		gdb_queue_push(&g->reads, req);
+		return;
+	}
+	if (index > g->reads_after_index) {
+		g->reads_after_index = index;
+	}
+	gdb_queue_push(&g->reads_after, req);
+}
+
 static void read_barrier_cb(struct raft_barrier *barrier, int status)
 {
 	struct gdb *g = barrier->data;
@@ -187,7 +202,8 @@ static void read_barrier_cb(struct raft_barrier *barrier, int status)
 			    barrier->index > 1 ? barrier->index - 1 : 1;
 			gdb_done(g, req);
 		} else if (status == 0) {
-			gdb_queue_push(&g->reads, req);
+			/* raft counts the barrier applied after this. */
+			read_after(g, req, barrier->index - 1);
 		} else {
 			gdb_finish(g, req, TM_NOTLEADER,
 				   "leadership lost before the read could be "
@@ -218,13 +234,8 @@ static void confirm_done(void *arg, int status)
 		} else if (req->n_stmts == 0) {
 			req->index = g->confirm_index; /* gdb_read_index */
 			gdb_done(g, req);
-		} else if (raft_last_applied(g->raft) >= g->confirm_index) {
-			gdb_queue_push(&g->reads, req);
 		} else {
-			/* Committed, not applied yet: a barrier waits for
-			 * both. */
-			gdb_queue_push(&g->lin_waiting, req);
-			g->force_barrier = true;
+			read_after(g, req, g->confirm_index);
 		}
 	}
 	gdb_schedule(g);
@@ -314,6 +325,10 @@ void gdb_tick_reads(struct gdb *g)
 	if (!gdb_queue_empty(&g->lin_waiting) && !g->read_barrier_inflight) {
 		start_read_barrier(g);
 	}
+	if (!gdb_queue_empty(&g->reads_after) &&
+	    gdb_applied_index(g) >= g->reads_after_index) {
+		gdb_queue_append(&g->reads, &g->reads_after);
+	}
 	uint64_t spent_ns = 0;
 	while (g->free_readers != NULL &&
 	       (req = gdb_queue_pop(&g->reads)) != NULL) {
@@ -330,7 +345,7 @@ void gdb_tick_reads(struct gdb *g)
 void gdb_fail_reads(struct gdb *g, int status, const char *message)
 {
 	struct gdb_queue *queues[] = {&g->reads, &g->lin_waiting,
-				      &g->lin_barrier};
+				      &g->lin_barrier, &g->reads_after};
 	for (size_t q = 0; q < sizeof queues / sizeof queues[0]; q++) {
 		struct gdb_request *req;
 		while ((req = gdb_queue_pop(queues[q])) != NULL) {

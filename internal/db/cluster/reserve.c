@@ -46,7 +46,7 @@ static void retry_later(struct gdb *g)
 
 void gdb_reserve_keep(struct gdb *g)
 {
-	if (g->reserve_held) {
+	if (atomic_load(&g->reserve_held)) {
 		return;
 	}
 	uint64_t now = uv_now(g->loop);
@@ -74,7 +74,7 @@ void gdb_reserve_keep(struct gdb *g)
 		retry_later(g);
 		return;
 	}
-	g->reserve_held = true;
+	atomic_store(&g->reserve_held, true);
 	if (g->reserve_released) {
 		LOGI("gdb: disk space is back in %s: %u MiB held in reserve "
 		     "again for applying entries",
@@ -83,16 +83,29 @@ void gdb_reserve_keep(struct gdb *g)
 	}
 }
 
+/* The applier (the lane's thread or the loop): only the file and the
+ * flag; the loop does the rest (gdb_reserve_lost). The loop makes the
+ * reserve only while the flag is down, so it is lowered last. */
 bool gdb_reserve_release(struct gdb *g)
 {
-	if (!g->reserve_held) {
+	if (!atomic_load(&g->reserve_held)) {
 		return false;
 	}
 	char path[4096];
 	reserve_path(g, path, sizeof path);
-	g->reserve_held = false;
+	bool deleted = unlink(path) == 0;
+	atomic_store(&g->reserve_held, false);
+	if (g->lane.started) {
+		gdb_lane_reserve_lost(g);
+	} else {
+		gdb_reserve_lost(g);
+	}
+	return deleted;
+}
+
+void gdb_reserve_lost(struct gdb *g)
+{
 	g->reserve_released = true;
 	g->reserve_tried_ms = uv_now(g->loop);
 	retry_later(g);
-	return unlink(path) == 0;
 }

@@ -299,5 +299,5 @@ void gdb_schema_changed(struct gdb *g)
 	gdb_shapes_clear(&g->shapes);
 	/* The other connections forget theirs when next idle on the loop
 	 * (gdb_conn_sync_schema). */
-	g->schema_gen++;
+	atomic_fetch_add(&g->schema_gen, 1);
 }

@@ -99,25 +99,18 @@ int gdb_fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 {
 	struct gdb *g = fsm->data;
 	PRE(!g->snap_pinned);
-	int rc = sqlite3_exec(g->snap, PIN_SQL, NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		LOGE("gdb: snapshot: cannot begin a read transaction on %s: "
-		     "%s; raft retries at its next snapshot",
-		     g->path, sqlite3_errmsg(g->snap));
-		if (!sqlite3_get_autocommit(g->snap)) {
-			sqlite3_exec(g->snap, "ROLLBACK", NULL, NULL, NULL);
-		}
+	uint64_t index = g->raft != NULL ? raft_last_applied(g->raft) : 0;
+	char errmsg[TM_ERRMSG_SIZE];
+	if (gdb_lane_pin(g, index, errmsg) != 0) {
+		LOGE("gdb: snapshot: %s; raft retries at its next snapshot",
+		     errmsg);
 		return RAFT_IOERR;
 	}
 	g->snap_pinned = true;
 	g->snap_reserve = g->min_free_bytes;
-	g->snap_at.index = g->raft != NULL ? raft_last_applied(g->raft) : 0;
+	g->snap_at.index = index;
 	g->snap_at.applied_bytes = g->applied_bytes;
 	g->snap_at.valid = g->raft != NULL;
-	gdb_chain_settle(g, g->snap_at.index);
-	g->snap_chain.base = g->chain.base;
-	g->snap_chain.index = g->snap_at.index;
-	memcpy(g->snap_chain.value, g->chain.last.value, GDB_CHAIN_SIZE);
 	memset(&g->snap_file, 0, sizeof g->snap_file);
 	g->snap_err[0] = '\0';
 	*bufs = NULL;
@@ -150,7 +143,11 @@ int gdb_fsm_snapshot_async(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 			   unsigned *n_bufs)
 {
 	struct gdb *g = fsm->data;
-	int rv = room_for_copy(g);
+	/* The apply thread pins once it applied the snapshot's entries. */
+	int rv = gdb_lane_wait_pin(g, g->snap_err);
+	if (rv == 0) {
+		rv = room_for_copy(g);
+	}
 	if (rv == 0) {
 		rv = gdb_snapfile_make(g->snap, g->dir, &g->snap_chain,
 				       &g->snap_file, g->snap_err);
@@ -188,7 +185,11 @@ int gdb_fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 	memset(g->snap_bufs, 0, sizeof g->snap_bufs);
 	g->snap_err[0] = '\0';
 	if (g->snap_pinned) {
-		sqlite3_exec(g->snap, "COMMIT", NULL, NULL, NULL);
+		/* raft calls finalize after snapshot_async returned, so the
+		 * pin is done (or failed) by now. */
+		if (!sqlite3_get_autocommit(g->snap)) {
+			sqlite3_exec(g->snap, "COMMIT", NULL, NULL, NULL);
+		}
 		g->snap_pinned = false;
 	}
 	*bufs = NULL;
@@ -351,9 +352,25 @@ static void set_raft_errmsg(struct gdb *g, const char *errmsg)
 	}
 }
 
-int gdb_fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
+/* The chain a v2 trailer carries, read without the checksum (the
+ * applier verifies it). */
+static bool peek_chain(const unsigned char *buf, size_t n,
+		       struct gdb_snap_chain *chain)
 {
-	struct gdb *g = fsm->data;
+	if (!has_trailer(buf, n, GDB_SNAP_TRAILER_SIZE,
+			 GDB_SNAP_TRAILER_MAGIC)) {
+		return false;
+	}
+	const unsigned char *t = buf + n - GDB_SNAP_TRAILER_SIZE;
+	chain->base = get_u64(t + 16);
+	chain->index = get_u64(t + 24);
+	memcpy(chain->value, t + 32, GDB_CHAIN_SIZE);
+	return true;
+}
+
+/* Check and load the snapshot in BUF; 0 or a raft code, logged. */
+static int load_snapshot(struct gdb *g, struct raft_buffer *buf)
+{
 	unsigned char *image = buf->base;
 	size_t len = buf->len;
 	char errmsg[TM_ERRMSG_SIZE];
@@ -373,7 +390,6 @@ int gdb_fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 		image[18] = 1;
 		image[19] = 1;
 	}
-	gdb_exec_quiesce(g);
 	rv = gdb_snapshot_load(g, image, len, errmsg);
 	if (rv != 0) {
 		LOGE("gdb: restore: snapshot of %zu bytes: %s", buf->len,
@@ -383,6 +399,18 @@ int gdb_fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 		       : rv == TM_NOMEM ? RAFT_NOMEM
 					: RAFT_IOERR;
 	}
+	g->astats.snapshots_restored++;
+	gdb_watch_touch_all(g);
+	LOGI("gdb: restored a snapshot of %zu bytes", buf->len);
+	return 0;
+}
+
+/* The chain restarts where the snapshot in BUF was taken (the applier). */
+static void restore_chain(struct gdb *g, const struct raft_buffer *buf)
+{
+	struct gdb_snap_chain chain;
+	bool has_chain = peek_chain(buf->base, buf->len, &chain);
+	pthread_mutex_lock(&g->lane.mutex);
 	if (has_chain) {
 		gdb_chain_reset(&g->chain, chain.base, chain.index,
 				chain.value);
@@ -390,13 +418,48 @@ int gdb_fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 	} else {
 		g->chain_unknown = true; /* settled at the next apply */
 	}
+	pthread_mutex_unlock(&g->lane.mutex);
+}
+
+void gdb_snapshot_install(struct gdb *g, struct raft_buffer *buf)
+{
+	restore_chain(g, buf);
+	if (load_snapshot(g, buf) != 0) {
+		char line[TM_ERRMSG_SIZE + 128];
+		snprintf(line, sizeof line,
+			 "the snapshot received from the leader cannot be "
+			 "installed: %s; stopping this member: start it "
+			 "again, it fetches a new one",
+			 g->raft != NULL ? g->raft->errmsg : "");
+		tm_panic(__FILE__, __LINE__, line);
+	}
+	raft_free(buf->base);
+}
+
+int gdb_fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
+{
+	struct gdb *g = fsm->data;
+	struct gdb_snap_chain chain;
+	bool has_chain = peek_chain(buf->base, buf->len, &chain);
+
+	gdb_exec_quiesce(g);
+	/* raft frees its log's entries after this: the lane must be done
+	 * with those it borrowed (lane.c). */
+	gdb_lane_drain(g);
+	/* raft sets last_applied to the snapshot's index after this; the
+	 * trailer says which it is. */
+	uint64_t index = has_chain ? chain.index : 0;
+	if (!gdb_lane_restore(g, buf, index)) {
+		int rv = load_snapshot(g, buf);
+		if (rv != 0) {
+			return rv;
+		}
+		restore_chain(g, buf);
+		/* On success the buffer is ours (raft's contract). */
+		raft_free(buf->base);
+		gdb_watch_fire(g);
+	}
 	/* The next interval is measured from the next snapshot on. */
 	g->snap_prev.valid = false;
-	/* On success the buffer is ours (raft's contract). */
-	raft_free(buf->base);
-	g->stats.snapshots_restored++;
-	gdb_watch_touch_all(g);
-	gdb_watch_fire(g);
-	LOGI("gdb: restored a snapshot of %zu bytes", buf->len);
 	return 0;
 }

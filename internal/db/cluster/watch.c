@@ -7,7 +7,10 @@
  * schema (an SQL item: a table may have been dropped, created or altered)
  * or replaced the database (a RESTORE entry, a snapshot installed). Once
  * the entry's transaction has committed, each marked watch's callback runs
- * once, in the order the watches were added; the marks are then cleared.
+ * once on the loop, in the order the watches were added; the marks are
+ * then cleared. Entries applied on the apply thread (lane.c) mark from
+ * there, and the loop fires when it learns of them: several entries may
+ * then fire a watch once. Watches are added before raft starts.
  * Without watches this costs nothing but a loop over none. */
 #include <strings.h>
 
@@ -26,7 +29,7 @@ void gdb_watch_touch(struct gdb *g, const char *table)
 {
 	for (size_t i = 0; i < g->n_watches; i++) {
 		if (strcasecmp(g->watches[i].table, table) == 0) {
-			g->watches[i].touched = true;
+			atomic_store(&g->watches[i].touched, true);
 		}
 	}
 }
@@ -34,7 +37,7 @@ void gdb_watch_touch(struct gdb *g, const char *table)
 void gdb_watch_touch_all(struct gdb *g)
 {
 	for (size_t i = 0; i < g->n_watches; i++) {
-		g->watches[i].touched = true;
+		atomic_store(&g->watches[i].touched, true);
 	}
 }
 
@@ -42,8 +45,7 @@ void gdb_watch_fire(struct gdb *g)
 {
 	for (size_t i = 0; i < g->n_watches; i++) {
 		struct gdb_watch *w = &g->watches[i];
-		if (w->touched) {
-			w->touched = false;
+		if (atomic_exchange(&w->touched, false)) {
 			w->cb(w->arg, w->table);
 		}
 	}

@@ -64,12 +64,13 @@ static void writes(struct cf *c)
 
 static void test_same_chain_and_content_everywhere(void **state)
 {
+	uint64_t at = 0;
 	struct cf *c = *state;
 	uint64_t base[3];
 	uint8_t chain[3][16];
 	writes(c);
 	for (unsigned i = 0; i < 3; i++) {
-		assert_true(gdb_chain_now(c->gdb[i], &base[i], chain[i]));
+		assert_true(gdb_chain_now(c->gdb[i], &at, &base[i], chain[i]));
 		assert_int_equal(base[i], 0);
 	}
 	assert_memory_equal(chain[0], chain[1], 16);
@@ -86,10 +87,10 @@ static void test_same_chain_and_content_everywhere(void **state)
 	/* The CHECK entry is in the chain too. */
 	assert_memory_not_equal(r[0].chain, chain[0], 16);
 	/* The ring answers for an earlier index. */
-	uint8_t at[16];
+	uint8_t then[16];
 	uint64_t b;
-	assert_true(gdb_chain_get(c->gdb[1], index - 1, &b, at));
-	assert_memory_equal(at, chain[1], 16);
+	assert_true(gdb_chain_get(c->gdb[1], index - 1, &b, then));
+	assert_memory_equal(then, chain[1], 16);
 	/* No check at another index. */
 	char errmsg[TM_ERRMSG_SIZE];
 	struct gdb_check_result none;
@@ -138,6 +139,7 @@ static struct raft_buffer snapshot_of(struct cf *c, unsigned i)
 
 static void test_snapshot_carries_the_chain(void **state)
 {
+	uint64_t at = 0;
 	struct cf *c = *state;
 	uint64_t b0, b2;
 	uint8_t v0[16], v2[16];
@@ -151,19 +153,20 @@ static void test_snapshot_carries_the_chain(void **state)
 	assert_int_equal(fsm->restore(fsm, &buf), RAFT_CORRUPT);
 	((unsigned char *)buf.base)[buf.len - 1] ^= 1;
 	assert_int_equal(fsm->restore(fsm, &buf), 0);
-	assert_true(gdb_chain_now(c->gdb[0], &b0, v0));
-	assert_true(gdb_chain_now(c->gdb[2], &b2, v2));
+	assert_true(gdb_chain_now(c->gdb[0], &at, &b0, v0));
+	assert_true(gdb_chain_now(c->gdb[2], &at, &b2, v2));
 	assert_int_equal(b0, b2);
 	assert_memory_equal(v0, v2, 16);
 	/* Entries after it keep them equal. */
 	cf_exec(c, "INSERT INTO t(v) VALUES ('after')");
-	assert_true(gdb_chain_now(c->gdb[0], &b0, v0));
-	assert_true(gdb_chain_now(c->gdb[2], &b2, v2));
+	assert_true(gdb_chain_now(c->gdb[0], &at, &b0, v0));
+	assert_true(gdb_chain_now(c->gdb[2], &at, &b2, v2));
 	assert_memory_equal(v0, v2, 16);
 }
 
 static void test_older_snapshot_restarts_the_chain(void **state)
 {
+	uint64_t at = 0;
 	struct cf *c = *state;
 	uint64_t b;
 	uint8_t v[16];
@@ -175,11 +178,11 @@ static void test_older_snapshot_restarts_the_chain(void **state)
 	assert_int_equal(fsm->restore(fsm, &buf), 0);
 	/* Known again from the applied index on, not comparable with the
 	 * others (another base). */
-	assert_true(gdb_chain_now(c->gdb[2], &b, v));
+	assert_true(gdb_chain_now(c->gdb[2], &at, &b, v));
 	assert_true(b > 0);
 	uint64_t b0;
 	uint8_t v0[16];
-	assert_true(gdb_chain_now(c->gdb[0], &b0, v0));
+	assert_true(gdb_chain_now(c->gdb[0], &at, &b0, v0));
 	assert_int_equal(b0, 0);
 	assert_false(gdb_chain_get(c->gdb[2], b - 1, &b, v));
 }

@@ -478,9 +478,126 @@ static void test_content_check(void **state)
 	assert_memory_equal(r[0].chain, r[2].chain, 16);
 }
 
+/* With the apply thread (lane.c): committed entries run off the loop. */
+static int setup_lane(void **state)
+{
+	char errmsg[TM_ERRMSG_SIZE];
+	setup(state);
+	struct fx *f = *state;
+	for (unsigned i = 0; i < f->c.n; i++) {
+		assert_int_equal(gdb_lane_start(f->c.gdb[i], errmsg), 0);
+	}
+	return 0;
+}
+
+static int teardown_lane(void **state)
+{
+	struct fx *f = *state;
+	for (unsigned i = 0; i < f->c.n; i++) {
+		gdb_lane_stop(f->c.gdb[i]);
+	}
+	return teardown(state);
+}
+
+/* Every member's database holds every entry in the leader's log. */
+static void wait_databases(struct fx *f)
+{
+	uint64_t deadline = now_ms() + REAL_WAIT_S * 1000;
+	for (;;) {
+		cf_wait_applied(&f->c);
+		struct raft *leader = raft_fixture_get(&f->c.raft, 0);
+		unsigned caught_up = 0;
+		for (unsigned i = 0; i < f->c.n; i++) {
+			caught_up += gdb_applied_index(f->c.gdb[i]) >=
+					     raft_last_index(leader)
+					 ? 1
+					 : 0;
+		}
+		if (caught_up == f->c.n) {
+			return;
+		}
+		assert_true(now_ms() < deadline);
+		cf_step(&f->c);
+		usleep(200);
+	}
+}
+
+/* Entries too large to apply on the loop go to the apply thread, while
+ * raft takes snapshots every few entries (pinned by the thread at the
+ * snapshot's index); a write is answered only once it is in the leader's
+ * database, and every member ends with the same content. */
+static void test_lane_large_entries(void **state)
+{
+	struct fx *f = *state;
+	exec(f, "CREATE TABLE t(id INTEGER PRIMARY KEY, b BLOB)");
+	wait_databases(f);
+	for (unsigned i = 0; i < f->c.n; i++) {
+		raft_set_snapshot_threshold(raft_fixture_get(&f->c.raft, i),
+					    4);
+		raft_set_snapshot_trailing(raft_fixture_get(&f->c.raft, i), 2);
+	}
+	struct gdb_stats before[3];
+	for (unsigned i = 0; i < f->c.n; i++) {
+		gdb_get_stats(f->c.gdb[i], &before[i]);
+	}
+	for (int n = 0; n < 24; n++) {
+		struct cf_req r;
+		cf_req_init(&r, false,
+			    "INSERT INTO t(b) SELECT randomblob(100000)", NULL);
+		cf_submit_write(&f->c, 0, &r);
+		wait_all(f, &r, 1);
+		assert_int_equal(r.status, 0);
+		assert_int_equal(res(&r, 0)->status, 0);
+		assert_true(gdb_applied_index(f->c.gdb[0]) >= r.req.index);
+		assert_int_equal(cf_query_int(&f->c, 0,
+					      "SELECT count(*) FROM t"),
+				 n + 1);
+		cf_req_clear(&r);
+	}
+	wait_databases(f);
+	for (unsigned i = 0; i < f->c.n; i++) {
+		struct gdb_stats after;
+		gdb_get_stats(f->c.gdb[i], &after);
+		assert_true(after.entries_applied_lane >=
+			    before[i].entries_applied_lane + 24);
+		assert_true(after.entries_applied >=
+			    before[i].entries_applied + 24);
+		assert_true(after.snapshots_taken > before[i].snapshots_taken);
+	}
+	free(cf_assert_identical(&f->c));
+	assert_int_equal(cf_query_int(&f->c, 2, "SELECT count(*) FROM t"),
+			 24);
+}
+
+/* Small entries, one at a time, stay on the loop: no thread switch in the
+ * common case. */
+static void test_lane_small_entries_inline(void **state)
+{
+	struct fx *f = *state;
+	exec(f, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
+	wait_databases(f);
+	struct gdb_stats before;
+	struct gdb_stats after;
+	gdb_get_stats(f->c.gdb[1], &before);
+	for (int n = 0; n < 10; n++) {
+		exec(f, "INSERT INTO t(v) VALUES ('small')");
+	}
+	wait_databases(f);
+	gdb_get_stats(f->c.gdb[1], &after);
+	assert_int_equal(after.entries_applied_lane,
+			 before.entries_applied_lane);
+	assert_true(after.entries_applied_inline >=
+		    before.entries_applied_inline + 10);
+	free(cf_assert_identical(&f->c));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_lane_large_entries, setup_lane,
+					    teardown_lane),
+	    cmocka_unit_test_setup_teardown(test_lane_small_entries_inline,
+					    setup_lane, teardown_lane),
 	    cmocka_unit_test_setup_teardown(test_read_timeout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reads_on_loop, setup,
 					    teardown),
