@@ -497,7 +497,13 @@ void gdb_set_min_free_space(struct gdb *g, uint64_t bytes);
  * gives for it, so that the bytes of the entries between two snapshots
  * stay about a quarter of the database and the copying per written byte
  * stays flat. BASE is raft.snapshot_threshold, the smallest interval; it
- * applies at once, and 0 (the default) leaves raft's threshold alone. */
+ * applies at once, and 0 (the default) leaves raft's threshold alone.
+ * The same share is also kept in bytes: once the entries applied since
+ * the last snapshot carry more than a quarter of the database (and at
+ * least GDB_SNAPSHOT_MIN_BYTES), raft takes one after the next entry,
+ * whatever the count, so a burst of large writes does not leave a long log
+ * behind it (which a joining or lagging member would receive, and a
+ * restart replay, all at once). */
 void gdb_set_snapshot_threshold(struct gdb *g, unsigned base);
 
 /* Watch TABLE (case-insensitive; it need not exist yet): CB runs on the
@@ -505,8 +511,10 @@ void gdb_set_snapshot_threshold(struct gdb *g, unsigned base);
  * rows, changed the schema (any schema statement), or replaced the
  * database (a restore, a snapshot installed); at most once per entry,
  * after the entry's transaction committed, so reads in CB see the new
- * state. CB runs inside raft's apply: it may queue requests (gdb_write,
- * gdb_read) but must not wait for them, nor close raft or this module.
+ * state (entries applied on the apply thread may be reported together,
+ * once). CB runs inside raft's apply or when the loop learns of the apply
+ * thread's progress: it may queue requests (gdb_write, gdb_read) but must
+ * not wait for them, nor close raft or this module.
  * For state kept in the global database that every member must act on:
  * cluster-wide configuration, the trust store. Watches last as long as G;
  * ARG is borrowed. */
@@ -518,6 +526,7 @@ void gdb_watch(struct gdb *g, const char *table, gdb_watch_cb cb, void *arg);
  * max(BASE, DB_BYTES / GDB_SNAPSHOT_DB_SHARE / average entry size), at
  * most GDB_SNAPSHOT_MAX_INTERVAL. Pure. */
 #define GDB_SNAPSHOT_DB_SHARE 4
+#define GDB_SNAPSHOT_MIN_BYTES (4u << 20)
 #define GDB_SNAPSHOT_MAX_INTERVAL 100000000u
 unsigned gdb_snapshot_interval(unsigned base, uint64_t db_bytes,
 			       uint64_t entry_bytes, uint64_t entries);

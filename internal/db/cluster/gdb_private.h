@@ -330,6 +330,7 @@ struct gdb {
 	char snap_err[TM_ERRMSG_SIZE];	 /* why snapshot_async failed */
 	uint64_t snap_reserve;		 /* min_free_bytes when pinned */
 	uint64_t applied_bytes;		 /* of every entry applied so far */
+	uint64_t snap_db_bytes;		 /* the database at the last snapshot */
 	struct gdb_snap_mark snap_at;	 /* the pinned snapshot */
 	struct gdb_snap_mark snap_prev;	 /* the last one taken */
 	struct gdb_snap_chain snap_chain; /* the chain at the pin */
@@ -705,6 +706,10 @@ int gdb_snapshot_load(struct gdb *g, const unsigned char *image, size_t len,
  * interval to the next one (gdb_snapshot_interval in gdb.h). */
 void gdb_interval_update(struct gdb *g, const struct gdb_snap_mark *at,
 			 uint64_t db_bytes);
+/* The entry at INDEX was applied (g->applied_bytes counts it): have raft
+ * snapshot after it if the log since the last snapshot carries too many
+ * bytes (gdb_set_snapshot_threshold in gdb.h). */
+void gdb_interval_bytes(struct gdb *g, uint64_t index);
 /* A snapshot's copy failed: double the interval until one succeeds. */
 void gdb_interval_backoff(struct gdb *g);
 

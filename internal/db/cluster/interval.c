@@ -74,9 +74,37 @@ void gdb_interval_backoff(struct gdb *g)
 	apply_interval(g);
 }
 
+void gdb_interval_bytes(struct gdb *g, uint64_t index)
+{
+	struct raft *r = g->raft;
+	if (r == NULL || g->snap_base == 0 || g->snap_pinned) {
+		return;
+	}
+	uint64_t mark = g->snap_prev.valid ? g->snap_prev.applied_bytes : 0;
+	uint64_t limit = g->snap_db_bytes / GDB_SNAPSHOT_DB_SHARE;
+	if (limit < GDB_SNAPSHOT_MIN_BYTES) {
+		limit = GDB_SNAPSHOT_MIN_BYTES;
+	}
+	if (g->applied_bytes - mark < limit ||
+	    index <= r->log.snapshot.last_index) {
+		return;
+	}
+	/* raft compares last_applied - snapshot.last_index with the
+	 * threshold once this entry is applied. */
+	uint64_t distance = index - r->log.snapshot.last_index;
+	if (distance < r->snapshot.threshold) {
+		LOGD("gdb: %llu bytes applied since the last snapshot: one "
+		     "after entry %llu",
+		     (unsigned long long)(g->applied_bytes - mark),
+		     (unsigned long long)index);
+		raft_set_snapshot_threshold(r, (unsigned)distance);
+	}
+}
+
 void gdb_interval_update(struct gdb *g, const struct gdb_snap_mark *at,
 			 uint64_t db_bytes)
 {
+	g->snap_db_bytes = db_bytes;
 	if (!at->valid) {
 		return;
 	}

@@ -326,6 +326,35 @@ static void test_interval_grows_with_database(void **state)
 	free(cf_assert_identical(c));
 }
 
+/* Large entries: a snapshot comes once the log since the last one carries
+ * GDB_SNAPSHOT_MIN_BYTES (or a quarter of the database), long before the
+ * interval in entries, so the log left behind stays short in bytes. */
+static void test_interval_bounded_in_bytes(void **state)
+{
+	struct cf *c = *state;
+	char sql[128];
+	unsigned l = cf_leader(c);
+	for (unsigned i = 0; i < c->n; i++) {
+		gdb_set_snapshot_threshold(c->gdb[i], 100000);
+	}
+	struct raft *leader = raft_fixture_get(&c->raft, l);
+	uint64_t taken = stats(c, l).snapshots_taken;
+	/* 12 entries of 500 KB: 6 MB, past the 4 MB bound once. */
+	for (int i = 0; i < 12; i++) {
+		snprintf(sql, sizeof sql,
+			 "INSERT INTO t VALUES(%d, 'big', randomblob(500000))",
+			 1000 + i);
+		write_ok(c, sql);
+	}
+	cf_wait_applied(c);
+	assert_true(stats(c, l).snapshots_taken >= taken + 1);
+	assert_true(raft_last_index(leader) - leader->log.snapshot.last_index <
+		    12);
+	/* The interval in entries is back once the snapshot is taken. */
+	assert_int_equal(leader->snapshot.threshold, 100000);
+	free(cf_assert_identical(c));
+}
+
 /* A buffer that is not a database is refused and changes nothing. */
 /* Garbage, a header over garbage pages, and a snapshot whose image was
  * damaged after it was taken (raft_uv keeps no checksum of uncompressed
@@ -383,6 +412,8 @@ int main(void)
 		test_snapshot_pins_state_while_applying, setup, teardown),
 	    cmocka_unit_test(test_interval_rule),
 	    cmocka_unit_test_setup_teardown(test_interval_grows_with_database,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_interval_bounded_in_bytes,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_corrupt_snapshot_refused,
 					    setup, teardown),
