@@ -1,3 +1,5 @@
+#include <stdio.h>
+
 #include "internal/daemon/daemon_priv.h"
 #include "internal/net/listener.h"
 #include "internal/raft/raftnode.h"
@@ -60,6 +62,20 @@ cJSON *daemon_loop_lag(struct daemon *d)
 	cJSON_AddNumberToObject(o, "p99_ms", st.p99_ms);
 	cJSON_AddNumberToObject(o, "p999_ms", st.p999_ms);
 	cJSON_AddNumberToObject(o, "max_ms", st.max_ms);
+	/* The histogram itself, non-empty buckets only ("index": count;
+	 * bucket i holds lags in [i, i + 1) tenths of a millisecond, the
+	 * last one everything longer), so that a client can tell the lag
+	 * over a window from two readings. */
+	cJSON_AddNumberToObject(o, "bucket_ms", 0.1);
+	cJSON *h = cJSON_AddObjectToObject(o, "buckets");
+	for (size_t b = 0; b < LOOPLAG_BUCKETS; b++) {
+		if (d->lag.buckets[b] != 0) {
+			char key[16];
+			snprintf(key, sizeof key, "%zu", b);
+			cJSON_AddNumberToObject(h, key,
+						(double)d->lag.buckets[b]);
+		}
+	}
 	return o;
 }
 

@@ -239,6 +239,12 @@ static void written(struct gdb_request *req, int status)
 		admit_free(a);
 		return;
 	}
+	/* The new member will receive the latest snapshot and the log
+	 * after it: make that log short (its configuration entry applied
+	 * here triggers the snapshot). */
+	if (d->gdb != NULL) {
+		gdb_snapshot_soon(d->gdb);
+	}
 	a->change.data = a;
 	int rv = raft_add(raftnode_raft(d->raftnode), &a->change, a->id,
 			  a->address, added);

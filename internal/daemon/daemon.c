@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/resource.h>
@@ -291,14 +292,21 @@ static void start_signals(struct daemon *d)
 }
 
 /* Loop lag: a tick every LAG_PERIOD_MS; a tick LAG_WARN_MS late is logged
- * as a stall (raft's heartbeat timeout is 100 ms by default). */
+ * as a stall (raft's heartbeat timeout is 100 ms by default).
+ * TM_LAG_WARN_MS in the environment logs shorter ones (finding what holds
+ * the loop: doc/benchmarks.md). */
 #define LAG_PERIOD_MS 10
 #define LAG_WARN_MS 50
 
 static void start_lag(struct daemon *d)
 {
+	unsigned warn_ms = LAG_WARN_MS;
+	const char *env = getenv("TM_LAG_WARN_MS");
+	if (env != NULL && atoi(env) > 0) {
+		warn_ms = (unsigned)atoi(env);
+	}
 	d->lag.data = d;
-	if (looplag_start(&d->lag, d->loop, LAG_PERIOD_MS, LAG_WARN_MS) == 0) {
+	if (looplag_start(&d->lag, d->loop, LAG_PERIOD_MS, warn_ms) == 0) {
 		d->lag_alive = true;
 	}
 }

@@ -39,8 +39,10 @@
 #      answering a read of the last row from its own copy (therm sql,
 #      consistency none), polled every ~20 ms; also when the join command
 #      returned. The member is then removed for the next run;
-#   6. loop lag after each phase: p99.9 and max of every running member
-#      from GET /1.0 ("loop_lag"): figures since that daemon started;
+#   6. loop lag during each phase: p99.9 and max of every running member
+#      over the phase, from two readings of the histogram GET /1.0 gives
+#      ("loop_lag" "buckets"; since its start for a member that restarted
+#      during the phase), with the figures since its start beside them;
 #   7. elections during the load runs (2 and 3): leader changes seen by
 #      polling 'therm cluster list' every 0.5 s, and how far the raft term
 #      (from raft's metadata files) moved;
@@ -109,7 +111,8 @@ die() {
 	exit 1
 }
 
-. "$(dirname "$0")/bench_lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/bench_lib.sh"
 
 address() { echo "127.0.24.$1:8443"; }
 
@@ -174,18 +177,47 @@ raft_term() {
 	echo "$t"
 }
 
-# loop_lag PHASE: every running member's loop lag, one line each.
+# lag_mark: remember every running member's loop-lag histogram; the next
+# loop_lag reports the window from here.
+lag_mark() {
+	local n
+	for n in 1 2 3 4; do
+		rm -f "$dir/lagmark.$n"
+		[ -n "${pid[n]:-}" ] || continue
+		curl -s --max-time 5 --unix-socket "$dir/m$n/unix.socket" \
+			http://member/1.0 |
+			jq -c --argjson pid "${pid[n]}" \
+				'.metadata.loop_lag + {pid: $pid}' \
+				>"$dir/lagmark.$n" 2>/dev/null ||
+			rm -f "$dir/lagmark.$n"
+	done
+}
+
+# loop_lag PHASE: every running member's loop lag during the phase (since
+# the last lag_mark, or since the member started if it restarted since),
+# one line each, with the figures since its start beside it; then marks.
 loop_lag() {
-	local n lag
+	local n now mark window total
 	for n in 1 2 3 4; do
 		[ -n "${pid[n]:-}" ] || continue
-		lag=$(curl -s --max-time 5 --unix-socket "$dir/m$n/unix.socket" \
-			http://member/1.0 | jq -r '.metadata.loop_lag |
-			"p99.9 \(.p999_ms * 10 | round / 10) ms, max \(.max_ms * 10 | round / 10) ms, \(.samples) ticks"') ||
-			lag="(no answer)"
-		printf 'loop lag after %s: n%d %s (target p99.9 < 5 ms; since its start)\n' \
-			"$1" "$n" "$lag"
+		now=$(curl -s --max-time 5 --unix-socket "$dir/m$n/unix.socket" \
+			http://member/1.0 | jq -c '.metadata.loop_lag') || now=""
+		if [ -z "$now" ] || [ "$now" = null ]; then
+			printf 'loop lag during %s: n%d (no answer)\n' "$1" "$n"
+			continue
+		fi
+		mark=null
+		if [ -f "$dir/lagmark.$n" ] &&
+			[ "$(jq -r .pid "$dir/lagmark.$n")" = "${pid[n]}" ]; then
+			mark=$(cat "$dir/lagmark.$n")
+		fi
+		window=$(jq -nr --argjson now "$now" --argjson mark "$mark" \
+			-f "$here/lag_window.jq")
+		total=$(echo "$now" | jq -r '"p99.9 \(.p999_ms * 10 | round / 10) ms, max \(.max_ms * 10 | round / 10) ms"')
+		printf 'loop lag during %s: n%d %s (target p99.9 < 5 ms); since its start: %s\n' \
+			"$1" "$n" "$window" "$total"
 	done
+	lag_mark
 }
 
 # ---- 1. bootstrap ----
@@ -419,6 +451,7 @@ for r in $(seq "$runs"); do
 	rm -rf "$dir/m4"
 	start_member 4
 	ready 4
+	lag_mark # the fill and the removal of the last run are not the join
 	token=$(therm_on "$leader" cluster add n4) || die "cluster add n4 failed"
 	t0=$(now_ms)
 	(therm_on 4 cluster join --timeout 120 "$token" >"$dir/join.out" 2>&1

@@ -499,8 +499,10 @@ void gdb_set_min_free_space(struct gdb *g, uint64_t bytes);
  * stays flat. BASE is raft.snapshot_threshold, the smallest interval; it
  * applies at once, and 0 (the default) leaves raft's threshold alone.
  * The same share is also kept in bytes: once the entries applied since
- * the last snapshot carry more than a quarter of the database (and at
- * least GDB_SNAPSHOT_MIN_BYTES), raft takes one after the next entry,
+ * the last snapshot (at least GDB_SNAPSHOT_MIN_ENTRIES of them) carry more
+ * than a quarter of the database and GDB_SNAPSHOT_MIN_BYTES, raft takes
+ * one after the next entry (after a failed one: once as many bytes
+ * again),
  * whatever the count, so a burst of large writes does not leave a long log
  * behind it (which a joining or lagging member would receive, and a
  * restart replay, all at once). */
@@ -527,6 +529,13 @@ void gdb_watch(struct gdb *g, const char *table, gdb_watch_cb cb, void *arg);
  * most GDB_SNAPSHOT_MAX_INTERVAL. Pure. */
 #define GDB_SNAPSHOT_DB_SHARE 4
 #define GDB_SNAPSHOT_MIN_BYTES (4u << 20)
+#define GDB_SNAPSHOT_MIN_ENTRIES 32
+/* A snapshot after the next entry applied here, if the log since the last
+ * one carries GDB_SNAPSHOT_SOON_BYTES or more: before a member joins, so
+ * that it receives a recent snapshot and a short log, not the log's bytes
+ * in one message (raft 0.15 sends a member everything it lacks at once). */
+#define GDB_SNAPSHOT_SOON_BYTES (256u << 10)
+void gdb_snapshot_soon(struct gdb *g);
 #define GDB_SNAPSHOT_MAX_INTERVAL 100000000u
 unsigned gdb_snapshot_interval(unsigned base, uint64_t db_bytes,
 			       uint64_t entry_bytes, uint64_t entries);

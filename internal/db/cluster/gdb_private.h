@@ -331,6 +331,7 @@ struct gdb {
 	uint64_t snap_reserve;		 /* min_free_bytes when pinned */
 	uint64_t applied_bytes;		 /* of every entry applied so far */
 	uint64_t snap_db_bytes;		 /* the database at the last snapshot */
+	uint64_t snap_failed_bytes;	 /* applied_bytes when one last failed */
 	struct gdb_snap_mark snap_at;	 /* the pinned snapshot */
 	struct gdb_snap_mark snap_prev;	 /* the last one taken */
 	struct gdb_snap_chain snap_chain; /* the chain at the pin */

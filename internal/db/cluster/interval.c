@@ -63,6 +63,7 @@ void gdb_interval_backoff(struct gdb *g)
 	if (g->raft == NULL) {
 		return;
 	}
+	g->snap_failed_bytes = g->applied_bytes;
 	uint64_t now = g->raft->snapshot.threshold;
 	uint64_t next = 2 * (now > g->snap_wanted ? now : g->snap_wanted);
 	if (next > GDB_SNAPSHOT_MAX_INTERVAL) {
@@ -81,12 +82,15 @@ void gdb_interval_bytes(struct gdb *g, uint64_t index)
 		return;
 	}
 	uint64_t mark = g->snap_prev.valid ? g->snap_prev.applied_bytes : 0;
+	if (g->snap_failed_bytes > mark) {
+		mark = g->snap_failed_bytes; /* no retry at every entry */
+	}
 	uint64_t limit = g->snap_db_bytes / GDB_SNAPSHOT_DB_SHARE;
 	if (limit < GDB_SNAPSHOT_MIN_BYTES) {
 		limit = GDB_SNAPSHOT_MIN_BYTES;
 	}
 	if (g->applied_bytes - mark < limit ||
-	    index <= r->log.snapshot.last_index) {
+	    index < r->log.snapshot.last_index + GDB_SNAPSHOT_MIN_ENTRIES) {
 		return;
 	}
 	/* raft compares last_applied - snapshot.last_index with the
@@ -97,6 +101,25 @@ void gdb_interval_bytes(struct gdb *g, uint64_t index)
 		     "after entry %llu",
 		     (unsigned long long)(g->applied_bytes - mark),
 		     (unsigned long long)index);
+		raft_set_snapshot_threshold(r, (unsigned)distance);
+	}
+}
+
+void gdb_snapshot_soon(struct gdb *g)
+{
+	struct raft *r = g->raft;
+	if (r == NULL || g->snap_pinned) {
+		return;
+	}
+	uint64_t mark = g->snap_prev.valid ? g->snap_prev.applied_bytes : 0;
+	if (g->applied_bytes - mark < GDB_SNAPSHOT_SOON_BYTES) {
+		return;
+	}
+	uint64_t distance = raft_last_applied(r) + 1 - r->log.snapshot.last_index;
+	if (distance < r->snapshot.threshold) {
+		LOGD("gdb: %llu bytes applied since the last snapshot: one "
+		     "after the next entry",
+		     (unsigned long long)(g->applied_bytes - mark));
 		raft_set_snapshot_threshold(r, (unsigned)distance);
 	}
 }

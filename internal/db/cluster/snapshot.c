@@ -165,13 +165,38 @@ int gdb_fsm_snapshot_async(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 	return 0;
 }
 
+/* The copy's mapping, released on a worker: unmapping the last reference
+ * to the unlinked file drops its pages from the page cache, about 0.3 ms
+ * per MB, which held the loop for 11 ms after a snapshot of 38 MB. */
+struct release {
+	struct pool_work work;
+	struct gdb_snapfile file;
+};
+
+static void release_work(struct pool_work *w)
+{
+	struct release *r = w->data;
+	gdb_snapfile_release(&r->file);
+}
+
+static void release_done(struct pool_work *w) { tm_free(w->data); }
+
+static void release_later(struct gdb *g)
+{
+	struct release *r = tm_calloc(1, sizeof *r);
+	r->file = g->snap_file;
+	r->work.data = r;
+	memset(&g->snap_file, 0, sizeof g->snap_file);
+	gdb_submit(g, &r->work, release_work, release_done);
+}
+
 int gdb_fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 			      unsigned *n_bufs)
 {
 	struct gdb *g = fsm->data;
 	size_t size = g->snap_file.len;
 	if (g->snap_file.map != NULL) {
-		gdb_snapfile_release(&g->snap_file);
+		release_later(g);
 		g->stats.snapshots_taken++;
 		LOGD("gdb: snapshot of %zu bytes at index %llu", size,
 		     (unsigned long long)g->snap_at.index);

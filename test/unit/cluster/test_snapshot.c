@@ -327,8 +327,9 @@ static void test_interval_grows_with_database(void **state)
 }
 
 /* Large entries: a snapshot comes once the log since the last one carries
- * GDB_SNAPSHOT_MIN_BYTES (or a quarter of the database), long before the
- * interval in entries, so the log left behind stays short in bytes. */
+ * GDB_SNAPSHOT_MIN_BYTES (or a quarter of the database) in at least
+ * GDB_SNAPSHOT_MIN_ENTRIES entries, long before the interval in entries,
+ * so the log left behind stays short in bytes. */
 static void test_interval_bounded_in_bytes(void **state)
 {
 	struct cf *c = *state;
@@ -339,17 +340,18 @@ static void test_interval_bounded_in_bytes(void **state)
 	}
 	struct raft *leader = raft_fixture_get(&c->raft, l);
 	uint64_t taken = stats(c, l).snapshots_taken;
-	/* 12 entries of 500 KB: 6 MB, past the 4 MB bound once. */
-	for (int i = 0; i < 12; i++) {
+	/* 40 entries of 200 KB: 8 MB, past the 4 MB bound once at least
+	 * 32 entries came. */
+	for (int i = 0; i < 40; i++) {
 		snprintf(sql, sizeof sql,
-			 "INSERT INTO t VALUES(%d, 'big', randomblob(500000))",
+			 "INSERT INTO t VALUES(%d, 'big', randomblob(200000))",
 			 1000 + i);
 		write_ok(c, sql);
 	}
 	cf_wait_applied(c);
 	assert_true(stats(c, l).snapshots_taken >= taken + 1);
 	assert_true(raft_last_index(leader) - leader->log.snapshot.last_index <
-		    12);
+		    40);
 	/* The interval in entries is back once the snapshot is taken. */
 	assert_int_equal(leader->snapshot.threshold, 100000);
 	free(cf_assert_identical(c));
