@@ -235,6 +235,14 @@ cJSON *cluster_info(struct daemon *d)
 	cJSON_AddNumberToObject(o, "read_index_answered_now",
 				(double)d->read_index.answered_now);
 	cJSON_AddNumberToObject(o, "lease_reads", (double)d->lease_reads);
+	if (d->gdb != NULL) {
+		struct gdb_stats gs;
+		gdb_get_stats(d->gdb, &gs);
+		cJSON_AddNumberToObject(o, "entries_applied_inline",
+					(double)gs.entries_applied_inline);
+		cJSON_AddNumberToObject(o, "entries_applied_queued",
+					(double)gs.entries_applied_lane);
+	}
 	struct transport_stats ts = {0};
 	if (d->raftnode != NULL && !d->raft_closing) {
 		transport_stats(raftnode_transport(d->raftnode), &ts);

@@ -338,6 +338,33 @@ case_relayed_batch_answers_each_write() {
 	assert_eq "$(echo "$out" | tail -1)" 503
 }
 
+# Writes too large to apply on the loop are applied by every member's
+# apply thread (doc/architecture.md, "Applying off the loop"); a write is
+# answered once it is in the leader's database, and every member ends with
+# the same rows.
+case_large_writes_apply_off_the_loop() {
+	form 3
+	local leader m i out sums
+	leader=$(leader_on m1)
+	therm_on "$leader" sql "CREATE TABLE big(id INTEGER PRIMARY KEY, b BLOB)" >/dev/null
+	for i in 1 2 3 4 5; do
+		therm_on "$leader" sql "INSERT INTO big(b) SELECT randomblob(300000)" >/dev/null
+		# Answered: the leader's own copy has it at once.
+		out=$(sql_on "$leader" '{"statements":[{"sql":"SELECT count(*) FROM big"}],"consistency":"none"}')
+		assert_eq "$(head -1 <<<"$out" | jq '.metadata.results[0].rows[0][0]')" "$i"
+	done
+	sums=""
+	for m in m1 m2 m3; do
+		wait_for 20 json_on "$m" '.[0].rows[0][0] == 5' sql "SELECT count(*) FROM big"
+		json_on "$m" '.entries_applied_queued >= 5' cluster status ||
+			fail "$m applied no entry on its apply thread"
+		sums+="$(therm_on "$m" --format csv sql "SELECT group_concat(hex(substr(b, 1, 8)), '') FROM big ORDER BY id" | tail -1) "
+	done
+	read -r a b c <<<"$sums"
+	assert_eq "$a" "$b"
+	assert_eq "$a" "$c"
+}
+
 case_member_endpoints_refuse_admin_clients() {
 	form 2
 	make_client_cert admin
