@@ -192,6 +192,8 @@ struct sql_enc {
 	size_t start;	 /* where the open statement's entry starts in OUT */
 	uint64_t rows;	 /* rows of the open statement */
 	int failed;	 /* FLUSH failed: every later row fails so */
+	bool hold;	 /* a full chunk fails the row with TM_BUSY instead
+			    of leaving (a read tried on the loop) */
 	char failed_msg[TM_ERRMSG_SIZE];
 };
 void sql_enc_init(struct sql_enc *e, uint64_t limit, size_t chunk,
@@ -207,6 +209,8 @@ void sql_enc_end(struct sql_enc *e, const struct gdb_result *res);
 /* Close the results array: OUT then holds the end of the text. */
 void sql_enc_finish(struct sql_enc *e);
 void sql_enc_clear(struct sql_enc *e);
+/* Back to what sql_enc_init made (nothing was handed over yet). */
+void sql_enc_reset(struct sql_enc *e);
 /* A gdb_sink whose data is an sql_enc. */
 void sql_enc_sink(struct sql_enc *e, struct gdb_sink *sink);
 

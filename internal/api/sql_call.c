@@ -44,7 +44,16 @@ static int sink_row(struct gdb_sink *s, size_t i, sqlite3_stmt *st,
 {
 	struct sql_call *call = s->data;
 	(void)i;
+	call->enc.hold = s->on_loop;
 	return sql_enc_row(&call->enc, st, errmsg);
+}
+
+/* The read tried on the loop made more than a chunk: it runs again on a
+ * worker, from an empty encoder. */
+static void sink_reset(struct gdb_sink *s)
+{
+	struct sql_call *call = s->data;
+	sql_enc_reset(&call->enc);
 }
 
 static void sink_end(struct gdb_sink *s, size_t i, const struct gdb_result *res)
@@ -73,7 +82,11 @@ struct sql_call *sql_call_new(struct rest_request *req, uv_loop_t *loop,
 	call->pipe.owner = call;
 	sql_enc_init(&call->enc, limit, SQL_STREAM_CHUNK, sql_pipe_put,
 		     &call->pipe);
-	call->sink = (struct gdb_sink){call, sink_columns, sink_row, sink_end};
+	call->sink = (struct gdb_sink){.data = call,
+				       .columns = sink_columns,
+				       .row = sink_row,
+				       .end = sink_end,
+				       .reset = sink_reset};
 	call->gdb.data = call;
 	call->gdb.stmts = call->parsed.stmts;
 	call->gdb.n_stmts = call->parsed.n_stmts;

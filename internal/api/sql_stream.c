@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "internal/api/sql.h"
+#include "internal/lib/assert.h"
 #include "internal/lib/mem.h"
 
 void sql_enc_init(struct sql_enc *e, uint64_t limit, size_t chunk,
@@ -143,6 +144,10 @@ int sql_enc_row(struct sql_enc *e, sqlite3_stmt *st, char *errmsg)
 	}
 	e->rows++;
 	if (e->flush != NULL && e->out.n >= e->chunk) {
+		if (e->hold) {
+			tm_errmsg_printf(errmsg, "rows would leave on the loop");
+			return TM_BUSY;
+		}
 		return hand_over(e, errmsg);
 	}
 	return 0;
@@ -194,6 +199,17 @@ void sql_enc_finish(struct sql_enc *e) { sql_buf_adds(&e->out, "]}"); }
 
 void sql_enc_clear(struct sql_enc *e) { sql_buf_clear(&e->out); }
 
+void sql_enc_reset(struct sql_enc *e)
+{
+	uint64_t limit = e->limit;
+	size_t chunk = e->chunk;
+	sql_enc_flush_fn flush = e->flush;
+	void *arg = e->arg;
+	PRE(e->n_chunks == 0);
+	sql_enc_clear(e);
+	sql_enc_init(e, limit, chunk, flush, arg);
+}
+
 static int sink_columns(struct gdb_sink *s, size_t i, sqlite3_stmt *st,
 			char *errmsg)
 {
@@ -216,8 +232,8 @@ static void sink_end(struct gdb_sink *s, size_t i, const struct gdb_result *res)
 
 void sql_enc_sink(struct sql_enc *e, struct gdb_sink *sink)
 {
-	sink->data = e;
-	sink->columns = sink_columns;
-	sink->row = sink_row;
-	sink->end = sink_end;
+	*sink = (struct gdb_sink){.data = e,
+				  .columns = sink_columns,
+				  .row = sink_row,
+				  .end = sink_end};
 }

@@ -242,6 +242,10 @@ cJSON *cluster_info(struct daemon *d)
 					(double)gs.entries_applied_inline);
 		cJSON_AddNumberToObject(o, "entries_applied_queued",
 					(double)gs.entries_applied_lane);
+		cJSON_AddNumberToObject(o, "reads_on_loop",
+					(double)gs.reads_on_loop);
+		cJSON_AddNumberToObject(o, "reads_offloaded",
+					(double)gs.reads_offloaded);
 	}
 	struct transport_stats ts = {0};
 	if (d->raftnode != NULL && !d->raft_closing) {

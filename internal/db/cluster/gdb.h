@@ -174,6 +174,13 @@ struct gdb_sink {
 	int (*row)(struct gdb_sink *s, size_t i, sqlite3_stmt *st,
 		   char *errmsg);
 	void (*end)(struct gdb_sink *s, size_t i, const struct gdb_result *res);
+	/* A read is first tried on the loop (on_loop set meanwhile): a sink
+	 * that would have to let rows leave (a whole chunk of them) returns
+	 * TM_BUSY instead; the read is then dropped, RESET (may be NULL: the
+	 * read is not tried on the loop) puts the sink back as it was before
+	 * it, and the read runs again from the start on a worker. */
+	void (*reset)(struct gdb_sink *s);
+	bool on_loop;
 };
 
 /* A read or write request, owned by the caller, who must keep it (and the

@@ -142,21 +142,49 @@ static void prepare_read(struct gdb *g, struct gdb_conn *c,
  * most reads take tens of microseconds, and the two thread switches of a
  * worker cost more than that. One that passes the budget is interrupted
  * (a read changes nothing), its results are dropped and it runs again
- * from the start on a worker, as do the tick's later reads. Streamed
- * reads always go to a worker: their rows leave as they are made. True if
- * REQ was answered here. */
+ * from the start on a worker, as do the tick's later reads. A streamed
+ * read is tried too while its rows fit in the sink's first chunk: one
+ * whose rows would have to leave (the sink answers TM_BUSY) is dropped the
+ * same way, its sink reset. True if REQ was answered here. */
+/* Did the sink refuse to let rows leave on the loop (TM_BUSY)? */
+static bool sink_held(const struct gdb_request *req)
+{
+	if (req->results == NULL) {
+		return false;
+	}
+	for (size_t i = 0; i < req->n_stmts; i++) {
+		if (req->results[i].status == TM_BUSY) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static bool try_read_on_loop(struct gdb *g, struct gdb_conn *c,
 			     struct gdb_request *req, uint64_t *spent_ns)
 {
 	uint64_t budget_ns = GDB_READ_LOOP_BUDGET_US * 1000u;
-	if (g->pool == NULL || req->sink != NULL || *spent_ns >= budget_ns) {
+	if (g->pool == NULL || *spent_ns >= budget_ns ||
+	    (req->sink != NULL && req->sink->reset == NULL)) {
 		return false;
 	}
 	uint64_t start = gdb_now_ns();
 	c->budget_ns = start + (budget_ns - *spent_ns);
 	c->budget_hit = false;
+	if (req->sink != NULL) {
+		req->sink->on_loop = true;
+	}
 	read_work(&c->work);
 	c->budget_ns = 0;
+	if (req->sink != NULL) {
+		req->sink->on_loop = false;
+		if (!c->budget_hit && sink_held(req)) {
+			c->budget_hit = true;
+		}
+		if (c->budget_hit) {
+			req->sink->reset(req->sink);
+		}
+	}
 	*spent_ns += gdb_now_ns() - start;
 	if (!c->budget_hit) {
 		g->stats.reads_on_loop++;

@@ -516,7 +516,10 @@ static void test_read_sink_and_value_limit(void **state)
 	struct cf *c = *state;
 	struct cf_req r;
 	struct ends ends = {0};
-	struct gdb_sink sink = {&ends, sink_columns, sink_row, sink_end};
+	struct gdb_sink sink = {.data = &ends,
+				.columns = sink_columns,
+				.row = sink_row,
+				.end = sink_end};
 	struct gdb_limits limits = {.max_result_bytes = 100000};
 	cf_exec(c, "INSERT INTO t VALUES(1, 'one'), (2, 'two')");
 	gdb_set_limits(c->gdb[0], &limits);

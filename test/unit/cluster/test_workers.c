@@ -173,6 +173,95 @@ static void test_reads_on_loop(void **state)
 	cf_req_clear(&r[1]);
 }
 
+/* A sink that holds up to HOLD rows on the loop, as the HTTP encoder holds
+ * its first chunk. */
+struct held_sink {
+	struct gdb_sink sink;
+	unsigned rows;
+	unsigned hold;
+	unsigned resets;
+	unsigned rows_on_worker;
+};
+
+static int held_columns(struct gdb_sink *s, size_t i, sqlite3_stmt *st,
+			char *errmsg)
+{
+	(void)s;
+	(void)i;
+	(void)st;
+	(void)errmsg;
+	return 0;
+}
+
+static int held_row(struct gdb_sink *s, size_t i, sqlite3_stmt *st,
+		    char *errmsg)
+{
+	struct held_sink *h = s->data;
+	(void)i;
+	(void)st;
+	h->rows++;
+	if (!s->on_loop) {
+		h->rows_on_worker++;
+	} else if (h->rows > h->hold) {
+		snprintf(errmsg, TM_ERRMSG_SIZE, "rows would leave");
+		return TM_BUSY;
+	}
+	return 0;
+}
+
+static void held_reset(struct gdb_sink *s)
+{
+	struct held_sink *h = s->data;
+	h->rows = 0;
+	h->resets++;
+}
+
+/* A streamed read is tried on the loop too: one whose rows fit what the
+ * sink holds is answered there; one whose rows would have to leave is
+ * dropped, the sink reset, and run again whole on a worker. */
+static void test_streamed_reads_on_loop(void **state)
+{
+	struct fx *f = *state;
+	struct held_sink h = {.hold = 100};
+	h.sink = (struct gdb_sink){.data = &h,
+				   .columns = held_columns,
+				   .row = held_row,
+				   .reset = held_reset};
+	struct gdb_stats before;
+	struct gdb_stats after;
+	struct cf_req r;
+	gdb_get_stats(f->c.gdb[1], &before);
+	cf_req_init(&r, false,
+		    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+		    "FROM c WHERE x < 50) SELECT x FROM c",
+		    NULL);
+	r.req.sink = &h.sink;
+	cf_submit_read(&f->c, 1, &r, GDB_READ_NONE);
+	wait_all(f, &r, 1);
+	assert_int_equal(res(&r, 0)->status, 0);
+	assert_int_equal(h.rows, 50);
+	assert_int_equal(h.resets, 0);
+	gdb_get_stats(f->c.gdb[1], &after);
+	assert_true(after.reads_on_loop == before.reads_on_loop + 1);
+	cf_req_clear(&r);
+
+	cf_req_init(&r, false,
+		    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+		    "FROM c WHERE x < 5000) SELECT x FROM c",
+		    NULL);
+	r.req.sink = &h.sink;
+	h.rows = 0;
+	cf_submit_read(&f->c, 1, &r, GDB_READ_NONE);
+	wait_all(f, &r, 1);
+	assert_int_equal(res(&r, 0)->status, 0);
+	assert_int_equal(h.resets, 1);
+	assert_int_equal(h.rows, 5000);
+	assert_int_equal(h.rows_on_worker, 5000);
+	gdb_get_stats(f->c.gdb[1], &before);
+	assert_true(before.reads_offloaded == after.reads_offloaded + 1);
+	cf_req_clear(&r);
+}
+
 /* The default timeout applies when the request sets none. */
 static void test_default_timeout(void **state)
 {
@@ -600,6 +689,8 @@ int main(void)
 					    setup_lane, teardown_lane),
 	    cmocka_unit_test_setup_teardown(test_read_timeout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reads_on_loop, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_streamed_reads_on_loop, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_content_check, setup,
 					    teardown),
