@@ -259,6 +259,8 @@ const char *cluster_fingerprint(struct daemon *d)
 
 const char *cluster_member_name(struct daemon *d) { return d->self.name; }
 
+const char *cluster_message(struct daemon *d) { return d->cluster_message; }
+
 uint64_t cluster_applied_index(struct daemon *d)
 {
 	if (d->raftnode == NULL || d->raft_closing) {

@@ -125,6 +125,10 @@ bool cluster_leader_silent(struct daemon *d);
 /* Is this member clustered and not the leader (requests that need the
  * leader are forwarded)? */
 bool cluster_follows(struct daemon *d);
+/* What the member's cluster part is doing or last failed at ("waiting
+ * for a leader", "catching up: applied 10 of 42 entries"); "" when
+ * nothing. Borrowed until the next loop turn. */
+const char *cluster_message(struct daemon *d);
 /* The cluster certificate's fingerprint ("" standalone), this member's
  * name. Borrowed. */
 const char *cluster_fingerprint(struct daemon *d);
