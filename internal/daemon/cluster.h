@@ -150,8 +150,9 @@ uint64_t cluster_raft_term(struct daemon *d);
 /* Before this member hands leadership over: no lease for the rest of its
  * term (the voters will vote for the member it picks at once). */
 void cluster_lease_drop(struct daemon *d);
-/* Leader leases are opt-in: TM_LEASE=on in the daemon's environment
- * (doc/sql-api.md, "Leases"). */
+/* Leader leases, with the vote hold they need, are on unless
+ * TM_LEASE=off is in the daemon's environment (doc/sql-api.md,
+ * "Leases"). */
 bool cluster_leases_enabled(void);
 bool cluster_raft_follows(struct daemon *d, uint64_t *leader,
 			  uint64_t *quiet_ms);
