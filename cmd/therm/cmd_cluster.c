@@ -83,10 +83,11 @@ static const struct therm_command cluster_status = {
     .description =
 	"Fields: enabled, member_name, fingerprint (of the cluster "
 	"certificate), state\n(standalone, joining or member), message, "
-	"applied_index, target_index, and\nheartbeat: the leader as this "
-	"member sees it (leader, leader_state ONLINE or\nOFFLINE, "
-	"last_heartbeat_ms, message, interval_ms, "
-	"offline_threshold_ms).",
+	"applied_index, target_index,\nleader_address (the raft leader's "
+	"address as this member knows it, \"\" when\nnone), and heartbeat: "
+	"the leader as this member sees it from its heartbeats\n(leader, "
+	"leader_state ONLINE or OFFLINE, last_heartbeat_ms, message,\n"
+	"interval_ms, offline_threshold_ms).",
     .formats = THERM_FORMATS_OBJECT,
     .run = cluster_status_run,
 };

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "internal/api/api.h"
+#include "internal/api/global_wait.h"
 #include "internal/api/write.h"
 #include "internal/daemon/daemon.h"
 #include "internal/daemon/trust_set.h"
@@ -153,6 +154,9 @@ static struct add *parse_add(struct rest_request *req, const cJSON *body)
 
 void api_certificates_post(struct rest_request *req)
 {
+	if (daemon_gdb(rest_server_data(req)) == NULL && api_global_wait(req)) {
+		return; /* the trust store is read once ready */
+	}
 	cJSON *body = rest_body_json(req);
 	if (body == NULL) {
 		return;
@@ -219,6 +223,9 @@ static void delete_done_cb(struct api_write *w, int status)
 
 void api_certificate_delete(struct rest_request *req)
 {
+	if (daemon_gdb(rest_server_data(req)) == NULL && api_global_wait(req)) {
+		return;
+	}
 	const struct trust_cert *c = lookup(req);
 	if (c == NULL) {
 		return;

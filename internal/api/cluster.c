@@ -5,6 +5,7 @@
 
 #include "internal/api/api.h"
 #include "internal/api/cluster_http.h"
+#include "internal/api/global_wait.h"
 #include "internal/daemon/cluster.h"
 #include "internal/daemon/daemon.h"
 #include "internal/db/cluster/gdb.h"
@@ -151,6 +152,9 @@ void api_internal_read_index_get(struct rest_request *req)
 		return;
 	}
 	struct gdb *g = daemon_gdb(d);
+	if (g == NULL && api_global_wait(req)) {
+		return; /* elected while starting: answered once ready */
+	}
 	if (g == NULL || cluster_follows(d)) {
 		rest_respond_error(req, 503, "this member is not the leader");
 		return;

@@ -38,9 +38,6 @@ int api_cluster_http_status(int status)
 	}
 }
 
-/* How long a request that needs the leader waits for one to be known
- * (an election takes about a second). */
-#define LEADER_WAIT_MS 5000
 #define LEADER_POLL_MS 20
 /* After the known leader could not be reached. */
 #define LEADER_RETRY_MS 100
@@ -70,7 +67,7 @@ static void no_leader(struct leader_wait *w)
 	    "no leader known after %d s%s%s: an election "
 	    "cannot complete without a majority of voters; "
 	    "from this member: %s",
-	    LEADER_WAIT_MS / 1000,
+	    API_LEADER_WAIT_MS / 1000,
 	    w->last_error[0] != '\0' ? "; last leader: " : "", w->last_error,
 	    members[0] != '\0' ? members : "no other member known");
 	wait_end(w);
@@ -138,7 +135,7 @@ bool api_to_leader(struct rest_request *req)
 	struct leader_wait *w = tm_calloc(1, sizeof *w);
 	w->req = req;
 	uv_loop_t *loop = daemon_loop(d);
-	w->deadline = uv_now(loop) + LEADER_WAIT_MS;
+	w->deadline = uv_now(loop) + API_LEADER_WAIT_MS;
 	uv_timer_init(loop, &w->timer);
 	w->timer.data = w;
 	const char *leader = cluster_leader_address(d);

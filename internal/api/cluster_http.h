@@ -8,6 +8,11 @@
 
 #include "internal/rest/rest.h"
 
+/* How long a request that needs the leader waits for one to be known
+ * (an election takes about a second), and one that needs the global
+ * database waits for a starting member to serve it (global_wait.h). */
+#define API_LEADER_WAIT_MS 5000
+
 /* The HTTP status for a TM_* error of a cluster operation. */
 int api_cluster_http_status(int status);
 

@@ -4,13 +4,19 @@
 
 #include "internal/api/api.h"
 #include "internal/api/cluster_http.h"
+#include "internal/api/global_wait.h"
 #include "internal/config/config.h"
 #include "internal/daemon/cluster.h"
 #include "internal/daemon/daemon.h"
 #include "internal/lib/mem.h"
 
+/* A refusal before anything was done. TM_BUSY: the member is not ready;
+ * if it is starting, the request waits for it (global_wait.h). */
 static void fail(struct rest_request *req, int status, const char *errmsg)
 {
+	if (status == TM_BUSY && api_global_wait(req)) {
+		return;
+	}
 	api_cluster_fail(req, status, errmsg);
 }
 

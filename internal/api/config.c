@@ -11,7 +11,8 @@
  *    and deletes (so that writes of different keys from different
  *    members do not undo each other); every member applies them when the
  *    entry is applied. A follower relays this part to the leader
- *    (config_relay.c). Refused (no leader, no disk space, stopping...):
+ *    (config_relay.c). A member still starting first waits until it is
+ *    ready (global_wait.h). Refused (no leader, no disk space, stopping...):
  *    answered with the status the SQL API gives, and nothing of the
  *    request is applied.
  * 2. then the member keys are stored in local.db and applied
@@ -31,6 +32,7 @@
 #include "internal/api/config_inforce.h"
 #include "internal/api/config_relay.h"
 #include "internal/api/forward.h"
+#include "internal/api/global_wait.h"
 #include "internal/api/write.h"
 #include "internal/config/config.h"
 #include "internal/daemon/cluster.h"
@@ -336,6 +338,12 @@ static void update(struct rest_request *req, bool replace)
 	cJSON *global = global_changes(u, result, changed);
 	cJSON_Delete(result);
 	cJSON_Delete(changed);
+	if (global != NULL && daemon_gdb(d) == NULL && api_global_wait(req)) {
+		/* Nothing done yet: checked again once ready. */
+		update_free(u);
+		cJSON_Delete(global);
+		return;
+	}
 	if (global == NULL) {
 		update_local(u, false);
 	} else if (cluster_follows(d) && !api_forwarded(req)) {

@@ -4,6 +4,7 @@
  * log index (gdb_restore). The body stays valid until we answer, so the
  * image is not copied here. */
 #include "internal/api/api.h"
+#include "internal/api/global_wait.h"
 #include "internal/api/sql.h"
 #include "internal/daemon/daemon.h"
 #include "internal/lib/mem.h"
@@ -34,6 +35,9 @@ void api_sql_restore_post(struct rest_request *req)
 {
 	struct daemon *d = rest_server_data(req);
 	struct gdb *g = daemon_gdb(d);
+	if (g == NULL && api_global_wait(req)) {
+		return;
+	}
 	if (g == NULL) {
 		rest_respond_error(req, 503, "global database not available yet");
 		return;

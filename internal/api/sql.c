@@ -11,7 +11,9 @@
  * streamed, comes from sql_call_done.
  *
  * Failure modes: a malformed request or a timeout above the maximum (400,
- * nothing is queued); no global database or no worker pool yet (503);
+ * nothing is queued); a member still starting: the request waits until
+ * it is ready, then is handled again (global_wait.h), or 503 after the
+ * bound; no global database or no worker pool otherwise (503);
  * whatever gdb or the local job report (sql_answer_build maps it). The
  * REST request stays valid until we respond, even if the client went away
  * meanwhile (the answer is then dropped); the call's watch timer cancels
@@ -22,6 +24,7 @@
 #include "internal/api/api.h"
 #include "internal/api/cluster_http.h"
 #include "internal/api/forward.h"
+#include "internal/api/global_wait.h"
 #include "internal/api/sql.h"
 #include "internal/api/sql_call.h"
 #include "internal/api/sql_wait.h"
@@ -156,6 +159,10 @@ static void sql_post(struct rest_request *req, bool batch)
 	struct gdb *g = daemon_gdb(d);
 	struct pool *pool = daemon_pool(d);
 	bool local = parsed.target == SQL_TARGET_LOCAL;
+	if (!local && g == NULL && api_global_wait(req)) {
+		sql_request_clear(&parsed); /* parsed again once ready */
+		return;
+	}
 	if (local ? pool == NULL : g == NULL) {
 		rest_respond_error(req, 503, "%s",
 				   local ? "the SQL worker threads are not "
@@ -199,6 +206,9 @@ void api_sql_backup_get(struct rest_request *req)
 {
 	struct daemon *d = rest_server_data(req);
 	struct gdb *g = daemon_gdb(d);
+	if (g == NULL && api_global_wait(req)) {
+		return;
+	}
 	if (g == NULL) {
 		rest_respond_error(req, 503,
 				   "global database not available yet");

@@ -12,11 +12,14 @@
  * follower then takes that request to the new leader.
  *
  * Members only. A malformed body is refused whole (400); a bad request
- * in it gets its own 400, the others run. */
+ * in it gets its own 400, the others run. A member elected while still
+ * starting serves the batch once it is ready (global_wait.h); a 503 for
+ * the whole batch is only ever given before any of it was queued. */
 #include <stdio.h>
 #include <string.h>
 
 #include "internal/api/api.h"
+#include "internal/api/global_wait.h"
 #include "internal/api/sql.h"
 #include "internal/config/config.h"
 #include "internal/daemon/cluster.h"
@@ -120,6 +123,9 @@ void api_internal_sql_batch_post(struct rest_request *req)
 		return;
 	}
 	struct gdb *g = daemon_gdb(d);
+	if (g == NULL && api_global_wait(req)) {
+		return; /* elected while starting: served once ready */
+	}
 	if (g == NULL || cluster_follows(d)) {
 		rest_respond_error(req, 503, "this member is not the leader");
 		return;

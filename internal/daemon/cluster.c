@@ -230,6 +230,11 @@ cJSON *cluster_info(struct daemon *d)
 	}
 	cJSON_AddNumberToObject(o, "applied_index", (double)applied);
 	cJSON_AddNumberToObject(o, "target_index", (double)target);
+	/* Raft's view, known before the member is ready (the heartbeat's
+	 * view, below, starts once the leader is). */
+	const char *leader = cluster_leader_address(d);
+	cJSON_AddStringToObject(o, "leader_address",
+				leader != NULL ? leader : "");
 	cJSON_AddNumberToObject(o, "read_index_asks",
 				(double)d->read_index.asks);
 	cJSON_AddNumberToObject(o, "read_index_answered_now",
@@ -271,6 +276,8 @@ const char *cluster_fingerprint(struct daemon *d)
 }
 
 const char *cluster_member_name(struct daemon *d) { return d->self.name; }
+
+const char *cluster_message(struct daemon *d) { return d->cluster_message; }
 
 uint64_t cluster_applied_index(struct daemon *d)
 {

@@ -125,6 +125,10 @@ bool cluster_leader_silent(struct daemon *d);
 /* Is this member clustered and not the leader (requests that need the
  * leader are forwarded)? */
 bool cluster_follows(struct daemon *d);
+/* What the member's cluster part is doing or last failed at ("waiting
+ * for a leader", "catching up: applied 10 of 42 entries"); "" when
+ * nothing. Borrowed until the next loop turn. */
+const char *cluster_message(struct daemon *d);
 /* The cluster certificate's fingerprint ("" standalone), this member's
  * name. Borrowed. */
 const char *cluster_fingerprint(struct daemon *d);
@@ -146,8 +150,9 @@ uint64_t cluster_raft_term(struct daemon *d);
 /* Before this member hands leadership over: no lease for the rest of its
  * term (the voters will vote for the member it picks at once). */
 void cluster_lease_drop(struct daemon *d);
-/* Leader leases are opt-in: TM_LEASE=on in the daemon's environment
- * (doc/sql-api.md, "Leases"). */
+/* Leader leases, with the vote hold they need, are on unless
+ * TM_LEASE=off is in the daemon's environment (doc/sql-api.md,
+ * "Leases"). */
 bool cluster_leases_enabled(void);
 bool cluster_raft_follows(struct daemon *d, uint64_t *leader,
 			  uint64_t *quiet_ms);

@@ -405,8 +405,8 @@ uint64_t cluster_raft_term(struct daemon *d)
 
 bool cluster_leases_enabled(void)
 {
-	const char *on = getenv("TM_LEASE");
-	return on != NULL && strcmp(on, "on") == 0;
+	const char *lease = getenv("TM_LEASE");
+	return lease == NULL || strcmp(lease, "off") != 0;
 }
 
 void cluster_lease_drop(struct daemon *d)

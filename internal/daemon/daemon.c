@@ -399,6 +399,11 @@ void daemon_global_migrated(struct daemon *d)
 		}
 		d->cluster_message[0] = '\0';
 		daemon_set_state(d, DAEMON_READY);
+		if (d->rest != NULL) {
+			/* Members let in by the local list while starting
+			 * (daemon_trust_cb): the trust store decides now. */
+			(void)rest_server_revalidate(d->rest);
+		}
 		cluster_rebalance_start(d);
 		cluster_heartbeat_start(d);
 		ready_waiter(d, 0, "");

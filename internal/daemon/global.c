@@ -379,6 +379,16 @@ static void check(struct schema_upgrade *u)
 	gdb_read(u->d->gdb, &u->req, check_cb);
 }
 
+/* Test-only: TM_TEST_START_DELAY_MS=N in the environment holds a
+ * member that starts in STARTING N ms longer (its first schema check
+ * waits that long), so that system tests can reach a member that is
+ * elected before it is ready (test_cluster.sh). Off when unset. */
+static uint64_t start_delay_ms(void)
+{
+	const char *v = getenv("TM_TEST_START_DELAY_MS");
+	return v != NULL ? strtoull(v, NULL, 10) : 0;
+}
+
 void daemon_global_schema(struct daemon *d)
 {
 	struct schema_upgrade *u = tm_calloc(1, sizeof *u);
@@ -386,6 +396,13 @@ void daemon_global_schema(struct daemon *d)
 	uv_timer_init(d->loop, &u->retry);
 	u->retry.data = u;
 	d->schema_upgrade = u;
+	uint64_t delay = d->state == DAEMON_STARTING ? start_delay_ms() : 0;
+	if (delay > 0) {
+		LOGI("daemon: TM_TEST_START_DELAY_MS: ready %llu ms later",
+		     (unsigned long long)delay);
+		uv_timer_start(&u->retry, retry_cb, delay, 0);
+		return;
+	}
 	check(u);
 }
 

@@ -6,7 +6,8 @@
  * (gdb_watch: "therm trust" on any member, a member joining, a SQL write,
  * a restore, an installed snapshot) and when the global database becomes
  * ready; until the table has been read it is empty, so TLS clients get
- * 403 while the unix socket works. After each rebuild the REST server
+ * 403 while the unix socket works (members of the local member list are
+ * let in until the member is ready: daemon_trust_cb). After each rebuild the REST server
  * closes the connections whose certificate is no longer trusted, so a
  * removal takes effect everywhere at once, open connections included. */
 #include "internal/daemon/daemon_priv.h"
@@ -95,8 +96,19 @@ bool daemon_trust_member(struct daemon *d, const char *fp)
 bool daemon_trust_cb(void *data, const char *fingerprint)
 {
 	struct daemon *d = data;
-	/* Members call each other's API with their own certificate. */
-	return trust_set_find(&d->trust, fingerprint, NULL) != NULL;
+	/* Members call each other's API with their own certificate. Until
+	 * this member is ready the table may not be read yet (a restarted
+	 * member applies its log once a leader confirms it, and may be that
+	 * leader): the members of its local list are let in meanwhile, as
+	 * raft's transport lets them in, so that what they relay to it
+	 * reaches the handlers, which wait until it is ready
+	 * (api/global_wait.h). Connections let in so are checked against
+	 * the table once it is ready (daemon_global_migrated). */
+	if (trust_set_find(&d->trust, fingerprint, NULL) != NULL) {
+		return true;
+	}
+	return d->state != DAEMON_READY && d->phase != CLUSTER_STANDALONE &&
+	       cluster_is_member_fingerprint(d, fingerprint);
 }
 
 const struct trust_set *daemon_trust_store(struct daemon *d)

@@ -79,7 +79,6 @@ case_leader_killed_then_back() {
 # voter restarted while it leads holds its vote: raft connections to it
 # are refused for an election timeout (raft/lease.h).
 case_leader_lease_and_vote_hold() {
-	export TM_LEASE=on # leases are opt-in (doc/sql-api.md)
 	form 3
 	local leader follower
 	leader=$(leader_on m1)
@@ -415,6 +414,75 @@ case_no_leader_is_a_503_naming_members() {
 	wait_for 10 json_on m3 '.[0].rows[0][0] == 1' sql "SELECT count(*) FROM t WHERE x = 2"
 }
 
+# member_at ADDRESS: the member listening there (127.0.32.2:8443 -> m2).
+member_at() { local a=${1%:*}; echo "m${a##*.}"; }
+
+# ready_on NAME: GET /1.0/ready's HTTP status on NAME.
+ready_on() {
+	curl -s -o /dev/null -w '%{http_code}' --unix-socket "$(member_dir "$1")/unix.socket" \
+		http://localhost/1.0/ready
+}
+
+# A voter elected while it is still starting (the vote hold lets a
+# restarted voter be elected before it is ready) serves what the others
+# relay to it once it is ready: a write that waited for a leader, a
+# batch of writes and a linearizable read's read-index ask, each once
+# (doc/sql-api.md, "A member still starting"). The standby relays; the
+# restarted voters stay starting 3 s longer (TM_TEST_START_DELAY_MS), so
+# whichever is elected is not ready when the requests reach it.
+case_relayed_to_a_leader_still_starting() {
+	form 4
+	local deadline=$((SECONDS + 20))
+	while [ "$(roles_on m1)" != "standby,voter,voter,voter" ]; do
+		[ $SECONDS -lt $deadline ] || fail "roles: $(roles_on m1)"
+		sleep 0.1
+	done
+	local list standby voters old
+	list=$(therm_on m1 --format json cluster list)
+	standby=$(echo "$list" | jq -r '.[] | select(.roles | index("standby")) | .name' | sed 's/^n/m/')
+	voters=$(echo "$list" | jq -r '.[] | select(.roles | index("voter")) | .name' | sed 's/^n/m/')
+	old=$(leader_on m1)
+	therm_on "$standby" sql "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)" >/dev/null
+	local m pids=()
+	for m in $voters; do pids+=("$(member_pid "$m")"); done
+	kill -9 "${pids[@]}" # all at once: no election in between
+	for m in $voters; do kill_member "$m"; done
+	# No leader: the standby's write waits for one. The two voters that
+	# did not lead come back (a standby, which never stands for
+	# election, still names the old leader until it hears from another).
+	local restart starts=()
+	restart=$(for m in $voters; do [ "$m" != "$old" ] && echo "$m"; done)
+	for m in $restart; do
+		(export TM_TEST_START_DELAY_MS=3000; start_member "$m") &
+		starts+=($!)
+	done
+	sql_on "$standby" '{"statements":[{"sql":"INSERT INTO t(v) VALUES (\"waited\")"}]}' \
+		>"$TEST_ROOT/waited.out" &
+	local waited=$!
+	# Once the standby knows the new leader, still starting: a batch of
+	# writes and a linearizable read.
+	wait_for 20 bash -c "curl -s --unix-socket '$(member_dir "$standby")/unix.socket' \
+		http://localhost/1.0/cluster | jq -e '.metadata.leader_address | . != \"\" and . != \"$(addr "$old")\"'"
+	local leader
+	leader=$(member_at "$(cluster_info_on "$standby" | jq -r .metadata.leader_address)")
+	assert_eq "$(ready_on "$leader")" 503
+	sql_on "$standby" '{"statements":[{"sql":"INSERT INTO t(v) VALUES (\"batched\")"}]}' \
+		>"$TEST_ROOT/batched.out" &
+	local batched=$!
+	sql_on "$standby" '{"statements":[{"sql":"SELECT count(*) FROM t"}],"consistency":"linearizable"}' \
+		>"$TEST_ROOT/read.out" &
+	local read=$!
+	wait "$waited" "$batched" "$read"
+	assert_eq "$(tail -1 "$TEST_ROOT/waited.out")" 200 "$(cat "$TEST_ROOT/waited.out")"
+	assert_eq "$(tail -1 "$TEST_ROOT/batched.out")" 200 "$(cat "$TEST_ROOT/batched.out")"
+	assert_eq "$(tail -1 "$TEST_ROOT/read.out")" 200 "$(cat "$TEST_ROOT/read.out")"
+	assert_eq "$(ready_on "$leader")" 200
+	wait "${starts[@]}" || fail "a restarted voter did not become ready"
+	# Each write applied once.
+	assert_eq "$(therm_on "$leader" --format json sql "SELECT v, count(*) FROM t GROUP BY v ORDER BY v" | jq -c '.[0].rows')" \
+		'[["batched",1],["waited",1]]'
+}
+
 # sql_on NAME BODY: POST /1.0/sql over NAME's unix socket; prints the body
 # then the HTTP status.
 sql_on() {
@@ -437,6 +505,7 @@ sql_64() {
 }
 
 case_any_member_serves_any_request() {
+	export TM_LEASE=off # no leases, no vote hold (checked at the end)
 	form 3
 	local leader follower other out index
 	leader=$(leader_on m1)
@@ -486,6 +555,15 @@ case_any_member_serves_any_request() {
 	therm_on "$other" cluster revoke-token n4
 	# The member list on a follower is the leader's view.
 	assert_eq "$(therm_on "$follower" --format json cluster list | jq -r '[.[].state] | unique | join(",")')" ONLINE
+	# Leases are off here (TM_LEASE=off): linearizable reads on the
+	# leader are confirmed by rounds and barriers only.
+	for i in 1 2; do
+		out=$(sql_on "$leader" '{"statements":[{"sql":"SELECT count(*) FROM t"}],"consistency":"linearizable"}')
+		assert_eq "$(echo "$out" | tail -1)" 200
+	done
+	out=$(sql_64 "$leader" '{"statements":[{"sql":"SELECT count(*) FROM t"}],"consistency":"linearizable"}')
+	assert_eq "$(echo "$out" | grep -o '"rows":\[\[66\]\]' | wc -l)" 64
+	assert_eq "$(cluster_info_on "$leader" | jq -e .metadata.lease_reads)" 0
 }
 
 run_cases

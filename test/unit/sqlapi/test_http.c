@@ -41,6 +41,8 @@ struct env {
 	struct gdb *gdb[2]; /* the handlers see gdb[0] */
 	unsigned n_gdb;
 	bool gdb_visible; /* what daemon_gdb() answers */
+	enum daemon_state state;	/* what daemon_state() answers */
+	const char *cluster_message; /* what cluster_message() answers */
 	struct raft_fixture raft;
 	bool step_raft;
 	unsigned gdb_closed;
@@ -110,6 +112,18 @@ void cluster_read_index(struct daemon *d, struct cluster_read_index_wait *w,
 {
 	(void)d;
 	cb(w, TM_NOTLEADER, 0, "no leader known");
+}
+
+const char *cluster_message(struct daemon *d)
+{
+	(void)d;
+	return current->cluster_message;
+}
+
+enum daemon_state daemon_state(const struct daemon *d)
+{
+	(void)d;
+	return current->state;
 }
 
 struct hclient *daemon_hclient(struct daemon *d)
@@ -187,6 +201,8 @@ static void setup_gdb(struct env *e, unsigned n)
 	assert_int_equal(raft_fixture_start(&e->raft), 0);
 	e->step_raft = n == 1;
 	e->gdb_visible = true;
+	e->state = DAEMON_READY;
+	e->cluster_message = "";
 }
 
 static struct env *env_new(unsigned n)
@@ -503,6 +519,8 @@ static void test_bad_requests(void **state)
 	fx_response_free(&r);
 }
 
+/* No global database and none coming (the member is not starting):
+ * 503 at once. */
 static void test_not_available(void **state)
 {
 	struct env *e = *state;
@@ -519,6 +537,92 @@ static void test_not_available(void **state)
 		"count(*) AS n FROM config\"}]}",
 		"{\"results\":[{\"columns\":[\"n\"],\"types\":[null],"
 		"\"rows\":[[0]]}]}");
+}
+
+/* Turn the loop (stepping raft) for MS milliseconds, or until C has an
+ * answer in R: true if it has. */
+static bool answered_within(struct env *e, struct conn *c, unsigned ms,
+			    struct fx_response *r)
+{
+	uint64_t end = uv_hrtime() + (uint64_t)ms * 1000 * 1000;
+	while (uv_hrtime() < end) {
+		if (fx_try_response(c, conn_fake_closed(c), r)) {
+			return true;
+		}
+		uv_run(&e->fx.loop, UV_RUN_NOWAIT);
+		if (e->step_raft) {
+			raft_fixture_step(&e->raft);
+		}
+	}
+	return false;
+}
+
+/* A member still starting (elected leader before it is ready, say):
+ * requests for the global database wait until it is ready, then run
+ * once. */
+static void test_waits_while_starting(void **state)
+{
+	struct env *e = *state;
+	e->gdb_visible = false;
+	e->state = DAEMON_STARTING;
+	e->cluster_message = "waiting for a leader";
+	uint64_t entries = stats(e).entries_proposed;
+	struct conn *write = send_request(
+	    e, "POST", "/1.0/sql",
+	    "{\"statements\":[{\"sql\":\"CREATE TABLE w(x)\"},"
+	    "{\"sql\":\"INSERT INTO w VALUES (1)\"}]}");
+	struct conn *backup = send_request(e, "GET", "/1.0/sql/backup", "");
+	struct fx_response r;
+	assert_false(answered_within(e, write, 200, &r));
+	assert_false(answered_within(e, backup, 50, &r));
+	assert_int_equal(stats(e).entries_proposed, entries);
+	/* Ready: the waiting requests run, the write once. */
+	e->gdb_visible = true;
+	e->state = DAEMON_READY;
+	assert_true(answered_within(e, write, 5000, &r));
+	assert_metadata(&r, "{\"results\":["
+			    "{\"rows_affected\":0,\"last_insert_id\":0},"
+			    "{\"rows_affected\":1,\"last_insert_id\":1}]}");
+	fx_response_free(&r);
+	assert_true(answered_within(e, backup, 5000, &r));
+	assert_int_equal(r.status, 200);
+	fx_response_free(&r);
+	conn_fake_release(write);
+	conn_fake_release(backup);
+	post_ok(e, "{\"statements\":[{\"sql\":\"SELECT count(*) FROM w\"}]}",
+		"{\"results\":[{\"columns\":[\"count(*)\"],"
+		"\"types\":[null],\"rows\":[[1]]}]}");
+}
+
+/* The wait is bounded: 503 naming what the member waits for. */
+static void test_wait_is_bounded(void **state)
+{
+	struct env *e = *state;
+	e->gdb_visible = false;
+	e->state = DAEMON_STARTING;
+	e->cluster_message = "waiting for a leader";
+	uint64_t start = uv_hrtime();
+	struct conn *c = send_request(
+	    e, "POST", "/1.0/sql",
+	    "{\"statements\":[{\"sql\":\"CREATE TABLE w(x)\"}]}");
+	struct fx_response r;
+	assert_true(answered_within(e, c, 8000, &r));
+	uint64_t ms = (uv_hrtime() - start) / 1000000;
+	assert_true(ms >= 4900);
+	fx_assert_error(&r, 503,
+			"global database not available yet: this member is "
+			"still starting after 5 s (waiting for a leader)");
+	fx_response_free(&r);
+	conn_fake_release(c);
+	/* A member that starts stopping answers the waiting at once. */
+	c = send_request(e, "POST", "/1.0/sql",
+			 "{\"statements\":[{\"sql\":\"SELECT 1\"}]}");
+	assert_false(answered_within(e, c, 100, &r));
+	e->state = DAEMON_DRAINING;
+	assert_true(answered_within(e, c, 500, &r));
+	fx_assert_error(&r, 503, "shutting down");
+	fx_response_free(&r);
+	conn_fake_release(c);
 }
 
 /* A member that is not the leader: writes and linearizable reads are
@@ -891,6 +995,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_statement_errors, setup_leader,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_requests, setup_leader,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_waits_while_starting,
+					    setup_leader, teardown),
+	    cmocka_unit_test_setup_teardown(test_wait_is_bounded, setup_leader,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_not_available, setup_leader,
 					    teardown),
