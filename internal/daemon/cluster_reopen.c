@@ -76,8 +76,7 @@ void cluster_reopen(struct daemon *d, cluster_prepare_fn prepare,
 	cluster_rebalance_stop(d);
 	cluster_heartbeat_stop(d);
 	gdb_drain(d->gdb);
-	/* raft frees its log when it closes: entries the apply thread
-	 * borrowed must be applied first. */
+	/* What raft applied is in the database before raft closes. */
 	if (d->gdb != NULL) {
 		gdb_lane_stop(d->gdb);
 	}

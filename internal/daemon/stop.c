@@ -78,8 +78,8 @@ static void close_global(struct daemon *d)
 {
 	if (d->raftnode != NULL) {
 		if (!d->raft_closing) {
-			/* raft frees its log when it closes: entries the apply thread
-			 * borrowed must be applied first. */
+			/* What raft applied is in the database before raft
+			 * closes. */
 			if (d->gdb != NULL) {
 				gdb_lane_stop(d->gdb);
 			}

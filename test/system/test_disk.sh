@@ -255,6 +255,44 @@ case_follower_full_disk_keeps_applying() {
 	wait_for 10 test -e "$dir/global.reserve"
 }
 
+# The follower's disk fills again once its reserve is used (as when
+# another process keeps writing): it does not stop; its apply thread waits
+# for room, raft goes on, and it catches up once space is freed.
+case_follower_waits_for_room_past_the_reserve() {
+	local dir i want log
+	dir=$(member_dir m2)
+	log="$TEST_ROOT/logs/m2.log"
+	mkdir -p "$dir"
+	mount -t tmpfs -o size=256m tmpfs "$dir"
+	form 3
+	[ "$(leader_on m1)" = m1 ] || fail "m1 does not lead"
+	therm_on m1 sql "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)" >/dev/null
+	wait_for 10 json_on m2 '.[0].rows == [[0]]' sql "SELECT count(*) FROM t"
+	fill_disk "$dir"
+	for i in $(seq 50); do
+		therm_on m1 sql "INSERT INTO t(v) VALUES (printf('%.2000c', 'a'))" >/dev/null
+		grep -q "reserve was released" "$log" && break
+	done
+	grep -q "reserve was released" "$log" || fail "m2 never used its reserve"
+	# The reserve's room is taken too.
+	dd if=/dev/zero of="$dir/filler3" bs=4k >/dev/null 2>&1 || true
+	for i in $(seq 200); do
+		therm_on m1 sql "INSERT INTO t(v) VALUES (printf('%.2000c', 'b'))" >/dev/null
+		grep -q "waits for room to be applied" "$log" && break
+	done
+	wait_for 10 grep -q "waits for room to be applied" "$log" ||
+		fail "m2 never waited for room"
+	is_running "$(member_pid m2)" || fail "m2 stopped on a full disk"
+	# Still a member: the leader hears it.
+	wait_for 10 json_on m1 '[.[] | select(.name == "n2" and .state == "ONLINE")] | length == 1' cluster list
+	rm -f "$dir/filler" "$dir/filler2" "$dir/filler3"
+	want=$(therm_on m1 --format json sql "SELECT id, length(v) FROM t ORDER BY id")
+	wait_for 30 json_on m2 "$(printf '.[0].rows | length == %s' "$(echo "$want" | jq '.[0].rows | length')")" sql "SELECT id FROM t" ||
+		fail "m2 did not catch up"
+	assert_eq "$(therm_on m2 --format json sql "SELECT id, length(v) FROM t ORDER BY id")" "$want"
+	grep -q "applied after waiting" "$log" || fail "no line when the wait ended"
+}
+
 after_case() {
 	local m
 	for m in m1 m2; do
@@ -263,13 +301,14 @@ after_case() {
 }
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "1..6"
+	echo "1..7"
 	echo "ok 1 - full_disk_refuses_writes_and_recovers # SKIP needs root to mount a tmpfs"
 	echo "ok 2 - large_write_checked_against_reserve # SKIP needs root to mount a tmpfs"
 	echo "ok 3 - raft_enospc_answers_disk_full # SKIP needs root to mount a tmpfs"
 	echo "ok 4 - sigterm_after_raft_enospc # SKIP needs root to mount a tmpfs"
 	echo "ok 5 - failed_snapshot_is_logged # SKIP needs root to mount a tmpfs"
 	echo "ok 6 - follower_full_disk_keeps_applying # SKIP needs root to mount a tmpfs"
+	echo "ok 7 - follower_waits_for_room_past_the_reserve # SKIP needs root to mount a tmpfs"
 	exit 0
 fi
 run_cases

@@ -353,18 +353,18 @@ static int apply_items(struct apply_ctx *ctx, const struct gdb_entry *e)
 	return gdb_sql_run(g->apply_sql, GDB_SQL_COMMIT);
 }
 
-void gdb_apply_entry(struct gdb *g, const struct gdb_entry *e,
-		     unsigned long long index)
+int gdb_apply_entry(struct gdb *g, const struct gdb_entry *e,
+		    unsigned long long index)
 {
 	struct apply_ctx ctx = {.g = g, .index = index};
 	if (e->type == GDB_ENTRY_CHECK) {
 		gdb_check_begin(g, index);
-		return;
+		return 0;
 	}
 	if (e->type == GDB_ENTRY_RESTORE) {
 		ctx.restore = true;
 		apply_restore(&ctx, e);
-		return;
+		return 0;
 	}
 	int rc = apply_items(&ctx, e);
 	if (rc != SQLITE_OK && disk_full(g->apply) && gdb_reserve_release(g)) {
@@ -379,9 +379,18 @@ void gdb_apply_entry(struct gdb *g, const struct gdb_entry *e,
 			rc = apply_items(&ctx, e);
 		}
 	}
+	if (rc != SQLITE_OK && disk_full(g->apply) && g->lane.started) {
+		/* Nothing of it stays; the apply thread tries again once
+		 * there is room (lane.c). */
+		if (!sqlite3_get_autocommit(g->apply)) {
+			gdb_sql_run(g->apply_sql, GDB_SQL_ROLLBACK);
+		}
+		return TM_NOSPACE;
+	}
 	if (rc != SQLITE_OK) {
 		diverged(&ctx, "COMMIT: %s", sqlite3_errmsg(g->apply));
 	}
+	return 0;
 }
 
 /* Extend the hash chain with the entry at INDEX (the applier: the only
@@ -409,22 +418,26 @@ static void chain_entry(struct gdb *g, uint64_t index, const void *buf,
 	pthread_mutex_unlock(&g->lane.mutex);
 }
 
-void gdb_apply_buffer(struct gdb *g, const void *buf, size_t len,
-		      uint64_t index)
+int gdb_apply_buffer(struct gdb *g, const void *buf, size_t len,
+		     uint64_t index)
 {
 	struct gdb_entry e;
 	char errmsg[TM_ERRMSG_SIZE];
 	struct apply_ctx ctx = {.g = g, .index = index};
-	if (index > 0) {
+	/* An entry tried again after a full disk is in the chain already. */
+	if (index > 0 && (g->chain_unknown || g->chain.last.index != index)) {
 		chain_entry(g, index, buf, len);
 	}
 	int rv = gdb_entry_decode(buf, len, &e, errmsg);
 	if (rv != 0) {
 		diverged(&ctx, "cannot decode the entry: %s", errmsg);
 	}
-	gdb_apply_entry(g, &e, index);
+	rv = gdb_apply_entry(g, &e, index);
 	gdb_entry_release(&e);
-	g->astats.entries_applied++;
+	if (rv == 0) {
+		g->astats.entries_applied++;
+	}
+	return rv;
 }
 
 int gdb_fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,

@@ -314,7 +314,7 @@ int gdb_lane_start(struct gdb *g, char *errmsg);
 uint64_t gdb_applied_index(struct gdb *g);
 /* Apply what the apply thread has queued and stop it (blocks the loop
  * meanwhile); entries are applied on the loop from then on. Before raft
- * closes: queued entries borrow raft's buffers. Idempotent. */
+ * closes. Idempotent. */
 void gdb_lane_stop(struct gdb *g);
 
 /* Confirming leadership without a log entry, for linearizable reads and

@@ -256,6 +256,7 @@ struct gdb_applied_stats {
 };
 
 /* The apply lane (lane.c). */
+#define GDB_LANE_SPARES 16
 struct gdb_lane_job;
 struct gdb_lane {
 	bool started; /* the thread runs: entries may go to it */
@@ -271,7 +272,15 @@ struct gdb_lane {
 	int pin_status;	 /* 0 pinned, TM_BUSY pending, or failed */
 	char pin_err[TM_ERRMSG_SIZE];
 	bool reserve_lost; /* the applier deleted the reserve */
+	bool abandoned;	   /* the thread's: stopped waiting for disk space,
+			      nothing more is applied */
 	struct gdb_applied_stats published;
+	struct {
+		void *base;
+		size_t cap;
+	} spares[GDB_LANE_SPARES]; /* buffers for copies of entries */
+	unsigned n_spares;
+	size_t spare_bytes;
 	uv_async_t async; /* the thread finished a job */
 
 	_Atomic uint64_t applied; /* last entry in the database */
@@ -640,7 +649,7 @@ int gdb_write_batch(struct gdb_conn *c, struct gdb_request **reqs, size_t n,
 int gdb_fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
 		  void **result);
 /* Apply a decoded entry (WRITE or RESTORE) on the apply connection; panics
- * on divergence. */
+ * on divergence; TM_NOSPACE as gdb_apply_buffer. */
 /* check.c */
 int gdb_check_open(struct gdb *g, char *errmsg);
 void gdb_check_close(struct gdb *g);
@@ -649,11 +658,14 @@ void gdb_check_begin(struct gdb *g, uint64_t index);
 /* Start the chain again at INDEX, unknown before it, if it must. */
 void gdb_chain_settle(struct gdb *g, uint64_t index);
 
-void gdb_apply_entry(struct gdb *g, const struct gdb_entry *e,
-		     unsigned long long index);
-/* Decode and apply the entry BUF[0..len) at INDEX (the applier). */
-void gdb_apply_buffer(struct gdb *g, const void *buf, size_t len,
-		      uint64_t index);
+int gdb_apply_entry(struct gdb *g, const struct gdb_entry *e,
+		    unsigned long long index);
+/* Decode and apply the entry BUF[0..len) at INDEX (the applier). 0, or
+ * TM_NOSPACE: the disk is full even without the reserve, nothing of the
+ * entry stayed, try again later (only once the apply thread runs; before,
+ * the member stops). */
+int gdb_apply_buffer(struct gdb *g, const void *buf, size_t len,
+		     uint64_t index);
 
 /* lane.c */
 void gdb_lane_init(struct gdb *g);

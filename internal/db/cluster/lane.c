@@ -20,14 +20,14 @@
  *     leader's writes whose entry is now in the database, and lets waiting
  *     reads and the next write batch go.
  *
- * A queued entry is raft's own buffer, borrowed, not copied: copying a
- * backlog of large entries on the loop cost more than applying them (fresh
- * pages fault in). raft 0.15 frees an entry's buffer only (1) when a
- * snapshot compacts the log, after snapshot_async, which waits for the lane
- * to reach the snapshot; (2) when it installs a snapshot, after restore,
- * which drains the lane first; (3) when it truncates entries never
- * committed, hence never queued; (4) when it closes, before which the
- * daemon stops the lane (gdb_lane_stop).
+ * A queued entry is a copy of raft's buffer. Borrowing raft's buffer is
+ * not safe: raft 0.15 frees entries it counts as applied when an
+ * InstallSnapshot message arrives (logRestore, before the snapshot is even
+ * written) and when a log write fails (logTruncate after a failed append,
+ * on a full disk), which the fault harness met as a member applying freed
+ * bytes ("unknown table kind"). Copies go to buffers kept for reuse (up to
+ * LANE_SPARE_BYTES): fresh memory faults in a page at a time on the loop,
+ * which cost more than the copy itself.
  *
  * What this member reports as applied (reads with min_index, the read
  * index a follower waits for, readiness, GET /1.0/cluster) is the
@@ -66,8 +66,56 @@ struct gdb_lane_job {
 	uint64_t seq;	/* 1, 2, ... in the order queued */
 	uint64_t index; /* raft's; 0 for an old snapshot (not known) */
 	bool restore;	    /* a snapshot (raft's buffer, ours) */
-	struct raft_buffer buf; /* an entry: raft's, borrowed (see above) */
+	struct raft_buffer buf; /* an entry: our copy */
+	size_t cap;		/* ... in a buffer of this size */
 };
+
+/* Buffers kept for the copies of entries: at most this many bytes. */
+#define LANE_SPARE_BYTES (64u << 20)
+
+/* A buffer of at least LEN bytes (*CAP): the smallest spare that fits, or
+ * a new one. */
+static void *buf_get(struct gdb_lane *l, size_t len, size_t *cap)
+{
+	void *base = NULL;
+	pthread_mutex_lock(&l->mutex);
+	unsigned best = GDB_LANE_SPARES;
+	for (unsigned i = 0; i < l->n_spares; i++) {
+		if (l->spares[i].cap >= len &&
+		    (best == GDB_LANE_SPARES ||
+		     l->spares[i].cap < l->spares[best].cap)) {
+			best = i;
+		}
+	}
+	if (best != GDB_LANE_SPARES) {
+		base = l->spares[best].base;
+		*cap = l->spares[best].cap;
+		l->spare_bytes -= *cap;
+		l->spares[best] = l->spares[--l->n_spares];
+	}
+	pthread_mutex_unlock(&l->mutex);
+	if (base == NULL) {
+		*cap = len < 4096 ? 4096 : len;
+		base = tm_malloc(*cap);
+	}
+	return base;
+}
+
+/* Keep BASE for a later copy, or free it. */
+static void buf_put(struct gdb_lane *l, void *base, size_t cap)
+{
+	pthread_mutex_lock(&l->mutex);
+	if (l->n_spares < GDB_LANE_SPARES &&
+	    l->spare_bytes + cap <= LANE_SPARE_BYTES) {
+		l->spares[l->n_spares].base = base;
+		l->spares[l->n_spares].cap = cap;
+		l->n_spares++;
+		l->spare_bytes += cap;
+		base = NULL;
+	}
+	pthread_mutex_unlock(&l->mutex);
+	tm_free(base);
+}
 
 static void publish_stats(struct gdb *g)
 {
@@ -101,18 +149,82 @@ static int pin_snapshot(struct gdb *g)
 	return TM_DB;
 }
 
-static void run_job(struct gdb *g, struct gdb_lane_job *job)
+/* How often the apply thread tries an entry again on a full disk. */
+#define LANE_NOSPACE_RETRY_MS 200
+
+/* The disk is full even without the reserve: wait for room, a try every
+ * LANE_NOSPACE_RETRY_MS, raft and the loop going on meanwhile (this
+ * member's database stays at the entry before). False if the lane stops
+ * first: the entry stays in raft's log, applied at the next start. */
+static bool apply_when_room(struct gdb *g, struct gdb_lane_job *job)
 {
-	if (job->restore) {
+	struct gdb_lane *l = &g->lane;
+	uint64_t since = gdb_now_ns();
+	bool logged = false;
+	while (gdb_apply_buffer(g, job->buf.base, job->buf.len, job->index) ==
+	       TM_NOSPACE) {
+		if (!logged) {
+			LOGE("gdb: disk full in %s: entry %llu waits for room "
+			     "to be applied (this member's database stays "
+			     "at the entry before it meanwhile); free disk "
+			     "space",
+			     g->dir, (unsigned long long)job->index);
+			logged = true;
+		}
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += LANE_NOSPACE_RETRY_MS * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		pthread_mutex_lock(&l->mutex);
+		bool stop = l->stop;
+		if (!stop) {
+			pthread_cond_timedwait(&l->cond, &l->mutex, &until);
+			stop = l->stop;
+		}
+		pthread_mutex_unlock(&l->mutex);
+		if (stop) {
+			return false;
+		}
+	}
+	if (logged) {
+		LOGI("gdb: entry %llu applied after waiting %.1f s for disk "
+		     "space",
+		     (unsigned long long)job->index,
+		     (double)(gdb_now_ns() - since) / 1e9);
+	}
+	return true;
+}
+
+/* Apply JOB; false if it was not (stopping on a full disk: the jobs
+ * after it are not applied either, or the database would skip one). */
+static bool run_job(struct gdb *g, struct gdb_lane_job *job)
+{
+	bool applied = !g->lane.abandoned;
+	if (!applied) {
+		if (job->restore) {
+			raft_free(job->buf.base);
+		} else {
+			buf_put(&g->lane, job->buf.base, job->cap);
+		}
+	} else if (job->restore) {
 		gdb_snapshot_install(g, &job->buf);
 	} else {
-		gdb_apply_buffer(g, job->buf.base, job->buf.len, job->index);
+		applied = apply_when_room(g, job);
+		g->lane.abandoned = !applied;
+		buf_put(&g->lane, job->buf.base, job->cap);
+	}
+	if (!applied) {
+		atomic_fetch_add(&g->lane.done, 1);
+		tm_free(job);
+		return false;
 	}
 	if (job->index > atomic_load(&g->lane.applied)) {
 		atomic_store(&g->lane.applied, job->index);
 	}
 	atomic_fetch_add(&g->lane.done, 1);
 	tm_free(job);
+	return true;
 }
 
 static void *lane_main(void *arg)
@@ -136,13 +248,20 @@ static void *lane_main(void *arg)
 		pthread_mutex_unlock(&l->mutex);
 
 		uint64_t seq = job->seq;
-		run_job(g, job);
+		bool applied = run_job(g, job);
 
 		pthread_mutex_lock(&l->mutex);
 		l->busy = false;
 		l->published = g->astats;
 		if (l->pin_at == seq && l->pin_status == TM_BUSY) {
-			l->pin_status = pin_snapshot(g);
+			if (applied) {
+				l->pin_status = pin_snapshot(g);
+			} else {
+				tm_errmsg_printf(l->pin_err,
+						 "stopping before the entries "
+						 "of the snapshot were applied");
+				l->pin_status = TM_CANCELED;
+			}
 		}
 		pthread_cond_broadcast(&l->cond);
 		pthread_mutex_unlock(&l->mutex);
@@ -251,10 +370,24 @@ static bool inline_budget_left(struct gdb *g)
 	return l->turn_spent_ns < LANE_INLINE_BUDGET_NS;
 }
 
+static void queue_copy(struct gdb *g, const struct raft_buffer *buf,
+		       uint64_t index)
+{
+	struct gdb_lane_job *job = tm_calloc(1, sizeof *job);
+	job->index = index;
+	job->buf.base = buf_get(&g->lane, buf->len, &job->cap);
+	job->buf.len = buf->len;
+	memcpy(job->buf.base, buf->base, buf->len);
+	push(g, job);
+}
+
 void gdb_lane_apply(struct gdb *g, const struct raft_buffer *buf,
 		    uint64_t index, bool check)
 {
 	struct gdb_lane *l = &g->lane;
+	if (l->abandoned) {
+		return; /* stopping; an entry before could not be applied */
+	}
 	if (!l->started) {
 		gdb_apply_buffer(g, buf->base, buf->len, index);
 		atomic_store(&l->applied, index);
@@ -268,7 +401,12 @@ void gdb_lane_apply(struct gdb *g, const struct raft_buffer *buf,
 	if (check || (buf->len <= LANE_INLINE_BYTES && inline_budget_left(g) &&
 		      lane_idle(g))) {
 		uint64_t start = gdb_now_ns();
-		gdb_apply_buffer(g, buf->base, buf->len, index);
+		if (gdb_apply_buffer(g, buf->base, buf->len, index) ==
+		    TM_NOSPACE) {
+			/* The apply thread waits for room, not the loop. */
+			queue_copy(g, buf, index);
+			return;
+		}
 		atomic_store(&l->applied, index);
 		l->turn_spent_ns += gdb_now_ns() - start;
 		l->inline_applied++;
@@ -276,10 +414,7 @@ void gdb_lane_apply(struct gdb *g, const struct raft_buffer *buf,
 		lane_progress(g);
 		return;
 	}
-	struct gdb_lane_job *job = tm_calloc(1, sizeof *job);
-	job->index = index;
-	job->buf = *buf;
-	push(g, job);
+	queue_copy(g, buf, index);
 }
 
 bool gdb_lane_restore(struct gdb *g, struct raft_buffer *buf, uint64_t index)
@@ -400,6 +535,9 @@ void gdb_lane_close(struct gdb *g, uv_close_cb cb)
 void gdb_lane_free(struct gdb *g)
 {
 	PRE(!g->lane.started);
+	for (unsigned i = 0; i < g->lane.n_spares; i++) {
+		tm_free(g->lane.spares[i].base);
+	}
 	pthread_cond_destroy(&g->lane.cond);
 	pthread_mutex_destroy(&g->lane.mutex);
 }

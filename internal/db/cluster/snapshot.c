@@ -468,9 +468,6 @@ int gdb_fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 	bool has_chain = peek_chain(buf->base, buf->len, &chain);
 
 	gdb_exec_quiesce(g);
-	/* raft frees its log's entries after this: the lane must be done
-	 * with those it borrowed (lane.c). */
-	gdb_lane_drain(g);
 	/* raft sets last_applied to the snapshot's index after this; the
 	 * trailer says which it is. */
 	uint64_t index = has_chain ? chain.index : 0;
