@@ -12,6 +12,12 @@ addr() { echo "127.0.12.${1#m}:8443"; }
 
 sql() { therm_on m1 sql "$@"; }
 
+# on_tmpfs DIR: DIR (a member's state) on its own 256 MiB tmpfs.
+on_tmpfs() {
+	mkdir -p "$1"
+	mount -t tmpfs -o size=256m tmpfs "$1"
+}
+
 fill_disk() {
 	dd if=/dev/zero of="$1/filler" bs=1M >/dev/null 2>&1 || true
 	dd if=/dev/zero of="$1/filler2" bs=4k >/dev/null 2>&1 || true
@@ -20,8 +26,7 @@ fill_disk() {
 case_full_disk_refuses_writes_and_recovers() {
 	local dir
 	dir=$(member_dir m1)
-	mkdir -p "$dir"
-	mount -t tmpfs -o size=256m tmpfs "$dir"
+	on_tmpfs "$dir"
 	start_member m1
 	therm_on m1 config set core.https_address "$ADDR"
 	make_client_cert admin
@@ -53,8 +58,7 @@ case_full_disk_refuses_writes_and_recovers() {
 case_large_write_checked_against_reserve() {
 	local dir
 	dir=$(member_dir m1)
-	mkdir -p "$dir"
-	mount -t tmpfs -o size=256m tmpfs "$dir"
+	on_tmpfs "$dir"
 	start_member m1
 	sql "CREATE TABLE t(id INTEGER PRIMARY KEY, b BLOB)"
 	# Leave about 80 MiB free (raft preallocates its segments): above
@@ -94,8 +98,7 @@ unix_sql() {
 raft_tight() {
 	local name=$1 dir avail
 	dir=$(member_dir "$name")
-	mkdir -p "$dir"
-	mount -t tmpfs -o size=256m tmpfs "$dir"
+	on_tmpfs "$dir"
 	start_member "$name"
 	therm_on "$name" config set core.min_free_space 8388608 >/dev/null
 	therm_on "$name" config set core.max_write_size 15728640 >/dev/null
@@ -183,8 +186,7 @@ case_failed_snapshot_is_logged() {
 	local dir avail i log
 	dir=$(member_dir m1)
 	log="$TEST_ROOT/logs/m1.log"
-	mkdir -p "$dir"
-	mount -t tmpfs -o size=256m tmpfs "$dir"
+	on_tmpfs "$dir"
 	start_member m1
 	therm_on m1 config set core.min_free_space 8388608 >/dev/null
 	therm_on m1 sql "CREATE TABLE t(id INTEGER PRIMARY KEY, b BLOB)" >/dev/null
@@ -230,8 +232,7 @@ case_failed_snapshot_is_logged() {
 case_follower_full_disk_keeps_applying() {
 	local dir i want
 	dir=$(member_dir m2)
-	mkdir -p "$dir"
-	mount -t tmpfs -o size=256m tmpfs "$dir"
+	on_tmpfs "$dir"
 	form 3
 	[ "$(leader_on m1)" = m1 ] || fail "m1 does not lead"
 	therm_on m1 sql "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)" >/dev/null
@@ -262,8 +263,7 @@ case_follower_waits_for_room_past_the_reserve() {
 	local dir i want log
 	dir=$(member_dir m2)
 	log="$TEST_ROOT/logs/m2.log"
-	mkdir -p "$dir"
-	mount -t tmpfs -o size=256m tmpfs "$dir"
+	on_tmpfs "$dir"
 	form 3
 	[ "$(leader_on m1)" = m1 ] || fail "m1 does not lead"
 	therm_on m1 sql "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)" >/dev/null
