@@ -76,7 +76,8 @@ void cluster_reopen(struct daemon *d, cluster_prepare_fn prepare,
 	cluster_rebalance_stop(d);
 	cluster_heartbeat_stop(d);
 	gdb_drain(d->gdb);
-	/* What raft applied is in the database before raft closes. */
+	/* First: a snapshot raft waits for at close may wait for the
+	 * apply thread, which may wait for disk space. */
 	if (d->gdb != NULL) {
 		gdb_lane_stop(d->gdb);
 	}

@@ -78,8 +78,8 @@ static void close_global(struct daemon *d)
 {
 	if (d->raftnode != NULL) {
 		if (!d->raft_closing) {
-			/* What raft applied is in the database before raft
-			 * closes. */
+			/* First: a snapshot raft waits for at close may wait
+			 * for the apply thread, which may wait for disk. */
 			if (d->gdb != NULL) {
 				gdb_lane_stop(d->gdb);
 			}

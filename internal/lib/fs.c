@@ -48,19 +48,24 @@ int fs_ensure_dir(const char *dir, mode_t mode, char *errmsg)
 	return 0;
 }
 
-int fs_sync_parent(const char *path, char *errmsg)
+int fs_sync(const char *path, char *errmsg)
 {
-	char *copy = tm_strdup(path);
-	const char *dir = dirname(copy);
-	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int rv = 0;
 	if (fd < 0 || fsync(fd) != 0) {
-		tm_errmsg_printf(errmsg, "fsync %s: %s", dir, strerror(errno));
+		tm_errmsg_printf(errmsg, "fsync %s: %s", path, strerror(errno));
 		rv = TM_IO;
 	}
 	if (fd >= 0) {
 		close(fd);
 	}
+	return rv;
+}
+
+int fs_sync_parent(const char *path, char *errmsg)
+{
+	char *copy = tm_strdup(path);
+	int rv = fs_sync(dirname(copy), errmsg);
 	tm_free(copy);
 	return rv;
 }

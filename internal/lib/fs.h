@@ -22,6 +22,9 @@ int fs_read_all(const char *path, size_t max, char **out, size_t *len,
 /* Copy SRC to DST durably (fsync'd, atomic rename). */
 int fs_copy(const char *src, const char *dst, mode_t mode, char *errmsg);
 
+/* fsync PATH (a file or a directory). */
+int fs_sync(const char *path, char *errmsg);
+
 /* fsync the directory holding PATH. */
 int fs_sync_parent(const char *path, char *errmsg);
 

@@ -17,20 +17,6 @@
 
 #define COPY_CHUNK (1 << 20)
 
-static int sync_dir(const char *path, char *errmsg)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) != 0) {
-		tm_errmsg_printf(errmsg, "fsync %s: %s", path, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-		}
-		return TM_IO;
-	}
-	close(fd);
-	return 0;
-}
-
 static int copy_fd(int in, int out, char *buf)
 {
 	for (;;) {
@@ -119,7 +105,7 @@ int recover_copy_tree(const char *src, const char *dst, char *errmsg)
 	}
 	closedir(dir);
 	if (rv == 0) {
-		rv = sync_dir(dst, errmsg);
+		rv = fs_sync(dst, errmsg);
 	}
 	return rv;
 }
@@ -154,7 +140,7 @@ int recover_backup(const char *dir, char **path, char *errmsg)
 		rv = copy_file(local, local_to, 0600, errmsg);
 	}
 	if (rv == 0) {
-		rv = sync_dir(backup, errmsg);
+		rv = fs_sync(backup, errmsg);
 	}
 	if (rv == 0) {
 		rv = fs_sync_parent(backup, errmsg);

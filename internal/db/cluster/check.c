@@ -25,8 +25,6 @@
 #include "internal/lib/log.h"
 #include "internal/lib/mem.h"
 
-#define PIN_SQL "BEGIN; SELECT 1 FROM sqlite_schema LIMIT 1"
-
 int gdb_check_open(struct gdb *g, char *errmsg)
 {
 	int flags =
@@ -112,7 +110,7 @@ void gdb_check_begin(struct gdb *g, uint64_t index)
 				 (unsigned long long)k->current->r.index);
 		return;
 	}
-	if (sqlite3_exec(k->db, PIN_SQL, NULL, NULL, NULL) != SQLITE_OK) {
+	if (sqlite3_exec(k->db, GDB_PIN_SQL, NULL, NULL, NULL) != SQLITE_OK) {
 		s->status = TM_DB;
 		tm_errmsg_printf(s->errmsg, "beginning a read transaction: %s",
 				 sqlite3_errmsg(k->db));

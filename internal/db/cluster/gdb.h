@@ -313,8 +313,10 @@ int gdb_lane_start(struct gdb *g, char *errmsg);
  * applied index once the apply thread caught up). */
 uint64_t gdb_applied_index(struct gdb *g);
 /* Apply what the apply thread has queued and stop it (blocks the loop
- * meanwhile); entries are applied on the loop from then on. Before raft
- * closes. Idempotent. */
+ * meanwhile; an entry waiting for disk space is given up, and so is every
+ * later one); entries are applied on the loop from then on. Before raft
+ * closes: raft waits for a snapshot in progress, which waits for the
+ * apply thread. Idempotent. */
 void gdb_lane_stop(struct gdb *g);
 
 /* Confirming leadership without a log entry, for linearizable reads and

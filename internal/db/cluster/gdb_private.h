@@ -19,6 +19,10 @@
 #include "internal/db/cluster/rows.h"
 #include "internal/lib/pool.h"
 
+/* Begins a read transaction pinning the state it sees (reading one page
+ * of the schema starts it): snapshots, content checks. */
+#define GDB_PIN_SQL "BEGIN; SELECT 1 FROM sqlite_schema LIMIT 1"
+
 /* Page size of the database file on every member (see snapshot.c). */
 #define GDB_PAGE_SIZE 4096
 

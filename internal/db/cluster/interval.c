@@ -75,52 +75,54 @@ void gdb_interval_backoff(struct gdb *g)
 	apply_interval(g);
 }
 
+/* Bytes of the entries applied since the last snapshot taken here. */
+static uint64_t bytes_since_snapshot(const struct gdb *g)
+{
+	uint64_t mark = g->snap_prev.valid ? g->snap_prev.applied_bytes : 0;
+	return g->applied_bytes - mark;
+}
+
+/* Have raft snapshot once the entry at INDEX is applied: it compares
+ * last_applied - snapshot.last_index with the threshold then. */
+static void snapshot_after(struct gdb *g, uint64_t index)
+{
+	struct raft *r = g->raft;
+	uint64_t distance = index - r->log.snapshot.last_index;
+	if (distance < r->snapshot.threshold) {
+		LOGD("gdb: %llu bytes applied since the last snapshot: one "
+		     "after entry %llu",
+		     (unsigned long long)bytes_since_snapshot(g),
+		     (unsigned long long)index);
+		raft_set_snapshot_threshold(r, (unsigned)distance);
+	}
+}
+
 void gdb_interval_bytes(struct gdb *g, uint64_t index)
 {
 	struct raft *r = g->raft;
 	if (r == NULL || g->snap_base == 0 || g->snap_pinned) {
 		return;
 	}
-	uint64_t mark = g->snap_prev.valid ? g->snap_prev.applied_bytes : 0;
-	if (g->snap_failed_bytes > mark) {
-		mark = g->snap_failed_bytes; /* no retry at every entry */
+	uint64_t since = bytes_since_snapshot(g);
+	if (g->snap_failed_bytes > g->applied_bytes - since) {
+		/* No retry at every entry after a failed one. */
+		since = g->applied_bytes - g->snap_failed_bytes;
 	}
 	uint64_t limit = g->snap_db_bytes / GDB_SNAPSHOT_DB_SHARE;
 	if (limit < GDB_SNAPSHOT_MIN_BYTES) {
 		limit = GDB_SNAPSHOT_MIN_BYTES;
 	}
-	if (g->applied_bytes - mark < limit ||
-	    index < r->log.snapshot.last_index + GDB_SNAPSHOT_MIN_ENTRIES) {
-		return;
-	}
-	/* raft compares last_applied - snapshot.last_index with the
-	 * threshold once this entry is applied. */
-	uint64_t distance = index - r->log.snapshot.last_index;
-	if (distance < r->snapshot.threshold) {
-		LOGD("gdb: %llu bytes applied since the last snapshot: one "
-		     "after entry %llu",
-		     (unsigned long long)(g->applied_bytes - mark),
-		     (unsigned long long)index);
-		raft_set_snapshot_threshold(r, (unsigned)distance);
+	if (since >= limit &&
+	    index >= r->log.snapshot.last_index + GDB_SNAPSHOT_MIN_ENTRIES) {
+		snapshot_after(g, index);
 	}
 }
 
 void gdb_snapshot_soon(struct gdb *g)
 {
-	struct raft *r = g->raft;
-	if (r == NULL || g->snap_pinned) {
-		return;
-	}
-	uint64_t mark = g->snap_prev.valid ? g->snap_prev.applied_bytes : 0;
-	if (g->applied_bytes - mark < GDB_SNAPSHOT_SOON_BYTES) {
-		return;
-	}
-	uint64_t distance = raft_last_applied(r) + 1 - r->log.snapshot.last_index;
-	if (distance < r->snapshot.threshold) {
-		LOGD("gdb: %llu bytes applied since the last snapshot: one "
-		     "after the next entry",
-		     (unsigned long long)(g->applied_bytes - mark));
-		raft_set_snapshot_threshold(r, (unsigned)distance);
+	if (g->raft != NULL && !g->snap_pinned &&
+	    bytes_since_snapshot(g) >= GDB_SNAPSHOT_SOON_BYTES) {
+		snapshot_after(g, raft_last_applied(g->raft) + 1);
 	}
 }
 

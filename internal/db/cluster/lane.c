@@ -59,8 +59,6 @@
 /* What one loop turn may spend applying entries inline. */
 #define LANE_INLINE_BUDGET_NS (1000u * 1000u)
 
-#define PIN_SQL "BEGIN; SELECT 1 FROM sqlite_schema LIMIT 1"
-
 struct gdb_lane_job {
 	struct gdb_lane_job *next;
 	uint64_t seq;	/* 1, 2, ... in the order queued */
@@ -128,7 +126,7 @@ static void publish_stats(struct gdb *g)
  * with the lane idle). */
 static int pin_snapshot(struct gdb *g)
 {
-	int rc = sqlite3_exec(g->snap, PIN_SQL, NULL, NULL, NULL);
+	int rc = sqlite3_exec(g->snap, GDB_PIN_SQL, NULL, NULL, NULL);
 	if (rc == SQLITE_OK) {
 		/* The chain at raft's index: no entry of ours after the
 		 * last one applied. */

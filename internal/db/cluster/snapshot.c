@@ -61,9 +61,6 @@
 #define SQLITE_HEADER "SQLite format 3"
 #define SQLITE_HEADER_SIZE 100
 
-/* Reading one page of the schema starts the read transaction. */
-#define PIN_SQL "BEGIN; SELECT 1 FROM sqlite_schema LIMIT 1"
-
 int gdb_snap_open(struct gdb *g, char *errmsg)
 {
 	int flags =

@@ -45,20 +45,6 @@ static int create_private_file(const char *path, char *errmsg)
 	return 0;
 }
 
-static int sync_file(const char *path, char *errmsg)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) != 0) {
-		tm_errmsg_printf(errmsg, "fsync %s: %s", path, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-		}
-		return TM_IO;
-	}
-	close(fd);
-	return 0;
-}
-
 /* Copy SRC's main database into the empty database DST, leaving DST in
  * rollback-journal mode. */
 static int copy_pages(sqlite3 *src, sqlite3 *dst, char *errmsg)
@@ -104,7 +90,7 @@ static int write_tmp(sqlite3 *db, const char *tmp, char *errmsg)
 		tm_errmsg_wrapf(errmsg, "%s", tmp);
 		return rv;
 	}
-	return sync_file(tmp, errmsg);
+	return fs_sync(tmp, errmsg);
 }
 
 int schema_backup(sqlite3 *db, const char *path, char *errmsg)
