@@ -433,8 +433,10 @@ void daemon_config_apply(struct daemon *d)
 		/* The most entries kept; gdb keeps fewer when they are
 		 * large. */
 		gdb_set_snapshot_trailing(
-		    d->gdb, (unsigned)config_get_int(d->config,
-						     "raft.snapshot_trailing"));
+		    d->gdb,
+		    (unsigned)config_get_int(d->config,
+					     "raft.snapshot_trailing"),
+		    GDB_TRAIL_MIN_BYTES);
 	}
 }
 

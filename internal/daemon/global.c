@@ -143,7 +143,8 @@ int daemon_global_open(struct daemon *d, char *errmsg)
 	gdb_set_raft(d->gdb, raftnode_raft(d->raftnode));
 	cluster_confirm_attach(d);
 	gdb_set_snapshot_threshold(d->gdb, opts.snapshot_threshold);
-	gdb_set_snapshot_trailing(d->gdb, opts.snapshot_trailing);
+	gdb_set_snapshot_trailing(d->gdb, opts.snapshot_trailing,
+				  GDB_TRAIL_MIN_BYTES);
 	rv = raftnode_start(d->raftnode, errmsg);
 	if (rv == 0 && !apply_on_loop()) {
 		rv = gdb_lane_start(d->gdb, errmsg);

@@ -523,9 +523,12 @@ void gdb_set_snapshot_threshold(struct gdb *g, unsigned base);
  * keeps them in memory and on disk, and a restart reads them all, so with
  * entries of megabytes a count alone is gigabytes. At each snapshot the
  * module keeps at most BASE entries and at most what carries
- * max(database / GDB_SNAPSHOT_DB_SHARE, GDB_SNAPSHOT_MIN_BYTES) bytes (at
- * least one entry). 0 (the default) leaves raft's trailing alone. */
-void gdb_set_snapshot_trailing(struct gdb *g, unsigned base);
+ * max(database / GDB_SNAPSHOT_DB_SHARE, MIN_BYTES) bytes (at least one
+ * entry); the daemon passes GDB_TRAIL_MIN_BYTES. BASE 0 (the default)
+ * leaves raft's trailing alone. */
+#define GDB_TRAIL_MIN_BYTES (64u << 20)
+void gdb_set_snapshot_trailing(struct gdb *g, unsigned base,
+			       uint64_t min_bytes);
 
 /* Watch TABLE (case-insensitive; it need not exist yet): CB runs on the
  * loop, on this member, after each applied entry that changed the table's

@@ -361,6 +361,7 @@ struct gdb {
 	unsigned snap_base;   /* raft.snapshot_threshold; 0 = unset */
 	unsigned snap_wanted; /* the interval the database asks for */
 	unsigned trail_base;  /* raft.snapshot_trailing; 0 = unset */
+	uint64_t trail_min_bytes; /* the least byte budget of the trailing */
 	struct gdb_trail trail; /* trailing.c */
 
 	/* Writes. */

@@ -12,9 +12,11 @@
 #include "internal/db/cluster/gdb_private.h"
 #include "internal/lib/log.h"
 
-void gdb_set_snapshot_trailing(struct gdb *g, unsigned base)
+void gdb_set_snapshot_trailing(struct gdb *g, unsigned base,
+			       uint64_t min_bytes)
 {
 	g->trail_base = base;
+	g->trail_min_bytes = min_bytes;
 	if (g->raft != NULL && base != 0) {
 		raft_set_snapshot_trailing(g->raft, base);
 	}
@@ -61,8 +63,8 @@ void gdb_trail_set(struct gdb *g, uint64_t index)
 		return;
 	}
 	uint64_t budget = g->snap_db_bytes / GDB_SNAPSHOT_DB_SHARE;
-	if (budget < GDB_SNAPSHOT_MIN_BYTES) {
-		budget = GDB_SNAPSHOT_MIN_BYTES;
+	if (budget < g->trail_min_bytes) {
+		budget = g->trail_min_bytes;
 	}
 	unsigned n = trailing_for(g, index, budget, g->trail_base);
 	if (n != g->raft->snapshot.trailing) {

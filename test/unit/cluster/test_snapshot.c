@@ -359,8 +359,9 @@ static void test_interval_bounded_in_bytes(void **state)
 
 /* Large entries: the log kept before a snapshot is bounded in bytes too.
  * With raft.snapshot_trailing 512, forty entries of 200 KB would all stay
- * (in memory, on disk, read again at a restart); the snapshot keeps about
- * GDB_SNAPSHOT_MIN_BYTES of them. */
+ * (in memory, on disk, read again at a restart); with a budget of 4 MiB
+ * (the daemon's is 64 MiB: GDB_TRAIL_MIN_BYTES) the snapshot keeps about
+ * 4 MiB of them. */
 static void test_trailing_bounded_in_bytes(void **state)
 {
 	struct cf *c = *state;
@@ -368,7 +369,8 @@ static void test_trailing_bounded_in_bytes(void **state)
 	unsigned l = cf_leader(c);
 	for (unsigned i = 0; i < c->n; i++) {
 		gdb_set_snapshot_threshold(c->gdb[i], 100000);
-		gdb_set_snapshot_trailing(c->gdb[i], 512);
+		gdb_set_snapshot_trailing(c->gdb[i], 512,
+					  GDB_SNAPSHOT_MIN_BYTES);
 	}
 	struct raft *leader = raft_fixture_get(&c->raft, l);
 	uint64_t taken = stats(c, l).snapshots_taken;
@@ -399,7 +401,7 @@ static void test_trailing_small_entries(void **state)
 	unsigned l = cf_leader(c);
 	for (unsigned i = 0; i < c->n; i++) {
 		gdb_set_snapshot_threshold(c->gdb[i], 16);
-		gdb_set_snapshot_trailing(c->gdb[i], 512);
+		gdb_set_snapshot_trailing(c->gdb[i], 512, GDB_TRAIL_MIN_BYTES);
 	}
 	struct raft *leader = raft_fixture_get(&c->raft, l);
 	uint64_t taken = stats(c, l).snapshots_taken;
