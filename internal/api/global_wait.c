@@ -26,6 +26,7 @@
 #include "internal/api/forward.h"
 #include "internal/daemon/cluster.h"
 #include "internal/daemon/daemon.h"
+#include "internal/lib/log.h"
 #include "internal/lib/mem.h"
 #include "internal/net/conn.h"
 
@@ -122,6 +123,10 @@ static bool wait(struct rest_request *req, bool relay)
 		not_leader(req, d);
 		return true;
 	}
+	const char *by = rest_header(req, API_FORWARDED_HEADER);
+	LOGD("api: %s %s%s%s waits for this member to be ready",
+	     rest_method(req), rest_target(req), by != NULL ? " relayed by " : "",
+	     by != NULL ? by : "");
 	struct global_wait *w = tm_calloc(1, sizeof *w);
 	w->req = req;
 	w->relay = relay;
