@@ -5,6 +5,7 @@
 
 #include "internal/api/api.h"
 #include "internal/api/cluster_http.h"
+#include "internal/api/forward.h"
 #include "internal/api/global_wait.h"
 #include "internal/daemon/cluster.h"
 #include "internal/daemon/daemon.h"
@@ -130,9 +131,12 @@ struct read_index {
 static void read_index_cb(struct gdb_request *greq, int status)
 {
 	struct read_index *r = greq->data;
-	if (status != 0) {
-		rest_respond_error(r->req, status == TM_NOTLEADER ? 503 : 500,
-				   "%s", greq->errmsg);
+	if (status == TM_NOTLEADER) {
+		api_refuse_not_leader(
+		    r->req, cluster_leader_address(rest_server_data(r->req)),
+		    "%s", greq->errmsg);
+	} else if (status != 0) {
+		rest_respond_error(r->req, 500, "%s", greq->errmsg);
 	} else {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddNumberToObject(o, "index", (double)greq->index);
@@ -152,10 +156,15 @@ void api_internal_read_index_get(struct rest_request *req)
 		return;
 	}
 	struct gdb *g = daemon_gdb(d);
-	if (g == NULL && api_global_wait(req)) {
+	if (g == NULL && api_global_wait_relay(req)) {
 		return; /* elected while starting: answered once ready */
 	}
-	if (g == NULL || cluster_follows(d)) {
+	if (cluster_follows(d)) {
+		api_refuse_not_leader(req, cluster_leader_address(d),
+				      "this member is not the leader");
+		return;
+	}
+	if (g == NULL) {
 		rest_respond_error(req, 503, "this member is not the leader");
 		return;
 	}

@@ -9,6 +9,9 @@
  *
  * Failure modes:
  * - already relayed, or a target that is not a path: answered at once;
+ * - the target answers 503 with X-Thermionic-Not-Leader (it does not
+ *   lead and did nothing): given back to the caller's callback
+ *   (API_FORWARD_NOT_LEADER) to take elsewhere, else relayed as it is;
  * - hclient_send refuses (the client is closing): 503 at once;
  * - the leader cannot be reached (nothing sent): 503 "no leader
  *   reachable";
@@ -21,8 +24,11 @@
  * - the target stops leading in this member's view for longer than a
  *   grace (seen by the watch timer): hclient_cancel, and 503 "lost
  *   contact ... may or may not have been applied". */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "internal/api/forward.h"
 #include "internal/lib/log.h"
@@ -49,6 +55,20 @@ struct forward {
 bool api_forwarded(const struct rest_request *req)
 {
 	return rest_header(req, API_FORWARDED_HEADER) != NULL;
+}
+
+void api_refuse_not_leader(struct rest_request *req, const char *leader,
+			   const char *fmt, ...)
+{
+	char text[TM_ERRMSG_SIZE];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	char *extra = tm_asprintf("%s: %s\r\n", API_NOT_LEADER_HEADER,
+				  leader != NULL ? leader : "");
+	rest_respond_error_headers(req, 503, extra, text);
+	tm_free(extra);
 }
 
 static void watch_close_cb(uv_handle_t *h)
@@ -112,21 +132,41 @@ static void relay_answer(struct forward *f)
 	tm_free(extra);
 }
 
+/* Did the target refuse the request because it does not lead, doing
+ * nothing? Its message into ERRMSG. */
+static bool refused_not_leader(const struct hclient_request *h, char *errmsg)
+{
+	if (h->status != 0 || h->http_status != 503 || h->kept_header == NULL) {
+		return false;
+	}
+	cJSON *root = cJSON_ParseWithLength(h->body_out, h->body_out_len);
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
+	snprintf(errmsg, TM_ERRMSG_SIZE, "%s",
+		 cJSON_IsString(e) ? e->valuestring : "not the leader");
+	cJSON_Delete(root);
+	return true;
+}
+
 static void forward_done_cb(struct hclient_request *h)
 {
 	struct forward *f = h->data;
 	struct rest_request *http = f->http;
 	api_forward_cb cb = f->cb;
 	void *cb_arg = f->cb_arg;
+	char errmsg[TM_ERRMSG_SIZE];
+	if (cb != NULL && !f->client_gone && refused_not_leader(h, errmsg)) {
+		forward_free(f);
+		cb(cb_arg, API_FORWARD_NOT_LEADER, errmsg);
+		return;
+	}
 	if (h->status != 0 && (!h->sent || f->view) && !f->client_gone &&
 	    h->status != TM_TOOBIG && cb != NULL) {
 		/* Nothing reached the leader (also when given up on
 		 * because it stopped leading), or nothing it could change
 		 * (a view): the caller may try again or answer itself. */
-		char errmsg[TM_ERRMSG_SIZE];
 		snprintf(errmsg, sizeof errmsg, "%s", h->errmsg);
 		forward_free(f);
-		cb(cb_arg, true, errmsg);
+		cb(cb_arg, API_FORWARD_UNREACHABLE, errmsg);
 		return;
 	}
 	if (h->status == 0) {
@@ -156,7 +196,7 @@ static void forward_done_cb(struct hclient_request *h)
 	}
 	forward_free(f);
 	if (cb != NULL) {
-		cb(cb_arg, false, NULL);
+		cb(cb_arg, API_FORWARD_ANSWERED, NULL);
 	}
 }
 
@@ -212,7 +252,7 @@ static void forward_start(struct rest_request *req, struct hclient *c,
 				   "leads; retry",
 				   rest_header(req, API_FORWARDED_HEADER));
 		if (cb != NULL) {
-			cb(arg, false, NULL);
+			cb(arg, API_FORWARD_ANSWERED, NULL);
 		}
 		return;
 	}
@@ -220,7 +260,7 @@ static void forward_start(struct rest_request *req, struct hclient *c,
 		rest_respond_error(req, 400, "cannot relay request target %s",
 				   target != NULL ? target : "(none)");
 		if (cb != NULL) {
-			cb(arg, false, NULL);
+			cb(arg, API_FORWARD_ANSWERED, NULL);
 		}
 		return;
 	}
@@ -242,6 +282,7 @@ static void forward_start(struct rest_request *req, struct hclient *c,
 	f->h.body = rest_body(req, &f->h.body_len);
 	f->h.content_type = rest_header(req, "Content-Type");
 	f->h.headers = f->headers;
+	f->h.keep_header = API_NOT_LEADER_HEADER;
 	uv_timer_init(hclient_loop(c), &f->watch);
 	f->watch.data = f;
 	int rv = hclient_send(c, &f->h, forward_done_cb);
@@ -250,7 +291,7 @@ static void forward_start(struct rest_request *req, struct hclient *c,
 				   f->h.errmsg);
 		forward_free(f);
 		if (cb != NULL) {
-			cb(arg, false, NULL);
+			cb(arg, API_FORWARD_ANSWERED, NULL);
 		}
 		return;
 	}

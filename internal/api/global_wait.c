@@ -5,6 +5,14 @@
  * every API_GLOBAL_WAIT_POLL_MS -> the member is READY -> the timer is
  * closed and the request's handler runs again (rest_handle_again).
  *
+ * A request relayed by another member to this one as leader (a write
+ * with X-Thermionic-Forwarded, a batch, a read-index ask) needs this
+ * member to lead: once this member knows it follows another leader, the
+ * request is answered at once, 503 with X-Thermionic-Not-Leader
+ * (api_refuse_not_leader), and the member that relayed it takes it to
+ * that leader. While no leader is known it may still be elected itself,
+ * so the request keeps waiting.
+ *
  * Failure modes, each answered once and ending the wait:
  * - not READY within API_LEADER_WAIT_MS: 503 "global database not
  *   available yet: ..." with what the member is waiting for;
@@ -15,8 +23,10 @@
 #include <stdio.h>
 
 #include "internal/api/cluster_http.h"
+#include "internal/api/forward.h"
 #include "internal/daemon/cluster.h"
 #include "internal/daemon/daemon.h"
+#include "internal/lib/log.h"
 #include "internal/lib/mem.h"
 #include "internal/net/conn.h"
 
@@ -25,6 +35,7 @@ struct global_wait {
 	uv_timer_t timer;
 	uint64_t deadline; /* uv_now, ms */
 	bool again;	   /* handle REQ again once the timer is closed */
+	bool relay;	   /* REQ needs this member to lead */
 };
 
 static bool coming(enum daemon_state state)
@@ -65,6 +76,22 @@ static void too_late(struct global_wait *w, struct daemon *d)
 	finish(w, false);
 }
 
+/* Does this member know it follows another member (elected in a term
+ * it has heard of)? Then a relayed request is not for it. */
+static bool follows_another(struct daemon *d)
+{
+	return cluster_follows(d) && cluster_leader_address(d) != NULL;
+}
+
+static void not_leader(struct rest_request *req, struct daemon *d)
+{
+	const char *leader = cluster_leader_address(d);
+	api_refuse_not_leader(req, leader,
+			      "this member is not the leader (still starting; "
+			      "it follows %s): nothing was done",
+			      leader);
+}
+
 static void poll_cb(uv_timer_t *t)
 {
 	struct global_wait *w = t->data;
@@ -78,19 +105,31 @@ static void poll_cb(uv_timer_t *t)
 	} else if (!coming(daemon_state(d))) {
 		rest_respond_error(w->req, 503, "shutting down");
 		finish(w, false);
+	} else if (w->relay && follows_another(d)) {
+		not_leader(w->req, d);
+		finish(w, false);
 	} else if (uv_now(t->loop) >= w->deadline) {
 		too_late(w, d);
 	}
 }
 
-bool api_global_wait(struct rest_request *req)
+static bool wait(struct rest_request *req, bool relay)
 {
 	struct daemon *d = rest_server_data(req);
 	if (daemon_gdb(d) != NULL || !coming(daemon_state(d))) {
 		return false;
 	}
+	if (relay && follows_another(d)) {
+		not_leader(req, d);
+		return true;
+	}
+	const char *by = rest_header(req, API_FORWARDED_HEADER);
+	LOGD("api: %s %s%s%s waits for this member to be ready",
+	     rest_method(req), rest_target(req), by != NULL ? " relayed by " : "",
+	     by != NULL ? by : "");
 	struct global_wait *w = tm_calloc(1, sizeof *w);
 	w->req = req;
+	w->relay = relay;
 	uv_loop_t *loop = daemon_loop(d);
 	w->deadline = uv_now(loop) + API_LEADER_WAIT_MS;
 	uv_timer_init(loop, &w->timer);
@@ -99,3 +138,10 @@ bool api_global_wait(struct rest_request *req)
 		       API_GLOBAL_WAIT_POLL_MS);
 	return true;
 }
+
+bool api_global_wait(struct rest_request *req)
+{
+	return wait(req, api_forwarded(req));
+}
+
+bool api_global_wait_relay(struct rest_request *req) { return wait(req, true); }

@@ -28,7 +28,16 @@
  * answered 503 "global database not available yet: this member is still
  * starting after 5 s (what it waits for)"; if the member starts stopping,
  * 503 "shutting down". False in any other state (READY, stopping): the
- * caller answers REQ at once, as without a wait. */
+ * caller answers REQ at once, as without a wait.
+ *
+ * REQ relayed by another member (X-Thermionic-Forwarded) needs this
+ * member to lead: it is answered 503 with X-Thermionic-Not-Leader
+ * (forward.h) as soon as this member knows it follows another leader,
+ * at arrival or while it waits. */
 bool api_global_wait(struct rest_request *req);
+
+/* The same for a request that only a leader serves, whatever its
+ * headers (a relayed batch of writes, a read-index ask). */
+bool api_global_wait_relay(struct rest_request *req);
 
 #endif /* TM_API_GLOBAL_WAIT_H */

@@ -66,6 +66,17 @@ static void global_done_cb(struct gdb_request *greq, int status)
 		}
 		return;
 	}
+	/* The same for a write relayed here: the member that relayed it
+	 * takes it to the leader. */
+	if (status == TM_NOTLEADER && greq->results == NULL &&
+	    !call->pipe.streaming && api_forwarded(http)) {
+		char errmsg[TM_ERRMSG_SIZE];
+		snprintf(errmsg, sizeof errmsg, "%s", greq->errmsg);
+		sql_call_hand_off(call);
+		api_refuse_not_leader(http, cluster_leader_address(d), "%s",
+				      errmsg);
+		return;
+	}
 	sql_call_done(call, status, greq->errmsg, greq->results, greq->n_stmts);
 }
 

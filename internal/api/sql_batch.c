@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "internal/api/api.h"
+#include "internal/api/forward.h"
 #include "internal/api/global_wait.h"
 #include "internal/api/sql.h"
 #include "internal/config/config.h"
@@ -123,10 +124,15 @@ void api_internal_sql_batch_post(struct rest_request *req)
 		return;
 	}
 	struct gdb *g = daemon_gdb(d);
-	if (g == NULL && api_global_wait(req)) {
+	if (g == NULL && api_global_wait_relay(req)) {
 		return; /* elected while starting: served once ready */
 	}
-	if (g == NULL || cluster_follows(d)) {
+	if (cluster_follows(d)) {
+		api_refuse_not_leader(req, cluster_leader_address(d),
+				      "this member is not the leader");
+		return;
+	}
+	if (g == NULL) {
 		rest_respond_error(req, 503, "this member is not the leader");
 		return;
 	}

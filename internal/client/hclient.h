@@ -83,6 +83,8 @@ struct hclient_request {
 	const char *headers;	  /* extra "Name: value\r\n"..., or NULL */
 	unsigned timeout_ms;	  /* the whole request; 0 = 30 s */
 	size_t max_response;	  /* body bytes kept; 0 = 64 MiB */
+	const char *keep_header;  /* a header of the answer to keep
+				   * ("X-Name", any case), or NULL */
 
 	/* Results, set before the callback. */
 	int status; /* 0 when an HTTP answer (any HTTP status) arrived:
@@ -104,6 +106,8 @@ struct hclient_request {
 	char *content_type_out; /* owned; NULL if none */
 	char *etag;		/* owned; the ETag header's value as sent,
 				 * quotes included; NULL if none */
+	char *kept_header;	/* owned; KEEP_HEADER's value, trimmed;
+				 * NULL if the answer had none */
 	char *body_out;		/* owned; NUL-terminated; NULL if status != 0 */
 	size_t body_out_len;
 	char errmsg[TM_ERRMSG_SIZE]; /* "" on success, else what happened:

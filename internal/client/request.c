@@ -5,7 +5,8 @@
  * the TLS context our certificate and the pin check (pin_verify_cb), run
  * during the handshake -> prereq_cb, right before the request is written
  * (new or reused connection), checks the pin again on the connection's
- * certificate and marks the request SENT -> header_cb keeps the ETag,
+ * certificate and marks the request SENT -> header_cb keeps the ETag
+ * (and the header KEEP_HEADER names),
  * write_cb the body -> hclient_request_result reads the HTTP status and
  * Content-Type.
  *
@@ -143,28 +144,45 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+/* If the header line BUFFER (N bytes) is NAME's, its value, trimmed, as
+ * an owned string; else NULL. */
+static char *header_value(const char *buffer, size_t n, const char *name)
+{
+	size_t len = strlen(name);
+	if (n <= len || buffer[len] != ':' ||
+	    strncasecmp(buffer, name, len) != 0) {
+		return NULL;
+	}
+	const char *v = buffer + len + 1;
+	const char *end = buffer + n;
+	while (v < end && (*v == ' ' || *v == '\t')) {
+		v++;
+	}
+	while (end > v && isspace((unsigned char)end[-1])) {
+		end--;
+	}
+	return tm_strndup(v, (size_t)(end - v));
+}
+
 static size_t header_cb(char *buffer, size_t size, size_t nitems,
 			void *userdata)
 {
 	struct hclient_request *req = userdata;
 	size_t n = size * nitems;
-	static const char etag[] = "etag:";
+	char *v;
 	if (n >= 5 && memcmp(buffer, "HTTP/", 5) == 0) {
 		/* A new answer (after a 1xx): forget the previous one's. */
 		tm_free(req->etag);
+		tm_free(req->kept_header);
 		req->etag = NULL;
-	} else if (n > sizeof etag - 1 &&
-		   strncasecmp(buffer, etag, sizeof etag - 1) == 0) {
-		const char *v = buffer + sizeof etag - 1;
-		const char *end = buffer + n;
-		while (v < end && (*v == ' ' || *v == '\t')) {
-			v++;
-		}
-		while (end > v && isspace((unsigned char)end[-1])) {
-			end--;
-		}
+		req->kept_header = NULL;
+	} else if ((v = header_value(buffer, n, "ETag")) != NULL) {
 		tm_free(req->etag);
-		req->etag = tm_strndup(v, (size_t)(end - v));
+		req->etag = v;
+	} else if (req->keep_header != NULL &&
+		   (v = header_value(buffer, n, req->keep_header)) != NULL) {
+		tm_free(req->kept_header);
+		req->kept_header = v;
 	}
 	return n;
 }
@@ -400,9 +418,11 @@ void hclient_request_clear(struct hclient_request *req)
 	tm_free(req->body_out);
 	tm_free(req->content_type_out);
 	tm_free(req->etag);
+	tm_free(req->kept_header);
 	req->body_out = NULL;
 	req->content_type_out = NULL;
 	req->etag = NULL;
+	req->kept_header = NULL;
 	req->body_out_len = 0;
 	req->body_cap = 0;
 }
@@ -500,8 +520,10 @@ void hclient_request_result(struct hclient_request *req, CURLcode rc)
 		req->status = map_failure(req, rc);
 		tm_free(req->body_out);
 		tm_free(req->etag);
+		tm_free(req->kept_header);
 		req->body_out = NULL;
 		req->etag = NULL;
+		req->kept_header = NULL;
 		req->body_out_len = 0;
 		req->body_cap = 0;
 	}

@@ -9,15 +9,19 @@
  * them all from one raft barrier (gdb_read_index).
  *
  * An ask that fails fails the reads sharing it; the waiting ones get an
- * ask of their own. Shutdown: hclient_close answers the ask in flight
+ * ask of their own. An ask refused by a member that does not lead
+ * (X-Thermionic-Not-Leader: a stale view of who leads) is sent once more
+ * if this member knows another leader by then. Shutdown: hclient_close answers the ask in flight
  * (canceled) and refuses the next (TM_SHUTDOWN), so every read is
  * answered. */
 #include <stdio.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 
 #include "internal/daemon/cluster_internal.h"
 #include "internal/daemon/daemon_priv.h"
+#include "internal/lib/log.h"
 #include "internal/lib/mem.h"
 
 /* How long an ask may take: a leader that does not answer within it is
@@ -52,10 +56,31 @@ static int parse_answer(const struct hclient_request *req, uint64_t *index)
 	return rv;
 }
 
+/* REQ was refused by a member that does not lead, and this member
+ * knows another leader now, not asked yet for these reads. */
+static bool ask_again(struct daemon *d, const struct hclient_request *req)
+{
+	struct cluster_read_index *ri = &d->read_index;
+	const char *leader = cluster_leader_address(d);
+	return req->status == 0 && req->http_status == 503 &&
+	       req->kept_header != NULL && !ri->asked_again &&
+	       leader != NULL && strcmp(leader, ri->leader) != 0;
+}
+
 static void asked(struct hclient_request *req)
 {
 	struct daemon *d = req->data;
 	struct cluster_read_index *ri = &d->read_index;
+	if (ask_again(d, req)) {
+		LOGD("read index: %s does not lead; asking %s",
+		     ri->leader, cluster_leader_address(d));
+		hclient_request_clear(&ri->ask);
+		tm_free(ri->leader);
+		ri->leader = NULL;
+		ri->asked_again = true;
+		ask(d);
+		return;
+	}
 	char errmsg[TM_ERRMSG_SIZE] = "";
 	uint64_t index = 0;
 	int status = 0;
@@ -80,6 +105,7 @@ static void asked(struct hclient_request *req)
 	struct cluster_read_index_wait *done = ri->current;
 	ri->current = NULL;
 	ri->asking = false;
+	ri->asked_again = false;
 	hclient_request_clear(&ri->ask);
 	tm_free(ri->leader);
 	ri->leader = NULL;
@@ -120,6 +146,8 @@ static void ask(struct daemon *d)
 	    .path = ri->path,
 	    .pin = cluster_fingerprint(d),
 	    .timeout_ms = ASK_TIMEOUT_MS,
+	    /* API_NOT_LEADER_HEADER (internal/api/forward.h) */
+	    .keep_header = "X-Thermionic-Not-Leader",
 	};
 	ri->asking = true;
 	ri->asks++;
@@ -127,6 +155,7 @@ static void ask(struct daemon *d)
 		struct cluster_read_index_wait *done = ri->current;
 		ri->current = NULL;
 		ri->asking = false;
+		ri->asked_again = false;
 		tm_free(ri->leader);
 		ri->leader = NULL;
 		answer(done, TM_SHUTDOWN, 0,

@@ -12,6 +12,7 @@ struct cluster_read_index {
 	char *leader;		    /* whom ASK went to; owned */
 	char path[96];		    /* ASK's, with this member's term and id */
 	bool asking;
+	bool asked_again; /* CURRENT's ask went to a second leader */
 	struct cluster_read_index_wait *current; /* share ASK's answer */
 	struct cluster_read_index_wait *next;	 /* arrived during ASK */
 	uint64_t asks;				 /* sent since start */

@@ -483,6 +483,70 @@ case_relayed_to_a_leader_still_starting() {
 		'[["batched",1],["waited",1]]'
 }
 
+# A standby never stands for election: once the voters are gone it
+# keeps naming the old leader until the next leader's first heartbeat.
+# A write it relays meanwhile to the old leader, restarted and not
+# re-elected, is refused there ("not the leader", nothing done,
+# X-Thermionic-Not-Leader) as soon as the old leader follows the new
+# one, and the standby relays it again, to the new leader: the client
+# gets one 200 and the write is applied once (doc/sql-api.md); a
+# linearizable read's read-index ask is taken there too. The old
+# leader restarts first, held starting (TM_TEST_START_DELAY_MS), and is
+# paused while the other two elect, so that it cannot be the one elected.
+case_relayed_to_an_old_leader_that_restarted() {
+	form 4
+	local deadline=$((SECONDS + 20))
+	while [ "$(roles_on m1)" != "standby,voter,voter,voter" ]; do
+		[ $SECONDS -lt $deadline ] || fail "roles: $(roles_on m1)"
+		sleep 0.1
+	done
+	local list standby voters old m pids=()
+	list=$(therm_on m1 --format json cluster list)
+	standby=$(echo "$list" | jq -r '.[] | select(.roles | index("standby")) | .name' | sed 's/^n/m/')
+	voters=$(echo "$list" | jq -r '.[] | select(.roles | index("voter")) | .name' | sed 's/^n/m/')
+	old=$(leader_on m1)
+	therm_on "$standby" sql "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)" >/dev/null
+	# The standby has the table: it serves the read below itself.
+	wait_for 10 json_on "$standby" '.[0].rows[0][0] == 1' sql "SELECT count(*) FROM sqlite_schema WHERE name = 't'"
+	for m in $voters; do pids+=("$(member_pid "$m")"); done
+	kill -9 "${pids[@]}" # all at once: no election in between
+	for m in $voters; do kill_member "$m"; done
+	# The write waits for the leader the standby knows, the old one.
+	sql_on "$standby" '{"statements":[{"sql":"INSERT INTO t(v) VALUES (\"once\")"}]}' \
+		>"$TEST_ROOT/write.out" &
+	local writer=$!
+	(export TM_TEST_START_DELAY_MS=6000; start_member "$old") &
+	local old_start=$!
+	wait_for 10 grep -q "POST /1.0/sql relayed by n${standby#m} waits" "$TEST_ROOT/logs/$old.log"
+	# A linearizable read's read-index ask goes there too.
+	sql_on "$standby" '{"statements":[{"sql":"SELECT count(*) FROM t"}],"consistency":"linearizable"}' \
+		>"$TEST_ROOT/read.out" &
+	local reader=$!
+	wait_for 10 grep -q "GET /internal/cluster/read-index.* waits" "$TEST_ROOT/logs/$old.log"
+	kill -STOP "$(member_pid "$old")"
+	local starts=()
+	for m in $voters; do
+		[ "$m" != "$old" ] || continue
+		start_member "$m" &
+		starts+=($!)
+	done
+	wait_for 20 bash -c "curl -s --unix-socket '$(member_dir "$standby")/unix.socket' \
+		http://localhost/1.0/cluster | jq -e '.metadata.leader_address | . != \"\" and . != \"$(addr "$old")\"'" ||
+		{ kill -CONT "$(member_pid "$old")"; fail "the standby knows no new leader"; }
+	kill -CONT "$(member_pid "$old")"
+	wait "$writer" "$reader"
+	assert_eq "$(tail -1 "$TEST_ROOT/write.out")" 200 "$(cat "$TEST_ROOT/write.out")"
+	assert_eq "$(tail -1 "$TEST_ROOT/read.out")" 200 "$(cat "$TEST_ROOT/read.out")"
+	grep -q "relay: $(addr "$old") does not lead" "$TEST_ROOT/logs/$standby.log" ||
+		fail "the old leader refused nothing: $(tail -5 "$TEST_ROOT/logs/$standby.log")"
+	wait "${starts[@]}" "$old_start" || fail "a restarted voter did not become ready"
+	local leader
+	leader=$(member_at "$(cluster_info_on "$standby" | jq -r .metadata.leader_address)")
+	[ "$leader" != "$old" ] || fail "the old leader was elected again"
+	assert_eq "$(therm_on "$leader" --format json sql "SELECT v, count(*) FROM t GROUP BY v" | jq -c '.[0].rows')" \
+		'[["once",1]]'
+}
+
 # sql_on NAME BODY: POST /1.0/sql over NAME's unix socket; prints the body
 # then the HTTP status.
 sql_on() {

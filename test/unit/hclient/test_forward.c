@@ -61,10 +61,19 @@ static void hold_post(struct rest_request *req)
 	hc_hold(req);
 }
 
+/* A member that does not lead refuses what is relayed to it. */
+static void stale_post(struct rest_request *req)
+{
+	note_forwarded(req);
+	api_refuse_not_leader(req, "127.0.26.7:8443",
+			      "this member is not the leader");
+}
+
 static const struct rest_route leader_routes[] = {
     {.path = "/1.0/thing", .get = thing_get, .put = thing_put},
     {.path = "/1.0/missing", .get = missing_get},
     {.path = "/1.0/hold", .post = hold_post},
+    {.path = "/1.0/stale", .post = stale_post},
 };
 
 /* ---- the follower: relays everything ---- */
@@ -74,6 +83,9 @@ struct relay {
 	char address[64];
 	char pin[TLS_FINGERPRINT_LEN + 1];
 	bool deposed; /* the follower's view: the target no longer leads */
+	bool with_cb; /* relay with a callback (relay_outcome) */
+	int outcome;  /* the callback's, -1 before */
+	char errmsg[TM_ERRMSG_SIZE];
 };
 
 static bool target_leads(struct rest_request *req, const char *address)
@@ -84,19 +96,45 @@ static bool target_leads(struct rest_request *req, const char *address)
 	return !r->deposed;
 }
 
+struct relay_call {
+	struct relay *r;
+	struct rest_request *req;
+};
+
+/* Record the outcome; a request not answered is answered 299 here. */
+static void relay_outcome(void *arg, enum api_forward_outcome outcome,
+			  const char *errmsg)
+{
+	struct relay_call *rc = arg;
+	rc->r->outcome = (int)outcome;
+	snprintf(rc->r->errmsg, sizeof rc->r->errmsg, "%s",
+		 errmsg != NULL ? errmsg : "");
+	if (outcome != API_FORWARD_ANSWERED) {
+		rest_respond_raw(rc->req, 299, "text/plain", "", 0, NULL);
+	}
+	tm_free(rc);
+}
+
 static void relay(struct rest_request *req)
 {
 	struct hc_server *s = rest_server_data(req);
 	struct relay *r = s->data;
 	s->handled++;
+	struct relay_call *rc = NULL;
+	if (r->with_cb) {
+		rc = tm_calloc(1, sizeof *rc);
+		rc->r = r;
+		rc->req = req;
+	}
 	api_forward_ex(req, r->client, r->address, r->pin, "member-f",
-		       target_leads, NULL, NULL);
+		       target_leads, rc != NULL ? relay_outcome : NULL, rc);
 }
 
 static const struct rest_route follower_routes[] = {
     {.path = "/1.0/thing", .get = relay, .put = relay},
     {.path = "/1.0/missing", .get = relay},
     {.path = "/1.0/hold", .post = relay},
+    {.path = "/1.0/stale", .post = relay},
 };
 
 struct fwd {
@@ -113,10 +151,11 @@ static void fwd_start(struct hc *hc, struct fwd *f, struct hc_server *target,
 {
 	memset(f, 0, sizeof *f);
 	f->hc = hc;
-	f->leader = hc_rest_start(hc, 1, leader_routes, 3);
+	f->leader = hc_rest_start(hc, 1, leader_routes, 4);
 	f->leader->data = &f->ls;
-	f->follower = hc_rest_start(hc, 2, follower_routes, 3);
+	f->follower = hc_rest_start(hc, 2, follower_routes, 4);
 	f->follower->data = &f->relay;
+	f->relay.outcome = -1;
 	f->relay.client = hc_client_new(hc, 1000, 0);
 	if (target == NULL) {
 		target = f->leader;
@@ -370,6 +409,54 @@ static void leader_deposed_mid_request(void **state)
 	fwd_stop(&f);
 }
 
+/* The target answers that it does not lead (X-Thermionic-Not-Leader):
+ * with a callback, the request is given back (API_FORWARD_NOT_LEADER,
+ * with the target's message) to be taken elsewhere; without one, the
+ * answer is relayed as it is. */
+static void target_not_leading(void **state)
+{
+	struct hc *hc = *state;
+	struct fwd f;
+	fwd_start(hc, &f, NULL, NULL);
+	f.relay.with_cb = true;
+	struct hclient_request r;
+	request(&r, "POST", "/1.0/stale");
+	r.body = "{}";
+	r.body_len = 2;
+	call(hc, f.follower, &r);
+	assert_int_equal(r.http_status, 299);
+	assert_int_equal(f.relay.outcome, API_FORWARD_NOT_LEADER);
+	assert_string_equal(f.relay.errmsg, "this member is not the leader");
+	assert_string_equal(f.ls.forwarded_by, "member-f");
+	hclient_request_clear(&r);
+	/* Another answer is the client's. */
+	request(&r, "GET", "/1.0/missing");
+	call(hc, f.follower, &r);
+	assert_int_equal(r.http_status, 404);
+	assert_int_equal(f.relay.outcome, API_FORWARD_ANSWERED);
+	hclient_request_clear(&r);
+	/* Without a callback the 503 goes to the client. */
+	f.relay.with_cb = false;
+	request(&r, "POST", "/1.0/stale");
+	r.keep_header = API_NOT_LEADER_HEADER;
+	call(hc, f.follower, &r);
+	assert_int_equal(r.http_status, 503);
+	char *e = envelope_error(&r);
+	assert_string_equal(e, "this member is not the leader");
+	assert_null(r.kept_header); /* a signal between members only */
+	tm_free(e);
+	hclient_request_clear(&r);
+	/* As the target sent it: the header, which the client keeps. */
+	request(&r, "POST", "/1.0/stale");
+	r.keep_header = "x-thermionic-not-leader";
+	call(hc, f.leader, &r);
+	assert_int_equal(r.http_status, 503);
+	assert_string_equal(r.kept_header, "127.0.26.7:8443");
+	hclient_request_clear(&r);
+	assert_null(r.kept_header);
+	fwd_stop(&f);
+}
+
 static void client_gone_cancels(void **state)
 {
 	struct hc *hc = *state;
@@ -408,6 +495,8 @@ int main(void)
 					    hc_teardown),
 	    cmocka_unit_test_setup_teardown(leader_deposed_mid_request,
 					    hc_setup, hc_teardown),
+	    cmocka_unit_test_setup_teardown(target_not_leading, hc_setup,
+					    hc_teardown),
 	    cmocka_unit_test_setup_teardown(client_gone_cancels, hc_setup,
 					    hc_teardown),
 	};

@@ -49,23 +49,32 @@ struct env {
 	struct pool *pool; /* the local target's worker threads */
 	bool pool_closed;
 	cJSON *config; /* what daemon_config() answers */
+	bool follows;	    /* what cluster_follows() answers */
+	const char *leader; /* what cluster_leader_address() answers */
 };
 
 static struct env *current;
 
 /* --- the daemon, faked --- */
 
-/* A standalone member: nothing is relayed. */
+/* A standalone member unless a test says otherwise; nothing is relayed
+ * (daemon_hclient is NULL). */
 bool cluster_follows(struct daemon *d)
 {
 	(void)d;
-	return false;
+	return current->follows;
 }
 
 const char *cluster_leader_address(struct daemon *d)
 {
 	(void)d;
-	return NULL;
+	return current->leader;
+}
+
+uint64_t cluster_raft_term(struct daemon *d)
+{
+	(void)d;
+	return 1;
 }
 
 bool cluster_leader_silent(struct daemon *d)
@@ -306,6 +315,20 @@ static struct conn *send_request(struct env *e, const char *method,
 				"Content-Type: application/json\r\n"
 				"Content-Length: %zu\r\n\r\n%s",
 				method, path, strlen(body), body);
+	conn_fake_push_str(c, req);
+	tm_free(req);
+	return c;
+}
+
+/* POST BODY to /1.0/sql as relayed by member "n2". */
+static struct conn *send_relayed(struct env *e, const char *body)
+{
+	struct conn *c = fx_conn(&e->fx, FX_UNIX_ROOT);
+	char *req = tm_asprintf("POST /1.0/sql HTTP/1.1\r\nHost: test\r\n"
+				"X-Thermionic-Forwarded: n2\r\n"
+				"Content-Type: application/json\r\n"
+				"Content-Length: %zu\r\n\r\n%s",
+				strlen(body), body);
 	conn_fake_push_str(c, req);
 	tm_free(req);
 	return c;
@@ -625,8 +648,59 @@ static void test_wait_is_bounded(void **state)
 	conn_fake_release(c);
 }
 
+/* A write relayed to a member still starting (elected before it is
+ * ready, as the relaying member believes) waits while that member may
+ * still lead; once it knows it follows another leader it says so at
+ * once, 503 with X-Thermionic-Not-Leader, having done nothing, so that
+ * the relaying member takes the write there. A client's own write keeps
+ * waiting: the member relays it once ready. */
+static void test_relayed_while_starting(void **state)
+{
+	struct env *e = *state;
+	e->gdb_visible = false;
+	e->state = DAEMON_STARTING;
+	e->cluster_message = "waiting for a leader";
+	uint64_t entries = stats(e).entries_proposed;
+	const char *body = "{\"statements\":[{\"sql\":\"CREATE TABLE w(x)\"}]}";
+	struct conn *relayed = send_relayed(e, body);
+	struct conn *own = send_request(e, "POST", "/1.0/sql", body);
+	struct fx_response r;
+	assert_false(answered_within(e, relayed, 200, &r));
+	assert_false(answered_within(e, own, 50, &r));
+	/* A leader elected among the others: */
+	e->follows = true;
+	e->leader = "127.0.0.9:8443";
+	uint64_t start = uv_hrtime();
+	assert_true(answered_within(e, relayed, 1000, &r));
+	assert_true(uv_hrtime() - start < 500ULL * 1000 * 1000);
+	fx_assert_error(&r, 503,
+			"this member is not the leader (still starting; it "
+			"follows 127.0.0.9:8443): nothing was done");
+	assert_string_equal(fx_header(&r, "X-Thermionic-Not-Leader"),
+			    "127.0.0.9:8443");
+	fx_response_free(&r);
+	conn_fake_release(relayed);
+	/* One arriving now is answered at arrival. */
+	relayed = send_relayed(e, body);
+	assert_true(answered_within(e, relayed, 100, &r));
+	assert_int_equal(r.status, 503);
+	assert_string_equal(fx_header(&r, "X-Thermionic-Not-Leader"),
+			    "127.0.0.9:8443");
+	fx_response_free(&r);
+	conn_fake_release(relayed);
+	assert_false(answered_within(e, own, 100, &r));
+	assert_int_equal(stats(e).entries_proposed, entries);
+	e->state = DAEMON_DRAINING;
+	assert_true(answered_within(e, own, 500, &r));
+	fx_assert_error(&r, 503, "shutting down");
+	assert_null(fx_header(&r, "X-Thermionic-Not-Leader"));
+	fx_response_free(&r);
+	conn_fake_release(own);
+}
+
 /* A member that is not the leader: writes and linearizable reads are
- * refused with 503, plain reads are served from its own copy. */
+ * refused with 503, plain reads are served from its own copy. A relayed
+ * write is refused with X-Thermionic-Not-Leader: nothing was done. */
 static void test_follower(void **state)
 {
 	struct env *e = *state;
@@ -634,7 +708,15 @@ static void test_follower(void **state)
 	post(e, KV_TABLE, &r);
 	assert_int_equal(r.status, 503);
 	assert_non_null(strstr(r.body, "leader"));
+	assert_null(fx_header(&r, "X-Thermionic-Not-Leader"));
 	fx_response_free(&r);
+	struct conn *c = send_relayed(e, KV_TABLE);
+	assert_true(answered_within(e, c, 5000, &r));
+	assert_int_equal(r.status, 503);
+	assert_non_null(strstr(r.body, "not the leader"));
+	assert_string_equal(fx_header(&r, "X-Thermionic-Not-Leader"), "");
+	fx_response_free(&r);
+	conn_fake_release(c);
 	post(e,
 	     "{\"consistency\":\"linearizable\",\"statements\":"
 	     "[{\"sql\":\"SELECT 1\"}]}",
@@ -1002,6 +1084,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_not_available, setup_leader,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_relayed_while_starting,
+					    setup_leader, teardown),
 	    cmocka_unit_test_setup_teardown(test_follower, setup_follower,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_local, setup_leader, teardown),
