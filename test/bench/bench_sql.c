@@ -52,6 +52,7 @@ struct opts {
 	bool baseline;		 /* run raw SQLite too (inserts) */
 	long kill_pid;		 /* failover: the leader */
 	double kill_after;	 /* failover: seconds of writes first */
+	double request_timeout;	 /* failover: seconds per request */
 	const char *address;
 	const char *cert;
 	const char *key;
@@ -437,13 +438,16 @@ static void note_failure(struct failure *f, int *n, const char *answer,
 /* One write at a time on o->address (a follower). After o->kill_after
  * seconds, between two writes, SIGKILL o->kill_pid (the leader); then
  * write until one is acknowledged, for at most o->max_seconds. Each
- * request may take 5 s; a failed one is retried after 5 ms. Prints the
+ * request may take o->request_timeout (5 s by default: a client that
+ * gives up sooner has one in flight at the kill cut short and retried);
+ * a failed one is retried after 5 ms. Prints the
  * time from the kill to that acknowledgement; 0 if there was one. */
 static int failover_run(const struct opts *o)
 {
 	struct slot s;
 	CURL *e = make_easy(o, &s, request_path(o));
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+			 (long)(o->request_timeout * 1000));
 	struct failure failures[8];
 	int n_failures = 0;
 	double start = now_s();
@@ -619,6 +623,7 @@ static const char usage[] =
     "                       --kill-after S seconds of writes (default 1),\n"
     "                       then report how long after the kill the first\n"
     "                       write was acknowledged (at most --max-seconds)\n"
+    "  --request-timeout S  failover: each write's time limit (default 5)\n"
     "  --concurrency LIST   comma-separated levels (default 1,64)\n"
     "  --requests N         requests per run (default 5000)\n"
     "  --max-seconds S      time limit per run (default 20)\n"
@@ -647,6 +652,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	    {"no-baseline", no_argument, NULL, 'B'},
 	    {"kill-pid", required_argument, NULL, 'K'},
 	    {"kill-after", required_argument, NULL, 'A'},
+	    {"request-timeout", required_argument, NULL, 'R'},
 	    {"target", required_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -660,7 +666,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			   .warmup = true,
 			   .baseline = true,
 			   .consistency = "linearizable",
-			   .kill_after = 1};
+			   .kill_after = 1,
+			   .request_timeout = 5};
 	int c;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
@@ -725,6 +732,9 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'K':
 			o->kill_pid = atol(optarg);
 			break;
+		case 'R':
+			o->request_timeout = atof(optarg);
+			break;
 		case 'A':
 			o->kill_after = atof(optarg);
 			break;
@@ -747,7 +757,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	}
 	if (o->address == NULL || o->cert == NULL || o->key == NULL ||
 	    o->requests < 1 || o->runs < 1 || o->runs > 15 ||
-	    o->max_seconds <= 0 ||
+	    o->max_seconds <= 0 || o->request_timeout <= 0 ||
 	    (o->mode == MODE_FAILOVER && o->kill_pid <= 0)) {
 		fputs(usage, stderr);
 		return -1;
