@@ -199,7 +199,8 @@ static const struct config_key keys[] = {
 	.default_value = "512",
 	.min = 0,
 	.max = 100000000,
-	.description = "Raft log entries kept after a snapshot",
+	.description = "Raft log entries kept before a snapshot (fewer when "
+		       "they carry more than a quarter of the database)",
     },
     {
 	.name = "user.*",

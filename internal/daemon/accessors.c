@@ -52,6 +52,17 @@ cJSON *daemon_addresses(const struct daemon *d)
 	return list;
 }
 
+static void add_buckets(cJSON *h, const uint64_t *buckets)
+{
+	for (size_t b = 0; b < LOOPLAG_BUCKETS; b++) {
+		if (buckets[b] != 0) {
+			char key[16];
+			snprintf(key, sizeof key, "%zu", b);
+			cJSON_AddNumberToObject(h, key, (double)buckets[b]);
+		}
+	}
+}
+
 cJSON *daemon_loop_lag(struct daemon *d)
 {
 	struct looplag_stats st;
@@ -62,20 +73,17 @@ cJSON *daemon_loop_lag(struct daemon *d)
 	cJSON_AddNumberToObject(o, "p99_ms", st.p99_ms);
 	cJSON_AddNumberToObject(o, "p999_ms", st.p999_ms);
 	cJSON_AddNumberToObject(o, "max_ms", st.max_ms);
+	/* The same lags less the time the loop thread waited for a CPU: what
+	 * the daemon itself held the loop for. */
+	cJSON_AddNumberToObject(o, "held_p999_ms", st.held_p999_ms);
+	cJSON_AddNumberToObject(o, "held_max_ms", st.held_max_ms);
 	/* The histogram itself, non-empty buckets only ("index": count;
 	 * bucket i holds lags in [i, i + 1) tenths of a millisecond, the
 	 * last one everything longer), so that a client can tell the lag
 	 * over a window from two readings. */
 	cJSON_AddNumberToObject(o, "bucket_ms", 0.1);
-	cJSON *h = cJSON_AddObjectToObject(o, "buckets");
-	for (size_t b = 0; b < LOOPLAG_BUCKETS; b++) {
-		if (d->lag.buckets[b] != 0) {
-			char key[16];
-			snprintf(key, sizeof key, "%zu", b);
-			cJSON_AddNumberToObject(h, key,
-						(double)d->lag.buckets[b]);
-		}
-	}
+	add_buckets(cJSON_AddObjectToObject(o, "buckets"), d->lag.buckets);
+	add_buckets(cJSON_AddObjectToObject(o, "held_buckets"), d->lag.held);
 	return o;
 }
 

@@ -430,6 +430,11 @@ void daemon_config_apply(struct daemon *d)
 		/* The least interval; gdb lengthens it as the database
 		 * grows. */
 		gdb_set_snapshot_threshold(d->gdb, threshold);
+		/* The most entries kept; gdb keeps fewer when they are
+		 * large. */
+		gdb_set_snapshot_trailing(
+		    d->gdb, (unsigned)config_get_int(d->config,
+						     "raft.snapshot_trailing"));
 	}
 }
 

@@ -143,6 +143,7 @@ int daemon_global_open(struct daemon *d, char *errmsg)
 	gdb_set_raft(d->gdb, raftnode_raft(d->raftnode));
 	cluster_confirm_attach(d);
 	gdb_set_snapshot_threshold(d->gdb, opts.snapshot_threshold);
+	gdb_set_snapshot_trailing(d->gdb, opts.snapshot_trailing);
 	rv = raftnode_start(d->raftnode, errmsg);
 	if (rv == 0 && !apply_on_loop()) {
 		rv = gdb_lane_start(d->gdb, errmsg);

@@ -185,9 +185,10 @@ static void close_lag(struct daemon *d)
 		struct looplag_stats st;
 		looplag_get(&d->lag, &st);
 		LOGI("loop: lag over %llu ticks: p50 %.1f ms, p99 %.1f ms, "
+		     "p99.9 %.1f ms, max %.1f ms; without the waits for a CPU: "
 		     "p99.9 %.1f ms, max %.1f ms",
 		     (unsigned long long)st.samples, st.p50_ms, st.p99_ms,
-		     st.p999_ms, st.max_ms);
+		     st.p999_ms, st.max_ms, st.held_p999_ms, st.held_max_ms);
 		looplag_close(&d->lag, lag_closed_cb);
 	}
 }

@@ -250,7 +250,7 @@ loop_lag() {
 		fi
 		window=$(jq -nr --argjson now "$now" --argjson mark "$mark" \
 			-f "$here/lag_window.jq")
-		total=$(echo "$now" | jq -r '"p99.9 \(.p999_ms * 10 | round / 10) ms, max \(.max_ms * 10 | round / 10) ms"')
+		total=$(echo "$now" | jq -r '"p99.9 \(.p999_ms * 10 | round / 10) ms, max \(.max_ms * 10 | round / 10) ms (held: p99.9 \(.held_p999_ms // 0 | . * 10 | round / 10) ms, max \(.held_max_ms // 0 | . * 10 | round / 10) ms)"')
 		printf 'loop lag during %s: n%d %s (target p99.9 < 5 ms); since its start: %s\n' \
 			"$1" "$n" "$window" "$total"
 	done

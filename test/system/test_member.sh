@@ -42,12 +42,16 @@ case_loop_lag_is_measured() {
 	local lag
 	lag=$(curl -sS --unix-socket "$(member_dir m1)/unix.socket" http://local/1.0 |
 		jq -c '.metadata.loop_lag | keys')
-	assert_eq "$lag" '["bucket_ms","buckets","max_ms","p50_ms","p999_ms","p99_ms","samples"]'
+	assert_eq "$lag" '["bucket_ms","buckets","held_buckets","held_max_ms","held_p999_ms","max_ms","p50_ms","p999_ms","p99_ms","samples"]'
 	# The histogram holds every tick counted (buckets read just after
 	# samples may hold a tick more).
 	curl -sS --unix-socket "$(member_dir m1)/unix.socket" http://local/1.0 |
 		jq -e '.metadata.loop_lag | ([.buckets[]] | add) >= .samples and .bucket_ms == 0.1' >/dev/null ||
 		fail "the histogram does not add up to the samples"
+	# The part held by the member itself is never more than the lag.
+	curl -sS --unix-socket "$(member_dir m1)/unix.socket" http://local/1.0 |
+		jq -e '.metadata.loop_lag | ([.held_buckets[]] | add) >= .samples and .held_max_ms <= .max_ms' >/dev/null ||
+		fail "the held histogram does not add up"
 	stop_member m1
 	grep -q "loop: lag over [0-9]* ticks: p50" "$TEST_ROOT/logs/m1.log" ||
 		fail "no lag summary at stop"

@@ -453,6 +453,7 @@ int gdb_fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
 	gdb_exec_quiesce(g);
 	gdb_reserve_keep(g);
 	g->applied_bytes += buf->len;
+	gdb_trail_note(g, index);
 	gdb_interval_bytes(g, index);
 	gdb_lane_apply(g, buf, index,
 		       gdb_entry_is_check(buf->base, buf->len));

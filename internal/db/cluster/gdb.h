@@ -517,6 +517,16 @@ void gdb_set_min_free_space(struct gdb *g, uint64_t bytes);
  * restart replay, all at once). */
 void gdb_set_snapshot_threshold(struct gdb *g, unsigned base);
 
+/* The log kept after a snapshot. raft keeps a number of entries before
+ * each snapshot (raft.snapshot_trailing, BASE) so that a follower a little
+ * behind catches up from the log rather than from a whole snapshot; but it
+ * keeps them in memory and on disk, and a restart reads them all, so with
+ * entries of megabytes a count alone is gigabytes. At each snapshot the
+ * module keeps at most BASE entries and at most what carries
+ * max(database / GDB_SNAPSHOT_DB_SHARE, GDB_SNAPSHOT_MIN_BYTES) bytes (at
+ * least one entry). 0 (the default) leaves raft's trailing alone. */
+void gdb_set_snapshot_trailing(struct gdb *g, unsigned base);
+
 /* Watch TABLE (case-insensitive; it need not exist yet): CB runs on the
  * loop, on this member, after each applied entry that changed the table's
  * rows, changed the schema (any schema statement), or replaced the

@@ -241,6 +241,16 @@ struct gdb_snap_mark {
 	bool valid;
 };
 
+/* The last GDB_TRAIL_RING entries applied: their index, and applied_bytes
+ * right after each (trailing.c). */
+#define GDB_TRAIL_RING 4096
+struct gdb_trail {
+	uint64_t index[GDB_TRAIL_RING];
+	uint64_t bytes[GDB_TRAIL_RING];
+	unsigned next; /* where the next one goes */
+	unsigned n;    /* how many are kept */
+};
+
 /* A watch (watch.c). */
 struct gdb_watch {
 	char *table; /* owned */
@@ -350,6 +360,8 @@ struct gdb {
 	struct gdb_snap_chain snap_chain; /* the chain at the pin */
 	unsigned snap_base;   /* raft.snapshot_threshold; 0 = unset */
 	unsigned snap_wanted; /* the interval the database asks for */
+	unsigned trail_base;  /* raft.snapshot_trailing; 0 = unset */
+	struct gdb_trail trail; /* trailing.c */
 
 	/* Writes. */
 	struct gdb_queue writes;  /* waiting for the next batch */
@@ -729,6 +741,12 @@ void gdb_interval_update(struct gdb *g, const struct gdb_snap_mark *at,
 void gdb_interval_bytes(struct gdb *g, uint64_t index);
 /* A snapshot's copy failed: double the interval until one succeeds. */
 void gdb_interval_backoff(struct gdb *g);
+
+/* trailing.c: the entry at INDEX was applied (g->applied_bytes counts it). */
+void gdb_trail_note(struct gdb *g, uint64_t index);
+/* A snapshot of the state at INDEX is being taken: tell raft how many
+ * entries before it to keep (gdb_set_snapshot_trailing in gdb.h). */
+void gdb_trail_set(struct gdb *g, uint64_t index);
 
 /* restore.c: the leader's side of gdb_restore(). Check and normalise the
  * database file IMAGE[0..len) (borrowed) and encode the RESTORE entry that

@@ -25,9 +25,9 @@
  * InstallSnapshot message arrives (logRestore, before the snapshot is even
  * written) and when a log write fails (logTruncate after a failed append,
  * on a full disk), which the fault harness met as a member applying freed
- * bytes ("unknown table kind"). Copies go to buffers kept for reuse (up to
- * LANE_SPARE_BYTES): fresh memory faults in a page at a time on the loop,
- * which cost more than the copy itself.
+ * bytes ("unknown table kind"). Copies of large entries go to buffers
+ * kept for reuse (up to LANE_SPARE_BYTES): fresh memory faults in a page
+ * at a time on the loop, which cost more than the copy itself.
  *
  * What this member reports as applied (reads with min_index, the read
  * index a follower waits for, readiness, GET /1.0/cluster) is the
@@ -70,6 +70,10 @@ struct gdb_lane_job {
 
 /* Buffers kept for the copies of entries: at most this many bytes. */
 #define LANE_SPARE_BYTES (64u << 20)
+/* Smaller copies come from the allocator's free lists: a member restarted
+ * on a log of thousands of short entries queues them all in one loop turn,
+ * and a page each (fresh memory, faulted in on the loop) cost it 10 ms. */
+#define LANE_SPARE_MIN LANE_INLINE_BYTES
 
 /* A buffer of at least LEN bytes (*CAP): the smallest spare that fits, or
  * a new one. */
@@ -93,7 +97,7 @@ static void *buf_get(struct gdb_lane *l, size_t len, size_t *cap)
 	}
 	pthread_mutex_unlock(&l->mutex);
 	if (base == NULL) {
-		*cap = len < 4096 ? 4096 : len;
+		*cap = len;
 		base = tm_malloc(*cap);
 	}
 	return base;
@@ -103,7 +107,7 @@ static void *buf_get(struct gdb_lane *l, size_t len, size_t *cap)
 static void buf_put(struct gdb_lane *l, void *base, size_t cap)
 {
 	pthread_mutex_lock(&l->mutex);
-	if (l->n_spares < GDB_LANE_SPARES &&
+	if (cap >= LANE_SPARE_MIN && l->n_spares < GDB_LANE_SPARES &&
 	    l->spare_bytes + cap <= LANE_SPARE_BYTES) {
 		l->spares[l->n_spares].base = base;
 		l->spares[l->n_spares].cap = cap;

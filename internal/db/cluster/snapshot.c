@@ -104,6 +104,7 @@ int gdb_fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 		return RAFT_IOERR;
 	}
 	g->snap_pinned = true;
+	gdb_trail_set(g, index);
 	g->snap_reserve = g->min_free_bytes;
 	g->snap_at.index = index;
 	g->snap_at.applied_bytes = g->applied_bytes;

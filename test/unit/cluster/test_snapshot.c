@@ -357,6 +357,64 @@ static void test_interval_bounded_in_bytes(void **state)
 	free(cf_assert_identical(c));
 }
 
+/* Large entries: the log kept before a snapshot is bounded in bytes too.
+ * With raft.snapshot_trailing 512, forty entries of 200 KB would all stay
+ * (in memory, on disk, read again at a restart); the snapshot keeps about
+ * GDB_SNAPSHOT_MIN_BYTES of them. */
+static void test_trailing_bounded_in_bytes(void **state)
+{
+	struct cf *c = *state;
+	char sql[128];
+	unsigned l = cf_leader(c);
+	for (unsigned i = 0; i < c->n; i++) {
+		gdb_set_snapshot_threshold(c->gdb[i], 100000);
+		gdb_set_snapshot_trailing(c->gdb[i], 512);
+	}
+	struct raft *leader = raft_fixture_get(&c->raft, l);
+	uint64_t taken = stats(c, l).snapshots_taken;
+	for (int i = 0; i < 40; i++) {
+		snprintf(sql, sizeof sql,
+			 "INSERT INTO t VALUES(%d, 'big', randomblob(200000))",
+			 1000 + i);
+		write_ok(c, sql);
+	}
+	cf_wait_applied(c);
+	assert_true(stats(c, l).snapshots_taken >= taken + 1);
+	/* 4 MiB of 200 KB entries: 20 of them, and the snapshot's own. */
+	uint64_t kept = leader->log.snapshot.last_index - leader->log.offset;
+	if (kept > 21) {
+		fail_msg("%llu entries kept before the snapshot at %llu",
+			 (unsigned long long)kept,
+			 (unsigned long long)leader->log.snapshot.last_index);
+	}
+	assert_true(kept >= 1);
+	free(cf_assert_identical(c));
+}
+
+/* Small entries keep the configured count. */
+static void test_trailing_small_entries(void **state)
+{
+	struct cf *c = *state;
+	char sql[128];
+	unsigned l = cf_leader(c);
+	for (unsigned i = 0; i < c->n; i++) {
+		gdb_set_snapshot_threshold(c->gdb[i], 16);
+		gdb_set_snapshot_trailing(c->gdb[i], 512);
+	}
+	struct raft *leader = raft_fixture_get(&c->raft, l);
+	uint64_t taken = stats(c, l).snapshots_taken;
+	for (int i = 0; i < 40; i++) {
+		snprintf(sql, sizeof sql, "INSERT INTO t VALUES(%d, 's', 'x')",
+			 2000 + i);
+		write_ok(c, sql);
+	}
+	cf_wait_applied(c);
+	assert_true(stats(c, l).snapshots_taken >= taken + 1);
+	assert_int_equal(leader->snapshot.trailing, 512);
+	assert_int_equal(leader->log.offset, 0); /* nothing dropped */
+	free(cf_assert_identical(c));
+}
+
 /* A buffer that is not a database is refused and changes nothing. */
 /* Garbage, a header over garbage pages, and a snapshot whose image was
  * damaged after it was taken (raft_uv keeps no checksum of uncompressed
@@ -417,6 +475,10 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_interval_bounded_in_bytes,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trailing_bounded_in_bytes,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trailing_small_entries, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_corrupt_snapshot_refused,
 					    setup, teardown),
 	};
