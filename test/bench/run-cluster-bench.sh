@@ -616,16 +616,16 @@ echo "join -> serving: median $(secs "$(printf '%s\n' "${join_ms[@]}" | median)"
 
 dsync "end"
 echo "thermionic beside etcd, same machine, loopback and client (medians of $runs run(s); rate: writes or reads/s; p50, p99: ms; cpu: the member's CPU, us per request)"
-printf '%-38s %8s %7s %7s %6s | %8s %7s %7s %6s\n' "" thermionic p50 p99 cpu etcd p50 p99 cpu
+printf '%-40s %8s %7s %7s %6s | %8s %7s %7s %6s\n' "" thermionic p50 p99 cpu etcd p50 p99 cpu
 awk -F'\t' 'NR == FNR { e[$1] = $0; next }
 	{ split(e[$1], x, "\t")
-	  printf "%-38s %8.0f %7.2f %7.2f %6.0f | %8.0f %7.2f %7.2f %6.0f\n",
+	  printf "%-40s %8.0f %7.2f %7.2f %6.0f | %8.0f %7.2f %7.2f %6.0f\n",
 		$1, $2, $3, $4, $5, x[2], x[3], x[4], x[5] }' \
 	"$dir/compare.etcd" "$dir/compare.thermionic"
 # failover_row LABEL FILE FILE: median, min and max of each.
 failover_row() {
 	local f=$2
-	printf '%-38s %8s %7s %7s %6s | %8s %7s %7s %6s\n' "$1" \
+	printf '%-40s %8s %7s %7s %6s | %8s %7s %7s %6s\n' "$1" \
 		"$(median <"$f")" "$(head -1 "$f")" "$(tail -1 "$f")" "" \
 		"$(median <"$3")" "$(head -1 "$3")" "$(tail -1 "$3")" ""
 }
