@@ -19,7 +19,14 @@
  * row by key with --consistency (linearizable by default), timed the same
  * way; "failover", one writer that SIGKILLs --kill-pid (the leader) after
  * --kill-after seconds, between two writes, and reports how long after
- * the kill the first write was acknowledged (run-cluster-bench.sh). */
+ * the kill the first write was acknowledged (run-cluster-bench.sh).
+ *
+ * Targets (--target): "thermionic" (the default), POST /1.0/sql; "etcd",
+ * the same loads on an etcd member through its v3 JSON gateway over
+ * mutual TLS, as a baseline: an insert is a put of a fresh key
+ * (POST /v3/kv/put), a read a linearizable range of one of 1,000 keys
+ * written before the clock starts (POST /v3/kv/range). An etcd answer
+ * counts only with HTTP 200 and a body that holds what was asked. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -33,14 +40,19 @@
 #include <curl/curl.h>
 #include <sqlite3.h>
 
+#include "bench_etcd.h"
+
 enum mode { MODE_INSERT, MODE_READ, MODE_FAILOVER };
+enum target { TARGET_THERMIONIC, TARGET_ETCD };
 
 struct opts {
 	enum mode mode;
+	enum target target;
 	const char *consistency; /* of reads */
 	bool baseline;		 /* run raw SQLite too (inserts) */
 	long kill_pid;		 /* failover: the leader */
 	double kill_after;	 /* failover: seconds of writes first */
+	double request_timeout;	 /* failover: seconds per request */
 	const char *address;
 	const char *cert;
 	const char *key;
@@ -121,40 +133,85 @@ static double proc_cpu_s(long pid)
 
 /* ---- HTTP client side ---- */
 
+/* The start of an answer's body (what is checked, and what the failover
+ * writer lists). */
+struct answer {
+	char body[512];
+	size_t len;
+};
+
 struct slot {
 	CURL *easy;
 	char body[256];
 	char url[300];
 	double started;
 	struct curl_slist *headers;
+	struct answer answer;
 };
 
-static size_t discard(char *p, size_t size, size_t n, void *ud)
+static size_t keep_body(char *p, size_t size, size_t n, void *ud)
 {
-	(void)p;
-	(void)ud;
-	return size * n;
+	struct answer *a = ud;
+	size_t len = size * n;
+	size_t room = sizeof a->body - 1 - a->len;
+	size_t take = len < room ? len : room;
+	memcpy(a->body + a->len, p, take);
+	a->len += take;
+	a->body[a->len] = '\0';
+	return len;
 }
 
 static long counter;
 
 /* The next request's body: an insert, or a read of one of the first
- * 1,000 rows. */
+ * 1,000 rows (keys). */
 static void slot_prepare(struct slot *s, const struct opts *o)
 {
-	if (o->mode == MODE_READ) {
+	long n = counter++;
+	if (o->target == TARGET_ETCD && o->mode == MODE_READ) {
+		etcd_range_body(s->body, sizeof s->body, n % ETCD_READ_KEYS + 1,
+				strcmp(o->consistency, "none") == 0);
+	} else if (o->target == TARGET_ETCD) {
+		etcd_put_body(s->body, sizeof s->body, n);
+	} else if (o->mode == MODE_READ) {
 		snprintf(
 		    s->body, sizeof s->body,
 		    "{\"consistency\":\"%s\",\"statements\":[{\"sql\":"
 		    "\"SELECT v FROM bench WHERE id = ?\",\"params\":[%ld]}]}",
-		    o->consistency, counter++ % 1000 + 1);
+		    o->consistency, n % 1000 + 1);
 	} else {
 		snprintf(s->body, sizeof s->body,
 			 "{\"statements\":[{\"sql\":\"INSERT INTO bench(v) "
 			 "VALUES (?)\",\"params\":[\"value-%ld\"]}]}",
-			 counter++);
+			 n);
 	}
+	s->answer.len = 0;
+	s->answer.body[0] = '\0';
 	curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->body);
+}
+
+/* Where the requests of this mode go. */
+static const char *request_path(const struct opts *o)
+{
+	if (o->target == TARGET_THERMIONIC) {
+		return "/1.0/sql";
+	}
+	return o->mode == MODE_READ ? "/v3/kv/range" : "/v3/kv/put";
+}
+
+/* Whether an answer counts as done. thermionic's: HTTP 200, as its
+ * figures have always been counted; etcd's: HTTP 200 and the body asked
+ * for (etcd_answer_ok). */
+static bool answer_ok(const struct opts *o, CURLcode rc, long status,
+		      const char *body)
+{
+	if (rc != CURLE_OK || status != 200) {
+		return false;
+	}
+	if (o->target == TARGET_THERMIONIC) {
+		return true;
+	}
+	return etcd_answer_ok(o->mode == MODE_READ, body);
 }
 
 static CURL *make_easy(const struct opts *o, struct slot *s, const char *path)
@@ -167,7 +224,8 @@ static CURL *make_easy(const struct opts *o, struct slot *s, const char *path)
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	curl_easy_setopt(e, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_3);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &s->answer);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	s->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
@@ -176,27 +234,65 @@ static CURL *make_easy(const struct opts *o, struct slot *s, const char *path)
 	return e;
 }
 
-static int post_once(const struct opts *o, const char *body)
+/* One untimed request to PATH; its answer must be HTTP 200 and hold
+ * EXPECT (NULL: anything). */
+static int post_once(const struct opts *o, const char *path, const char *body,
+		     const char *expect)
 {
-	struct slot s;
-	CURL *e = make_easy(o, &s, "/1.0/sql");
+	struct slot s = {0};
+	CURL *e = make_easy(o, &s, path);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
 	CURLcode rc = curl_easy_perform(e);
 	long status = 0;
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(e);
 	curl_slist_free_all(s.headers);
-	if (rc != CURLE_OK || status != 200) {
+	if (rc != CURLE_OK || status != 200 ||
+	    (expect != NULL && strstr(s.answer.body, expect) == NULL)) {
 		fprintf(stderr,
-			"bench-sql: setup request failed: %s (HTTP %ld)\n",
-			curl_easy_strerror(rc), status);
+			"bench-sql: setup request failed: %s (HTTP %ld) %s\n",
+			curl_easy_strerror(rc), status, s.answer.body);
 		return -1;
 	}
 	return 0;
 }
 
+/* etcd's keys for reads, written in transactions of 100 puts. */
+static int etcd_fill(const struct opts *o)
+{
+	static char body[100 * 96];
+	for (long first = 1; first <= ETCD_READ_KEYS; first += 100) {
+		if (etcd_txn_body(body, sizeof body, first, 100) != 0 ||
+		    post_once(o, "/v3/kv/txn", body, "\"succeeded\":true") !=
+			0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Before the clock starts: thermionic's table; for etcd, the keys reads
+ * read, or one put that shows the member answers. */
+static int setup(const struct opts *o)
+{
+	if (o->target == TARGET_THERMIONIC) {
+		return post_once(o, "/1.0/sql",
+				 "{\"statements\":[{\"sql\":\"CREATE TABLE IF "
+				 "NOT EXISTS bench(id INTEGER PRIMARY KEY, v "
+				 "TEXT)\"}]}",
+				 NULL);
+	}
+	if (o->mode == MODE_READ) {
+		return etcd_fill(o);
+	}
+	char body[256];
+	etcd_put_body(body, sizeof body, -1);
+	return post_once(o, "/v3/kv/put", body, "\"revision\":\"");
+}
+
 /* Open every connection and send one untimed request on each. */
-static long warm_up(CURLM *multi, struct slot *slots, int concurrency)
+static long warm_up(const struct opts *o, CURLM *multi, struct slot *slots,
+		    int concurrency)
 {
 	long errors = 0;
 	int running = 0;
@@ -211,13 +307,16 @@ static long warm_up(CURLM *multi, struct slot *slots, int concurrency)
 			if (m->msg != CURLMSG_DONE) {
 				continue;
 			}
+			struct slot *s;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &s);
 			long status = 0;
-			curl_easy_getinfo(m->easy_handle,
-					  CURLINFO_RESPONSE_CODE, &status);
-			if (m->data.result != CURLE_OK || status != 200) {
+			curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE,
+					  &status);
+			if (!answer_ok(o, m->data.result, status,
+				       s->answer.body)) {
 				errors++;
 			}
-			curl_multi_remove_handle(multi, m->easy_handle);
+			curl_multi_remove_handle(multi, s->easy);
 		}
 		if (running > 0) {
 			curl_multi_poll(multi, NULL, 0, 100, NULL);
@@ -237,10 +336,10 @@ static struct run http_run(const struct opts *o, int concurrency)
 	double *lat = malloc(sizeof *lat * (size_t)o->requests);
 	long issued = 0;
 	for (int i = 0; i < concurrency; i++) {
-		make_easy(o, &slots[i], "/1.0/sql");
+		make_easy(o, &slots[i], request_path(o));
 		slot_prepare(&slots[i], o);
 	}
-	if (o->warmup && warm_up(multi, slots, concurrency) != 0) {
+	if (o->warmup && warm_up(o, multi, slots, concurrency) != 0) {
 		fprintf(stderr, "bench-sql: warm-up requests failed\n");
 	}
 	double cpu0 = o->server_pid > 0 ? proc_cpu_s(o->server_pid) : -1;
@@ -267,7 +366,8 @@ static struct run http_run(const struct opts *o, int concurrency)
 			curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE,
 					  &status);
 			double t = now_s();
-			if (m->data.result == CURLE_OK && status == 200) {
+			if (answer_ok(o, m->data.result, status,
+				      s->answer.body)) {
 				lat[r.done++] = t - s->started;
 			} else {
 				r.errors++;
@@ -313,25 +413,11 @@ struct failure {
 	double first, last; /* seconds after the kill */
 };
 
-struct answer {
-	char body[160];
-	size_t len;
-};
-
-static size_t keep_body(char *p, size_t size, size_t n, void *ud)
+static void note_failure(struct failure *f, int *n, const char *answer,
+			 double at)
 {
-	struct answer *a = ud;
-	size_t len = size * n;
-	size_t room = sizeof a->body - 1 - a->len;
-	size_t take = len < room ? len : room;
-	memcpy(a->body + a->len, p, take);
-	a->len += take;
-	a->body[a->len] = '\0';
-	return len;
-}
-
-static void note_failure(struct failure *f, int *n, const char *what, double at)
-{
+	char what[sizeof f->what];
+	snprintf(what, sizeof what, "%.*s", (int)sizeof what - 1, answer);
 	int i = 0;
 	while (i < *n && strcmp(f[i].what, what) != 0) {
 		i++;
@@ -352,16 +438,16 @@ static void note_failure(struct failure *f, int *n, const char *what, double at)
 /* One write at a time on o->address (a follower). After o->kill_after
  * seconds, between two writes, SIGKILL o->kill_pid (the leader); then
  * write until one is acknowledged, for at most o->max_seconds. Each
- * request may take 5 s; a failed one is retried after 5 ms. Prints the
+ * request may take o->request_timeout (5 s by default: a client that
+ * gives up sooner has one in flight at the kill cut short and retried);
+ * a failed one is retried after 5 ms. Prints the
  * time from the kill to that acknowledgement; 0 if there was one. */
 static int failover_run(const struct opts *o)
 {
 	struct slot s;
-	CURL *e = make_easy(o, &s, "/1.0/sql");
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
-	struct answer answer;
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, &answer);
+	CURL *e = make_easy(o, &s, request_path(o));
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+			 (long)(o->request_timeout * 1000));
 	struct failure failures[8];
 	int n_failures = 0;
 	double start = now_s();
@@ -384,12 +470,10 @@ static int failover_run(const struct opts *o)
 			break;
 		}
 		slot_prepare(&s, o);
-		answer.len = 0;
-		answer.body[0] = '\0';
 		CURLcode rc = curl_easy_perform(e);
 		long status = 0;
 		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-		bool ok = rc == CURLE_OK && status == 200;
+		bool ok = answer_ok(o, rc, status, s.answer.body);
 		if (ok && killed) {
 			acked = true;
 			acked_at = now_s();
@@ -401,7 +485,7 @@ static int failover_run(const struct opts *o)
 				note_failure(failures, &n_failures,
 					     rc != CURLE_OK
 						 ? curl_easy_strerror(rc)
-						 : answer.body,
+						 : s.answer.body,
 					     now_s() - killed_at);
 			}
 			usleep(5000);
@@ -509,6 +593,15 @@ static void report(const struct opts *o, const char *what, int concurrency,
 	}
 }
 
+/* The target column: what was measured. */
+static const char *target_name(const struct opts *o)
+{
+	if (o->target == TARGET_ETCD) {
+		return o->mode == MODE_READ ? "etcd-read" : "etcd";
+	}
+	return o->mode == MODE_READ ? "thermionic-read" : "thermionic";
+}
+
 static const char usage[] =
     "Usage: bench-sql --address HOST:PORT --cert FILE --key FILE [options]\n"
     "\n"
@@ -517,14 +610,20 @@ static const char usage[] =
     "and raw SQLite (WAL, synchronous=FULL, one transaction per insert)\n"
     "in DIR as a baseline. Reports the median of --runs runs.\n"
     "\n"
+    "  --target T           thermionic (default), or etcd: the same loads\n"
+    "                       on an etcd member's v3 JSON gateway (a put of\n"
+    "                       a fresh key per insert, a range of one key per\n"
+    "                       read), with a client certificate its CA signed\n"
     "  --mode MODE          insert (default); read: reads of one row by\n"
     "                       key; failover: one writer, see --kill-pid\n"
     "  --consistency C      of reads: linearizable (default) or none\n"
+    "                       (etcd: a serializable range)\n"
     "  --no-baseline        skip the raw SQLite runs\n"
     "  --kill-pid PID       failover: SIGKILL PID (the leader) after\n"
     "                       --kill-after S seconds of writes (default 1),\n"
     "                       then report how long after the kill the first\n"
     "                       write was acknowledged (at most --max-seconds)\n"
+    "  --request-timeout S  failover: each write's time limit (default 5)\n"
     "  --concurrency LIST   comma-separated levels (default 1,64)\n"
     "  --requests N         requests per run (default 5000)\n"
     "  --max-seconds S      time limit per run (default 20)\n"
@@ -553,6 +652,8 @@ static int parse(int argc, char **argv, struct opts *o)
 	    {"no-baseline", no_argument, NULL, 'B'},
 	    {"kill-pid", required_argument, NULL, 'K'},
 	    {"kill-after", required_argument, NULL, 'A'},
+	    {"request-timeout", required_argument, NULL, 'R'},
+	    {"target", required_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -565,7 +666,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			   .warmup = true,
 			   .baseline = true,
 			   .consistency = "linearizable",
-			   .kill_after = 1};
+			   .kill_after = 1,
+			   .request_timeout = 5};
 	int c;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
@@ -614,11 +716,24 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'L':
 			o->consistency = optarg;
 			break;
+		case 'T':
+			if (strcmp(optarg, "thermionic") == 0) {
+				o->target = TARGET_THERMIONIC;
+			} else if (strcmp(optarg, "etcd") == 0) {
+				o->target = TARGET_ETCD;
+			} else {
+				fputs(usage, stderr);
+				return -1;
+			}
+			break;
 		case 'B':
 			o->baseline = false;
 			break;
 		case 'K':
 			o->kill_pid = atol(optarg);
+			break;
+		case 'R':
+			o->request_timeout = atof(optarg);
 			break;
 		case 'A':
 			o->kill_after = atof(optarg);
@@ -642,7 +757,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	}
 	if (o->address == NULL || o->cert == NULL || o->key == NULL ||
 	    o->requests < 1 || o->runs < 1 || o->runs > 15 ||
-	    o->max_seconds <= 0 ||
+	    o->max_seconds <= 0 || o->request_timeout <= 0 ||
 	    (o->mode == MODE_FAILOVER && o->kill_pid <= 0)) {
 		fputs(usage, stderr);
 		return -1;
@@ -657,9 +772,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (post_once(
-		&o, "{\"statements\":[{\"sql\":\"CREATE TABLE IF NOT "
-		    "EXISTS bench(id INTEGER PRIMARY KEY, v TEXT)\"}]}") != 0) {
+	if (setup(&o) != 0) {
 		return 1;
 	}
 	if (o.mode == MODE_FAILOVER) {
@@ -687,9 +800,8 @@ int main(int argc, char **argv)
 		for (int r = 0; r < o.runs; r++) {
 			runs[r] = http_run(&o, o.levels[l]);
 		}
-		report(&o,
-		       o.mode == MODE_READ ? "thermionic-read" : "thermionic",
-		       o.levels[l], runs, l == o.n_levels - 1);
+		report(&o, target_name(&o), o.levels[l], runs,
+		       l == o.n_levels - 1);
 	}
 	if (o.json) {
 		printf("]\n");

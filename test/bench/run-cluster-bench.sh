@@ -11,15 +11,40 @@
 #   --soak-minutes M        the loaded run without elections (default 5;
 #                           0 skips it)
 #   --quick                 1 run, 3 s load runs (validation; 10 kills still)
+#   --etcd                  the same loads on a three-member etcd cluster
+#                           too, as a baseline (see below; off by default)
 #   BUILD_DIR               a release build (default build), e.g. from
 #                           meson setup build-perf -Dbuildtype=release
 #
 # Members: real thermionicd processes on 127.0.24.1-3:8443 (the fourth,
 # for the join, on 127.0.24.4:8443), each with its state under a fresh
 # temporary directory; every process the script starts is stopped by pid
-# when it ends. CLUSTER_BENCH_KEEP=1 keeps that directory (daemon logs
-# m1.log..m4.log) and prints where it is; CLUSTER_BENCH_DAEMON_ARGS adds
-# options to every daemon (e.g. --debug to see the relayed requests).
+# when it ends. CLUSTER_BENCH_NET=127.0.52 puts every member (and etcd's)
+# on 127.0.52.x instead of 127.0.24.x. CLUSTER_BENCH_KEEP=1 keeps that
+# directory (daemon logs m1.log..m4.log, etcd's e1.log..e3.log) and prints
+# where it is; CLUSTER_BENCH_DAEMON_ARGS adds options to every daemon
+# (e.g. --debug to see the relayed requests).
+#
+# --etcd: etcd (etcd-server 3.4 in Debian 12) with three members on
+# 127.0.24.11-13 (client port 2379, peer port 2380), clients and peers on
+# mutual TLS with certificates the script makes, its fsync'd WAL under
+# the same temporary directory; etcd's defaults otherwise (heartbeat
+# 100 ms, election timeout 1 s; CLUSTER_BENCH_ETCD_ARGS adds options).
+# etcd and etcdctl come from PATH, or else from Debian's etcd-server and
+# etcd-client packages fetched with 'apt-get download' into
+# BUILD_DIR/etcd-cache and unpacked there (never installed: the package
+# starts a service on port 2379); without either the script says so and
+# runs without the baseline. The etcd cluster starts after thermionic's
+# bootstrap and runs beside it; its loads run right after thermionic's
+# phase of the same kind, outside thermionic's loop-lag and election
+# windows: inserts at 1, 16, 64 (a put of a fresh key through etcd's v3
+# JSON gateway) via the leader and a follower, linearizable reads at 16
+# (a range of one key) on both, and failover (--failover-trials kills of
+# the etcd leader, the first put acknowledged by a follower, twice: with
+# the writer's limit of 5 s per put that thermionic's trials use, then
+# 0.1 s); bench-sql --target etcd generates them. The time of 2,000 4 KiB O_DSYNC writes
+# (dd) in the same directory is printed when etcd starts and at the end,
+# and a table puts every etcd figure beside thermionic's.
 #
 # What is printed, each as one line with its target beside it (targets
 # are not asserted):
@@ -59,6 +84,7 @@ runs=3
 duration=10
 trials=10
 soak_minutes=5
+with_etcd=0
 build=build
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -67,6 +93,7 @@ while [ $# -gt 0 ]; do
 	--failover-trials) trials=$2; shift 2 ;;
 	--soak-minutes) soak_minutes=$2; shift 2 ;;
 	--quick) runs=1; duration=3; shift ;;
+	--etcd) with_etcd=1; shift ;;
 	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "run-cluster-bench: unknown option $1" >&2; exit 2 ;;
 	*) build=$1; shift ;;
@@ -81,6 +108,7 @@ for f in "$thermionicd" "$therm" "$bench"; do
 done
 dir=$(mktemp -d /tmp/thermionic-cluster-bench.XXXXXX)
 pid=()        # pid[N]: member N's daemon
+epid=()       # epid[N]: etcd's member N (--etcd)
 monitor=""    # the leader poller
 joiner=""     # a background 'therm cluster join'
 
@@ -91,6 +119,10 @@ cleanup() {
 	done
 	for p in "${pid[@]}"; do
 		[ -n "$p" ] && kill "$p" 2>/dev/null
+	done
+	# etcd's state goes with the directory: no leadership hand-over.
+	for p in "${epid[@]}"; do
+		[ -n "$p" ] && kill -KILL "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
 	if [ -n "${CLUSTER_BENCH_KEEP:-}" ]; then
@@ -108,13 +140,19 @@ die() {
 	for n in 1 2 3 4; do
 		[ -f "$dir/m$n.log" ] && tail -3 "$dir/m$n.log" | sed "s/^/  m$n: /" >&2
 	done
+	for n in 1 2 3; do
+		[ -f "$dir/e$n.log" ] && tail -3 "$dir/e$n.log" | sed "s/^/  e$n: /" >&2
+	done
 	exit 1
 }
 
 here=$(cd "$(dirname "$0")" && pwd)
+net=${CLUSTER_BENCH_NET:-127.0.24}
+# shellcheck source-path=SCRIPTDIR
 . "$here/bench_lib.sh"
+. "$here/etcd_lib.sh"
 
-address() { echo "127.0.24.$1:8443"; }
+address() { echo "$net.$1:8443"; }
 
 # median: of the numbers on stdin (the upper one of an even count).
 median() { sort -g | awk '{ v[NR] = $1 } END { print NR ? v[int(NR / 2) + 1] : "nan" }'; }
@@ -269,6 +307,31 @@ for n in 1 2 3; do
 	wait_for 30 trusted "$n" || die "member $n does not trust the client"
 done
 
+# ---- the etcd baseline: three etcd members beside the cluster ----
+
+# dsync WHEN: the time of 2,000 4 KiB O_DSYNC writes in $dir.
+dsync() {
+	local s
+	s=$(LC_ALL=C dd if=/dev/zero of="$dir/dsync" bs=4k count=2000 \
+		oflag=dsync 2>&1 | sed -n 's/.* copied, \([0-9.e-]*\) s,.*/\1/p')
+	rm -f "$dir/dsync"
+	echo "disk ($1): 2000 4 KiB O_DSYNC writes (dd) in $s s, $(awk -v s="$s" 'BEGIN { printf "%.3f", s / 2 }') ms each"
+}
+
+if [ "$with_etcd" = 1 ] && ! find_etcd; then
+	echo "run-cluster-bench: no etcd: etcd and etcdctl are not on PATH and Debian's etcd-server and etcd-client packages could not be fetched (apt-get download, see $build/etcd-cache/download.log); running without the etcd baseline"
+	with_etcd=0
+fi
+if [ "$with_etcd" = 1 ]; then
+	etcd_certs || die "etcd: cannot make certificates"
+	t0=$(now_ms)
+	for n in 1 2 3; do start_etcd "$n"; done
+	wait_for 60 etcd_healthy || die "etcd: the three members are not healthy"
+	echo "etcd: $("$etcd" --version | sed -n 's/^etcd Version: //p') from $etcd_from: three members on $net.11-13 healthy $(secs $(( $(now_ms) - t0 ))) s after they started"
+	dsync "etcd started"
+	lag_mark
+fi
+
 # ---- 7. elections: a leader poller around the load runs ----
 
 term_before=""
@@ -304,15 +367,34 @@ leader=$(leader_of 1)
 follower=$(( leader % 3 + 1 ))
 echo "leader n$leader ($(address "$leader")), follower n$follower ($(address "$follower"))"
 
-# load WHO N MODE CONCURRENCY: bench-sql against member N; prints a line
-# per concurrency level.
+# load SYSTEM WHO N MODE CONCURRENCY: bench-sql against member N of
+# SYSTEM (thermionic, or etcd: etcd's member N); prints a line per
+# concurrency level and keeps the figures for the table of --etcd.
 load() {
-	local who=$1 n=$2 mode=$3 levels=$4 out
-	out=$("$bench" --address "$(address "$n")" --cert "$dir/bench.crt" \
-		--key "$dir/bench.key" --mode "$mode" --no-baseline \
+	local system=$1 who=$2 n=$3 mode=$4 levels=$5 out
+	local to=(--address "$(address "$n")" --cert "$dir/bench.crt"
+		--key "$dir/bench.key" --server-pid "${pid[n]}")
+	if [ "$system" = etcd ]; then
+		to=(--target etcd --address "$(eaddress "$n")"
+			--cert "$dir/etcd-tls/client.crt"
+			--key "$dir/etcd-tls/client.key" --server-pid "${epid[n]}")
+	fi
+	out=$("$bench" "${to[@]}" --mode "$mode" --no-baseline \
 		--concurrency "$levels" --runs "$runs" \
 		--max-seconds "$duration" --requests $(( duration * 100000 )) \
-		--server-pid "${pid[n]}" --format json) || die "bench-sql failed"
+		--format json) || die "bench-sql --target $system failed"
+	echo "$out" | jq -r --arg who "$who" --arg system "$system" '.[] |
+		(.writes_per_s // .reads_per_s) as $rate |
+		(if .writes_per_s then "inserts" else "linearizable reads" end) as $what |
+		"\($what) via the \($who) c=\(.concurrency)\t\($rate)\t\(.p50_ms)\t\(.p99_ms)\t\(.server_cpu_us)"' \
+		>>"$dir/compare.$system"
+	if [ "$system" = etcd ]; then
+		echo "$out" | jq -r --arg who "$who" --arg n "e$n" '.[] |
+			(.writes_per_s // .reads_per_s) as $rate |
+			(if .writes_per_s then "puts" else "linearizable ranges" end) as $what |
+			"etcd: \($what) via \($who) \($n) c=\(.concurrency): \($rate) \(if .writes_per_s then "writes" else "reads" end)/s, p50 \(.p50_ms) ms, p99 \(.p99_ms) ms, \(.errors) errors, member CPU \(.server_cpu_us) us/request (median of \(.runs))"'
+		return
+	fi
 	echo "$out" | jq -r --arg who "$who" --arg n "n$n" '.[] |
 		(.writes_per_s // .reads_per_s) as $rate |
 		(if .writes_per_s then "inserts" else "linearizable reads" end) as $what |
@@ -327,18 +409,35 @@ load() {
 		"\($what) via \($who) \($n) c=\(.concurrency): \($rate) \(if .writes_per_s then "writes" else "reads" end)/s, p50 \(.p50_ms) ms, p99 \(.p99_ms) ms, \(.errors) errors, member CPU \(.server_cpu_us) us/request (median of \(.runs); \($target))"'
 }
 
+# etcd_load MODE LEVELS WHAT: with --etcd, the same load on etcd's leader
+# and on a follower, and etcd's raft term before and after; thermionic's
+# loop-lag windows start again after it.
+etcd_load() {
+	[ "$with_etcd" = 1 ] || return 0
+	local el ef term
+	el=$(etcd_leader) || die "etcd: no leader"
+	ef=$(( el % 3 + 1 ))
+	term=$(etcd_field "$el" RaftTerm)
+	load etcd leader "$el" "$1" "$2"
+	load etcd follower "$ef" "$1" "$2"
+	echo "etcd: elections during its $3: raft term $term -> $(etcd_field "$ef" RaftTerm)"
+	lag_mark
+}
+
 start_monitor inserts
-load leader "$leader" insert 1,16,64
+load thermionic leader "$leader" insert 1,16,64
 loop_lag "inserts via the leader"
-load follower "$follower" insert 1,16,64
+load thermionic follower "$follower" insert 1,16,64
 loop_lag "inserts via a follower"
 stop_monitor inserts
+etcd_load insert 1,16,64 puts
 
 start_monitor reads
-load leader "$leader" read 16
-load follower "$follower" read 16
+load thermionic leader "$leader" read 16
+load thermionic follower "$follower" read 16
 loop_lag "linearizable reads"
 stop_monitor reads
+etcd_load read 16 ranges
 echo "elections during the load runs: $(awk '{ s += $1 } END { print s + 0 }' "$dir/changes") leader change(s) (target: none)"
 
 # ---- 8. a loaded run of several minutes ----
@@ -413,6 +512,46 @@ printf '%s\n' "${failover[@]}" | sort -g >"$dir/failover"
 echo "failover: median $(median <"$dir/failover") s over $trials trials (min $(head -1 "$dir/failover"), max $(tail -1 "$dir/failover")); target median <= 1 s"
 loop_lag failover
 
+# etcd_failover LIMIT: the same kills on etcd, the writer's time limit
+# per put LIMIT seconds: a put at a time to a follower, the leader
+# SIGKILLed between two puts, restarted and waited for (healthy, and
+# applied up to the follower's log) before the next trial; the trials'
+# times, sorted, in $dir/efailover.LIMIT.
+etcd_failover() {
+	local limit=$1 t el ef out s target
+	for t in $(seq "$trials"); do
+		el=$(etcd_leader) || die "etcd: no leader before failover trial $t"
+		ef=$(( el % 3 + 1 ))
+		out=$("$bench" --target etcd --address "$(eaddress "$ef")" \
+			--cert "$dir/etcd-tls/client.crt" \
+			--key "$dir/etcd-tls/client.key" --mode failover \
+			--kill-pid "${epid[el]}" --kill-after 0.5 --max-seconds 30 \
+			--request-timeout "$limit" --format json) || true
+		stop_etcd "$el" KILL
+		s=$(echo "$out" | jq -r '.failover_s // -1' 2>/dev/null || echo -1)
+		awk -v s="$s" 'BEGIN { exit !(s >= 0) }' ||
+			die "etcd failover trial $t: no put acknowledged after killing e$el"
+		echo "$s" >>"$dir/efailover.$limit"
+		echo "etcd: failover trial $t (${limit} s per put): killed leader e$el, writing to e$ef: first put acknowledged after $s s"
+		start_etcd "$el"
+		wait_for 60 etcdctl_on "$el" endpoint health ||
+			die "etcd: e$el did not come back after failover trial $t"
+		target=$(etcd_field "$ef" RaftIndex)
+		wait_for 60 etcd_caught_up "$el" "$target" ||
+			die "etcd: e$el did not catch up after failover trial $t"
+	done
+	sort -g -o "$dir/efailover.$limit" "$dir/efailover.$limit"
+	echo "etcd: failover (${limit} s per put): median $(median <"$dir/efailover.$limit") s over $trials trials (min $(head -1 "$dir/efailover.$limit"), max $(tail -1 "$dir/efailover.$limit"))"
+	lag_mark
+}
+# With thermionic's limit (5 s), the put in flight when etcd's leader dies
+# is lost and answered by nobody: the writer waits out its limit. With
+# 0.1 s, such puts are cut short and retried: when etcd takes puts again.
+if [ "$with_etcd" = 1 ]; then
+	etcd_failover 5
+	etcd_failover 0.1
+fi
+
 # ---- 5. join -> serving on ~38 MB ----
 
 leader=$(leader_of "$via")
@@ -471,3 +610,27 @@ for r in $(seq "$runs"); do
 		die "cannot remove n4"
 done
 echo "join -> serving: median $(secs "$(printf '%s\n' "${join_ms[@]}" | median)") s over $runs run(s) with a $(( $(db_bytes) / 1000000 )) MB database; target <= 1 s"
+
+[ "$with_etcd" = 1 ] || exit 0
+
+# ---- the etcd figures beside thermionic's ----
+
+dsync "end"
+echo "thermionic beside etcd, same machine, loopback and client (medians of $runs run(s); rate: writes or reads/s; p50, p99: ms; cpu: the member's CPU, us per request)"
+printf '%-40s %8s %7s %7s %6s | %8s %7s %7s %6s\n' "" thermionic p50 p99 cpu etcd p50 p99 cpu
+awk -F'\t' 'NR == FNR { e[$1] = $0; next }
+	{ split(e[$1], x, "\t")
+	  printf "%-40s %8.0f %7.2f %7.2f %6.0f | %8.0f %7.2f %7.2f %6.0f\n",
+		$1, $2, $3, $4, $5, x[2], x[3], x[4], x[5] }' \
+	"$dir/compare.etcd" "$dir/compare.thermionic"
+# failover_row LABEL FILE FILE: median, min and max of each.
+failover_row() {
+	local f=$2
+	printf '%-40s %8s %7s %7s %6s | %8s %7s %7s %6s\n' "$1" \
+		"$(median <"$f")" "$(head -1 "$f")" "$(tail -1 "$f")" "" \
+		"$(median <"$3")" "$(head -1 "$3")" "$(tail -1 "$3")" ""
+}
+echo "failover: median, min and max in s over $trials trials; the writer's limit per write 5 s (thermionic's) or 0.1 s"
+failover_row "failover, 5 s per write" "$dir/failover" "$dir/efailover.5"
+echo - >"$dir/none"
+failover_row "failover, 0.1 s per write" "$dir/none" "$dir/efailover.0.1"
