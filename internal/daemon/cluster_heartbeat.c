@@ -331,6 +331,25 @@ static void peers_prune(struct cluster_heartbeat *hb,
 	hb->n_peers = kept;
 }
 
+/* The oldest last snapshot among this member and the others heard from
+ * lately (ONLINE): no member drops log entries past it (trailing.c says
+ * why). A member that did not say counts as having none. */
+static uint64_t snapshot_floor(struct daemon *d, struct raft *r)
+{
+	struct cluster_heartbeat *hb = d->heartbeat;
+	uint64_t floor = r->log.snapshot.last_index;
+	for (size_t i = 0; i < hb->n_peers; i++) {
+		const struct hb_peer *p = hb->peers[i];
+		enum liveness_state state;
+		if (p->answered && liveness_get(hb->members, p->id, &state) &&
+		    state == LIVENESS_ONLINE &&
+		    p->answer.snapshot_index < floor) {
+			floor = p->answer.snapshot_index;
+		}
+	}
+	return floor;
+}
+
 static char *round_body(struct daemon *d, struct raft *r,
 			const struct cluster_row *rows, size_t n)
 {
@@ -350,7 +369,12 @@ static char *round_body(struct daemon *d, struct raft *r,
 				   .term = r->current_term,
 				   .index = r->commit_index,
 				   .members = m,
-				   .n_members = n};
+				   .n_members = n,
+				   .has_snapshot_floor = true,
+				   .snapshot_floor = snapshot_floor(d, r)};
+	if (d->gdb != NULL) {
+		gdb_set_trail_floor(d->gdb, req.snapshot_floor);
+	}
 	char *body = beat_request_format(&req);
 	tm_free(m);
 	return body;

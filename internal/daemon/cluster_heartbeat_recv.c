@@ -123,6 +123,7 @@ static cJSON *answer(struct daemon *d, struct raft *r)
 	a.schema_version = (int)global_schema()->n_updates;
 	a.api_extensions = cluster_api_extensions();
 	a.applied_index = raft_last_applied(r);
+	a.snapshot_index = r->log.snapshot.last_index;
 	uint8_t chain[GDB_CHAIN_SIZE];
 	uint64_t at = 0;
 	if (d->gdb != NULL &&
@@ -157,9 +158,13 @@ int cluster_heartbeat_receive(struct daemon *d, const char *body, size_t len,
 		return TM_PERM;
 	}
 	/* A member that joined answers while it catches up: the leader
-	 * makes it a standby (which replicates) only once it answers. */
+	 * makes it a standby (which replicates) only once it answers. So
+	 * does a member starting again once its raft runs: the leader sees
+	 * how far it got (and whether it is stuck behind a snapshot newer
+	 * than the leader's: cluster_heartbeat.c). */
 	bool old_raft = d->phase == CLUSTER_JOINING && d->join_target == 0;
-	if ((d->state != DAEMON_READY && d->state != DAEMON_JOINING) ||
+	if ((d->state != DAEMON_READY && d->state != DAEMON_JOINING &&
+	     d->state != DAEMON_STARTING) ||
 	    d->raftnode == NULL || d->raft_closing || old_raft) {
 		tm_errmsg_printf(errmsg, "this member is not ready");
 		return TM_BUSY;
@@ -181,6 +186,9 @@ int cluster_heartbeat_receive(struct daemon *d, const char *body, size_t len,
 		return TM_CONFLICT;
 	}
 	cluster_heartbeat_leader_seen(d, r.leader_id, name_of(&r, r.leader_id));
+	if (r.has_snapshot_floor && d->gdb != NULL) {
+		gdb_set_trail_floor(d->gdb, r.snapshot_floor);
+	}
 	store_list(d, &r);
 	beat_request_clear(&r);
 	*out = answer(d, raft);

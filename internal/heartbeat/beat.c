@@ -12,8 +12,8 @@
 
 #define INT_MAX_EXACT ((int64_t)1 << 53)
 
-static const char *const request_fields[] = {"leader_id", "term", "index",
-					     "members", NULL};
+static const char *const request_fields[] = {
+    "leader_id", "term", "index", "members", "snapshot_floor", NULL};
 static const char *const member_fields[] = {
     "id", "name", "address", "role", "failure_domain", "fingerprint", NULL};
 static const char *const answer_fields[] = {"id",
@@ -23,6 +23,7 @@ static const char *const answer_fields[] = {"id",
 					    "schema_version",
 					    "api_extensions",
 					    "applied_index",
+					    "snapshot_index",
 					    "loop_lag_p99_ms",
 					    "load_average",
 					    "chain",
@@ -250,6 +251,15 @@ int beat_request_parse(const char *body, size_t len, struct beat_request *out,
 	    get_uint(root, "index", INT_MAX_EXACT, &out->index, errmsg) != 0 ||
 	    parse_members(root, out, errmsg) != 0) {
 		rv = TM_INVALID;
+	} else if (cJSON_GetObjectItemCaseSensitive(root, "snapshot_floor") !=
+		   NULL) {
+		/* Optional: older leaders do not send it. */
+		if (get_uint(root, "snapshot_floor", INT_MAX_EXACT,
+			     &out->snapshot_floor, errmsg) != 0) {
+			rv = TM_INVALID;
+		} else {
+			out->has_snapshot_floor = true;
+		}
 	}
 	cJSON_Delete(root);
 	if (rv != 0) {
@@ -275,6 +285,9 @@ char *beat_request_format(const struct beat_request *r)
 	add_uint(o, "leader_id", r->leader_id);
 	add_uint(o, "term", r->term);
 	add_uint(o, "index", r->index);
+	if (r->has_snapshot_floor) {
+		add_uint(o, "snapshot_floor", r->snapshot_floor);
+	}
 	cJSON *list = cJSON_AddArrayToObject(o, "members");
 	for (size_t i = 0; i < r->n_members; i++) {
 		const struct beat_member *m = &r->members[i];
@@ -306,6 +319,9 @@ cJSON *beat_answer_json(const struct beat_answer *a)
 	cJSON_AddNumberToObject(o, "schema_version", a->schema_version);
 	cJSON_AddNumberToObject(o, "api_extensions", a->api_extensions);
 	add_uint(o, "applied_index", a->applied_index);
+	if (a->snapshot_index != 0) {
+		add_uint(o, "snapshot_index", a->snapshot_index);
+	}
 	cJSON_AddItemToObject(o, "loop_lag_p99_ms",
 			      json_create_real(a->loop_lag_p99_ms));
 	cJSON_AddItemToObject(o, "load_average",
@@ -363,6 +379,12 @@ static int parse_answer(const cJSON *o, struct beat_answer *out, char *errmsg)
 	    get_real(o, "loop_lag_p99_ms", &out->loop_lag_p99_ms, errmsg) !=
 		0 ||
 	    get_real(o, "load_average", &out->load_average, errmsg) != 0) {
+		return TM_INVALID;
+	}
+	/* Optional: older members do not send it. */
+	if (cJSON_GetObjectItemCaseSensitive(o, "snapshot_index") != NULL &&
+	    get_uint(o, "snapshot_index", INT_MAX_EXACT, &out->snapshot_index,
+		     errmsg) != 0) {
 		return TM_INVALID;
 	}
 	out->schema_version = (int)schema;

@@ -52,6 +52,10 @@ struct beat_request {
 	uint64_t index;
 	struct beat_member *members; /* owned by a parsed request */
 	size_t n_members;
+	/* The oldest last snapshot among the members heard from lately
+	 * (gdb_set_trail_floor); older leaders do not send it. */
+	bool has_snapshot_floor;
+	uint64_t snapshot_floor;
 };
 
 struct beat_answer {
@@ -62,7 +66,8 @@ struct beat_answer {
 	int schema_version;
 	int api_extensions;
 	uint64_t applied_index;
-	double loop_lag_p99_ms; /* >= 0 */
+	uint64_t snapshot_index; /* its raft log's last snapshot; 0: unsaid */
+	double loop_lag_p99_ms;	 /* >= 0 */
 	double load_average;	/* >= 0: one-minute load average */
 	bool has_chain;		/* chain and chain_base were given */
 	char chain[33];		/* 32 lowercase hex digits */

@@ -529,6 +529,18 @@ void gdb_set_snapshot_threshold(struct gdb *g, unsigned base);
 #define GDB_TRAIL_MIN_BYTES (64u << 20)
 void gdb_set_snapshot_trailing(struct gdb *g, unsigned base,
 			       uint64_t min_bytes);
+/* No entry past FLOOR is dropped, whatever the above says: FLOOR is the
+ * oldest last snapshot among the members heard from lately (the leader
+ * works it out and sends it in its heartbeat). raft 0.15 cannot bring back
+ * a member whose log was compacted past the leader's last snapshot: when
+ * the leader's sends to it failed while it was down, raft probes it from
+ * its first index; with no snapshot the leader sends entries from index 1,
+ * which such a member refuses by stopping its raft ("No log entries found
+ * at index 1"); with one, the member answers that it has a more recent
+ * snapshot, reports the leader's as reached, rejects the entries after it
+ * (its log no longer has them) and the two loop for ever. Unknown until
+ * the first heartbeat: then only the rules above apply. */
+void gdb_set_trail_floor(struct gdb *g, uint64_t floor);
 
 /* Watch TABLE (case-insensitive; it need not exist yet): CB runs on the
  * loop, on this member, after each applied entry that changed the table's

@@ -362,6 +362,8 @@ struct gdb {
 	unsigned snap_wanted; /* the interval the database asks for */
 	unsigned trail_base;  /* raft.snapshot_trailing; 0 = unset */
 	uint64_t trail_min_bytes; /* the least byte budget of the trailing */
+	uint64_t trail_floor;	  /* no entry past it dropped ... */
+	bool trail_floor_known;	  /* ... once a heartbeat said it */
 	struct gdb_trail trail; /* trailing.c */
 
 	/* Writes. */

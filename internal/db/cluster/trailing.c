@@ -8,7 +8,11 @@
  * one that the budget cannot reach back to are dropped: trailing becomes
  * S minus that entry's index, at least 1 and at most the configured
  * count. Entries older than the ring are not known: a ring that fits the
- * budget whole keeps the configured count. */
+ * budget whole keeps the configured count. And whatever the budget says,
+ * nothing past the members' oldest last snapshot is dropped
+ * (gdb_set_trail_floor in gdb.h says why). */
+#include <limits.h>
+
 #include "internal/db/cluster/gdb_private.h"
 #include "internal/lib/log.h"
 
@@ -20,6 +24,12 @@ void gdb_set_snapshot_trailing(struct gdb *g, unsigned base,
 	if (g->raft != NULL && base != 0) {
 		raft_set_snapshot_trailing(g->raft, base);
 	}
+}
+
+void gdb_set_trail_floor(struct gdb *g, uint64_t floor)
+{
+	g->trail_floor = floor;
+	g->trail_floor_known = true;
 }
 
 void gdb_trail_note(struct gdb *g, uint64_t index)
@@ -67,6 +77,11 @@ void gdb_trail_set(struct gdb *g, uint64_t index)
 		budget = g->trail_min_bytes;
 	}
 	unsigned n = trailing_for(g, index, budget, g->trail_base);
+	if (g->trail_floor_known && g->trail_floor < index &&
+	    index - g->trail_floor > n) {
+		uint64_t need = index - g->trail_floor;
+		n = need < UINT_MAX ? (unsigned)need : UINT_MAX;
+	}
 	if (n != g->raft->snapshot.trailing) {
 		LOGD("gdb: the snapshot at %llu keeps %u entries before it "
 		     "(raft.snapshot_trailing %u, %llu bytes at most)",

@@ -417,6 +417,46 @@ static void test_trailing_small_entries(void **state)
 	free(cf_assert_identical(c));
 }
 
+/* No entry past the members' oldest last snapshot is dropped, whatever the
+ * count and the bytes allow (gdb_set_trail_floor): with the floor at 0
+ * the log keeps everything from index 1; once it is known higher, the
+ * count applies again. */
+static void test_trailing_floor(void **state)
+{
+	struct cf *c = *state;
+	char sql[128];
+	unsigned l = cf_leader(c);
+	for (unsigned i = 0; i < c->n; i++) {
+		gdb_set_snapshot_threshold(c->gdb[i], 16);
+		gdb_set_snapshot_trailing(c->gdb[i], 4, GDB_TRAIL_MIN_BYTES);
+		gdb_set_trail_floor(c->gdb[i], 0);
+	}
+	struct raft *leader = raft_fixture_get(&c->raft, l);
+	uint64_t taken = stats(c, l).snapshots_taken;
+	for (int i = 0; i < 40; i++) {
+		snprintf(sql, sizeof sql, "INSERT INTO t VALUES(%d, 'f', 'x')",
+			 3000 + i);
+		write_ok(c, sql);
+	}
+	cf_wait_applied(c);
+	assert_true(stats(c, l).snapshots_taken >= taken + 1);
+	assert_int_equal(leader->log.offset, 0); /* nothing dropped */
+	uint64_t floor = leader->log.snapshot.last_index;
+	for (unsigned i = 0; i < c->n; i++) {
+		gdb_set_trail_floor(c->gdb[i], floor);
+	}
+	for (int i = 0; i < 40; i++) {
+		snprintf(sql, sizeof sql, "INSERT INTO t VALUES(%d, 'g', 'x')",
+			 4000 + i);
+		write_ok(c, sql);
+	}
+	cf_wait_applied(c);
+	/* Entries before the floor dropped, none past it. */
+	assert_true(leader->log.offset > 0);
+	assert_true(leader->log.offset <= floor);
+	free(cf_assert_identical(c));
+}
+
 /* A buffer that is not a database is refused and changes nothing. */
 /* Garbage, a header over garbage pages, and a snapshot whose image was
  * damaged after it was taken (raft_uv keeps no checksum of uncompressed
@@ -480,6 +520,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_trailing_bounded_in_bytes,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_trailing_small_entries, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_trailing_floor, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_corrupt_snapshot_refused,
 					    setup, teardown),

@@ -51,8 +51,35 @@ static void request_round_trip(void **state)
 	assert_memory_equal(&back.members[0], &two[0], sizeof two[0]);
 	assert_int_equal(back.members[1].id, 9007199254740992ull);
 	assert_string_equal(back.members[1].failure_domain, "rack2");
+	assert_false(back.has_snapshot_floor); /* not sent: not said */
 	beat_request_clear(&back);
 	tm_free(text);
+}
+
+/* The members' oldest last snapshot travels with the request, 0 included;
+ * a request without it (an older leader) still parses. */
+static void request_snapshot_floor(void **state)
+{
+	(void)state;
+	uint64_t floors[] = {0, 4096};
+	for (size_t i = 0; i < 2; i++) {
+		struct beat_request r = {.leader_id = 1,
+					 .term = 7,
+					 .index = 9,
+					 .members = (struct beat_member *)two,
+					 .n_members = 2,
+					 .has_snapshot_floor = true,
+					 .snapshot_floor = floors[i]};
+		char *text = beat_request_format(&r);
+		struct beat_request back;
+		char errmsg[TM_ERRMSG_SIZE] = "";
+		assert_int_equal(
+		    beat_request_parse(text, strlen(text), &back, errmsg), 0);
+		assert_true(back.has_snapshot_floor);
+		assert_int_equal(back.snapshot_floor, floors[i]);
+		beat_request_clear(&back);
+		tm_free(text);
+	}
 }
 
 static void answer_round_trip(void **state)
@@ -65,6 +92,7 @@ static void answer_round_trip(void **state)
 				.schema_version = 5,
 				.api_extensions = 12,
 				.applied_index = 99,
+				.snapshot_index = 64,
 				.loop_lag_p99_ms = 1.5,
 				.load_average = 0.25};
 	cJSON *meta = beat_answer_json(&a);
@@ -114,6 +142,12 @@ static void answer_chain(void **state)
 	const char *old = ANSWER_HEAD "}}";
 	assert_int_equal(beat_answer_parse(old, strlen(old), &back, errmsg), 0);
 	assert_false(back.has_chain);
+	assert_int_equal(back.snapshot_index, 0);
+	const char *bad_snapshot = ANSWER_HEAD ",\"snapshot_index\":-1}}";
+	assert_int_equal(beat_answer_parse(bad_snapshot, strlen(bad_snapshot),
+					   &back, errmsg),
+			 TM_INVALID);
+	assert_non_null(strstr(errmsg, "snapshot_index"));
 
 	const char *bad[] = {
 	    ANSWER_HEAD ",\"chain\":\"00112233445566778899aabbccddeeff\"}}",
@@ -149,6 +183,11 @@ static void request_refusals(void **state)
 	(void)state;
 	request_bad("[]", TM_INVALID, "heartbeat is not a JSON object");
 	request_bad("{\"x\":1}", TM_INVALID, "unknown field \"x\"");
+	request_bad("{\"leader_id\":1,\"term\":1,\"index\":1,\"members\":[" M1
+		    M1_END "],\"snapshot_floor\":\"x\"}",
+		    TM_INVALID,
+		    "field \"snapshot_floor\" must be an integer from 0 to "
+		    "9007199254740992");
 	request_bad("{\"leader_id\":-1}", TM_INVALID,
 		    "field \"leader_id\" must be an integer from 0 to "
 		    "9007199254740992");
@@ -189,6 +228,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(request_round_trip),
+	    cmocka_unit_test(request_snapshot_floor),
 	    cmocka_unit_test(answer_round_trip),
 	    cmocka_unit_test(answer_chain),
 	    cmocka_unit_test(request_refusals),
