@@ -331,17 +331,26 @@ static void peers_prune(struct cluster_heartbeat *hb,
 	hb->n_peers = kept;
 }
 
-/* The oldest last snapshot among this member and the others heard from
- * lately (ONLINE): no member drops log entries past it (trailing.c says
+/* The oldest last snapshot among this member and the others that raft
+ * replicates to (voters and standbys, not spares) heard from lately
+ * (ONLINE): no member drops log entries past it (gdb_set_trail_floor says
  * why). A member that did not say counts as having none. */
-static uint64_t snapshot_floor(struct daemon *d, struct raft *r)
+static uint64_t snapshot_floor(struct daemon *d, struct raft *r,
+			       const struct cluster_row *rows, size_t n)
 {
 	struct cluster_heartbeat *hb = d->heartbeat;
 	uint64_t floor = r->log.snapshot.last_index;
 	for (size_t i = 0; i < hb->n_peers; i++) {
 		const struct hb_peer *p = hb->peers[i];
 		enum liveness_state state;
-		if (p->answered && liveness_get(hb->members, p->id, &state) &&
+		bool replicated = false;
+		for (size_t j = 0; j < n; j++) {
+			replicated = replicated ||
+				     (rows[j].id == p->id &&
+				      strcmp(rows[j].role, "spare") != 0);
+		}
+		if (replicated && p->answered &&
+		    liveness_get(hb->members, p->id, &state) &&
 		    state == LIVENESS_ONLINE &&
 		    p->answer.snapshot_index < floor) {
 			floor = p->answer.snapshot_index;
@@ -371,7 +380,7 @@ static char *round_body(struct daemon *d, struct raft *r,
 				   .members = m,
 				   .n_members = n,
 				   .has_snapshot_floor = true,
-				   .snapshot_floor = snapshot_floor(d, r)};
+				   .snapshot_floor = snapshot_floor(d, r, rows, n)};
 	if (d->gdb != NULL) {
 		gdb_set_trail_floor(d->gdb, req.snapshot_floor);
 	}

@@ -16,8 +16,7 @@
 #include "internal/db/cluster/gdb_private.h"
 #include "internal/lib/log.h"
 
-void gdb_set_snapshot_trailing(struct gdb *g, unsigned base,
-			       uint64_t min_bytes)
+void gdb_set_snapshot_trailing(struct gdb *g, unsigned base, uint64_t min_bytes)
 {
 	g->trail_base = base;
 	g->trail_min_bytes = min_bytes;
@@ -51,7 +50,8 @@ static unsigned trailing_for(const struct gdb *g, uint64_t index,
 	const struct gdb_trail *t = &g->trail;
 	uint64_t keep_from = index; /* entries after this one are kept */
 	for (unsigned k = 0; k < t->n; k++) {
-		unsigned at = (t->next + GDB_TRAIL_RING - 1 - k) % GDB_TRAIL_RING;
+		unsigned at =
+		    (t->next + GDB_TRAIL_RING - 1 - k) % GDB_TRAIL_RING;
 		if (t->index[at] > index) {
 			continue; /* applied after the snapshot's state */
 		}
