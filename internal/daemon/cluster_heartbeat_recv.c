@@ -159,9 +159,8 @@ int cluster_heartbeat_receive(struct daemon *d, const char *body, size_t len,
 	}
 	/* A member that joined answers while it catches up: the leader
 	 * makes it a standby (which replicates) only once it answers. So
-	 * does a member starting again once its raft runs: the leader sees
-	 * how far it got (and whether it is stuck behind a snapshot newer
-	 * than the leader's: cluster_heartbeat.c). */
+	 * does a member starting again once its raft runs: its last
+	 * snapshot counts in the leader's snapshot floor (trailing.c). */
 	bool old_raft = d->phase == CLUSTER_JOINING && d->join_target == 0;
 	if ((d->state != DAEMON_READY && d->state != DAEMON_JOINING &&
 	     d->state != DAEMON_STARTING) ||

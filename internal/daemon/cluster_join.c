@@ -5,9 +5,10 @@
  * /internal/cluster/join to the token's addresses in turn, pinned to the
  * token's fingerprint (never trust on first use) and presenting this
  * member's own certificate, and store the cluster certificate it hands
- * over -> on the loop: store identity and member list -> the global part restarts empty with the new
- * raft id and no bootstrap -> the leader sends the log (or a snapshot)
- * -> caught up: READY (global.c, follower_check).
+ * over -> on the loop: store identity and member list -> the global part
+ * restarts empty with the new raft id and no bootstrap -> the leader
+ * sends the log (or a snapshot) -> caught up: READY (global.c,
+ * follower_check).
  *
  * A failure before the restart leaves the member standalone as it was,
  * with the reason in GET /1.0/cluster's message. */

@@ -12,21 +12,21 @@
 #define STEP_NS 100000 /* one bucket: 0.1 ms */
 
 /* The loop thread's run_delay: nanoseconds it spent ready to run, waiting
- * for a CPU, since it started ("RUN RUN_DELAY SLICES"). 0 where unknown. */
+ * for a CPU, since it started ("RUN RUN_DELAY SLICES"). Where the kernel
+ * does not say, the last reading (no wait counted). */
 static uint64_t run_delay(const struct looplag *l)
 {
 	char buf[96];
 	uint64_t run, delay;
-	if (l->schedstat < 0) {
-		return 0;
-	}
-	ssize_t n = pread(l->schedstat, buf, sizeof buf - 1, 0);
+	ssize_t n = l->schedstat >= 0
+			? pread(l->schedstat, buf, sizeof buf - 1, 0)
+			: -1;
 	if (n <= 0) {
-		return 0;
+		return l->run_delay_ns;
 	}
 	buf[n] = '\0';
 	if (sscanf(buf, "%" SCNu64 " %" SCNu64, &run, &delay) != 2) {
-		return 0;
+		return l->run_delay_ns;
 	}
 	return delay;
 }

@@ -22,6 +22,21 @@ same_dump() {
 	done
 }
 
+# roles_are NAME ROLES: NAME's list shows ROLES (roles_on's form).
+roles_are() { [ "$(roles_on "$1")" = "$2" ]; }
+
+# new_leader OLD VIA: the leader VIA's list names once it is not OLD
+# (20 s at most).
+new_leader() {
+	local leader="" deadline=$((SECONDS + 20))
+	while [ -z "$leader" ] || [ "$leader" = "$1" ]; do
+		[ $SECONDS -lt $deadline ] || fail "no new leader"
+		leader=$(leader_on "$2" 2>/dev/null || true)
+		sleep 0.1
+	done
+	echo "$leader"
+}
+
 case_enable_and_join_five() {
 	form 5
 	# 3 voters and 2 standbys, once the leader has rebalanced.
@@ -59,13 +74,8 @@ case_leader_killed_then_back() {
 	therm_on m1 sql "INSERT INTO t(v) VALUES ('before')" >/dev/null
 	kill_member m1
 	# A new leader among the survivors takes writes.
-	local leader=""
-	local deadline=$((SECONDS + 20))
-	while [ -z "$leader" ] || [ "$leader" = m1 ]; do
-		[ $SECONDS -lt $deadline ] || fail "no new leader"
-		leader=$(leader_on m2 2>/dev/null || true)
-		sleep 0.1
-	done
+	local leader
+	leader=$(new_leader m1 m2)
 	wait_for 10 therm_on "$leader" sql "INSERT INTO t(v) VALUES ('after')"
 	# The old leader comes back as a follower and catches up.
 	start_member m1
@@ -96,12 +106,8 @@ case_restarted_member_with_a_newer_snapshot_catches_up() {
 		therm_on m1 sql "INSERT INTO t(v) VALUES ('w$i')" >/dev/null
 	done
 	kill_member m1
-	local leader="" deadline=$((SECONDS + 20))
-	while [ -z "$leader" ] || [ "$leader" = m1 ]; do
-		[ $SECONDS -lt $deadline ] || fail "no new leader"
-		leader=$(leader_on m2 2>/dev/null || true)
-		sleep 0.1
-	done
+	local leader
+	leader=$(new_leader m1 m2)
 	wait_for 10 therm_on "$leader" sql "INSERT INTO t(v) VALUES ('after')"
 	# The leader's sends to m1 fail (a connection refused every 100 ms;
 	# raft gives a message up once three wait), which sends raft back to
@@ -471,11 +477,8 @@ ready_on() {
 # whichever is elected is not ready when the requests reach it.
 case_relayed_to_a_leader_still_starting() {
 	form 4
-	local deadline=$((SECONDS + 20))
-	while [ "$(roles_on m1)" != "standby,voter,voter,voter" ]; do
-		[ $SECONDS -lt $deadline ] || fail "roles: $(roles_on m1)"
-		sleep 0.1
-	done
+	wait_for 20 roles_are m1 standby,voter,voter,voter ||
+		fail "roles: $(roles_on m1)"
 	local list standby voters old
 	list=$(therm_on m1 --format json cluster list)
 	standby=$(echo "$list" | jq -r '.[] | select(.roles | index("standby")) | .name' | sed 's/^n/m/')
@@ -534,11 +537,8 @@ case_relayed_to_a_leader_still_starting() {
 # paused while the other two elect, so that it cannot be the one elected.
 case_relayed_to_an_old_leader_that_restarted() {
 	form 4
-	local deadline=$((SECONDS + 20))
-	while [ "$(roles_on m1)" != "standby,voter,voter,voter" ]; do
-		[ $SECONDS -lt $deadline ] || fail "roles: $(roles_on m1)"
-		sleep 0.1
-	done
+	wait_for 20 roles_are m1 standby,voter,voter,voter ||
+		fail "roles: $(roles_on m1)"
 	local list standby voters old m pids=()
 	list=$(therm_on m1 --format json cluster list)
 	standby=$(echo "$list" | jq -r '.[] | select(.roles | index("standby")) | .name' | sed 's/^n/m/')

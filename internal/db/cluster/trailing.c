@@ -4,10 +4,10 @@
  * raft takes the number of entries to keep from its "trailing" setting,
  * read when a snapshot is stored. Each entry applied is noted here with
  * the bytes applied up to it (a ring of the last GDB_TRAIL_RING); when a
- * snapshot of the state at S begins, the entries after the newest noted
- * one that the budget cannot reach back to are dropped: trailing becomes
- * S minus that entry's index, at least 1 and at most the configured
- * count. Entries older than the ring are not known: a ring that fits the
+ * snapshot of the state at S begins, raft is told to keep the newest
+ * entries up to S whose bytes together fit the budget: trailing is S
+ * minus the index of the newest entry that no longer fits, at least 1
+ * and at most the configured count. Entries older than the ring are not known: a ring that fits the
  * budget whole keeps the configured count. And whatever the budget says,
  * nothing past the members' oldest last snapshot is dropped
  * (gdb_set_trail_floor in gdb.h says why). */
