@@ -286,8 +286,6 @@ struct gdb_lane {
 	int pin_status;	 /* 0 pinned, TM_BUSY pending, or failed */
 	char pin_err[TM_ERRMSG_SIZE];
 	bool reserve_lost; /* the applier deleted the reserve */
-	bool abandoned;	   /* the thread's: stopped waiting for disk space,
-			      nothing more is applied */
 	struct gdb_applied_stats published;
 	struct {
 		void *base;
@@ -298,6 +296,9 @@ struct gdb_lane {
 	uv_async_t async; /* the thread finished a job */
 
 	_Atomic uint64_t applied; /* last entry in the database */
+	atomic_bool abandoned;	  /* set by the thread: it stopped waiting
+				     for disk space, nothing more is applied;
+				     read by the loop */
 	_Atomic uint64_t done;	  /* jobs the thread finished */
 	uint64_t queued;	  /* jobs queued (written by the loop) */
 	uint64_t inline_applied;  /* loop: entries applied on the loop */

@@ -202,7 +202,7 @@ static bool apply_when_room(struct gdb *g, struct gdb_lane_job *job)
  * after it are not applied either, or the database would skip one). */
 static bool run_job(struct gdb *g, struct gdb_lane_job *job)
 {
-	bool applied = !g->lane.abandoned;
+	bool applied = !atomic_load(&g->lane.abandoned);
 	if (!applied) {
 		if (job->restore) {
 			raft_free(job->buf.base);
@@ -213,7 +213,7 @@ static bool run_job(struct gdb *g, struct gdb_lane_job *job)
 		gdb_snapshot_install(g, &job->buf);
 	} else {
 		applied = apply_when_room(g, job);
-		g->lane.abandoned = !applied;
+		atomic_store(&g->lane.abandoned, !applied);
 		buf_put(&g->lane, job->buf.base, job->cap);
 	}
 	if (!applied) {
@@ -387,7 +387,7 @@ void gdb_lane_apply(struct gdb *g, const struct raft_buffer *buf,
 		    uint64_t index, bool check)
 {
 	struct gdb_lane *l = &g->lane;
-	if (l->abandoned) {
+	if (atomic_load(&l->abandoned)) {
 		return; /* stopping; an entry before could not be applied */
 	}
 	if (!l->started) {
