@@ -227,10 +227,16 @@ static void global_done_cb(struct api_write *w, int status)
 	update_local(u, true);
 }
 
+static void write_global(struct update *u, const cJSON *global);
+
 static void relayed_cb(void *arg, int http_status, uint64_t index,
-		       const char *errmsg)
+		       const cJSON *changes, const char *errmsg)
 {
 	struct update *u = arg;
+	if (http_status == 0) {
+		write_global(u, changes); /* this member leads now */
+		return;
+	}
 	if (http_status != 200) {
 		rest_respond_error(u->req, http_status,
 				   "store cluster-wide configuration (%s): %s",

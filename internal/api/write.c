@@ -3,7 +3,9 @@
 
 #include <string.h>
 
+#include "internal/api/forward.h"
 #include "internal/api/sql.h"
+#include "internal/daemon/cluster.h"
 #include "internal/daemon/daemon.h"
 #include "internal/lib/assert.h"
 #include "internal/lib/mem.h"
@@ -80,8 +82,16 @@ void api_write_fail(struct api_write *w, int status, const char *what)
 	sql_answer_build(status, w->greq.errmsg, w->greq.results, w->n, true,
 			 &answer);
 	INVARIANT(answer.message != NULL);
-	rest_respond_error(w->req, answer.http_status, "%s: %s", what,
-			   answer.message);
+	if (status == TM_NOTLEADER && api_forwarded(w->req)) {
+		/* Nothing was done: the member that relayed it takes it to
+		 * the leader (forward.h). */
+		struct daemon *d = rest_server_data(w->req);
+		api_refuse_not_leader(w->req, cluster_leader_address(d),
+				      "%s: %s", what, answer.message);
+	} else {
+		rest_respond_error(w->req, answer.http_status, "%s: %s", what,
+				   answer.message);
+	}
 	tm_free(answer.message);
 	cJSON_Delete(answer.metadata);
 }

@@ -47,7 +47,10 @@ void api_write_int(struct api_write *w, size_t stmt, size_t i, int64_t v);
 bool api_write_submit(struct api_write *w, api_write_cb cb);
 /* Answer the request for a write that failed with STATUS: WHAT (e.g.
  * "store cluster-wide configuration (core.request_timeout)") and why,
- * with the HTTP status the SQL API gives the same failure. */
+ * with the HTTP status the SQL API gives the same failure. A request
+ * relayed here that failed because this member does not lead (nothing
+ * done) is refused with X-Thermionic-Not-Leader, so that the member that
+ * relayed it takes it to the leader. */
 void api_write_fail(struct api_write *w, int status, const char *what);
 /* Did the write fail because statement STMT broke a constraint (a row
  * that exists already)? */

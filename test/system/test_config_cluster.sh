@@ -129,6 +129,29 @@ case_member_down_is_named_not_fatal() {
 	wait_for 20 value_is m2 user.note paused
 }
 
+# A cluster-wide key set on a follower right after the leader died
+# waits for the next leader (as a relayed write does) instead of failing
+# at once on the dead one: the set succeeds, once, and is in force on
+# both survivors.
+case_cluster_key_waits_for_a_new_leader() {
+	form 3
+	local old follower other
+	old=$(leader_on m1)
+	follower=$(for m in m1 m2 m3; do [ "$m" != "$old" ] && echo "$m"; done | head -1)
+	other=$(for m in m1 m2 m3; do [ "$m" != "$old" ] && [ "$m" != "$follower" ] && echo "$m"; done)
+	kill_member "$old"
+	local out start
+	start=$SECONDS
+	out=$(therm_on "$follower" --format json config set user.after failover) ||
+		fail "set on $follower after the leader died: $out"
+	echo "# set on a follower right after the leader died: $((SECONDS - start)) s"
+	jq -e '.index > 0' <<<"$out" >/dev/null || fail "answer: $out"
+	assert_eq "$(therm_on "$follower" config get user.after)" failover
+	wait_for 10 value_is "$other" user.after failover ||
+		fail "not in force on $other"
+	assert_eq "$(therm_on "$follower" --format json sql "SELECT count(*) FROM config WHERE key = 'user.after'" | jq -c '.[0].rows')" '[[1]]'
+}
+
 # value_is NAME KEY VALUE: NAME's value of KEY is VALUE.
 value_is() { [ "$(therm_on "$1" config get "$2")" = "$3" ]; }
 
