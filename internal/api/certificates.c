@@ -4,14 +4,16 @@
  * member's own certificate (written by the clustering code).
  *
  * Reads are served from the member's copy in memory (daemon_trust_store);
- * adding and removing are replicated writes, answered once applied on this
- * member. Every member rebuilds its copy when the write is applied, and
- * closes the connections of a certificate removed. */
+ * adding and removing are replicated writes, answered once applied on the
+ * leader: a follower relays them there (api_to_leader), waiting for one if
+ * none is known. Every member rebuilds its copy when the write is applied,
+ * and closes the connections of a certificate removed. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "internal/api/api.h"
+#include "internal/api/cluster_http.h"
 #include "internal/api/global_wait.h"
 #include "internal/api/write.h"
 #include "internal/daemon/daemon.h"
@@ -157,6 +159,9 @@ void api_certificates_post(struct rest_request *req)
 	if (daemon_gdb(rest_server_data(req)) == NULL && api_global_wait(req)) {
 		return; /* the trust store is read once ready */
 	}
+	if (api_to_leader(req)) {
+		return; /* a follower: the leader writes it */
+	}
 	cJSON *body = rest_body_json(req);
 	if (body == NULL) {
 		return;
@@ -225,6 +230,9 @@ void api_certificate_delete(struct rest_request *req)
 {
 	if (daemon_gdb(rest_server_data(req)) == NULL && api_global_wait(req)) {
 		return;
+	}
+	if (api_to_leader(req)) {
+		return; /* a follower: the leader removes it */
 	}
 	const struct trust_cert *c = lookup(req);
 	if (c == NULL) {

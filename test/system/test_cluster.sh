@@ -429,6 +429,36 @@ case_member_endpoints_refuse_admin_clients() {
 	assert_eq "$(therm_on m2 --format json cluster status | jq -r .state)" member
 }
 
+# The trust store is managed from any member: a client certificate added
+# on a follower (relayed to the leader) is trusted on every member, and
+# removed on the other follower it is refused on every member.
+case_trust_store_managed_from_any_member() {
+	form 3
+	make_client_cert admin
+	local leader followers f1 f2 m out
+	leader=$(leader_on m1)
+	followers=$(for m in m1 m2 m3; do [ "$m" != "$leader" ] && echo "$m"; done)
+	f1=$(echo "$followers" | head -1)
+	f2=$(echo "$followers" | tail -1)
+	therm_on "$f1" trust add "$TEST_ROOT/admin.crt" --name admin >/dev/null ||
+		fail "trust add on follower $f1 failed"
+	for m in m1 m2 m3; do
+		wait_for 10 bash -c "curl -sS -k --cert '$TEST_ROOT/admin.crt' --key '$TEST_ROOT/admin.key' \
+			https://$(addr "$m")/1.0 | jq -e '.metadata.auth == \"trusted\"'" ||
+			fail "not trusted on $m"
+	done
+	assert_eq "$(therm_on "$leader" --format json trust list | jq '[.[] | select(.name == "admin")] | length')" 1
+	local fp
+	fp=$(openssl x509 -in "$TEST_ROOT/admin.crt" -outform DER | sha256sum | cut -d' ' -f1)
+	out=$(therm_on "$f2" trust remove "$fp" 2>&1) ||
+		fail "trust remove on follower $f2 failed: $out"
+	for m in m1 m2 m3; do
+		wait_for 10 bash -c "[ \"\$(curl -sS -k -o /dev/null -w '%{http_code}' --cert '$TEST_ROOT/admin.crt' \
+			--key '$TEST_ROOT/admin.key' https://$(addr "$m")/1.0/config)\" = 403 ]" ||
+			fail "still trusted on $m"
+	done
+}
+
 case_no_leader_is_a_503_naming_members() {
 	form 3
 	therm_on m1 sql "CREATE TABLE t(x)" >/dev/null
