@@ -2,10 +2,14 @@
  * SQLite file in the request body. The leader validates the image and
  * proposes it as one raft entry, so every member loads it at the same
  * log index (gdb_restore). The body stays valid until we answer, so the
- * image is not copied here. */
+ * image is not copied here. A follower relays the request to the leader
+ * as it relays writes (api_to_leader). */
 #include "internal/api/api.h"
+#include "internal/api/cluster_http.h"
+#include "internal/api/forward.h"
 #include "internal/api/global_wait.h"
 #include "internal/api/sql.h"
+#include "internal/daemon/cluster.h"
 #include "internal/daemon/daemon.h"
 #include "internal/lib/mem.h"
 
@@ -22,6 +26,13 @@ static void restore_cb(struct gdb_request *greq, int status)
 		cJSON *meta = cJSON_CreateObject();
 		cJSON_AddNumberToObject(meta, "bytes", (double)r->len);
 		rest_respond_sync(r->req, meta, NULL);
+	} else if (status == TM_NOTLEADER && api_forwarded(r->req)) {
+		/* Nothing was done: the member that relayed it takes it to
+		 * the leader. */
+		api_refuse_not_leader(r->req,
+				      cluster_leader_address(
+					  rest_server_data(r->req)),
+				      "%s", greq->errmsg);
 	} else {
 		struct sql_answer answer;
 		sql_answer_build(status, greq->errmsg, NULL, 0, false, &answer);
@@ -48,6 +59,9 @@ void api_sql_restore_post(struct rest_request *req)
 		rest_respond_error(req, 400,
 				   "request body must be a SQLite database file");
 		return;
+	}
+	if (api_to_leader(req)) {
+		return; /* a follower: the leader restores it */
 	}
 	struct restore *r = tm_calloc(1, sizeof *r);
 	r->req = req;

@@ -459,6 +459,25 @@ case_trust_store_managed_from_any_member() {
 	done
 }
 
+# A restore sent to a follower is relayed to the leader, which proposes
+# it: every member ends with the backup's content.
+case_restore_on_a_follower() {
+	form 3
+	local leader follower m out
+	leader=$(leader_on m1)
+	follower=$(for m in m1 m2 m3; do [ "$m" != "$leader" ] && echo "$m"; done | head -1)
+	therm_on "$leader" sql "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)" >/dev/null
+	therm_on "$leader" sql "INSERT INTO t(v) VALUES ('kept')" >/dev/null
+	therm_on "$leader" backup "$TEST_ROOT/backup.db" >/dev/null
+	therm_on "$leader" sql "INSERT INTO t(v) VALUES ('after')" >/dev/null
+	out=$(therm_on "$follower" restore "$TEST_ROOT/backup.db" 2>&1) ||
+		fail "restore on follower $follower failed: $out"
+	for m in m1 m2 m3; do
+		wait_for 10 json_on "$m" '.[0].rows == [["kept"]]' sql "SELECT v FROM t ORDER BY id" ||
+			fail "$m: $(therm_on "$m" --format json sql "SELECT v FROM t ORDER BY id")"
+	done
+}
+
 case_no_leader_is_a_503_naming_members() {
 	form 3
 	therm_on m1 sql "CREATE TABLE t(x)" >/dev/null
