@@ -212,11 +212,12 @@ static void attempt(struct relay *r)
 		finish(r, 0, 0, NULL); /* this member leads now */
 		return;
 	}
-	if (leader != NULL && view_moved(r, leader)) {
+	bool late = uv_now(daemon_loop(d)) >= r->deadline;
+	if (leader != NULL && view_moved(r, leader) && !late) {
 		send_to(r, leader);
 		return;
 	}
-	if (uv_now(daemon_loop(d)) < r->deadline) {
+	if (!late) {
 		if (!uv_is_active((uv_handle_t *)&r->timer)) {
 			retry(r, POLL_MS);
 		}

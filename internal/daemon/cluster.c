@@ -309,7 +309,8 @@ void cluster_reachability(struct daemon *d, char *out, size_t size)
 		int w = snprintf(out + len, size - len, "%s%s at %s: %.120s",
 				 len > 0 ? "; " : "", nodes[i].name,
 				 nodes[i].address,
-				 problem != NULL ? problem : "reachable");
+				 problem != NULL ? problem
+						 : "connected when last tried");
 		if (w < 0) {
 			break;
 		}

@@ -133,8 +133,11 @@ const char *cluster_message(struct daemon *d);
  * name. Borrowed. */
 const char *cluster_fingerprint(struct daemon *d);
 const char *cluster_member_name(struct daemon *d);
-/* Each other member as this member last reached it ("n2 at
- * 10.0.0.2:8443: reachable; n3 at ...: connection refused"), into OUT. */
+/* Each other member as this member's raft connections last found it
+ * ("n2 at 10.0.0.2:8443: connected when last tried; n3 at ...:
+ * connection refused"), into OUT. The last attempt's outcome, not a
+ * probe: a member that has not tried since (a standby, which only
+ * answers the leader) may name a member gone since as connected. */
 void cluster_reachability(struct daemon *d, char *out, size_t size);
 /* Is FP (may be NULL) the certificate of a member of this cluster (from
  * the global database, or this member's local list while it catches

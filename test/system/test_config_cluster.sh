@@ -152,6 +152,32 @@ case_cluster_key_waits_for_a_new_leader() {
 	assert_eq "$(therm_on "$follower" --format json sql "SELECT count(*) FROM config WHERE key = 'user.after'" | jq -c '.[0].rows')" '[[1]]'
 }
 
+# With every voter gone, a standby (which never stands for election)
+# keeps naming the dead leader: a cluster-wide set on it still ends
+# within the wait, 503, saying nothing was applied and why.
+case_cluster_key_without_a_leader_is_a_bounded_503() {
+	form 4
+	wait_for 20 json_on m1 '[.[] | .roles | map(select(. != "leader")) | .[0]] | sort == ["standby","voter","voter","voter"]' cluster list ||
+		fail "roles: $(therm_on m1 --format json cluster list | jq -c '[.[] | .roles]')"
+	local standby m pids=()
+	standby=$(therm_on m1 --format json cluster list | jq -r '.[] | select(.roles | index("standby")) | .name' | sed 's/^n/m/')
+	local voters
+	voters=$(for m in m1 m2 m3 m4; do if [ "$m" != "$standby" ]; then echo "$m"; fi; done)
+	for m in $voters; do pids+=("$(member_pid "$m")"); done
+	kill -9 "${pids[@]}" # all at once: no election in between
+	for m in $voters; do kill_member "$m"; done
+	local out start rc=0
+	start=$SECONDS
+	out=$(THERMIONIC_DIR="$(member_dir "$standby")" timeout 30 "$THERM" config set user.lost yes 2>&1) || rc=$?
+	local took=$((SECONDS - start))
+	[ "$rc" != 124 ] || fail "config set on the standby did not end within 30 s"
+	[ "$rc" != 0 ] || fail "config set succeeded without a leader: $out"
+	assert_contains "$out" "nothing was applied"
+	assert_contains "$out" "connection refused"
+	[ "$took" -le 10 ] || fail "took $took s"
+	echo "# answered after $took s: $out"
+}
+
 # value_is NAME KEY VALUE: NAME's value of KEY is VALUE.
 value_is() { [ "$(therm_on "$1" config get "$2")" = "$3" ]; }
 
