@@ -2,8 +2,9 @@
  *
  * Fresh memory from malloc faults in 4 KiB at a time on first touch; in
  * a virtual machine each fault is an exit to the hypervisor, and copying
- * a 4 MB raft entry into fresh memory cost the loop ~10 ms, nearly all of
- * it faults (2.7 ms/MB measured, against 0.1 ms/MB for the copy itself).
+ * a 3.8 MB raft entry into fresh memory cost the loop 10-27 ms, nearly
+ * all of it faults (bench-bigbuf: up to 7 ms/MB, against 0.12-0.18 ms/MB
+ * into memory written before).
  * A buffer of at least BIGBUF_MIN bytes is instead its own anonymous
  * mapping, aligned to and sized in 2 MiB, with MADV_HUGEPAGE: where the
  * kernel's transparent huge pages are "always" or "madvise" (Debian's

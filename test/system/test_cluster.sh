@@ -127,7 +127,7 @@ case_leader_lease_and_vote_hold() {
 	form 3
 	local leader follower
 	leader=$(leader_on m1)
-	follower=$(for m in m1 m2 m3; do [ "$m" != "$leader" ] && echo "$m"; done | head -1)
+	follower=$(for m in m1 m2 m3; do if [ "$m" != "$leader" ]; then echo "$m"; fi; done | head -1)
 	therm_on "$leader" sql "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)" >/dev/null
 	therm_on "$follower" sql "INSERT INTO t(v) VALUES ('via a follower')" >/dev/null
 	# The first linearizable read of the term takes a barrier, the next
@@ -437,7 +437,7 @@ case_trust_store_managed_from_any_member() {
 	make_client_cert admin
 	local leader followers f1 f2 m out
 	leader=$(leader_on m1)
-	followers=$(for m in m1 m2 m3; do [ "$m" != "$leader" ] && echo "$m"; done)
+	followers=$(for m in m1 m2 m3; do if [ "$m" != "$leader" ]; then echo "$m"; fi; done)
 	f1=$(echo "$followers" | head -1)
 	f2=$(echo "$followers" | tail -1)
 	therm_on "$f1" trust add "$TEST_ROOT/admin.crt" --name admin >/dev/null ||
@@ -465,7 +465,7 @@ case_restore_on_a_follower() {
 	form 3
 	local leader follower m out
 	leader=$(leader_on m1)
-	follower=$(for m in m1 m2 m3; do [ "$m" != "$leader" ] && echo "$m"; done | head -1)
+	follower=$(for m in m1 m2 m3; do if [ "$m" != "$leader" ]; then echo "$m"; fi; done | head -1)
 	therm_on "$leader" sql "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)" >/dev/null
 	therm_on "$leader" sql "INSERT INTO t(v) VALUES ('kept')" >/dev/null
 	therm_on "$leader" backup "$TEST_ROOT/backup.db" >/dev/null
@@ -661,7 +661,7 @@ case_any_member_serves_any_request() {
 	form 3
 	local leader follower other out index
 	leader=$(leader_on m1)
-	follower=$(for m in m1 m2 m3; do [ "$m" != "$leader" ] && echo "$m"; done | head -1)
+	follower=$(for m in m1 m2 m3; do if [ "$m" != "$leader" ]; then echo "$m"; fi; done | head -1)
 	other=$(for m in m1 m2 m3; do [ "$m" != "$leader" ] && [ "$m" != "$follower" ] && echo "$m"; done)
 	# A write on a follower is relayed to the leader; its answer carries
 	# the raft index it was applied at.

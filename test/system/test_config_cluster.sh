@@ -137,8 +137,8 @@ case_cluster_key_waits_for_a_new_leader() {
 	form 3
 	local old follower other
 	old=$(leader_on m1)
-	follower=$(for m in m1 m2 m3; do [ "$m" != "$old" ] && echo "$m"; done | head -1)
-	other=$(for m in m1 m2 m3; do [ "$m" != "$old" ] && [ "$m" != "$follower" ] && echo "$m"; done)
+	follower=$(for m in m1 m2 m3; do if [ "$m" != "$old" ]; then echo "$m"; fi; done | head -1)
+	other=$(for m in m1 m2 m3; do if [ "$m" != "$old" ] && [ "$m" != "$follower" ]; then echo "$m"; fi; done)
 	kill_member "$old"
 	local out start
 	start=$SECONDS

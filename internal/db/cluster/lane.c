@@ -28,8 +28,8 @@
  * bytes ("unknown table kind"). Copies of large entries go to buffers
  * kept for reuse (up to LANE_SPARE_BYTES), made of huge pages (bigbuf.h):
  * fresh memory faulting in 4 KiB at a time on the loop cost 25 times the
- * copy itself (a member restarted on a log of 4 MB entries held its loop
- * 84-125 ms copying them).
+ * copy itself (a member restarted on 30 MB of 3.8 MB entries past its
+ * snapshot held its loop 128-247 ms copying them; doc/benchmarks.md).
  *
  * What this member reports as applied (reads with min_index, the read
  * index a follower waits for, readiness, GET /1.0/cluster) is the
