@@ -173,13 +173,15 @@ void transport_note_failure(struct transport *t, raft_id id,
 			    const char *address, const char *reason)
 {
 	struct peer_note *n = note_of(t, id);
-	if (n->failing && strcmp(n->reason, reason) == 0) {
+	if (n->failing && strcmp(n->reason, reason) == 0 &&
+	    strcmp(n->failed_at, address) == 0) {
 		LOGD("raft: cannot reach member %llu at %s: %s",
 		     (unsigned long long)id, address, reason);
 		return;
 	}
 	n->failing = true;
 	snprintf(n->reason, sizeof n->reason, "%s", reason);
+	snprintf(n->failed_at, sizeof n->failed_at, "%s", address);
 	LOGW("raft: cannot reach member %llu at %s: %s (raft retries)",
 	     (unsigned long long)id, address, reason);
 }
@@ -249,6 +251,17 @@ void transport_stats(const struct raft_uv_transport *rt,
 		out->paused_to_raft += s->paused_to_raft;
 		out->paused_to_peer += s->paused_to_peer;
 	}
+}
+
+bool transport_failed_at(const struct transport *t, raft_id id,
+			 const char *address)
+{
+	for (const struct peer_note *n = t->notes; n != NULL; n = n->next) {
+		if (n->id == id) {
+			return n->failing && strcmp(n->failed_at, address) == 0;
+		}
+	}
+	return false;
 }
 
 const char *transport_peer_problem(const struct raft_uv_transport *rt,

@@ -314,11 +314,15 @@ int transport_dial(struct raft_uv_transport *rt, struct raft_uv_connect *req,
 	d->cb = cb;
 	req->cb = cb;
 	d->id = id;
+	/* The member list's address first; after it failed, raft's once (a
+	 * recovery may have moved the peer in raft's configuration before
+	 * the member list learns it), and so on in turns. */
 	char resolved[TRANSPORT_ADDRESS_MAX];
 	if (t->config.resolve != NULL &&
 	    t->config.resolve(t->config.admit_data, id, resolved,
 			      sizeof resolved) &&
-	    strcmp(resolved, address) != 0) {
+	    strcmp(resolved, address) != 0 &&
+	    !transport_failed_at(t, id, resolved)) {
 		LOGD("raft: peer %llu is at %s now (raft holds %s)",
 		     (unsigned long long)id, resolved, address);
 		address = resolved;

@@ -26,6 +26,7 @@ struct peer_note {
 	raft_id id;
 	bool failing;
 	char reason[TM_ERRMSG_SIZE];
+	char failed_at[TM_ERRMSG_SIZE]; /* the address that failed */
 	struct peer_note *next;
 };
 
@@ -74,6 +75,9 @@ void transport_note_failure(struct transport *t, raft_id id,
 			    const char *address, const char *reason);
 void transport_note_success(struct transport *t, raft_id id,
 			    const char *address);
+/* Did the last attempt to reach peer ID fail, at ADDRESS? */
+bool transport_failed_at(const struct transport *t, raft_id id,
+			 const char *address);
 
 /* transport_dial.c */
 int transport_dial(struct raft_uv_transport *rt, struct raft_uv_connect *req,
